@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs, from Debian packages, whatever kizuki needs to build, test and benchmark, when it is missing.
+# Called by every make target, so a fresh Debian machine needs nothing but `make demo` or `make test`.
+# Usage: scripts/install-deps.sh [build|test|all]   (default: all)
+set -euo pipefail
+want=${1:-all}
+build_pkgs=(gcc make cmake pkg-config)
+test_pkgs=(python3 libevtx-utils clang libclang-rt-14-dev)
+pkgs=("${build_pkgs[@]}")
+[ "$want" = build ] || pkgs+=("${test_pkgs[@]}")
+missing=()
+for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "install-deps: installing ${missing[*]}" >&2
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+stamp=/var/lib/apt/periodic/kizuki-update-stamp
+if [ ! -f "$stamp" ] || [ -n "$(find "$stamp" -mmin +360 2>/dev/null)" ]; then
+    $SUDO apt-get update -qq && $SUDO mkdir -p "$(dirname "$stamp")" && $SUDO touch "$stamp"
+fi
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,187 @@
+/* buf.c - growable capped buffer and escaping appenders; see buf.h. */
+#include "buf.h"
+
+#include "alloc.h"
+#include "error.h"
+#include "utf.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+void kz_buf_init(struct kz_buf *b, size_t cap) {
+    memset(b, 0, sizeof *b);
+    b->cap = cap ? cap : (size_t)1 << 30;
+}
+
+void kz_buf_free(struct kz_buf *b) {
+    kz_free(b->data);
+    b->data = NULL;
+    b->len = b->alloc = 0;
+}
+
+void kz_buf_clear(struct kz_buf *b) {
+    b->len = 0;
+    b->failed = 0;
+}
+
+int kz_buf_reserve(struct kz_buf *b, size_t n) {
+    if (b->failed) return KZ_ELIMIT;
+    if (n <= b->alloc - b->len) return 0;
+    if (n > b->cap - b->len) {
+        b->failed = 1;
+        return KZ_ELIMIT;
+    }
+    size_t want = b->alloc ? b->alloc : 256;
+    while (want - b->len < n + 1) want *= 2;
+    if (want > b->cap + 1) want = b->cap + 1;
+    char *d = kz_realloc(b->data, want);
+    if (!d) {
+        b->failed = 1;
+        return KZ_ENOMEM;
+    }
+    b->data = d;
+    b->alloc = want;
+    return 0;
+}
+
+void kz_buf_append(struct kz_buf *b, const void *data, size_t n) {
+    if (kz_buf_reserve(b, n + 1)) return;
+    memcpy(b->data + b->len, data, n);
+    b->len += n;
+    b->data[b->len] = 0;
+}
+
+void kz_buf_puts(struct kz_buf *b, const char *s) {
+    kz_buf_append(b, s, strlen(s));
+}
+
+void kz_buf_putc(struct kz_buf *b, char c) {
+    if (kz_buf_reserve(b, 2)) return;
+    b->data[b->len++] = c;
+    b->data[b->len] = 0;
+}
+
+void kz_buf_put_u64(struct kz_buf *b, uint64_t v) {
+    char tmp[24];
+    int i = sizeof tmp;
+    do {
+        tmp[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    kz_buf_append(b, tmp + i, sizeof tmp - (size_t)i);
+}
+
+void kz_buf_put_i64(struct kz_buf *b, int64_t v) {
+    if (v < 0) {
+        kz_buf_putc(b, '-');
+        kz_buf_put_u64(b, (uint64_t)0 - (uint64_t)v);
+    } else {
+        kz_buf_put_u64(b, (uint64_t)v);
+    }
+}
+
+void kz_buf_printf(struct kz_buf *b, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    char tmp[256];
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    if ((size_t)n < sizeof tmp) {
+        kz_buf_append(b, tmp, (size_t)n);
+        return;
+    }
+    if (kz_buf_reserve(b, (size_t)n + 1)) return;
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+static const char hexdig[] = "0123456789abcdef";
+
+void kz_buf_put_json_str(struct kz_buf *b, const char *s, size_t n) {
+    /* Worst case every byte becomes \u00XX (6 bytes) or U+FFFD (3 bytes). */
+    if (kz_buf_reserve(b, n * 6 + 1)) return;
+    char *o = b->data + b->len;
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    while (p < end) {
+        unsigned char c = *p;
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+            *o++ = (char)c;
+            p++;
+            continue;
+        }
+        if (c < 0x80) {
+            *o++ = '\\';
+            switch (c) {
+            case '"': *o++ = '"'; break;
+            case '\\': *o++ = '\\'; break;
+            case '\n': *o++ = 'n'; break;
+            case '\r': *o++ = 'r'; break;
+            case '\t': *o++ = 't'; break;
+            default:
+                *o++ = 'u', *o++ = '0', *o++ = '0';
+                *o++ = hexdig[c >> 4], *o++ = hexdig[c & 15];
+            }
+            p++;
+            continue;
+        }
+        size_t len = kz_utf8_valid_prefix(p, (size_t)(end - p));
+        if (len) {
+            memcpy(o, p, len);
+            o += len;
+            p += len;
+        } else {
+            memcpy(o, "\xEF\xBF\xBD", 3);
+            o += 3;
+            p++;
+        }
+    }
+    b->len = (size_t)(o - b->data);
+    b->data[b->len] = 0;
+}
+
+void kz_buf_put_xml_str(struct kz_buf *b, const char *s, size_t n) {
+    if (kz_buf_reserve(b, n * 6 + 1)) return;
+    char *o = b->data + b->len;
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
+    while (p < end) {
+        unsigned char c = *p;
+        const char *rep = NULL;
+        switch (c) {
+        case '&': rep = "&amp;"; break;
+        case '<': rep = "&lt;"; break;
+        case '>': rep = "&gt;"; break;
+        case '"': rep = "&quot;"; break;
+        }
+        if (rep) {
+            size_t rl = strlen(rep);
+            memcpy(o, rep, rl);
+            o += rl;
+            p++;
+        } else if (c < 0x20 && c != '\n' && c != '\t' && c != '\r') {
+            /* XML 1.0 cannot carry these even as references; show them visibly instead. */
+            memcpy(o, "\xEF\xBF\xBD", 3);
+            o += 3;
+            p++;
+        } else if (c < 0x80) {
+            *o++ = (char)c;
+            p++;
+        } else {
+            size_t len = kz_utf8_valid_prefix(p, (size_t)(end - p));
+            if (len) {
+                memcpy(o, p, len);
+                o += len;
+                p += len;
+            } else {
+                memcpy(o, "\xEF\xBF\xBD", 3);
+                o += 3;
+                p++;
+            }
+        }
+    }
+    b->len = (size_t)(o - b->data);
+    b->data[b->len] = 0;
+}

@@ -1,0 +1,110 @@
+/* event.c - event model helpers; see event.h. */
+#include "event.h"
+
+#include "intern.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+void kz_event_reset(struct kz_event *ev) {
+    struct kz_field *f = ev->fields;
+    uint32_t n = ev->nfields;
+    memset(ev, 0, sizeof *ev);
+    ev->fields = f;
+    ev->nfields = n;
+    ev->ent.logon_type = -1;
+    ev->ent.bytes = -1;
+    ev->ent.outcome = -1;
+}
+
+const struct kz_field *kz_event_field(const struct kz_event *ev, uint32_t name_id) {
+    for (uint32_t i = 0; i < ev->nfields; i++)
+        if (ev->fields[i].name == name_id) return &ev->fields[i];
+    return NULL;
+}
+
+/* ---- normalisation: raw Windows field -> entity slot ---- */
+
+enum slot {
+    S_USER,
+    S_DOMAIN,
+    S_SID,
+    S_LOGON_TYPE,
+    S_SRC_IP,
+    S_SRC_HOST,
+    S_TARGET_HOST,
+    S_PROCESS,
+    S_COMMAND_LINE,
+    S_PARENT,
+    S_FILE,
+    S_SHARE,
+    S_BYTES,
+};
+
+/* In order of preference: an earlier name wins over a later one for the same slot. "Target" names come
+ * before "Subject" names because for logons the target is the account that logged on. */
+static const struct {
+    const char *name;
+    enum slot slot;
+} slot_names[] = {
+    {"TargetUserName", S_USER},         {"User", S_USER},
+    {"SubjectUserName", S_USER},        {"AccountName", S_USER},
+    {"TargetDomainName", S_DOMAIN},     {"SubjectDomainName", S_DOMAIN},
+    {"TargetUserSid", S_SID},           {"SubjectUserSid", S_SID},
+    {"LogonType", S_LOGON_TYPE},        {"IpAddress", S_SRC_IP},
+    {"SourceAddress", S_SRC_IP},        {"SourceIp", S_SRC_IP},
+    {"ClientAddress", S_SRC_IP},        {"WorkstationName", S_SRC_HOST},
+    {"Workstation", S_SRC_HOST},        {"SourceHostname", S_SRC_HOST},
+    {"TargetServerName", S_TARGET_HOST},{"DestinationHostname", S_TARGET_HOST},
+    {"Image", S_PROCESS},               {"NewProcessName", S_PROCESS},
+    {"ProcessName", S_PROCESS},         {"CommandLine", S_COMMAND_LINE},
+    {"ParentImage", S_PARENT},          {"ParentProcessName", S_PARENT},
+    {"TargetFilename", S_FILE},         {"RelativeTargetName", S_FILE},
+    {"ObjectName", S_FILE},             {"ShareName", S_SHARE},
+    {"BytesTransferred", S_BYTES},
+};
+#define NSLOT_NAMES (sizeof slot_names / sizeof *slot_names)
+
+static pthread_once_t ids_once = PTHREAD_ONCE_INIT;
+static uint32_t slot_ids[NSLOT_NAMES];
+
+static void resolve_ids(void) {
+    for (size_t i = 0; i < NSLOT_NAMES; i++)
+        slot_ids[i] = kz_intern(slot_names[i].name, strlen(slot_names[i].name));
+}
+
+static int usable(const struct kz_field *f) {
+    /* Windows writes "-" for "no value". */
+    return f->len > 0 && !(f->len == 1 && f->val[0] == '-');
+}
+
+void kz_event_normalise(struct kz_event *ev) {
+    pthread_once(&ids_once, resolve_ids);
+    int best[S_BYTES + 1];
+    const char *val[S_BYTES + 1];
+    for (int s = 0; s <= S_BYTES; s++) best[s] = (int)NSLOT_NAMES, val[s] = NULL;
+    for (uint32_t i = 0; i < ev->nfields; i++) {
+        const struct kz_field *f = &ev->fields[i];
+        if (f->section == KZ_SEC_SYSTEM || !usable(f)) continue;
+        for (size_t k = 0; k < NSLOT_NAMES; k++) {
+            if (slot_ids[k] != f->name) continue;
+            enum slot s = slot_names[k].slot;
+            if ((int)k < best[s]) best[s] = (int)k, val[s] = f->val;
+        }
+    }
+    struct kz_entities *e = &ev->ent;
+    e->user = val[S_USER];
+    e->domain = val[S_DOMAIN];
+    e->sid = val[S_SID];
+    e->logon_type = val[S_LOGON_TYPE] ? (int)strtol(val[S_LOGON_TYPE], NULL, 10) : -1;
+    e->src_ip = val[S_SRC_IP];
+    e->src_host = val[S_SRC_HOST];
+    e->target_host = val[S_TARGET_HOST] ? val[S_TARGET_HOST] : ev->host;
+    e->process = val[S_PROCESS];
+    e->command_line = val[S_COMMAND_LINE];
+    e->parent_process = val[S_PARENT];
+    e->file_path = val[S_FILE];
+    e->share = val[S_SHARE];
+    e->bytes = val[S_BYTES] ? strtoll(val[S_BYTES], NULL, 10) : -1;
+}

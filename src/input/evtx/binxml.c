@@ -1,0 +1,444 @@
+/* binxml.c - compiles BinXML fragments and templates into ops, reads substitution values, and walks
+ * ops with a visitor. All offsets are relative to the chunk, as in the file. See evtx_int.h. */
+#include "evtx_int.h"
+
+#include "../../core/alloc.h"
+#include "../../core/intern.h"
+#include "../../core/utf.h"
+
+#include <stdio.h>
+
+/* ---- per-chunk cache: chunk offset -> name id or compiled template ---- */
+
+static struct bx_cache_slot *cache_find(struct kz_evtx_decoder *d, uint32_t off, int create) {
+    uint32_t key = off + 1;
+    uint32_t i = (key * 2654435761u) & d->cache_mask;
+    while (d->cache[i].key) {
+        if (d->cache[i].key == key) return &d->cache[i];
+        i = (i + 1) & d->cache_mask;
+    }
+    if (!create) return NULL;
+    /* A chunk has at most 64 KiB of names and templates, each at a distinct offset and at least 8
+     * bytes long, so 8192 slots (kept at most half full) always suffice. */
+    if ((d->cache_used + 1) * 2 > d->cache_mask + 1) return NULL;
+    d->cache_used++;
+    d->cache[i].key = key;
+    d->cache[i].name = 0;
+    d->cache[i].tmpl = NULL;
+    return &d->cache[i];
+}
+
+/* Name structure at off: next-name offset (4), hash (2), character count (2), UTF-16LE characters, NUL. */
+int bx_name(struct kz_evtx_decoder *d, uint32_t off, uint32_t *id) {
+    struct bx_cache_slot *s = cache_find(d, off, 0);
+    if (s && s->name) {
+        *id = s->name;
+        return 0;
+    }
+    if (off < 512 || (uint64_t)off + 8 > d->chunk_len)
+        return kz_err_set(&d->err, KZ_ECORRUPT, "name offset %u outside the chunk", off);
+    uint32_t nchars = rd16(d->chunk + off + 6);
+    if (nchars > EVTX_MAX_NAME_CHARS || (uint64_t)off + 8 + 2 * (uint64_t)nchars > d->chunk_len)
+        return kz_err_set(&d->err, KZ_ECORRUPT, "name at offset %u: bad length %u", off, nchars);
+    char utf8[KZ_UTF8_MAX_FOR_UTF16(EVTX_MAX_NAME_CHARS)];
+    size_t n = kz_utf16le_to_utf8(utf8, d->chunk + off + 8, nchars);
+    uint32_t name = kz_intern(utf8, n);
+    if (!name) return kz_err_set(&d->err, KZ_ELIMIT, "too many distinct names");
+    s = cache_find(d, off, 1);
+    if (s) s->name = name;
+    *id = name;
+    return 0;
+}
+
+/* Reads a name reference at *pos; if the name is stored inline (its offset is where we are), skips it. */
+static int read_name_ref(struct kz_evtx_decoder *d, uint32_t *pos, uint32_t end, uint32_t *id) {
+    if (*pos + 4 > end) return kz_err_set(&d->err, KZ_ECORRUPT, "truncated name reference");
+    uint32_t off = rd32(d->chunk + *pos);
+    *pos += 4;
+    int rc = bx_name(d, off, id);
+    if (rc) return rc;
+    if (off == *pos) {
+        uint32_t nchars = rd16(d->chunk + off + 6);
+        *pos += 8 + 2 * nchars + 2;
+        if (*pos > end) return kz_err_set(&d->err, KZ_ECORRUPT, "inline name runs past its fragment");
+    }
+    return 0;
+}
+
+/* ---- compiling ---- */
+
+static int text_op(struct kz_evtx_decoder *d, struct bx_op *op, const uint8_t *utf16, uint32_t nchars,
+                   int cdata) {
+    char *t = kz_arena_alloc(&d->arena, KZ_UTF8_MAX_FOR_UTF16((size_t)nchars));
+    if (!t) return kz_err_set(&d->err, KZ_ENOMEM, "out of memory for template text");
+    op->kind = OP_TEXT;
+    op->vtype = (uint8_t)cdata;
+    op->len = (uint32_t)kz_utf16le_to_utf8(t, utf16, nchars);
+    op->u.text = t;
+    return 0;
+}
+
+static int literal_op(struct kz_evtx_decoder *d, struct bx_op *op, const char *s, size_t n) {
+    char *t = kz_arena_strndup(&d->arena, s, n);
+    if (!t) return kz_err_set(&d->err, KZ_ENOMEM, "out of memory for template text");
+    op->kind = OP_TEXT;
+    op->vtype = 0;
+    op->len = (uint32_t)n;
+    op->u.text = t;
+    return 0;
+}
+
+/* Encodes code point c as UTF-8 into out (4 bytes); returns the length. */
+static size_t utf8_encode(uint32_t c, char *out) {
+    if (c < 0x80) return out[0] = (char)c, 1;
+    if (c < 0x800) return out[0] = (char)(0xC0 | c >> 6), out[1] = (char)(0x80 | (c & 0x3F)), 2;
+    if (c >= 0xD800 && c <= 0xDFFF) c = 0xFFFD;
+    if (c < 0x10000) {
+        out[0] = (char)(0xE0 | c >> 12), out[1] = (char)(0x80 | (c >> 6 & 0x3F));
+        out[2] = (char)(0x80 | (c & 0x3F));
+        return 3;
+    }
+    if (c > 0x10FFFF) c = 0xFFFD;
+    out[0] = (char)(0xF0 | c >> 18), out[1] = (char)(0x80 | (c >> 12 & 0x3F));
+    out[2] = (char)(0x80 | (c >> 6 & 0x3F)), out[3] = (char)(0x80 | (c & 0x3F));
+    return 4;
+}
+
+/* Compiles the BinXML in [start, end) up to its EOF token (or end) into ops in the chunk arena. */
+int bx_compile(struct kz_evtx_decoder *d, uint32_t start, uint32_t end, struct bx_op **ops_out,
+               uint32_t *nops_out) {
+    const uint8_t *c = d->chunk;
+    struct bx_op *ops = d->ops_scratch;
+    uint32_t n = 0, pos = start;
+    uint32_t open_stack[EVTX_MAX_DEPTH];
+    int depth = 0, rc;
+    if (end > d->chunk_len) end = d->chunk_len;
+
+    while (pos < end) {
+        if (n + 2 >= EVTX_MAX_OPS)
+            return kz_err_set(&d->err, KZ_ELIMIT, "fragment at %u has too many tokens", start);
+        uint8_t tok = c[pos];
+        uint8_t base = tok & 0x0f;
+        if (tok & 0xb0) /* only 0x40 may be set besides the token number */
+            return kz_err_set(&d->err, KZ_ECORRUPT, "bad token 0x%02x at offset %u", tok, pos);
+        struct bx_op *op = &ops[n];
+        memset(op, 0, sizeof *op);
+        pos++;
+        switch (base) {
+        case BX_EOF:
+            goto done;
+        case BX_FRAGMENT:
+            pos += 3;
+            continue;
+        case BX_OPEN: {
+            /* dependency id (2), element size (4), name, [attribute list size (4)] */
+            if (pos + 6 > end) return kz_err_set(&d->err, KZ_ECORRUPT, "truncated start tag");
+            op->arg = rd16(c + pos);
+            pos += 6;
+            if ((rc = read_name_ref(d, &pos, end, &op->name))) return rc;
+            if (tok & 0x40) pos += 4;
+            if (depth >= EVTX_MAX_DEPTH)
+                return kz_err_set(&d->err, KZ_ELIMIT, "elements nested deeper than %d", EVTX_MAX_DEPTH);
+            op->kind = OP_OPEN;
+            open_stack[depth++] = n;
+            break;
+        }
+        case BX_CLOSE_START:
+            op->kind = OP_CLOSE_START;
+            break;
+        case BX_CLOSE_EMPTY:
+        case BX_END:
+            if (depth == 0)
+                return kz_err_set(&d->err, KZ_ECORRUPT, "end tag without a start tag at offset %u",
+                                  pos - 1);
+            op->kind = base == BX_END ? OP_END : OP_CLOSE_EMPTY;
+            ops[open_stack[--depth]].skip = n + 1;
+            break;
+        case BX_VALUE: {
+            if (pos + 3 > end) return kz_err_set(&d->err, KZ_ECORRUPT, "truncated value");
+            uint8_t vt = c[pos];
+            uint32_t nchars = rd16(c + pos + 1);
+            pos += 3;
+            if (vt != VT_WSTRING && vt != VT_ASTRING)
+                return kz_err_set(&d->err, KZ_EUNSUPP, "literal value of type 0x%02x", vt);
+            uint32_t bytes = vt == VT_WSTRING ? 2 * nchars : nchars;
+            if ((uint64_t)pos + bytes > end)
+                return kz_err_set(&d->err, KZ_ECORRUPT, "value text runs past its fragment");
+            if (vt == VT_WSTRING) {
+                if ((rc = text_op(d, op, c + pos, nchars, 0))) return rc;
+            } else {
+                struct kz_buf tmp;
+                kz_buf_init(&tmp, EVTX_MAX_TEXT);
+                bx_render_value(&tmp, VT_ASTRING, c + pos, bytes);
+                rc = literal_op(d, op, tmp.data ? tmp.data : "", tmp.len);
+                kz_buf_free(&tmp);
+                if (rc) return rc;
+            }
+            pos += bytes;
+            break;
+        }
+        case BX_ATTR:
+            op->kind = OP_ATTR;
+            if ((rc = read_name_ref(d, &pos, end, &op->name))) return rc;
+            break;
+        case BX_CDATA: {
+            if (pos + 2 > end) return kz_err_set(&d->err, KZ_ECORRUPT, "truncated CDATA");
+            uint32_t nchars = rd16(c + pos);
+            pos += 2;
+            if ((uint64_t)pos + 2 * nchars > end)
+                return kz_err_set(&d->err, KZ_ECORRUPT, "CDATA runs past its fragment");
+            if ((rc = text_op(d, op, c + pos, nchars, 1))) return rc;
+            pos += 2 * nchars;
+            break;
+        }
+        case BX_CHARREF: {
+            if (pos + 2 > end) return kz_err_set(&d->err, KZ_ECORRUPT, "truncated character reference");
+            char u[4];
+            size_t len = utf8_encode(rd16(c + pos), u);
+            pos += 2;
+            if ((rc = literal_op(d, op, u, len))) return rc;
+            break;
+        }
+        case BX_ENTITY: {
+            uint32_t name;
+            if ((rc = read_name_ref(d, &pos, end, &name))) return rc;
+            const char *s = kz_intern_name(name), *rep = NULL;
+            if (!strcmp(s, "lt")) rep = "<";
+            else if (!strcmp(s, "gt")) rep = ">";
+            else if (!strcmp(s, "amp")) rep = "&";
+            else if (!strcmp(s, "quot")) rep = "\"";
+            else if (!strcmp(s, "apos")) rep = "'";
+            if (rep) rc = literal_op(d, op, rep, 1);
+            else {
+                char tmp[KZ_INTERN_MAX_LEN + 3];
+                int len = snprintf(tmp, sizeof tmp, "&%s;", s);
+                rc = literal_op(d, op, tmp, (size_t)len < sizeof tmp ? (size_t)len : sizeof tmp - 1);
+            }
+            if (rc) return rc;
+            break;
+        }
+        case BX_PI_TARGET: {
+            uint32_t name;
+            if ((rc = read_name_ref(d, &pos, end, &name))) return rc;
+            continue; /* processing instructions carry nothing kizuki uses */
+        }
+        case BX_PI_DATA: {
+            if (pos + 2 > end) return kz_err_set(&d->err, KZ_ECORRUPT, "truncated PI data");
+            pos += 2 + 2 * (uint32_t)rd16(c + pos);
+            continue;
+        }
+        case BX_TEMPLATE: {
+            pos--; /* bx_template_instance reads the token itself */
+            uint32_t values_off;
+            struct bx_template *t;
+            if ((rc = bx_template_instance(d, &pos, end, &t, &values_off))) return rc;
+            struct bx_value *vals;
+            uint32_t nvals, consumed;
+            if ((rc = bx_parse_values(d, values_off, end, &vals, &nvals, &consumed))) return rc;
+            pos = values_off + consumed;
+            op->kind = OP_TEMPLATE;
+            op->u.tmpl = t;
+            op->len = values_off;
+            break;
+        }
+        case BX_SUBST:
+        case BX_SUBST_OPT:
+            if (pos + 3 > end) return kz_err_set(&d->err, KZ_ECORRUPT, "truncated substitution");
+            op->kind = OP_SUBST;
+            op->arg = rd16(c + pos);
+            op->vtype = c[pos + 2];
+            pos += 3;
+            break;
+        default:
+            return kz_err_set(&d->err, KZ_ECORRUPT, "unknown token 0x%02x at offset %u", tok, pos - 1);
+        }
+        if (pos > end) return kz_err_set(&d->err, KZ_ECORRUPT, "token runs past its fragment");
+        n++;
+    }
+done:
+    if (depth != 0) return kz_err_set(&d->err, KZ_ECORRUPT, "fragment at %u ends inside an element", start);
+    struct bx_op *out = kz_arena_alloc(&d->arena, (size_t)n * sizeof *out);
+    if (!out && n) return kz_err_set(&d->err, KZ_ENOMEM, "out of memory for compiled template");
+    if (n) memcpy(out, ops, (size_t)n * sizeof *out);
+    *ops_out = out;
+    *nops_out = n;
+    return 0;
+}
+
+/* Template definition at def_off: next-template offset (4), GUID (16), data size (4), BinXML. */
+int bx_template_get(struct kz_evtx_decoder *d, uint32_t def_off, struct bx_template **out) {
+    struct bx_cache_slot *s = cache_find(d, def_off, 1);
+    if (!s) return kz_err_set(&d->err, KZ_ELIMIT, "too many templates in chunk");
+    if (s->tmpl) {
+        if (s->tmpl->state == 1) {
+            *out = s->tmpl;
+            return 0;
+        }
+        return kz_err_set(&d->err, KZ_ECORRUPT, s->tmpl->state == 0
+                                                    ? "template at %u refers to itself"
+                                                    : "template at %u is damaged",
+                          def_off);
+    }
+    if (def_off < 512 || (uint64_t)def_off + 24 > d->chunk_len)
+        return kz_err_set(&d->err, KZ_ECORRUPT, "template offset %u outside the chunk", def_off);
+    uint32_t size = rd32(d->chunk + def_off + 20);
+    if ((uint64_t)def_off + 24 + size > d->chunk_len)
+        return kz_err_set(&d->err, KZ_ECORRUPT, "template at %u runs past the chunk", def_off);
+    struct bx_template *t = kz_arena_alloc(&d->arena, sizeof *t);
+    if (!t) return kz_err_set(&d->err, KZ_ENOMEM, "out of memory for template");
+    t->offset = def_off;
+    t->state = 0;
+    s->tmpl = t;
+    int rc = bx_compile(d, def_off + 24, def_off + 24 + size, &t->ops, &t->nops);
+    t->state = rc ? -1 : 1;
+    if (rc) {
+        kz_err_prefix(&d->err, "template at %u: ", def_off);
+        return rc;
+    }
+    *out = t;
+    return 0;
+}
+
+/* Template instance token at *pos: 0x0c, unknown (1), template id (4), definition offset (4), then the
+ * definition itself when it is stored here for the first time. Leaves *pos after it all and sets
+ * *values_off to where the substitution values start. */
+int bx_template_instance(struct kz_evtx_decoder *d, uint32_t *pos, uint32_t end,
+                         struct bx_template **tmpl, uint32_t *values_off) {
+    uint32_t p = *pos;
+    if (p + 10 > end) return kz_err_set(&d->err, KZ_ECORRUPT, "truncated template instance");
+    uint32_t def_off = rd32(d->chunk + p + 6);
+    p += 10;
+    if (def_off == p) {
+        if (p + 24 > end) return kz_err_set(&d->err, KZ_ECORRUPT, "truncated template definition");
+        uint32_t size = rd32(d->chunk + p + 20);
+        if ((uint64_t)p + 24 + size > end)
+            return kz_err_set(&d->err, KZ_ECORRUPT, "template definition runs past the record");
+        p += 24 + size;
+    }
+    int rc = bx_template_get(d, def_off, tmpl);
+    if (rc) return rc;
+    *pos = p;
+    *values_off = p;
+    return 0;
+}
+
+/* Values: count (4), count descriptors of size (2), type (1), padding (1), then the values back to back. */
+int bx_parse_values(struct kz_evtx_decoder *d, uint32_t pos, uint32_t end, struct bx_value **vals_out,
+                    uint32_t *nvals_out, uint32_t *consumed) {
+    const uint8_t *c = d->chunk;
+    if (end > d->chunk_len) end = d->chunk_len;
+    if (pos + 4 > end) return kz_err_set(&d->err, KZ_ECORRUPT, "truncated substitution count");
+    uint32_t n = rd32(c + pos);
+    if (n > EVTX_MAX_VALUES)
+        return kz_err_set(&d->err, KZ_ELIMIT, "%u substitution values (limit %d)", n, EVTX_MAX_VALUES);
+    uint32_t desc = pos + 4, data = desc + 4 * n;
+    if (data > end) return kz_err_set(&d->err, KZ_ECORRUPT, "substitution descriptors run past the record");
+    struct bx_value *vals = kz_arena_alloc(&d->arena, (n ? n : 1) * sizeof *vals);
+    if (!vals) return kz_err_set(&d->err, KZ_ENOMEM, "out of memory for values");
+    uint32_t p = data;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t len = rd16(c + desc + 4 * i);
+        vals[i].type = c[desc + 4 * i + 2];
+        vals[i].len = len;
+        vals[i].data = c + p;
+        if ((uint64_t)p + len > end)
+            return kz_err_set(&d->err, KZ_ECORRUPT, "substitution value %u runs past the record", i);
+        p += len;
+    }
+    *vals_out = vals;
+    *nvals_out = n;
+    *consumed = p - pos;
+    return 0;
+}
+
+/* ---- walking ---- */
+
+static int walk_ops(struct kz_evtx_decoder *d, const struct bx_op *ops, uint32_t nops,
+                    const struct bx_value *vals, uint32_t nvals, const struct bx_visitor *vis,
+                    void *self);
+
+static int walk_template(struct kz_evtx_decoder *d, const struct bx_template *t, uint32_t values_off,
+                         uint32_t end, const struct bx_visitor *vis, void *self) {
+    struct bx_value *vals;
+    uint32_t nvals, consumed;
+    int rc = bx_parse_values(d, values_off, end, &vals, &nvals, &consumed);
+    if (rc) return rc;
+    return walk_ops(d, t->ops, t->nops, vals, nvals, vis, self);
+}
+
+/* A BinXML value (or a record body): fragment headers, then a template instance or plain elements. */
+int bx_walk_fragment(struct kz_evtx_decoder *d, uint32_t start, uint32_t end,
+                     const struct bx_visitor *vis, void *self) {
+    if (d->nest >= EVTX_MAX_NEST)
+        return kz_err_set(&d->err, KZ_ELIMIT, "BinXML nested deeper than %d", EVTX_MAX_NEST);
+    d->nest++;
+    int rc;
+    uint32_t pos = start;
+    while (pos < end && d->chunk[pos] == BX_FRAGMENT) pos += 4;
+    if (pos < end && d->chunk[pos] == BX_TEMPLATE) {
+        struct bx_template *t;
+        uint32_t values_off;
+        rc = bx_template_instance(d, &pos, end, &t, &values_off);
+        if (!rc) rc = walk_template(d, t, values_off, end, vis, self);
+    } else {
+        struct bx_op *ops;
+        uint32_t nops;
+        rc = bx_compile(d, pos, end, &ops, &nops);
+        if (!rc) rc = walk_ops(d, ops, nops, NULL, 0, vis, self);
+    }
+    d->nest--;
+    return rc;
+}
+
+static int walk_ops(struct kz_evtx_decoder *d, const struct bx_op *ops, uint32_t nops,
+                    const struct bx_value *vals, uint32_t nvals, const struct bx_visitor *vis,
+                    void *self) {
+    int rc = 0, in_attr = 0;
+    if ((d->budget -= nops) < 0)
+        return kz_err_set(&d->err, KZ_ELIMIT, "record expands beyond %d tokens", EVTX_RECORD_BUDGET);
+    for (uint32_t i = 0; i < nops && !rc; i++) {
+        const struct bx_op *op = &ops[i];
+        if (in_attr && op->kind != OP_TEXT && op->kind != OP_SUBST) {
+            in_attr = 0;
+            if ((rc = vis->attr_end(self))) break;
+        }
+        switch (op->kind) {
+        case OP_OPEN:
+            rc = vis->open(self, op->name);
+            break;
+        case OP_ATTR:
+            in_attr = 1;
+            rc = vis->attr_begin(self, op->name);
+            break;
+        case OP_CLOSE_START:
+            rc = vis->close_start(self);
+            break;
+        case OP_CLOSE_EMPTY:
+            rc = vis->close(self, 1);
+            break;
+        case OP_END:
+            rc = vis->close(self, 0);
+            break;
+        case OP_TEXT:
+            rc = vis->text(self, op->u.text, op->len, op->vtype);
+            break;
+        case OP_SUBST: {
+            if (op->arg >= nvals) break; /* no such value: render nothing, as for NULL */
+            const struct bx_value *v = &vals[op->arg];
+            if (v->type == VT_NULL || (v->len == 0 && v->type != VT_WSTRING)) break;
+            if (v->type == VT_BINXML) {
+                uint32_t off = (uint32_t)(v->data - d->chunk);
+                rc = bx_walk_fragment(d, off, off + v->len, vis, self);
+            } else {
+                rc = vis->value(self, v);
+            }
+            break;
+        }
+        case OP_TEMPLATE:
+            rc = walk_template(d, op->u.tmpl, op->len, d->chunk_len, vis, self);
+            break;
+        }
+    }
+    if (!rc && in_attr) rc = vis->attr_end(self);
+    return rc;
+}

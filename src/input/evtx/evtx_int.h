@@ -1,0 +1,204 @@
+/* evtx_int.h - private to the EVTX decoder: compiled BinXML, caches, limits, the visitor interface.
+ *
+ * BinXML is compiled, once per template per chunk, into a flat array of ops (struct bx_op). Walking ops
+ * with a record's substitution values drives a visitor: one visitor extracts fields into a kz_event
+ * (evtx_fields.c), another renders XML (evtx_xml.c). Both see exactly the same document, so what `dump
+ * --format xml` shows is what detection matched on. */
+#ifndef KZ_EVTX_INT_H
+#define KZ_EVTX_INT_H
+
+#include "evtx.h"
+
+#include "../../core/arena.h"
+#include "../../core/buf.h"
+#include "../../core/error.h"
+
+#include <stdint.h>
+#include <string.h>
+
+/* ---- limits: keep memory and time bounded on hostile files ---- */
+#define EVTX_MAX_DEPTH 64            /* element nesting inside one fragment */
+#define EVTX_MAX_NEST 16             /* BinXML values nested inside BinXML values */
+#define EVTX_MAX_OPS 32768           /* ops in one compiled fragment */
+#define EVTX_MAX_VALUES 4096         /* substitution values in one template instance */
+#define EVTX_MAX_FIELDS 4096         /* fields in one event */
+#define EVTX_MAX_NAME_CHARS 1024     /* characters in an element or attribute name */
+#define EVTX_MAX_TEXT (1u << 20)     /* bytes of text in one field */
+#define EVTX_RECORD_BUDGET 2000000   /* ops executed for one record, nested walks included */
+#define EVTX_CHUNK_ARENA_CAP (96u << 20) /* bytes a chunk's decoding may allocate */
+
+/* ---- little-endian readers: on-disk formats are read as bytes, never as packed structs ---- */
+static inline uint16_t rd16(const uint8_t *p) {
+    return (uint16_t)(p[0] | p[1] << 8);
+}
+static inline uint32_t rd32(const uint8_t *p) {
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v; /* kizuki targets little-endian hosts; see CMakeLists.txt */
+}
+static inline uint64_t rd64(const uint8_t *p) {
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+/* BinXML tokens (MS-EVEN6 2.2.12), without the 0x40 "more follows" flag. */
+enum {
+    BX_EOF = 0x00,
+    BX_OPEN = 0x01,
+    BX_CLOSE_START = 0x02,
+    BX_CLOSE_EMPTY = 0x03,
+    BX_END = 0x04,
+    BX_VALUE = 0x05,
+    BX_ATTR = 0x06,
+    BX_CDATA = 0x07,
+    BX_CHARREF = 0x08,
+    BX_ENTITY = 0x09,
+    BX_PI_TARGET = 0x0a,
+    BX_PI_DATA = 0x0b,
+    BX_TEMPLATE = 0x0c,
+    BX_SUBST = 0x0d,
+    BX_SUBST_OPT = 0x0e,
+    BX_FRAGMENT = 0x0f,
+};
+
+/* Substitution value types (MS-EVEN6 2.2.12, "ValueType"); 0x80 marks an array of the base type. */
+enum {
+    VT_NULL = 0x00,
+    VT_WSTRING = 0x01,
+    VT_ASTRING = 0x02,
+    VT_INT8 = 0x03,
+    VT_UINT8 = 0x04,
+    VT_INT16 = 0x05,
+    VT_UINT16 = 0x06,
+    VT_INT32 = 0x07,
+    VT_UINT32 = 0x08,
+    VT_INT64 = 0x09,
+    VT_UINT64 = 0x0a,
+    VT_REAL32 = 0x0b,
+    VT_REAL64 = 0x0c,
+    VT_BOOL = 0x0d,
+    VT_BINARY = 0x0e,
+    VT_GUID = 0x0f,
+    VT_SIZET = 0x10,
+    VT_FILETIME = 0x11,
+    VT_SYSTIME = 0x12,
+    VT_SID = 0x13,
+    VT_HEXINT32 = 0x14,
+    VT_HEXINT64 = 0x15,
+    VT_EVTHANDLE = 0x20,
+    VT_BINXML = 0x21,
+    VT_EVTXML = 0x23,
+    VT_ARRAY = 0x80,
+};
+
+/* ---- compiled BinXML ---- */
+enum bx_op_kind {
+    OP_OPEN,        /* start tag: name; skip = index of the op after the element */
+    OP_ATTR,        /* attribute: name; its value is the TEXT/SUBST ops that follow */
+    OP_CLOSE_START, /* end of the start tag, content follows */
+    OP_CLOSE_EMPTY, /* end of an element without content */
+    OP_END,         /* end tag */
+    OP_TEXT,        /* literal text (UTF-8): value text, CDATA, character and entity references */
+    OP_SUBST,       /* substitution: value number arg, declared type vtype, optional if flag */
+    OP_TEMPLATE,    /* a template instance inside a non-template fragment: tmpl + values at values_off */
+};
+
+struct bx_template;
+
+struct bx_op {
+    uint8_t kind;   /* enum bx_op_kind */
+    uint8_t vtype;  /* OP_SUBST: declared value type; OP_TEXT: 1 if it came from CDATA */
+    uint16_t arg;   /* OP_SUBST: substitution index */
+    uint32_t name;  /* OP_OPEN, OP_ATTR: interned name id */
+    uint32_t skip;  /* OP_OPEN: index just past the element's OP_END/OP_CLOSE_EMPTY */
+    uint32_t len;   /* OP_TEXT: bytes of text; OP_TEMPLATE: chunk offset of the values */
+    union {
+        const char *text;         /* OP_TEXT */
+        struct bx_template *tmpl; /* OP_TEMPLATE */
+    } u;
+};
+
+struct bx_template {
+    uint32_t offset;     /* chunk offset of the template definition: the cache key */
+    int state;           /* 0 compiling (a reference now is a cycle), 1 ready, -1 broken */
+    struct bx_op *ops;
+    uint32_t nops;
+};
+
+/* A substitution value: points into the chunk. */
+struct bx_value {
+    uint8_t type;
+    uint32_t len;
+    const uint8_t *data;
+};
+
+/* What a walk over ops reports. Return nonzero from a callback to stop the walk with that status. */
+struct bx_visitor {
+    int (*open)(void *self, uint32_t name);
+    int (*attr_begin)(void *self, uint32_t name);
+    int (*attr_end)(void *self);
+    int (*close_start)(void *self);
+    int (*close)(void *self, int empty);
+    int (*text)(void *self, const char *s, size_t n, int cdata);
+    /* A substitution value that is not BinXML (those are walked). May be an array type. */
+    int (*value)(void *self, const struct bx_value *v);
+};
+
+/* Per-chunk lookup tables: chunk offset -> interned name / compiled template. */
+struct bx_cache_slot {
+    uint32_t key; /* chunk offset + 1 (0 = empty) */
+    uint32_t name;
+    struct bx_template *tmpl;
+};
+
+struct kz_evtx_decoder {
+    struct kz_arena arena;       /* everything decoded from the current chunk */
+    const uint8_t *chunk;        /* the chunk being decoded */
+    uint32_t chunk_len;
+    struct bx_cache_slot *cache; /* open addressing on offset, names and templates share it */
+    uint32_t cache_mask, cache_used;
+    struct bx_op *ops_scratch;   /* compile buffer, EVTX_MAX_OPS entries */
+    struct kz_buf text;          /* text being collected for the current fields */
+    struct kz_buf scratch;       /* one rendered value */
+    struct kz_event event;       /* the record being decoded */
+    struct kz_field *fields;     /* its fields (copied into the arena when the record is done) */
+    uint32_t nfields, fields_cap;
+    uint64_t *pair_keys;         /* (element id << 32 | attribute id) -> "Element_Attribute" id */
+    uint32_t *pair_ids;
+    uint32_t pair_used;
+    const char *literal_keys[1024]; /* template text address -> interned id (Data Name="..."); */
+    uint32_t literal_ids[1024];     /* per chunk, since template text lives in the chunk arena */
+    long budget;                 /* ops left for this record */
+    int nest;                    /* BinXML nesting depth of the walk */
+    uint32_t id_systemtime, id_xmlns; /* interned once */
+    struct kz_err err;           /* why the current record failed */
+};
+
+/* binxml.c */
+int bx_name(struct kz_evtx_decoder *d, uint32_t off, uint32_t *id);
+int bx_template_get(struct kz_evtx_decoder *d, uint32_t def_off, struct bx_template **out);
+int bx_compile(struct kz_evtx_decoder *d, uint32_t start, uint32_t end, struct bx_op **ops,
+               uint32_t *nops);
+int bx_template_instance(struct kz_evtx_decoder *d, uint32_t *pos, uint32_t end,
+                         struct bx_template **tmpl, uint32_t *values_off);
+int bx_parse_values(struct kz_evtx_decoder *d, uint32_t pos, uint32_t end, struct bx_value **vals,
+                    uint32_t *nvals, uint32_t *consumed);
+int bx_walk_fragment(struct kz_evtx_decoder *d, uint32_t start, uint32_t end,
+                     const struct bx_visitor *vis, void *self);
+
+/* binxml_value.c: renders a non-BinXML value (one item if array: see bx_array_item) as UTF-8 text. */
+int bx_render_value(struct kz_buf *out, uint8_t type, const uint8_t *p, uint32_t len);
+/* Splits an array value into items: returns the number of items and sets item i via the callback. */
+int bx_array_items(const struct bx_value *v, int (*fn)(void *ctx, const struct bx_value *item),
+                   void *ctx);
+/* The kz_value_kind a value of this type renders as. */
+uint8_t bx_value_kind(uint8_t type);
+
+/* evtx_fields.c / evtx_xml.c */
+int evtx_render_any(struct kz_buf *out, const struct bx_value *val);
+int evtx_extract_fields(struct kz_evtx_decoder *d, uint32_t start, uint32_t end);
+int evtx_render_xml_range(struct kz_evtx_decoder *d, uint32_t start, uint32_t end,
+                          struct kz_buf *out);
+
+#endif

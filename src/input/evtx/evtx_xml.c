@@ -1,0 +1,114 @@
+/* evtx_xml.c - the XML visitor: renders a record as Windows' own XML, on one line.
+ *
+ * Empty attributes are left out and NULL substitutions render as nothing (MS-EVEN6 2.2.12.2/3); text
+ * and attribute values are escaped, so log content can never break the XML it is printed in. */
+#include "evtx_int.h"
+
+#include "../../core/intern.h"
+
+#define XV_MAX_STACK (EVTX_MAX_DEPTH * 2)
+
+struct xv {
+    struct kz_evtx_decoder *d;
+    struct kz_buf *out;
+    int depth;
+    int start_open;        /* a start tag is open: content must first close it with '>' */
+    int in_attr;           /* writing an attribute value */
+    size_t attr_mark;      /* output length before the attribute being written */
+    size_t attr_val_start; /* output length where its value starts */
+    uint32_t names[XV_MAX_STACK];
+};
+
+static int xv_check(struct xv *v) {
+    return v->out->failed ? kz_err_set(&v->d->err, KZ_ELIMIT, "XML output too large") : 0;
+}
+
+/* Content is about to be written: finish the start tag if it is still open. */
+static void xv_content(struct xv *v) {
+    if (v->start_open && !v->in_attr) {
+        kz_buf_putc(v->out, '>');
+        v->start_open = 0;
+    }
+}
+
+static int xv_open(void *self, uint32_t name) {
+    struct xv *v = self;
+    if (v->depth >= XV_MAX_STACK)
+        return kz_err_set(&v->d->err, KZ_ELIMIT, "elements nested deeper than %d", XV_MAX_STACK);
+    xv_content(v);
+    v->names[v->depth++] = name;
+    kz_buf_putc(v->out, '<');
+    kz_buf_append(v->out, kz_intern_name(name), kz_intern_len(name));
+    v->start_open = 1;
+    return xv_check(v);
+}
+
+static int xv_attr_begin(void *self, uint32_t name) {
+    struct xv *v = self;
+    v->in_attr = 1;
+    v->attr_mark = v->out->len;
+    kz_buf_putc(v->out, ' ');
+    kz_buf_append(v->out, kz_intern_name(name), kz_intern_len(name));
+    kz_buf_puts(v->out, "=\"");
+    v->attr_val_start = v->out->len;
+    return xv_check(v);
+}
+
+static int xv_attr_end(void *self) {
+    struct xv *v = self;
+    v->in_attr = 0;
+    if (v->out->len == v->attr_val_start) v->out->len = v->attr_mark; /* empty: leave it out */
+    else kz_buf_putc(v->out, '"');
+    return xv_check(v);
+}
+
+static int xv_close_start(void *self) {
+    (void)self;
+    return 0; /* '>' is written lazily, so that an element without content can be written as <x/> */
+}
+
+static int xv_close(void *self, int empty) {
+    (void)empty;
+    struct xv *v = self;
+    if (v->depth == 0) return kz_err_set(&v->d->err, KZ_ECORRUPT, "unbalanced end tag");
+    uint32_t name = v->names[--v->depth];
+    if (v->start_open) {
+        kz_buf_puts(v->out, "/>");
+        v->start_open = 0;
+    } else {
+        kz_buf_puts(v->out, "</");
+        kz_buf_append(v->out, kz_intern_name(name), kz_intern_len(name));
+        kz_buf_putc(v->out, '>');
+    }
+    return xv_check(v);
+}
+
+static int xv_text(void *self, const char *s, size_t n, int cdata) {
+    (void)cdata;
+    struct xv *v = self;
+    if (n == 0) return 0;
+    xv_content(v);
+    kz_buf_put_xml_str(v->out, s, n);
+    return xv_check(v);
+}
+
+static int xv_value(void *self, const struct bx_value *val) {
+    struct xv *v = self;
+    struct kz_buf *tmp = &v->d->scratch;
+    kz_buf_clear(tmp);
+    int rc = evtx_render_any(tmp, val);
+    if (rc) return kz_err_set(&v->d->err, rc, "bad value of type 0x%02x (%u bytes)", val->type, val->len);
+    return xv_text(self, tmp->data ? tmp->data : "", tmp->len, 0);
+}
+
+static const struct bx_visitor xml_visitor = {
+    xv_open, xv_attr_begin, xv_attr_end, xv_close_start, xv_close, xv_text, xv_value,
+};
+
+int evtx_render_xml_range(struct kz_evtx_decoder *d, uint32_t start, uint32_t end,
+                          struct kz_buf *out) {
+    struct xv v = {.d = d, .out = out};
+    d->budget = EVTX_RECORD_BUDGET;
+    d->nest = 0;
+    return bx_walk_fragment(d, start, end, &xml_visitor, &v);
+}

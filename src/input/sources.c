@@ -1,0 +1,149 @@
+/* sources.c - input discovery; see sources.h. */
+#include "sources.h"
+
+#include "../core/alloc.h"
+#include "evtx/evtx_reader.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+uint8_t kz_sources_sniff(const uint8_t *p, size_t n) {
+    if (kz_evtx_sniff(p, n)) return KZ_FMT_EVTX;
+    return KZ_FMT_UNKNOWN;
+}
+
+static void say(void (*report)(void *, const char *), void *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void say(void (*report)(void *, const char *), void *ctx, const char *fmt, ...) {
+    if (!report) return;
+    char msg[KZ_ERR_MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    report(ctx, msg);
+}
+
+static int push(struct kz_sources *s, const char *path, uint64_t size, uint8_t format) {
+    if (s->n == s->cap) {
+        uint32_t cap = s->cap ? s->cap * 2 : 64;
+        struct kz_source *v = kz_realloc(s->v, cap * sizeof *v);
+        if (!v) return KZ_ENOMEM;
+        s->v = v;
+        s->cap = cap;
+    }
+    char *copy = kz_strdup(path);
+    if (!copy) return KZ_ENOMEM;
+    s->v[s->n++] = (struct kz_source){copy, size, format};
+    s->bytes += size;
+    return 0;
+}
+
+static int cmp_names(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int add(struct kz_sources *s, const char *path, int explicit, int depth,
+               void (*report)(void *, const char *), void *ctx) {
+    struct stat sb;
+    if (stat(path, &sb)) {
+        s->errors++;
+        say(report, ctx, "%s: %s", path, strerror(errno));
+        return 0;
+    }
+    if (S_ISDIR(sb.st_mode)) {
+        if (depth >= KZ_SOURCES_MAX_DEPTH) {
+            s->errors++;
+            say(report, ctx, "%s: folders nested deeper than %d, skipped", path, KZ_SOURCES_MAX_DEPTH);
+            return 0;
+        }
+        DIR *dir = opendir(path);
+        if (!dir) {
+            s->errors++;
+            say(report, ctx, "%s: %s", path, strerror(errno));
+            return 0;
+        }
+        char **names = NULL;
+        size_t n = 0, cap = 0;
+        int rc = 0;
+        struct dirent *e;
+        while ((e = readdir(dir))) {
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+            if (n == cap) {
+                cap = cap ? cap * 2 : 32;
+                char **nn = kz_realloc(names, cap * sizeof *nn);
+                if (!nn) { rc = KZ_ENOMEM; break; }
+                names = nn;
+            }
+            if (!(names[n] = kz_strdup(e->d_name))) { rc = KZ_ENOMEM; break; }
+            n++;
+        }
+        closedir(dir);
+        if (n) qsort(names, n, sizeof *names, cmp_names);
+        size_t plen = strlen(path);
+        int slash = plen && path[plen - 1] == '/';
+        for (size_t i = 0; i < n; i++) {
+            if (!rc) {
+                size_t len = plen + 1 + strlen(names[i]) + 1;
+                char *child = kz_malloc(len);
+                if (!child) rc = KZ_ENOMEM;
+                else {
+                    snprintf(child, len, slash ? "%s%s" : "%s/%s", path, names[i]);
+                    rc = add(s, child, 0, depth + 1, report, ctx);
+                    kz_free(child);
+                }
+            }
+            kz_free(names[i]);
+        }
+        kz_free(names);
+        return rc;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        if (explicit) {
+            s->errors++;
+            say(report, ctx, "%s: not a regular file", path);
+        }
+        return 0;
+    }
+    uint8_t head[16];
+    ssize_t got = -1;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        got = read(fd, head, sizeof head);
+        close(fd);
+    }
+    if (got < 0) {
+        s->errors++;
+        say(report, ctx, "%s: %s", path, strerror(errno));
+        return 0;
+    }
+    uint8_t format = kz_sources_sniff(head, (size_t)got);
+    if (format == KZ_FMT_UNKNOWN) {
+        if (explicit) {
+            s->errors++;
+            say(report, ctx, "%s: not in a format kizuki reads (supported: EVTX)", path);
+        } else {
+            s->skipped++;
+        }
+        return 0;
+    }
+    return push(s, path, (uint64_t)sb.st_size, format);
+}
+
+int kz_sources_add(struct kz_sources *s, const char *path, void (*report)(void *, const char *),
+                   void *ctx) {
+    return add(s, path, 1, 0, report, ctx);
+}
+
+void kz_sources_free(struct kz_sources *s) {
+    for (uint32_t i = 0; i < s->n; i++) kz_free(s->v[i].path);
+    kz_free(s->v);
+    memset(s, 0, sizeof *s);
+}

@@ -1,0 +1,16 @@
+/* event_json.h - an event as one JSON object on one line (what `kizuki dump` prints).
+ *
+ * Layout: the header ("ts", "file", "record_id", "format", "event_id", "channel", "host", "provider"),
+ * "norm" with the normalised entity slots that are known, then one object per section ("System",
+ * "EventData", "UserData", "Other") with the raw fields by their Windows names. A name that occurs more
+ * than once in a section (unnamed <Data> items, arrays) becomes a JSON array, in document order.
+ * Integer fields print as JSON numbers, everything else as strings. */
+#ifndef KZ_EVENT_JSON_H
+#define KZ_EVENT_JSON_H
+
+#include "../core/buf.h"
+#include "../core/event.h"
+
+void kz_event_json(struct kz_buf *out, const struct kz_event *ev, const char *file);
+
+#endif
