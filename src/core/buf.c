@@ -155,6 +155,10 @@ void kz_buf_put_xml_str(struct kz_buf *b, const char *s, size_t n) {
         case '<': rep = "&lt;"; break;
         case '>': rep = "&gt;"; break;
         case '"': rep = "&quot;"; break;
+        /* Line breaks as references: one event stays on one line, and attribute values keep them. */
+        case '\n': rep = "&#10;"; break;
+        case '\r': rep = "&#13;"; break;
+        case '\t': rep = "&#9;"; break;
         }
         if (rep) {
             size_t rl = strlen(rep);

@@ -50,6 +50,14 @@ int bx_name(struct kz_evtx_decoder *d, uint32_t off, uint32_t *id) {
     return 0;
 }
 
+/* Could a name structure be at off, referenced from a field that ends at pos? Names are stored
+ * before (or, inline, exactly at) the place that refers to them. */
+static int plausible_name(const struct kz_evtx_decoder *d, uint32_t off, uint32_t pos) {
+    if (off < 512 || off > pos || (uint64_t)off + 8 > d->chunk_len) return 0;
+    uint32_t nchars = rd16(d->chunk + off + 6);
+    return nchars <= EVTX_MAX_NAME_CHARS && (uint64_t)off + 8 + 2 * (uint64_t)nchars <= d->chunk_len;
+}
+
 /* Reads a name reference at *pos; if the name is stored inline (its offset is where we are), skips it. */
 static int read_name_ref(struct kz_evtx_decoder *d, uint32_t *pos, uint32_t end, uint32_t *id) {
     if (*pos + 4 > end) return kz_err_set(&d->err, KZ_ECORRUPT, "truncated name reference");
@@ -131,10 +139,18 @@ int bx_compile(struct kz_evtx_decoder *d, uint32_t start, uint32_t end, struct b
             pos += 3;
             continue;
         case BX_OPEN: {
-            /* dependency id (2), element size (4), name, [attribute list size (4)] */
-            if (pos + 6 > end) return kz_err_set(&d->err, KZ_ECORRUPT, "truncated start tag");
-            op->arg = rd16(c + pos);
-            pos += 6;
+            /* dependency id (2), element size (4), name, [attribute list size (4)]. Some writers
+             * leave the dependency id out (seen in CAPI2 logs); the name offset then only makes
+             * sense when read 2 bytes earlier, which is how the two layouts are told apart. */
+            if (pos + 10 > end) return kz_err_set(&d->err, KZ_ECORRUPT, "truncated start tag");
+            if (plausible_name(d, rd32(c + pos + 6), pos + 10) ||
+                !plausible_name(d, rd32(c + pos + 4), pos + 8)) {
+                op->arg = rd16(c + pos);
+                pos += 6;
+            } else {
+                op->arg = 0xffff;
+                pos += 4;
+            }
             if ((rc = read_name_ref(d, &pos, end, &op->name))) return rc;
             if (tok & 0x40) pos += 4;
             if (depth >= EVTX_MAX_DEPTH)
@@ -317,6 +333,12 @@ int bx_template_instance(struct kz_evtx_decoder *d, uint32_t *pos, uint32_t end,
     }
     int rc = bx_template_get(d, def_off, tmpl);
     if (rc) return rc;
+    /* The instance names its template by the first 4 bytes of the template's GUID. A mismatch means
+     * the offset points at something else (a record from an older chunk generation that was
+     * partly overwritten): decoding would put the values into the wrong skeleton. */
+    if (rd32(d->chunk + *pos + 2) != rd32(d->chunk + def_off + 4))
+        return kz_err_set(&d->err, KZ_ECORRUPT, "template at %u is not the one the record names",
+                          def_off);
     *pos = p;
     *values_off = p;
     return 0;

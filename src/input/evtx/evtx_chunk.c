@@ -201,7 +201,10 @@ int kz_evtx_decode_chunk(struct kz_evtx_decoder *d, const uint8_t *c, size_t n, 
     struct kz_evtx_chunk_header h;
     if (n > KZ_EVTX_CHUNK_SIZE) n = KZ_EVTX_CHUNK_SIZE;
     if (kz_evtx_parse_chunk_header(c, n, &h)) {
-        if (!slack_chunk) {
+        /* A chunk of zeroes is one Windows allocated and never used: not damage. */
+        int blank = n >= 512;
+        for (size_t i = 0; i < 512 && blank; i++) blank = c[i] == 0;
+        if (!slack_chunk && !blank) {
             st->bad_chunks++;
             report(problem, ctx, 0, 0, n < 512 ? "truncated chunk (%zu bytes)" : "bad chunk signature",
                    n);

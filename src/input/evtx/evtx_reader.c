@@ -172,6 +172,9 @@ int kz_evtx_reader_add_file(struct kz_evtx_reader *r, const char *path, uint32_t
     struct kz_evtx_header h;
     if (kz_evtx_parse_header(head, (size_t)got, &h)) {
         close(fd);
+        if (kz_evtx_sniff(head, (size_t)got))
+            return kz_err_set(err, KZ_ECORRUPT, "%s: truncated EVTX file (%zd bytes, no complete header)",
+                              path, got);
         return kz_err_set(err, KZ_EFORMAT, "%s: not an EVTX file (no ElfFile signature)", path);
     }
     /* Paths are referenced by slots until their chunks are drained. */

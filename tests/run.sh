@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Runs the whole test suite against the build in $1 (default: build) and prints "N passed, N failed".
+#   unit tests      build/unit_tests (core, BinXML tokens and value types, corpus replay)
+#   e2e             tests/e2e/cli.sh (the kizuki command as a user runs it)
+#   differential    tests/e2e/evtx_differential.py (every shared EVTX file against Debian's evtxexport)
+# Suites that need ../shared/data or evtxexport skip with a message when those are absent.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+passed=0 failed=0 skipped=0
+
+# Reads the "N passed, N failed[, N skipped]" line a suite printed last and adds it up.
+tally() {
+    local name=$1 rc=$2 line
+    line=$(grep -E '[0-9]+ passed, [0-9]+ failed' "$3" | tail -n 1)
+    if [ -z "$line" ]; then
+        echo "suite $name printed no result line (exit $rc): counted as 1 failure"
+        failed=$((failed + 1))
+        return
+    fi
+    local p f s
+    p=$(sed -E 's/.*[^0-9]?([0-9]+) passed.*/\1/' <<<"$line")
+    f=$(sed -E 's/.*, ([0-9]+) failed.*/\1/' <<<"$line")
+    s=$(grep -oE '[0-9]+ skipped' <<<"$line" | grep -oE '[0-9]+' || echo 0)
+    passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+        echo "suite $name exited $rc with no failed test: counted as 1 failure"
+        failed=$((failed + 1))
+    fi
+}
+
+run_suite() {
+    local name=$1; shift
+    local log; log=$(mktemp)
+    echo "== $name"
+    "$@" 2>&1 | tee "$log"
+    local rc=${PIPESTATUS[0]}
+    tally "$name" "$rc" "$log"
+    rm -f "$log"
+}
+
+run_suite unit "$build/unit_tests"
+run_suite e2e tests/e2e/cli.sh "$build/kizuki"
+if [ -f tests/e2e/evtx_differential.py ]; then
+    run_suite differential python3 tests/e2e/evtx_differential.py --kizuki "$build/kizuki"
+fi
+echo
+echo "total: $passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
