@@ -4,7 +4,7 @@
 # Usage: scripts/install-deps.sh [build|test|all]   (default: all)
 set -euo pipefail
 want=${1:-all}
-build_pkgs=(gcc make cmake pkg-config)
+build_pkgs=(gcc make cmake pkg-config zlib1g-dev)
 test_pkgs=(python3 libevtx-utils clang libclang-rt-14-dev)
 pkgs=("${build_pkgs[@]}")
 [ "$want" = build ] || pkgs+=("${test_pkgs[@]}")

@@ -46,6 +46,7 @@ struct dump {
     FILE *out;
     int write_failed;
     struct kz_evtx_reader *reader;
+    char **file_json; /* each source path as a JSON string, quoted once */
 };
 
 static void emit(void *ctx, struct kz_evtx_decoder *d, const struct kz_evtx_record *rec,
@@ -57,7 +58,7 @@ static void emit(void *ctx, struct kz_evtx_decoder *d, const struct kz_evtx_reco
         else kz_buf_putc(out, '\n');
         return;
     }
-    kz_event_json(out, rec->event, dp->sources.v[file_id].path);
+    kz_event_json(out, rec->event, dp->file_json[file_id]);
 }
 
 static void write_out(void *ctx, const char *data, size_t len) {
@@ -137,6 +138,18 @@ int kz_cmd_dump(int argc, char **argv) {
         }
     }
     if (dp.sources.errors) rc = KZ_EXIT_INPUT;
+    dp.file_json = kz_calloc(dp.sources.n + 1, sizeof *dp.file_json);
+    for (uint32_t i = 0; dp.file_json && i < dp.sources.n; i++) {
+        struct kz_buf q;
+        kz_buf_init(&q, 1 << 20);
+        kz_json_quote(&q, dp.sources.v[i].path);
+        dp.file_json[i] = q.data; /* NULL if out of memory: the event is then printed without it */
+    }
+    if (!dp.file_json) {
+        kz_cli_error(&dp.cli, "out of memory listing inputs");
+        rc = KZ_EXIT_INTERNAL;
+        goto out;
+    }
     dp.out = stdout;
     if (outpath && !(dp.out = fopen(outpath, "w"))) {
         kz_cli_error(&dp.cli, "%s: %s", outpath, strerror(errno));
@@ -190,6 +203,8 @@ int kz_cmd_dump(int argc, char **argv) {
     kz_pool_free(pool);
 out:
     if (dp.out && dp.out != stdout) fclose(dp.out);
+    for (uint32_t i = 0; dp.file_json && i < dp.sources.n; i++) kz_free(dp.file_json[i]);
+    kz_free(dp.file_json);
     kz_sources_free(&dp.sources);
     kz_free(paths);
     return rc;

@@ -56,7 +56,7 @@ void kz_buf_puts(struct kz_buf *b, const char *s) {
     kz_buf_append(b, s, strlen(s));
 }
 
-void kz_buf_putc(struct kz_buf *b, char c) {
+void kz_buf_putc_slow(struct kz_buf *b, char c) {
     if (kz_buf_reserve(b, 2)) return;
     b->data[b->len++] = c;
     b->data[b->len] = 0;
@@ -101,18 +101,37 @@ void kz_buf_printf(struct kz_buf *b, const char *fmt, ...) {
 
 static const char hexdig[] = "0123456789abcdef";
 
+/* Bytes that stand for themselves inside a JSON string: printable ASCII but '"' and '\\'. */
+static const unsigned char json_plain[256] = {
+    [' '] = 1, ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1, ['('] = 1,
+    [')'] = 1, ['*'] = 1, ['+'] = 1, [','] = 1, ['-'] = 1, ['.'] = 1, ['/'] = 1, ['0'] = 1,
+    ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1,
+    ['9'] = 1, [':'] = 1, [';'] = 1, ['<'] = 1, ['='] = 1, ['>'] = 1, ['?'] = 1, ['@'] = 1,
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,
+    ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1,
+    ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+    ['Y'] = 1, ['Z'] = 1, ['['] = 1, [']'] = 1, ['^'] = 1, ['_'] = 1, ['`'] = 1, ['a'] = 1,
+    ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1,
+    ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1,
+    ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1,
+    ['z'] = 1, ['{'] = 1, ['|'] = 1, ['}'] = 1, ['~'] = 1,
+};
+
 void kz_buf_put_json_str(struct kz_buf *b, const char *s, size_t n) {
     /* Worst case every byte becomes \u00XX (6 bytes) or U+FFFD (3 bytes). */
     if (kz_buf_reserve(b, n * 6 + 1)) return;
     char *o = b->data + b->len;
     const unsigned char *p = (const unsigned char *)s, *end = p + n;
     while (p < end) {
-        unsigned char c = *p;
-        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
-            *o++ = (char)c;
-            p++;
-            continue;
+        /* Most text is plain ASCII: copy runs of it at once. */
+        const unsigned char *run = p;
+        while (p < end && json_plain[*p]) p++;
+        if (p > run) {
+            memcpy(o, run, (size_t)(p - run));
+            o += p - run;
+            if (p == end) break;
         }
+        unsigned char c = *p;
         if (c < 0x80) {
             *o++ = '\\';
             switch (c) {

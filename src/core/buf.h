@@ -24,7 +24,16 @@ void kz_buf_clear(struct kz_buf *b);
 int kz_buf_reserve(struct kz_buf *b, size_t n);
 void kz_buf_append(struct kz_buf *b, const void *data, size_t n);
 void kz_buf_puts(struct kz_buf *b, const char *s);
-void kz_buf_putc(struct kz_buf *b, char c);
+void kz_buf_putc_slow(struct kz_buf *b, char c);
+/* One byte; inline because output code calls it for every delimiter. */
+static inline void kz_buf_putc(struct kz_buf *b, char c) {
+    if (b->alloc - b->len >= 2 && !b->failed) {
+        b->data[b->len++] = c;
+        b->data[b->len] = 0;
+    } else {
+        kz_buf_putc_slow(b, c);
+    }
+}
 void kz_buf_put_u64(struct kz_buf *b, uint64_t v);
 void kz_buf_put_i64(struct kz_buf *b, int64_t v);
 void kz_buf_printf(struct kz_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

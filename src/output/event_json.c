@@ -45,53 +45,97 @@ static void put_value(struct kz_buf *out, const struct kz_field *f) {
     }
 }
 
+/* Prints one value, or all values of a name that occurs more than once in the section as an array. */
+static void put_values(struct kz_buf *out, const struct kz_event *ev, uint32_t i, uint8_t section) {
+    const struct kz_field *f = &ev->fields[i];
+    uint32_t count = 0;
+    for (uint32_t k = i; k < ev->nfields; k++)
+        count += ev->fields[k].section == section && ev->fields[k].name == f->name;
+    if (count == 1) {
+        put_value(out, f);
+        return;
+    }
+    kz_buf_putc(out, '[');
+    for (uint32_t k = i, n = 0; k < ev->nfields; k++) {
+        const struct kz_field *g = &ev->fields[k];
+        if (g->section != section || g->name != f->name) continue;
+        if (n++) kz_buf_putc(out, ',');
+        put_value(out, g);
+    }
+    kz_buf_putc(out, ']');
+}
+
+#define SEEN_SLOTS 512 /* names tracked per section; past that, a scan of the earlier fields */
+
+/* Starts the next member of a section: `"Section":{` before the first, a comma before the others. */
+static void next_member(struct kz_buf *out, const char *key, int *first, int *any) {
+    if (*any) {
+        kz_buf_putc(out, ',');
+    } else {
+        put_key(out, key, first);
+        kz_buf_putc(out, '{');
+        *any = 1;
+    }
+}
+
+static void put_name(struct kz_buf *out, uint32_t name) {
+    kz_buf_putc(out, '"');
+    kz_buf_put_json_str(out, kz_intern_name(name), kz_intern_len(name));
+    kz_buf_puts(out, "\":");
+}
+
 static void put_section(struct kz_buf *out, const struct kz_event *ev, uint8_t section,
                         const char *key, int *first) {
     int any = 0;
+    /* Repeated names are rare: a 64-bit signature of the names tells, in one pass, when a section
+     * certainly has none, and then every field is printed as it comes. */
+    uint64_t sig = 0;
+    int maybe_repeats = 0;
+    for (uint32_t i = 0; i < ev->nfields; i++) {
+        if (ev->fields[i].section != section) continue;
+        uint64_t bit = 1ull << ((ev->fields[i].name * 2654435761u) >> 26);
+        maybe_repeats |= (sig & bit) != 0;
+        sig |= bit;
+    }
+    uint32_t seen[SEEN_SLOTS]; /* names printed so far, when repeats are possible */
+    uint32_t nseen = 0;
     for (uint32_t i = 0; i < ev->nfields; i++) {
         const struct kz_field *f = &ev->fields[i];
         if (f->section != section) continue;
-        /* Already printed as part of an earlier field's array? */
-        int seen = 0;
-        for (uint32_t k = 0; k < i && !seen; k++)
-            seen = ev->fields[k].section == section && ev->fields[k].name == f->name;
-        if (seen) continue;
-        uint32_t count = 0;
-        for (uint32_t k = i; k < ev->nfields; k++)
-            count += ev->fields[k].section == section && ev->fields[k].name == f->name;
-        if (!any) {
-            put_key(out, key, first);
-            kz_buf_putc(out, '{');
-        } else {
-            kz_buf_putc(out, ',');
+        if (maybe_repeats) {
+            int dup = 0;
+            if (nseen < SEEN_SLOTS) {
+                for (uint32_t k = 0; k < nseen && !dup; k++) dup = seen[k] == f->name;
+                if (!dup) seen[nseen++] = f->name;
+            } else {
+                for (uint32_t k = 0; k < i && !dup; k++)
+                    dup = ev->fields[k].section == section && ev->fields[k].name == f->name;
+            }
+            if (dup) continue;
         }
-        any = 1;
-        put_str(out, kz_intern_name(f->name));
-        kz_buf_putc(out, ':');
-        if (count == 1) {
-            put_value(out, f);
-            continue;
-        }
-        kz_buf_putc(out, '[');
-        for (uint32_t k = i, n = 0; k < ev->nfields; k++) {
-            const struct kz_field *g = &ev->fields[k];
-            if (g->section != section || g->name != f->name) continue;
-            if (n++) kz_buf_putc(out, ',');
-            put_value(out, g);
-        }
-        kz_buf_putc(out, ']');
+        next_member(out, key, first, &any);
+        put_name(out, f->name);
+        if (maybe_repeats) put_values(out, ev, i, section);
+        else put_value(out, f);
     }
     if (any) kz_buf_putc(out, '}');
 }
 
-void kz_event_json(struct kz_buf *out, const struct kz_event *ev, const char *file) {
+void kz_json_quote(struct kz_buf *out, const char *s) {
+    put_str(out, s);
+}
+
+void kz_event_json(struct kz_buf *out, const struct kz_event *ev, const char *file_json) {
     int first = 1;
     char ts[KZ_TIME_TEXT_MAX];
     kz_time_format(ev->ts, 7, ts);
     kz_buf_putc(out, '{');
     put_key(out, "ts", &first);
     put_str(out, ts);
-    put_opt_str(out, "file", file, &first);
+    if (file_json) {
+        put_key(out, "file", &first);
+        kz_buf_puts(out, file_json);
+    }
     put_key(out, "record_id", &first);
     kz_buf_put_u64(out, ev->record_id);
     put_key(out, "format", &first);

