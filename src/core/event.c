@@ -67,11 +67,25 @@ static const struct {
 #define NSLOT_NAMES (sizeof slot_names / sizeof *slot_names)
 
 static pthread_once_t ids_once = PTHREAD_ONCE_INIT;
-static uint32_t slot_ids[NSLOT_NAMES];
+/* Field name id -> 1 + index into slot_names, 0 for names that fill no slot. Indexed directly, so
+ * that each field costs one load; the names are interned early, so their ids are small. */
+#define RANK_IDS 4096
+static uint8_t rank_of[RANK_IDS];
+static uint32_t slot_ids[NSLOT_NAMES]; /* for ids >= RANK_IDS, if interning came late */
 
 static void resolve_ids(void) {
-    for (size_t i = 0; i < NSLOT_NAMES; i++)
-        slot_ids[i] = kz_intern(slot_names[i].name, strlen(slot_names[i].name));
+    for (size_t i = 0; i < NSLOT_NAMES; i++) {
+        uint32_t id = kz_intern(slot_names[i].name, strlen(slot_names[i].name));
+        slot_ids[i] = id;
+        if (id < RANK_IDS) rank_of[id] = (uint8_t)(i + 1);
+    }
+}
+
+static int rank(uint32_t name) {
+    if (name < RANK_IDS) return (int)rank_of[name] - 1;
+    for (size_t k = 0; k < NSLOT_NAMES; k++)
+        if (slot_ids[k] == name) return (int)k;
+    return -1;
 }
 
 static int usable(const struct kz_field *f) {
@@ -86,12 +100,11 @@ void kz_event_normalise(struct kz_event *ev) {
     for (int s = 0; s <= S_BYTES; s++) best[s] = (int)NSLOT_NAMES, val[s] = NULL;
     for (uint32_t i = 0; i < ev->nfields; i++) {
         const struct kz_field *f = &ev->fields[i];
-        if (f->section == KZ_SEC_SYSTEM || !usable(f)) continue;
-        for (size_t k = 0; k < NSLOT_NAMES; k++) {
-            if (slot_ids[k] != f->name) continue;
-            enum slot s = slot_names[k].slot;
-            if ((int)k < best[s]) best[s] = (int)k, val[s] = f->val;
-        }
+        if (f->section == KZ_SEC_SYSTEM) continue;
+        int k = rank(f->name);
+        if (k < 0 || !usable(f)) continue;
+        enum slot s = slot_names[k].slot;
+        if (k < best[s]) best[s] = k, val[s] = f->val;
     }
     struct kz_entities *e = &ev->ent;
     e->user = val[S_USER];

@@ -35,6 +35,7 @@ struct fv {
     uint32_t attr_start; /* where its value starts in d->text */
     const char *attr_literal; /* when the value is exactly one literal from a template: that text */
     uint8_t attr_parts;
+    uint8_t attr_kind;   /* kz_value_kind of the last part */
     struct fv_frame st[FV_MAX_STACK];
 };
 
@@ -131,6 +132,7 @@ static int fv_attr_begin(void *self, uint32_t name) {
     v->attr_start = (uint32_t)v->d->text.len;
     v->attr_literal = NULL;
     v->attr_parts = 0;
+    v->attr_kind = KZ_VK_STRING;
     return 0;
 }
 
@@ -162,7 +164,8 @@ static int fv_attr_end(void *self) {
             }
             if (!f->data_name) f->data_name = kz_intern(text, len);
         } else {
-            rc = emit(v, pair_name(d, f->name, v->attr_name), KZ_VK_STRING, text, len);
+            uint8_t kind = v->attr_parts == 1 ? v->attr_kind : KZ_VK_STRING;
+            rc = emit(v, pair_name(d, f->name, v->attr_name), kind, text, len);
         }
     }
     d->text.len = v->attr_start;
@@ -205,6 +208,7 @@ static int fv_text(void *self, const char *s, size_t n, int cdata) {
     if (v->attr_name) {
         v->attr_parts++;
         v->attr_literal = s;
+        v->attr_kind = KZ_VK_STRING;
     } else if (v->depth > 0) {
         v->st[v->depth - 1].parts++;
         v->st[v->depth - 1].kind = KZ_VK_STRING;
@@ -240,6 +244,7 @@ static int fv_value(void *self, const struct bx_value *val) {
     if (v->attr_name) {
         v->attr_parts++;
         v->attr_literal = NULL;
+        v->attr_kind = val->type & VT_ARRAY ? KZ_VK_STRING : bx_value_kind(val->type);
         if (v->attr_name == d->id_systemtime && val->type == VT_FILETIME && val->len >= 8)
             d->event.ts = kz_time_from_filetime(rd64(val->data));
     } else if (v->depth > 0) {
