@@ -84,8 +84,8 @@ struct kz_evtx_decoder *kz_evtx_decoder_new(void) {
     d->ops_scratch = kz_malloc(EVTX_MAX_OPS * sizeof *d->ops_scratch);
     d->pair_keys = kz_calloc(4096, sizeof *d->pair_keys);
     d->pair_ids = kz_calloc(4096, sizeof *d->pair_ids);
-    kz_buf_init(&d->text, 16 << 20);
-    kz_buf_init(&d->scratch, 16 << 20);
+    kz_buf_init(&d->text, EVTX_SCRATCH_CAP);
+    kz_buf_init(&d->scratch, EVTX_SCRATCH_CAP);
     d->id_systemtime = kz_intern("SystemTime", 10);
     d->id_xmlns = kz_intern("xmlns", 5);
     if (!d->cache || !d->ops_scratch || !d->pair_keys || !d->pair_ids || !d->id_systemtime ||

@@ -25,7 +25,9 @@
 #define EVTX_MAX_NAME_CHARS 1024     /* characters in an element or attribute name */
 #define EVTX_MAX_TEXT (1u << 20)     /* bytes of text in one field */
 #define EVTX_RECORD_BUDGET 2000000   /* ops executed for one record, nested walks included */
-#define EVTX_CHUNK_ARENA_CAP (96u << 20) /* bytes a chunk's decoding may allocate */
+#define EVTX_CHUNK_ARENA_CAP (8u << 20) /* bytes a chunk's decoding may allocate (128x its size; real
+                                          * chunks use well under 2 MiB) */
+#define EVTX_SCRATCH_CAP (4u << 20)     /* text being assembled for one record */
 
 /* ---- little-endian readers: on-disk formats are read as bytes, never as packed structs ---- */
 static inline uint16_t rd16(const uint8_t *p) {

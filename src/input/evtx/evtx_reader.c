@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #define MAX_REPORTS_PER_FILE 20 /* further problems in a file are counted, not printed one by one */
+/* Memory bound: window slots x (decoder arena and scratch + this output cap) stays under 256 MiB. */
+#define SLOT_OUTPUT_CAP (32u << 20)
 
 struct slot {
     struct kz_job job;
@@ -62,9 +64,23 @@ static void add_stats(struct kz_evtx_stats *to, const struct kz_evtx_stats *from
     to->checksum_errors += from->checksum_errors;
 }
 
+static void on_problem(void *ctx, uint32_t off, uint64_t record_id, const char *msg);
+
 static void on_record(void *ctx, struct kz_evtx_decoder *d, const struct kz_evtx_record *rec) {
     struct slot *s = ctx;
+    size_t mark = s->out.len;
     s->r->o.emit(s->r->o.ctx, d, rec, s->file_id, &s->out);
+    if (s->out.failed) {
+        /* Drop this record's partial output, so that what is written stays well-formed. */
+        s->out.len = mark;
+        s->out.failed = 0;
+        if (s->out.data) s->out.data[mark] = 0;
+        s->st.records--;
+        if (rec->slack) s->st.slack_records--;
+        s->st.bad_records++;
+        on_problem(ctx, (uint32_t)(rec->binxml_offset - 24), rec->record_id,
+                   "output for this chunk exceeds its limit; record skipped");
+    }
 }
 
 static void on_problem(void *ctx, uint32_t off, uint64_t record_id, const char *msg) {
@@ -90,7 +106,7 @@ struct kz_evtx_reader *kz_evtx_reader_new(struct kz_pool *pool, const struct kz_
     r->pool = pool;
     r->o = *o;
     if (r->o.slack) r->o.flags |= KZ_EVTX_SLACK;
-    r->window = o->window > 0 ? o->window : 4 * kz_pool_threads(pool);
+    r->window = o->window > 0 ? o->window : 2 * kz_pool_threads(pool);
     r->slots = kz_calloc((size_t)r->window, sizeof *r->slots);
     if (!r->slots) goto fail;
     for (int i = 0; i < r->window; i++) {
@@ -98,7 +114,7 @@ struct kz_evtx_reader *kz_evtx_reader_new(struct kz_pool *pool, const struct kz_
         s->r = r;
         s->dec = kz_evtx_decoder_new();
         s->chunk = kz_malloc(KZ_EVTX_CHUNK_SIZE);
-        kz_buf_init(&s->out, (size_t)1 << 30);
+        kz_buf_init(&s->out, SLOT_OUTPUT_CAP);
         kz_buf_init(&s->problems, 64 * 1024);
         if (!s->dec || !s->chunk) goto fail;
     }
