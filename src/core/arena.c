@@ -21,6 +21,7 @@ void kz_arena_init(struct kz_arena *a, size_t block_size, size_t cap) {
 }
 
 void *kz_arena_alloc(struct kz_arena *a, size_t size) {
+    if (size > a->cap - a->used || size > SIZE_MAX - 7) return NULL;
     size = (size + 7) & ~(size_t)7;
     if (size == 0) size = 8;
     if (size > a->cap - a->used) return NULL;

@@ -117,9 +117,27 @@ static const unsigned char json_plain[256] = {
     ['z'] = 1, ['{'] = 1, ['|'] = 1, ['}'] = 1, ['~'] = 1,
 };
 
+/* Exact length of s escaped by kz_buf_put_json_str, for when the worst case does not fit. */
+static size_t json_escaped_len(const unsigned char *p, size_t n) {
+    size_t len = 0;
+    for (size_t i = 0; i < n;) {
+        unsigned char c = p[i];
+        if (json_plain[c]) len++, i++;
+        else if (c < 0x80) len += (c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t') ? 2 : 6, i++;
+        else {
+            size_t k = kz_utf8_valid_prefix(p + i, n - i);
+            len += k ? k : 3;
+            i += k ? k : 1;
+        }
+    }
+    return len;
+}
+
 void kz_buf_put_json_str(struct kz_buf *b, const char *s, size_t n) {
-    /* Worst case every byte becomes \u00XX (6 bytes) or U+FFFD (3 bytes). */
-    if (kz_buf_reserve(b, n * 6 + 1)) return;
+    /* Worst case every byte becomes \u00XX (6 bytes); near the cap, reserve exactly instead. */
+    size_t need = n * 6 + 1;
+    if (b->cap - b->len < need) need = json_escaped_len((const unsigned char *)s, n) + 1;
+    if (kz_buf_reserve(b, need)) return;
     char *o = b->data + b->len;
     const unsigned char *p = (const unsigned char *)s, *end = p + n;
     while (p < end) {
@@ -162,8 +180,31 @@ void kz_buf_put_json_str(struct kz_buf *b, const char *s, size_t n) {
     b->data[b->len] = 0;
 }
 
+/* Exact length of s escaped by kz_buf_put_xml_str. */
+static size_t xml_escaped_len(const unsigned char *p, size_t n) {
+    size_t len = 0;
+    for (size_t i = 0; i < n;) {
+        unsigned char c = p[i];
+        switch (c) {
+        case '&': case '\n': case '\r': len += 5, i++; continue;
+        case '<': case '>': case '\t': len += 4, i++; continue;
+        case '"': len += 6, i++; continue;
+        }
+        if (c < 0x20) len += 3, i++;
+        else if (c < 0x80) len++, i++;
+        else {
+            size_t k = kz_utf8_valid_prefix(p + i, n - i);
+            len += k ? k : 3;
+            i += k ? k : 1;
+        }
+    }
+    return len;
+}
+
 void kz_buf_put_xml_str(struct kz_buf *b, const char *s, size_t n) {
-    if (kz_buf_reserve(b, n * 6 + 1)) return;
+    size_t need = n * 6 + 1;
+    if (b->cap - b->len < need) need = xml_escaped_len((const unsigned char *)s, n) + 1;
+    if (kz_buf_reserve(b, need)) return;
     char *o = b->data + b->len;
     const unsigned char *p = (const unsigned char *)s, *end = p + n;
     while (p < end) {

@@ -82,7 +82,10 @@ int kz_time_parse(const char *s, size_t n, kz_time *out) {
     if (num(s, n, &i, 4, &y) || i >= n || s[i++] != '-' || num(s, n, &i, 2, &mo) || i >= n ||
         s[i++] != '-' || num(s, n, &i, 2, &d))
         return KZ_EFORMAT;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31) return KZ_EFORMAT;
+    static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1]) return KZ_EFORMAT;
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (mo == 2 && d == 29 && !leap) return KZ_EFORMAT;
     if (i < n) {
         if (s[i] != 'T' && s[i] != 't' && s[i] != ' ') return KZ_EFORMAT;
         i++;
@@ -111,6 +114,7 @@ int kz_time_parse(const char *s, size_t n, kz_time *out) {
             if (num(s, n, &i, 2, &oh)) return KZ_EFORMAT;
             if (i < n && s[i] == ':') i++;
             if (num(s, n, &i, 2, &om)) return KZ_EFORMAT;
+            if (oh > 23 || om > 59) return KZ_EFORMAT;
             off = sign * (oh * 3600 + om * 60);
         }
     }

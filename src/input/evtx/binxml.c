@@ -116,23 +116,26 @@ static size_t utf8_encode(uint32_t c, char *out) {
 int bx_compile(struct kz_evtx_decoder *d, uint32_t start, uint32_t end, struct bx_op **ops_out,
                uint32_t *nops_out) {
     const uint8_t *c = d->chunk;
-    struct bx_op *ops = d->ops_scratch;
+    /* The scratch is a stack: a template instance met while compiling compiles its template above
+     * the ops collected so far. */
+    uint32_t base = d->ops_top;
+    struct bx_op *ops = d->ops_scratch + base;
     uint32_t n = 0, pos = start;
     uint32_t open_stack[EVTX_MAX_DEPTH];
     int depth = 0, rc;
     if (end > d->chunk_len) end = d->chunk_len;
 
     while (pos < end) {
-        if (n + 2 >= EVTX_MAX_OPS)
+        if (base + n + 2 >= EVTX_MAX_OPS)
             return kz_err_set(&d->err, KZ_ELIMIT, "fragment at %u has too many tokens", start);
         uint8_t tok = c[pos];
-        uint8_t base = tok & 0x0f;
+        uint8_t token = tok & 0x0f;
         if (tok & 0xb0) /* only 0x40 may be set besides the token number */
             return kz_err_set(&d->err, KZ_ECORRUPT, "bad token 0x%02x at offset %u", tok, pos);
         struct bx_op *op = &ops[n];
         memset(op, 0, sizeof *op);
         pos++;
-        switch (base) {
+        switch (token) {
         case BX_EOF:
             goto done;
         case BX_FRAGMENT:
@@ -167,7 +170,7 @@ int bx_compile(struct kz_evtx_decoder *d, uint32_t start, uint32_t end, struct b
             if (depth == 0)
                 return kz_err_set(&d->err, KZ_ECORRUPT, "end tag without a start tag at offset %u",
                                   pos - 1);
-            op->kind = base == BX_END ? OP_END : OP_CLOSE_EMPTY;
+            op->kind = token == BX_END ? OP_END : OP_CLOSE_EMPTY;
             ops[open_stack[--depth]].skip = n + 1;
             break;
         case BX_VALUE: {
@@ -247,7 +250,10 @@ int bx_compile(struct kz_evtx_decoder *d, uint32_t start, uint32_t end, struct b
             pos--; /* bx_template_instance reads the token itself */
             uint32_t values_off;
             struct bx_template *t;
-            if ((rc = bx_template_instance(d, &pos, end, &t, &values_off))) return rc;
+            d->ops_top = base + n + 1;
+            rc = bx_template_instance(d, &pos, end, &t, &values_off);
+            d->ops_top = base;
+            if (rc) return rc;
             struct bx_value *vals;
             uint32_t nvals, consumed;
             if ((rc = bx_parse_values(d, values_off, end, &vals, &nvals, &consumed))) return rc;

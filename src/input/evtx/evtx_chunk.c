@@ -151,6 +151,7 @@ static int decode_record(struct kz_evtx_decoder *d, uint32_t off, uint32_t size,
     d->err.code = 0;
     d->budget = EVTX_RECORD_BUDGET;
     d->nest = 0;
+    d->ops_top = 0;
     rec->record_id = rd64(c + off + 8);
     rec->written = kz_time_from_filetime(rd64(c + off + 16));
     rec->chunk = c;

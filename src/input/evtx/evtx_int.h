@@ -160,7 +160,8 @@ struct kz_evtx_decoder {
     uint32_t chunk_len;
     struct bx_cache_slot *cache; /* open addressing on offset, names and templates share it */
     uint32_t cache_mask, cache_used;
-    struct bx_op *ops_scratch;   /* compile buffer, EVTX_MAX_OPS entries */
+    struct bx_op *ops_scratch;   /* compile buffer, EVTX_MAX_OPS entries, used as a stack */
+    uint32_t ops_top;            /* entries in use by compiles in progress */
     struct kz_buf text;          /* text being collected for the current fields */
     struct kz_buf scratch;       /* one rendered value */
     struct kz_event event;       /* the record being decoded */

@@ -110,5 +110,6 @@ int evtx_render_xml_range(struct kz_evtx_decoder *d, uint32_t start, uint32_t en
     struct xv v = {.d = d, .out = out};
     d->budget = EVTX_RECORD_BUDGET;
     d->nest = 0;
+    d->ops_top = 0;
     return bx_walk_fragment(d, start, end, &xml_visitor, &v);
 }
