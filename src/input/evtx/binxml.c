@@ -310,6 +310,8 @@ int bx_template_get(struct kz_evtx_decoder *d, uint32_t def_off, struct bx_templ
     if (!t) return kz_err_set(&d->err, KZ_ENOMEM, "out of memory for template");
     t->offset = def_off;
     t->state = 0;
+    t->plan = NULL;
+    t->plan_state = 0;
     s->tmpl = t;
     int rc = bx_compile(d, def_off + 24, def_off + 24 + size, &t->ops, &t->nops);
     t->state = rc ? -1 : 1;

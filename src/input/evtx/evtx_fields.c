@@ -63,8 +63,8 @@ static uint32_t pair_name(struct kz_evtx_decoder *d, uint32_t elem, uint32_t att
 
 /* ---- building the event ---- */
 
-static int emit(struct fv *v, uint32_t name, uint8_t kind, const char *text, size_t len) {
-    struct kz_evtx_decoder *d = v->d;
+static int emit(struct kz_evtx_decoder *d, uint8_t section, uint32_t name, uint8_t kind,
+                const char *text, size_t len) {
     if (!name) return 0; /* the name table is full: drop the field, keep the event */
     if (d->nfields == d->fields_cap) {
         if (d->fields_cap >= EVTX_MAX_FIELDS)
@@ -80,12 +80,12 @@ static int emit(struct fv *v, uint32_t name, uint8_t kind, const char *text, siz
     if (!val) return kz_err_set(&d->err, KZ_ENOMEM, "chunk expands beyond the memory limit");
     struct kz_field *f = &d->fields[d->nfields++];
     f->name = name;
-    f->section = v->section;
+    f->section = section;
     f->kind = kind;
     f->flags = 0;
     f->len = (uint32_t)len;
     f->val = val;
-    if (v->section == KZ_SEC_SYSTEM) {
+    if (section == KZ_SEC_SYSTEM) {
         struct kz_event *ev = &d->event;
         switch (name) {
         case KZ_F_EventID: {
@@ -165,7 +165,7 @@ static int fv_attr_end(void *self) {
             if (!f->data_name) f->data_name = kz_intern(text, len);
         } else {
             uint8_t kind = v->attr_parts == 1 ? v->attr_kind : KZ_VK_STRING;
-            rc = emit(v, pair_name(d, f->name, v->attr_name), kind, text, len);
+            rc = emit(v->d, v->section, pair_name(d, f->name, v->attr_name), kind, text, len);
         }
     }
     d->text.len = v->attr_start;
@@ -190,10 +190,10 @@ static int fv_close(void *self, int empty) {
     int rc = 0;
     if (v->depth >= 3) {
         if (v->section == KZ_SEC_EVENTDATA && f->name == KZ_F_Data) {
-            if (f->data_name) rc = emit(v, f->data_name, kind, text, len);
-            else if (len) rc = emit(v, KZ_F_Data, kind, text, len);
+            if (f->data_name) rc = emit(v->d, v->section, f->data_name, kind, text, len);
+            else if (len) rc = emit(v->d, v->section, KZ_F_Data, kind, text, len);
         } else if (!f->has_child && len) {
-            rc = emit(v, f->name, kind, text, len);
+            rc = emit(v->d, v->section, f->name, kind, text, len);
         }
     }
     d->text.len = f->text_start;
@@ -262,6 +262,247 @@ static const struct bx_visitor field_visitor = {
     fv_open, fv_attr_begin, fv_attr_end, fv_close_start, fv_close, fv_text, fv_value,
 };
 
+/* ---- field plans: the visitor above, run once per template on symbols instead of values ----
+ *
+ * Walking a template with the visitor costs an indirect call per op and text assembly per field, for
+ * every record. But a template fixes everything except the values: which fields exist, their names and
+ * sections, which values and literal texts make up each. So the first record that uses a template runs
+ * the visitor's rules over the template's ops once, recording for every field it would emit the parts
+ * (literal text or substitution number) of its text; later records just render those parts. Templates
+ * the rules cannot be fixed for (a BinXML value, whose content is a document of its own; a Data Name
+ * made of values) keep the walk, as does any record whose value turns out to be BinXML. */
+
+#define FP_TEXT UINT32_MAX /* fpart.subst of a literal text part */
+
+struct fpart {
+    uint32_t subst;   /* substitution index, or FP_TEXT */
+    uint32_t len;     /* literal: bytes */
+    const char *text; /* literal: UTF-8 */
+};
+
+enum { FE_IF_NONEMPTY = 1, FE_SYSTEMTIME = 2 };
+
+struct fentry {
+    uint32_t name;
+    uint8_t section;
+    uint8_t flags;   /* FE_* */
+    uint16_t nparts;
+    struct fpart *parts;
+};
+
+struct fplan {
+    struct fentry *e;
+    uint32_t n;
+};
+
+#define FP_MAX_PARTS 4096   /* parts open at once while building */
+#define FP_MAX_ENTRIES 4096 /* fields one template may produce */
+
+struct fp_frame {
+    uint32_t name;
+    uint32_t parts_start; /* first of this element's direct content parts */
+    uint32_t data_name;   /* EventData <Data Name=...> id */
+    uint8_t has_child;
+};
+
+struct fp_builder {
+    struct kz_evtx_decoder *d;
+    struct fpart parts[FP_MAX_PARTS];
+    uint32_t nparts;
+    struct fentry entries[FP_MAX_ENTRIES];
+    uint32_t nentries;
+    struct fp_frame st[FV_MAX_STACK];
+    int depth;
+    uint8_t section;
+    uint32_t attr_name, attr_start;
+    int in_attr;
+};
+
+/* Records a field made of parts[from..nparts). Returns 0, or -1 when the plan cannot be built. */
+static int fp_entry(struct fp_builder *b, uint32_t name, uint8_t flags, uint32_t from) {
+    if (!name || b->nentries >= FP_MAX_ENTRIES) return -1;
+    uint32_t n = b->nparts - from;
+    struct fpart *parts = kz_arena_alloc(&b->d->arena, (n ? n : 1) * sizeof *parts);
+    if (!parts) return -1;
+    if (n) memcpy(parts, b->parts + from, n * sizeof *parts);
+    b->entries[b->nentries++] = (struct fentry){name, b->section, flags, (uint16_t)n, parts};
+    return n > UINT16_MAX ? -1 : 0;
+}
+
+static int fp_attr_end(struct fp_builder *b) {
+    struct kz_evtx_decoder *d = b->d;
+    int rc = 0;
+    b->in_attr = 0;
+    if (b->depth >= 3 && b->attr_name != d->id_xmlns) {
+        struct fp_frame *f = &b->st[b->depth - 1];
+        if (b->section == KZ_SEC_EVENTDATA && f->name == KZ_F_Data && b->attr_name == KZ_F_Name) {
+            /* The name of the field must be known now: only literal text will do. */
+            char name[KZ_INTERN_MAX_LEN];
+            size_t len = 0;
+            for (uint32_t i = b->attr_start; i < b->nparts; i++) {
+                if (b->parts[i].subst != FP_TEXT) return -1;
+                size_t k = b->parts[i].len;
+                if (len + k > sizeof name) k = sizeof name - len;
+                memcpy(name + len, b->parts[i].text, k);
+                len += k;
+            }
+            if (len) f->data_name = kz_intern(name, len);
+        } else {
+            uint8_t flags = FE_IF_NONEMPTY | (b->attr_name == d->id_systemtime ? FE_SYSTEMTIME : 0);
+            rc = fp_entry(b, pair_name(d, f->name, b->attr_name), flags, b->attr_start);
+        }
+    }
+    b->nparts = b->attr_start;
+    return rc;
+}
+
+static int fp_build(struct kz_evtx_decoder *d, const struct bx_template *t, struct fplan **out) {
+    struct fp_builder *b = kz_malloc(sizeof *b);
+    if (!b) return -1;
+    b->d = d;
+    b->nparts = b->nentries = 0;
+    b->depth = 0;
+    b->section = KZ_SEC_OTHER;
+    b->in_attr = 0;
+    int rc = 0;
+    for (uint32_t i = 0; i < t->nops && !rc; i++) {
+        const struct bx_op *op = &t->ops[i];
+        if (b->in_attr && op->kind != OP_TEXT && op->kind != OP_SUBST && (rc = fp_attr_end(b))) break;
+        switch (op->kind) {
+        case OP_OPEN:
+            if (b->depth >= FV_MAX_STACK) {
+                rc = -1;
+                break;
+            }
+            if (b->depth > 0) b->st[b->depth - 1].has_child = 1;
+            if (b->depth == 1)
+                b->section = op->name == KZ_F_System      ? KZ_SEC_SYSTEM
+                             : op->name == KZ_F_EventData ? KZ_SEC_EVENTDATA
+                             : op->name == KZ_F_UserData  ? KZ_SEC_USERDATA
+                                                          : KZ_SEC_OTHER;
+            b->st[b->depth++] = (struct fp_frame){op->name, b->nparts, 0, 0};
+            break;
+        case OP_ATTR:
+            b->in_attr = 1;
+            b->attr_name = op->name;
+            b->attr_start = b->nparts;
+            break;
+        case OP_CLOSE_START:
+            break;
+        case OP_CLOSE_EMPTY:
+        case OP_END: {
+            if (b->depth == 0) {
+                rc = -1;
+                break;
+            }
+            struct fp_frame *f = &b->st[b->depth - 1];
+            if (b->depth >= 3) {
+                if (b->section == KZ_SEC_EVENTDATA && f->name == KZ_F_Data)
+                    rc = f->data_name ? fp_entry(b, f->data_name, 0, f->parts_start)
+                                      : fp_entry(b, KZ_F_Data, FE_IF_NONEMPTY, f->parts_start);
+                else if (!f->has_child)
+                    rc = fp_entry(b, f->name, FE_IF_NONEMPTY, f->parts_start);
+            }
+            b->nparts = f->parts_start;
+            b->depth--;
+            break;
+        }
+        case OP_TEXT:
+        case OP_SUBST:
+            if (op->kind == OP_SUBST && (op->vtype & 0x7f) == VT_BINXML) rc = -1;
+            else if (b->nparts >= FP_MAX_PARTS) rc = -1;
+            else if (op->kind == OP_TEXT)
+                b->parts[b->nparts++] = (struct fpart){FP_TEXT, op->len, op->u.text};
+            else
+                b->parts[b->nparts++] = (struct fpart){op->arg, 0, NULL};
+            break;
+        case OP_TEMPLATE:
+            rc = -1;
+            break;
+        }
+    }
+    if (!rc && b->in_attr) rc = fp_attr_end(b);
+    struct fplan *plan = NULL;
+    if (!rc) {
+        plan = kz_arena_alloc(&d->arena, sizeof *plan);
+        struct fentry *e = kz_arena_alloc(&d->arena, (b->nentries ? b->nentries : 1) * sizeof *e);
+        if (!plan || !e) rc = -1;
+        else {
+            if (b->nentries) memcpy(e, b->entries, b->nentries * sizeof *e);
+            plan->e = e;
+            plan->n = b->nentries;
+        }
+    }
+    kz_free(b);
+    *out = plan;
+    return rc;
+}
+
+#define FP_FALLBACK 1 /* run_plan: this record needs the walk */
+
+static int fp_run(struct kz_evtx_decoder *d, const struct fplan *plan, const struct bx_value *vals,
+                  uint32_t nvals) {
+    struct kz_buf *text = &d->text;
+    for (uint32_t i = 0; i < plan->n; i++) {
+        const struct fentry *e = &plan->e[i];
+        uint8_t kind = KZ_VK_STRING;
+        uint32_t parts = 0;
+        text->len = 0;
+        for (uint32_t k = 0; k < e->nparts; k++) {
+            const struct fpart *p = &e->parts[k];
+            if (p->subst == FP_TEXT) {
+                kz_buf_append(text, p->text, p->len);
+                kind = KZ_VK_STRING;
+                parts++;
+                continue;
+            }
+            /* The same skipping rules as walk_ops. */
+            if (p->subst >= nvals) continue;
+            const struct bx_value *v = &vals[p->subst];
+            if (v->type == VT_NULL || (v->len == 0 && v->type != VT_WSTRING)) continue;
+            if (v->type == VT_BINXML) return FP_FALLBACK;
+            int rc = evtx_render_any(text, v);
+            if (rc) return kz_err_set(&d->err, rc, "bad value of type 0x%02x (%u bytes)", v->type, v->len);
+            kind = v->type & VT_ARRAY ? KZ_VK_STRING : bx_value_kind(v->type);
+            if ((e->flags & FE_SYSTEMTIME) && v->type == VT_FILETIME && v->len >= 8)
+                d->event.ts = kz_time_from_filetime(rd64(v->data));
+            parts++;
+        }
+        if (text->failed) return kz_err_set(&d->err, KZ_ELIMIT, "field text too long");
+        if ((e->flags & FE_IF_NONEMPTY) && text->len == 0) continue;
+        int rc = emit(d, e->section, e->name, parts == 1 ? kind : KZ_VK_STRING,
+                      text->data ? text->data : "", text->len);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+void kz_evtx_decoder_set_plan(struct kz_evtx_decoder *d, int enabled) {
+    d->no_plan = !enabled;
+}
+
+/* Tries the plan of the record's template. Returns 0 done, FP_FALLBACK, or an error. */
+static int extract_with_plan(struct kz_evtx_decoder *d, uint32_t start, uint32_t end) {
+    uint32_t pos = start;
+    while (pos < end && d->chunk[pos] == BX_FRAGMENT) pos += 4;
+    if (d->no_plan || pos >= end || d->chunk[pos] != BX_TEMPLATE) return FP_FALLBACK;
+    struct bx_template *t;
+    uint32_t values_off;
+    int rc = bx_template_instance(d, &pos, end, &t, &values_off);
+    if (rc) return rc;
+    if (t->plan_state == 0) t->plan_state = fp_build(d, t, &t->plan) ? -1 : 1;
+    if (t->plan_state != 1) return FP_FALLBACK;
+    struct bx_value *vals;
+    uint32_t nvals, consumed;
+    if ((rc = bx_parse_values(d, values_off, end, &vals, &nvals, &consumed))) return rc;
+    rc = fp_run(d, t->plan, vals, nvals);
+    if (rc == FP_FALLBACK) {
+        d->nfields = 0;
+        kz_buf_clear(&d->text);
+    }
+    return rc;
+}
+
 int evtx_extract_fields(struct kz_evtx_decoder *d, uint32_t start, uint32_t end) {
     struct fv v;
     v.d = d;
@@ -270,7 +511,8 @@ int evtx_extract_fields(struct kz_evtx_decoder *d, uint32_t start, uint32_t end)
     v.attr_name = 0;
     kz_buf_clear(&d->text);
     d->nfields = 0;
-    int rc = bx_walk_fragment(d, start, end, &field_visitor, &v);
+    int rc = extract_with_plan(d, start, end);
+    if (rc == FP_FALLBACK) rc = bx_walk_fragment(d, start, end, &field_visitor, &v);
     if (rc) return rc;
     /* Fields move into the chunk arena so events stay valid for the whole chunk. */
     struct kz_field *fields = kz_arena_alloc(&d->arena, (d->nfields ? d->nfields : 1) * sizeof *fields);

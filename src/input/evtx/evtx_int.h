@@ -121,11 +121,15 @@ struct bx_op {
     } u;
 };
 
+struct fplan;
+
 struct bx_template {
     uint32_t offset;     /* chunk offset of the template definition: the cache key */
     int state;           /* 0 compiling (a reference now is a cycle), 1 ready, -1 broken */
     struct bx_op *ops;
     uint32_t nops;
+    struct fplan *plan;  /* field plan (evtx_fields.c), built on first use */
+    int plan_state;      /* 0 not built yet, 1 built, -1 this template needs the full walk */
 };
 
 /* A substitution value: points into the chunk. */
@@ -173,6 +177,7 @@ struct kz_evtx_decoder {
     const char *literal_keys[1024]; /* template text address -> interned id (Data Name="..."); */
     uint32_t literal_ids[1024];     /* per chunk, since template text lives in the chunk arena */
     long budget;                 /* ops left for this record */
+    int no_plan;                 /* always walk (tests compare the two ways) */
     int nest;                    /* BinXML nesting depth of the walk */
     uint32_t id_systemtime, id_xmlns; /* interned once */
     struct kz_err err;           /* why the current record failed */
@@ -197,6 +202,10 @@ int bx_array_items(const struct bx_value *v, int (*fn)(void *ctx, const struct b
                    void *ctx);
 /* The kz_value_kind a value of this type renders as. */
 uint8_t bx_value_kind(uint8_t type);
+
+/* Records whose template has a field plan skip the walk (evtx_fields.c); KZ_EVTX_NO_PLAN (a decoder
+ * setting for tests) forces the walk, which must give the same event. */
+void kz_evtx_decoder_set_plan(struct kz_evtx_decoder *d, int enabled);
 
 /* evtx_fields.c / evtx_xml.c */
 int evtx_render_any(struct kz_buf *out, const struct bx_value *val);
