@@ -280,19 +280,28 @@ struct fpart {
     const char *text; /* literal: UTF-8 */
 };
 
-enum { FE_IF_NONEMPTY = 1, FE_SYSTEMTIME = 2 };
+enum {
+    FE_IF_NONEMPTY = 1, /* leave the field out when its text is empty */
+    FE_SYSTEMTIME = 2,  /* a FILETIME here is the event's time */
+    FE_NESTED = 4,      /* not a field: a BinXML value whose document continues here */
+};
 
 struct fentry {
-    uint32_t name;
+    uint32_t name;   /* field name; FE_NESTED: the element the nested document is inside */
     uint8_t section;
     uint8_t flags;   /* FE_* */
     uint16_t nparts;
     struct fpart *parts;
+    uint8_t depth;   /* FE_NESTED: element depth the nested document starts at */
 };
 
+/* A plan is built for the place in the document where the template starts; a template met in
+ * another place (rare) is walked. */
 struct fplan {
     struct fentry *e;
     uint32_t n;
+    uint8_t depth, section; /* where the template's document starts */
+    uint32_t parent;        /* name of the element around it, 0 at the top */
 };
 
 #define FP_MAX_PARTS 4096   /* parts open at once while building */
@@ -325,7 +334,8 @@ static int fp_entry(struct fp_builder *b, uint32_t name, uint8_t flags, uint32_t
     struct fpart *parts = kz_arena_alloc(&b->d->arena, (n ? n : 1) * sizeof *parts);
     if (!parts) return -1;
     if (n) memcpy(parts, b->parts + from, n * sizeof *parts);
-    b->entries[b->nentries++] = (struct fentry){name, b->section, flags, (uint16_t)n, parts};
+    b->entries[b->nentries++] =
+        (struct fentry){name, b->section, flags, (uint16_t)n, parts, (uint8_t)b->depth};
     return n > UINT16_MAX ? -1 : 0;
 }
 
@@ -356,14 +366,17 @@ static int fp_attr_end(struct fp_builder *b) {
     return rc;
 }
 
-static int fp_build(struct kz_evtx_decoder *d, const struct bx_template *t, struct fplan **out) {
+static int fp_build(struct kz_evtx_decoder *d, const struct bx_template *t, uint8_t depth,
+                    uint8_t section, uint32_t parent, struct fplan **out) {
+    if (depth >= 3 || depth >= FV_MAX_STACK) return -1; /* deeper, the parent's fields would change */
     struct fp_builder *b = kz_malloc(sizeof *b);
     if (!b) return -1;
     b->d = d;
     b->nparts = b->nentries = 0;
-    b->depth = 0;
-    b->section = KZ_SEC_OTHER;
+    b->depth = depth;
+    b->section = section;
     b->in_attr = 0;
+    if (depth) b->st[depth - 1] = (struct fp_frame){parent, 0, 0, 0};
     int rc = 0;
     for (uint32_t i = 0; i < t->nops && !rc; i++) {
         const struct bx_op *op = &t->ops[i];
@@ -409,8 +422,19 @@ static int fp_build(struct kz_evtx_decoder *d, const struct bx_template *t, stru
         }
         case OP_TEXT:
         case OP_SUBST:
-            if (op->kind == OP_SUBST && (op->vtype & 0x7f) == VT_BINXML) rc = -1;
-            else if (b->nparts >= FP_MAX_PARTS) rc = -1;
+            if (op->kind == OP_SUBST && (op->vtype & 0x7f) == VT_BINXML) {
+                /* A nested document directly inside <Event> or a section element (how Windows
+                 * stores EventData and UserData): it adds elements, never text to a field. */
+                if (b->in_attr || b->depth == 0 || b->depth >= 3 || b->nparts >= FP_MAX_PARTS) {
+                    rc = -1;
+                    break;
+                }
+                uint32_t from = b->nparts;
+                b->parts[b->nparts++] = (struct fpart){op->arg, 0, NULL};
+                rc = fp_entry(b, b->st[b->depth - 1].name, FE_NESTED, from);
+                b->nparts = from;
+                b->st[b->depth - 1].has_child = 1;
+            } else if (b->nparts >= FP_MAX_PARTS) rc = -1;
             else if (op->kind == OP_TEXT)
                 b->parts[b->nparts++] = (struct fpart){FP_TEXT, op->len, op->u.text};
             else
@@ -431,6 +455,9 @@ static int fp_build(struct kz_evtx_decoder *d, const struct bx_template *t, stru
             if (b->nentries) memcpy(e, b->entries, b->nentries * sizeof *e);
             plan->e = e;
             plan->n = b->nentries;
+            plan->depth = depth;
+            plan->section = section;
+            plan->parent = parent;
         }
     }
     kz_free(b);
@@ -438,13 +465,29 @@ static int fp_build(struct kz_evtx_decoder *d, const struct bx_template *t, stru
     return rc;
 }
 
-#define FP_FALLBACK 1 /* run_plan: this record needs the walk */
+#define FP_FALLBACK 1 /* this record needs the walk */
+
+static int fp_run_fragment(struct kz_evtx_decoder *d, uint32_t start, uint32_t end, uint8_t depth,
+                           uint8_t section, uint32_t parent);
 
 static int fp_run(struct kz_evtx_decoder *d, const struct fplan *plan, const struct bx_value *vals,
                   uint32_t nvals) {
     struct kz_buf *text = &d->text;
     for (uint32_t i = 0; i < plan->n; i++) {
         const struct fentry *e = &plan->e[i];
+        if (e->flags & FE_NESTED) {
+            uint32_t k = e->parts[0].subst;
+            if (k >= nvals) continue;
+            const struct bx_value *v = &vals[k];
+            if (v->type != VT_BINXML) {
+                /* Anything else here is text directly inside <Event> or a section: no field. */
+                continue;
+            }
+            uint32_t off = (uint32_t)(v->data - d->chunk);
+            int rc = fp_run_fragment(d, off, off + v->len, e->depth, e->section, e->name);
+            if (rc) return rc;
+            continue;
+        }
         uint8_t kind = KZ_VK_STRING;
         uint32_t parts = 0;
         text->len = 0;
@@ -481,21 +524,34 @@ void kz_evtx_decoder_set_plan(struct kz_evtx_decoder *d, int enabled) {
     d->no_plan = !enabled;
 }
 
-/* Tries the plan of the record's template. Returns 0 done, FP_FALLBACK, or an error. */
-static int extract_with_plan(struct kz_evtx_decoder *d, uint32_t start, uint32_t end) {
+/* Runs the plan of the template instance that makes up the fragment [start, end), for a document
+ * that starts at the given depth and section inside the element `parent`. */
+static int fp_run_fragment(struct kz_evtx_decoder *d, uint32_t start, uint32_t end, uint8_t depth,
+                           uint8_t section, uint32_t parent) {
     uint32_t pos = start;
     while (pos < end && d->chunk[pos] == BX_FRAGMENT) pos += 4;
-    if (d->no_plan || pos >= end || d->chunk[pos] != BX_TEMPLATE) return FP_FALLBACK;
+    if (pos >= end || d->chunk[pos] != BX_TEMPLATE || d->nest >= EVTX_MAX_NEST) return FP_FALLBACK;
     struct bx_template *t;
     uint32_t values_off;
     int rc = bx_template_instance(d, &pos, end, &t, &values_off);
     if (rc) return rc;
-    if (t->plan_state == 0) t->plan_state = fp_build(d, t, &t->plan) ? -1 : 1;
+    if (t->plan_state == 0) t->plan_state = fp_build(d, t, depth, section, parent, &t->plan) ? -1 : 1;
     if (t->plan_state != 1) return FP_FALLBACK;
+    const struct fplan *plan = t->plan;
+    if (plan->depth != depth || plan->section != section || plan->parent != parent) return FP_FALLBACK;
     struct bx_value *vals;
     uint32_t nvals, consumed;
     if ((rc = bx_parse_values(d, values_off, end, &vals, &nvals, &consumed))) return rc;
-    rc = fp_run(d, t->plan, vals, nvals);
+    d->nest++;
+    rc = fp_run(d, plan, vals, nvals);
+    d->nest--;
+    return rc;
+}
+
+/* Tries the plans of the record's templates. Returns 0 done, FP_FALLBACK, or an error. */
+static int extract_with_plan(struct kz_evtx_decoder *d, uint32_t start, uint32_t end) {
+    if (d->no_plan) return FP_FALLBACK;
+    int rc = fp_run_fragment(d, start, end, 0, KZ_SEC_OTHER, 0);
     if (rc == FP_FALLBACK) {
         d->nfields = 0;
         kz_buf_clear(&d->text);
