@@ -1,4 +1,4 @@
-/* unit.h - the unit-test harness: every tests/unit/*.c registers its tests with KZ_TEST.
+/* unit.h - the unit-test harness: every file in tests/unit registers its tests with KZ_TEST.
  *
  * A test is a function; CHECK records a failure (with file and line) and carries on, REQUIRE stops the
  * test. Tests that need ../shared/data call kz_test_shared() and return early with kz_test_skip(...)

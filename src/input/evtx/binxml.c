@@ -21,7 +21,7 @@ static struct bx_cache_slot *cache_find(struct kz_evtx_decoder *d, uint32_t off,
     /* A chunk has at most 64 KiB of names and templates, each at a distinct offset and at least 8
      * bytes long, so 8192 slots (kept at most half full) always suffice. */
     if ((d->cache_used + 1) * 2 > d->cache_mask + 1) return NULL;
-    d->cache_used++;
+    d->cache_slots_used[d->cache_used++] = (uint16_t)i;
     d->cache[i].key = key;
     d->cache[i].name = 0;
     d->cache[i].tmpl = NULL;

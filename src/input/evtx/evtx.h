@@ -19,6 +19,7 @@
 #define KZ_EVTX_H
 
 #include "../../core/buf.h"
+#include "../../core/crc32.h"
 #include "../../core/event.h"
 
 #include <stddef.h>
@@ -81,9 +82,6 @@ typedef void (*kz_evtx_record_fn)(void *ctx, struct kz_evtx_decoder *d,
                                   const struct kz_evtx_record *rec);
 /* Called for each problem: offset of the record (or 0 for the chunk), its id if known, a message. */
 typedef void (*kz_evtx_problem_fn)(void *ctx, uint32_t offset, uint64_t record_id, const char *msg);
-
-/* CRC32 (IEEE 802.3 polynomial, as zlib) of n bytes, continuing from crc (0 to start). */
-uint32_t kz_crc32(uint32_t crc, const void *data, size_t n);
 
 /* Reads a file header (at least 128 bytes of p). Returns 0, or KZ_EFORMAT if the signature is wrong. */
 int kz_evtx_parse_header(const uint8_t *p, size_t n, struct kz_evtx_header *h);

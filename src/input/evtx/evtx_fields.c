@@ -33,7 +33,6 @@ struct fv {
     uint8_t section;     /* enum kz_section of the current top-level child of <Event> */
     uint32_t attr_name;  /* attribute being collected, 0 if none */
     uint32_t attr_start; /* where its value starts in d->text */
-    const char *attr_literal; /* when the value is exactly one literal from a template: that text */
     uint8_t attr_parts;
     uint8_t attr_kind;   /* kz_value_kind of the last part */
     struct fv_frame st[FV_MAX_STACK];
@@ -130,7 +129,6 @@ static int fv_attr_begin(void *self, uint32_t name) {
     struct fv *v = self;
     v->attr_name = name;
     v->attr_start = (uint32_t)v->d->text.len;
-    v->attr_literal = NULL;
     v->attr_parts = 0;
     v->attr_kind = KZ_VK_STRING;
     return 0;
@@ -145,24 +143,8 @@ static int fv_attr_end(void *self) {
     if (len > 0 && v->depth >= 3 && v->attr_name != d->id_xmlns) {
         struct fv_frame *f = &v->st[v->depth - 1];
         if (v->section == KZ_SEC_EVENTDATA && f->name == KZ_F_Data && v->attr_name == KZ_F_Name) {
-            /* The Name of a Data item is almost always template text: cache its id by address. */
-            if (v->attr_parts == 1 && v->attr_literal) {
-                uint32_t off = (uint32_t)((uintptr_t)v->attr_literal >> 3);
-                uint32_t i = (off * 2654435761u) & 1023;
-                for (uint32_t k = 0; k < 1024; k++, i = (i + 1) & 1023) {
-                    if (d->literal_keys[i] == v->attr_literal) {
-                        f->data_name = d->literal_ids[i];
-                        break;
-                    }
-                    if (!d->literal_keys[i]) {
-                        f->data_name = kz_intern(text, len);
-                        d->literal_keys[i] = v->attr_literal;
-                        d->literal_ids[i] = f->data_name;
-                        break;
-                    }
-                }
-            }
-            if (!f->data_name) f->data_name = kz_intern(text, len);
+            /* Records with a field plan never get here; the walk interns (takes a lock). */
+            f->data_name = kz_intern(text, len);
         } else {
             uint8_t kind = v->attr_parts == 1 ? v->attr_kind : KZ_VK_STRING;
             rc = emit(v->d, v->section, pair_name(d, f->name, v->attr_name), kind, text, len);
@@ -207,7 +189,6 @@ static int fv_text(void *self, const char *s, size_t n, int cdata) {
     struct fv *v = self;
     if (v->attr_name) {
         v->attr_parts++;
-        v->attr_literal = s;
         v->attr_kind = KZ_VK_STRING;
     } else if (v->depth > 0) {
         v->st[v->depth - 1].parts++;
@@ -243,8 +224,7 @@ static int fv_value(void *self, const struct bx_value *val) {
     struct kz_evtx_decoder *d = v->d;
     if (v->attr_name) {
         v->attr_parts++;
-        v->attr_literal = NULL;
-        v->attr_kind = val->type & VT_ARRAY ? KZ_VK_STRING : bx_value_kind(val->type);
+            v->attr_kind = val->type & VT_ARRAY ? KZ_VK_STRING : bx_value_kind(val->type);
         if (v->attr_name == d->id_systemtime && val->type == VT_FILETIME && val->len >= 8)
             d->event.ts = kz_time_from_filetime(rd64(val->data));
     } else if (v->depth > 0) {

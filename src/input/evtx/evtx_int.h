@@ -164,6 +164,7 @@ struct kz_evtx_decoder {
     uint32_t chunk_len;
     struct bx_cache_slot *cache; /* open addressing on offset, names and templates share it */
     uint32_t cache_mask, cache_used;
+    uint16_t *cache_slots_used;  /* which slots are set, so a new chunk clears only those */
     struct bx_op *ops_scratch;   /* compile buffer, EVTX_MAX_OPS entries, used as a stack */
     uint32_t ops_top;            /* entries in use by compiles in progress */
     struct kz_buf text;          /* text being collected for the current fields */
@@ -174,8 +175,6 @@ struct kz_evtx_decoder {
     uint64_t *pair_keys;         /* (element id << 32 | attribute id) -> "Element_Attribute" id */
     uint32_t *pair_ids;
     uint32_t pair_used;
-    const char *literal_keys[1024]; /* template text address -> interned id (Data Name="..."); */
-    uint32_t literal_ids[1024];     /* per chunk, since template text lives in the chunk arena */
     long budget;                 /* ops left for this record */
     int no_plan;                 /* always walk (tests compare the two ways) */
     int nest;                    /* BinXML nesting depth of the walk */
