@@ -78,6 +78,10 @@ for entry in json.load(open(manifest)):
         bad += 1
 sys.exit(1 if bad else 0)
 PY
+    # Field plans (compiled per template) and the full walk must give the same events.
+    KZ_EVTX_NO_PLAN=1 "$kz" dump --quiet "$attack" "$shared/evtx/dirty-samples" >"$tmp/walk.jsonl"
+    "$kz" dump --quiet "$attack" "$shared/evtx/dirty-samples" >"$tmp/plan.jsonl"
+    cmp -s "$tmp/walk.jsonl" "$tmp/plan.jsonl" && ok || fail "field plans and the walk give different events"
     # The same output whatever the thread count, and with -o.
     "$kz" dump --quiet --threads 1 "$attack" >"$tmp/t1.jsonl"
     cmp -s "$tmp/t1.jsonl" "$tmp/all.jsonl" && ok || fail "--threads 1 and the default give different output"

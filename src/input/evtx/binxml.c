@@ -122,7 +122,7 @@ int bx_compile(struct kz_evtx_decoder *d, uint32_t start, uint32_t end, struct b
     struct bx_op *ops = d->ops_scratch + base;
     uint32_t n = 0, pos = start;
     uint32_t open_stack[EVTX_MAX_DEPTH];
-    int depth = 0, rc;
+    int depth = 0, rc, in_start_tag = 0;
     if (end > d->chunk_len) end = d->chunk_len;
 
     while (pos < end) {
@@ -160,10 +160,12 @@ int bx_compile(struct kz_evtx_decoder *d, uint32_t start, uint32_t end, struct b
                 return kz_err_set(&d->err, KZ_ELIMIT, "elements nested deeper than %d", EVTX_MAX_DEPTH);
             op->kind = OP_OPEN;
             open_stack[depth++] = n;
+            in_start_tag = 1;
             break;
         }
         case BX_CLOSE_START:
             op->kind = OP_CLOSE_START;
+            in_start_tag = 0;
             break;
         case BX_CLOSE_EMPTY:
         case BX_END:
@@ -172,6 +174,7 @@ int bx_compile(struct kz_evtx_decoder *d, uint32_t start, uint32_t end, struct b
                                   pos - 1);
             op->kind = token == BX_END ? OP_END : OP_CLOSE_EMPTY;
             ops[open_stack[--depth]].skip = n + 1;
+            in_start_tag = 0;
             break;
         case BX_VALUE: {
             if (pos + 3 > end) return kz_err_set(&d->err, KZ_ECORRUPT, "truncated value");
@@ -270,6 +273,16 @@ int bx_compile(struct kz_evtx_decoder *d, uint32_t start, uint32_t end, struct b
             op->arg = rd16(c + pos);
             op->vtype = c[pos + 2];
             pos += 3;
+            if (token == BX_SUBST_OPT) {
+                op->len = 1;
+                /* An element whose content holds an optional substitution that is NULL is left out
+                 * whole (MS-EVEN6 2.2.12.1): note it on the element. */
+                if (!in_start_tag && depth > 0) {
+                    struct bx_op *el = &ops[open_stack[depth - 1]];
+                    if (!el->len) el->len = (uint32_t)op->arg + 1;
+                    else if (el->len != (uint32_t)op->arg + 1) el->vtype = 1;
+                }
+            }
             break;
         default:
             return kz_err_set(&d->err, KZ_ECORRUPT, "unknown token 0x%02x at offset %u", tok, pos - 1);
@@ -383,7 +396,7 @@ int bx_parse_values(struct kz_evtx_decoder *d, uint32_t pos, uint32_t end, struc
 
 /* ---- walking ---- */
 
-static int walk_ops(struct kz_evtx_decoder *d, const struct bx_op *ops, uint32_t nops,
+static int walk_ops(struct kz_evtx_decoder *d, const struct bx_op *ops, uint32_t from, uint32_t to,
                     const struct bx_value *vals, uint32_t nvals, const struct bx_visitor *vis,
                     void *self);
 
@@ -393,7 +406,7 @@ static int walk_template(struct kz_evtx_decoder *d, const struct bx_template *t,
     uint32_t nvals, consumed;
     int rc = bx_parse_values(d, values_off, end, &vals, &nvals, &consumed);
     if (rc) return rc;
-    return walk_ops(d, t->ops, t->nops, vals, nvals, vis, self);
+    return walk_ops(d, t->ops, 0, t->nops, vals, nvals, vis, self);
 }
 
 /* A BinXML value (or a record body): fragment headers, then a template instance or plain elements. */
@@ -414,28 +427,103 @@ int bx_walk_fragment(struct kz_evtx_decoder *d, uint32_t start, uint32_t end,
         struct bx_op *ops;
         uint32_t nops;
         rc = bx_compile(d, pos, end, &ops, &nops);
-        if (!rc) rc = walk_ops(d, ops, nops, NULL, 0, vis, self);
+        if (!rc) rc = walk_ops(d, ops, 0, nops, NULL, 0, vis, self);
     }
     d->nest--;
     return rc;
 }
 
-static int walk_ops(struct kz_evtx_decoder *d, const struct bx_op *ops, uint32_t nops,
+int bx_value_is_null(const struct bx_value *vals, uint32_t nvals, uint32_t index) {
+    return index >= nvals || vals[index].type == VT_NULL || vals[index].len == 0;
+}
+
+int bx_element_omitted(const struct bx_op *ops, uint32_t open, const struct bx_value *vals,
+                       uint32_t nvals) {
+    const struct bx_op *op = &ops[open];
+    if (!op->len) return 0;
+    if (bx_value_is_null(vals, nvals, op->len - 1)) return 1;
+    if (!op->vtype) return 0;
+    /* Several optional substitutions: any NULL one among the element's own content. */
+    for (uint32_t k = open + 1, depth = 0; k + 1 < op->skip; k++) {
+        if (ops[k].kind == OP_OPEN) k = ops[k].skip - 1;
+        else if (ops[k].kind == OP_ATTR) depth = 1;
+        else if (ops[k].kind == OP_CLOSE_START) depth = 0;
+        else if (ops[k].kind == OP_SUBST && ops[k].len && !depth &&
+                 bx_value_is_null(vals, nvals, ops[k].arg))
+            return 1;
+    }
+    return 0;
+}
+
+int bx_array_content(const struct bx_op *ops, uint32_t open) {
+    uint32_t k = open + 1, end = ops[open].skip;
+    while (k < end && ops[k].kind != OP_CLOSE_START && ops[k].kind != OP_CLOSE_EMPTY) k++;
+    if (k + 3 == end && ops[k].kind == OP_CLOSE_START && ops[k + 1].kind == OP_SUBST &&
+        ops[k + 2].kind == OP_END)
+        return (int)k + 1;
+    return -1;
+}
+
+struct repeat_ctx {
+    struct kz_evtx_decoder *d;
+    const struct bx_op *ops;
+    uint32_t from, to;
+    struct bx_value *vals; /* a copy, with the array's slot replaced by each item in turn */
+    uint32_t nvals, slot;
+    const struct bx_visitor *vis;
+    void *self;
+};
+
+static int repeat_item(void *ctx, const struct bx_value *item) {
+    struct repeat_ctx *r = ctx;
+    r->vals[r->slot] = *item;
+    return walk_ops(r->d, r->ops, r->from, r->to, r->vals, r->nvals, r->vis, r->self);
+}
+
+/* <X>{array}</X> stands for one <X>item</X> per item (MS-EVEN6 2.2.12.1). */
+static int walk_array_element(struct kz_evtx_decoder *d, const struct bx_op *ops, uint32_t open,
+                              const struct bx_value *vals, uint32_t nvals, uint32_t slot,
+                              const struct bx_visitor *vis, void *self) {
+    struct bx_value *copy = kz_arena_alloc(&d->arena, nvals * sizeof *copy);
+    if (!copy) return kz_err_set(&d->err, KZ_ENOMEM, "out of memory for array values");
+    memcpy(copy, vals, nvals * sizeof *copy);
+    struct repeat_ctx r = {d, ops, open, ops[open].skip, copy, nvals, slot, vis, self};
+    int rc = bx_array_items(&vals[slot], repeat_item, &r);
+    if (rc > 0 || rc == KZ_EUNSUPP) rc = kz_err_set(&d->err, KZ_ECORRUPT, "bad array value");
+    return rc;
+}
+
+static int walk_ops(struct kz_evtx_decoder *d, const struct bx_op *ops, uint32_t from, uint32_t to,
                     const struct bx_value *vals, uint32_t nvals, const struct bx_visitor *vis,
                     void *self) {
     int rc = 0, in_attr = 0;
-    if ((d->budget -= nops) < 0)
+    if ((d->budget -= (long)(to - from)) < 0)
         return kz_err_set(&d->err, KZ_ELIMIT, "record expands beyond %d tokens", EVTX_RECORD_BUDGET);
-    for (uint32_t i = 0; i < nops && !rc; i++) {
+    for (uint32_t i = from; i < to && !rc; i++) {
         const struct bx_op *op = &ops[i];
         if (in_attr && op->kind != OP_TEXT && op->kind != OP_SUBST) {
             in_attr = 0;
             if ((rc = vis->attr_end(self))) break;
         }
         switch (op->kind) {
-        case OP_OPEN:
+        case OP_OPEN: {
+            if (op->skip <= i || op->skip > to) {
+                rc = kz_err_set(&d->err, KZ_ECORRUPT, "unbalanced element");
+                break;
+            }
+            if (bx_element_omitted(ops, i, vals, nvals)) {
+                i = op->skip - 1;
+                break;
+            }
+            int k = bx_array_content(ops, i);
+            if (k >= 0 && i != from && ops[k].arg < nvals && (vals[ops[k].arg].type & VT_ARRAY)) {
+                rc = walk_array_element(d, ops, i, vals, nvals, ops[k].arg, vis, self);
+                i = op->skip - 1;
+                break;
+            }
             rc = vis->open(self, op->name);
             break;
+        }
         case OP_ATTR:
             in_attr = 1;
             rc = vis->attr_begin(self, op->name);

@@ -15,6 +15,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 /* ---- headers ---- */
 
@@ -72,6 +73,9 @@ struct kz_evtx_decoder *kz_evtx_decoder_new(void) {
     d->pair_ids = kz_calloc(4096, sizeof *d->pair_ids);
     kz_buf_init(&d->text, EVTX_SCRATCH_CAP);
     kz_buf_init(&d->scratch, EVTX_SCRATCH_CAP);
+    /* KZ_EVTX_NO_PLAN=1 makes every record take the walk: the tests compare both ways. */
+    const char *no_plan = getenv("KZ_EVTX_NO_PLAN");
+    d->no_plan = no_plan && *no_plan && *no_plan != '0';
     d->id_systemtime = kz_intern("SystemTime", 10);
     d->id_xmlns = kz_intern("xmlns", 5);
     if (!d->cache || !d->cache_slots_used || !d->ops_scratch || !d->pair_keys || !d->pair_ids || !d->id_systemtime ||
@@ -102,6 +106,7 @@ static void begin_chunk(struct kz_evtx_decoder *d, const uint8_t *chunk, size_t 
     d->cache_used = 0;
     d->chunk = chunk;
     d->chunk_len = (uint32_t)n;
+    d->chunk_budget = EVTX_CHUNK_BUDGET;
 }
 
 /* ---- records ---- */
@@ -135,7 +140,8 @@ static int decode_record(struct kz_evtx_decoder *d, uint32_t off, uint32_t size,
     kz_event_reset(&d->event);
     d->event.format = KZ_FMT_EVTX;
     d->err.code = 0;
-    d->budget = EVTX_RECORD_BUDGET;
+    d->budget = d->chunk_budget < EVTX_RECORD_BUDGET ? d->chunk_budget : EVTX_RECORD_BUDGET;
+    long budget_start = d->budget;
     d->nest = 0;
     d->ops_top = 0;
     rec->record_id = rd64(c + off + 8);
@@ -146,6 +152,7 @@ static int decode_record(struct kz_evtx_decoder *d, uint32_t off, uint32_t size,
     d->event.record_id = rec->record_id;
     d->event.ts = rec->written;
     int rc = evtx_extract_fields(d, rec->binxml_offset, rec->binxml_end);
+    d->chunk_budget -= budget_start - (d->budget > 0 ? d->budget : 0);
     if (rc) return rc;
     kz_event_normalise(&d->event);
     rec->event = &d->event;

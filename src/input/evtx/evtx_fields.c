@@ -264,6 +264,8 @@ enum {
     FE_IF_NONEMPTY = 1, /* leave the field out when its text is empty */
     FE_SYSTEMTIME = 2,  /* a FILETIME here is the event's time */
     FE_NESTED = 4,      /* not a field: a BinXML value whose document continues here */
+    FE_ARRAY = 8,       /* the element's content is one value: an array repeats the field */
+    FE_ARRAY_WALK = 16, /* ... but the element also gives attribute fields: arrays need the walk */
 };
 
 struct fentry {
@@ -273,6 +275,7 @@ struct fentry {
     uint16_t nparts;
     struct fpart *parts;
     uint8_t depth;   /* FE_NESTED: element depth the nested document starts at */
+    uint16_t cond;   /* 1 + an optional substitution whose NULL leaves the field out, or 0 */
 };
 
 /* A plan is built for the place in the document where the template starts; a template met in
@@ -292,6 +295,9 @@ struct fp_frame {
     uint32_t parts_start; /* first of this element's direct content parts */
     uint32_t data_name;   /* EventData <Data Name=...> id */
     uint8_t has_child;
+    uint8_t attr_fields;  /* its attributes gave fields */
+    uint16_t cond;        /* bx_op.len of an element with an optional substitution */
+    int array_subst;      /* bx_array_content() of the element, -1 when none */
 };
 
 struct fp_builder {
@@ -314,8 +320,9 @@ static int fp_entry(struct fp_builder *b, uint32_t name, uint8_t flags, uint32_t
     struct fpart *parts = kz_arena_alloc(&b->d->arena, (n ? n : 1) * sizeof *parts);
     if (!parts) return -1;
     if (n) memcpy(parts, b->parts + from, n * sizeof *parts);
+    uint16_t cond = b->depth > 0 ? b->st[b->depth - 1].cond : 0;
     b->entries[b->nentries++] =
-        (struct fentry){name, b->section, flags, (uint16_t)n, parts, (uint8_t)b->depth};
+        (struct fentry){name, b->section, flags, (uint16_t)n, parts, (uint8_t)b->depth, cond};
     return n > UINT16_MAX ? -1 : 0;
 }
 
@@ -340,6 +347,7 @@ static int fp_attr_end(struct fp_builder *b) {
         } else {
             uint8_t flags = FE_IF_NONEMPTY | (b->attr_name == d->id_systemtime ? FE_SYSTEMTIME : 0);
             rc = fp_entry(b, pair_name(d, f->name, b->attr_name), flags, b->attr_start);
+            f->attr_fields = 1;
         }
     }
     b->nparts = b->attr_start;
@@ -356,7 +364,7 @@ static int fp_build(struct kz_evtx_decoder *d, const struct bx_template *t, uint
     b->depth = depth;
     b->section = section;
     b->in_attr = 0;
-    if (depth) b->st[depth - 1] = (struct fp_frame){parent, 0, 0, 0};
+    if (depth) b->st[depth - 1] = (struct fp_frame){parent, 0, 0, 0, 0, 0, -1};
     int rc = 0;
     for (uint32_t i = 0; i < t->nops && !rc; i++) {
         const struct bx_op *op = &t->ops[i];
@@ -367,13 +375,25 @@ static int fp_build(struct kz_evtx_decoder *d, const struct bx_template *t, uint
                 rc = -1;
                 break;
             }
-            if (b->depth > 0) b->st[b->depth - 1].has_child = 1;
+            if (b->depth > 0) {
+                b->st[b->depth - 1].has_child = 1;
+                /* Left out with its parent: simple to walk, hard to plan; rare. */
+                if (b->st[b->depth - 1].cond) {
+                    rc = -1;
+                    break;
+                }
+            }
+            if (op->vtype && op->len) { /* several optional substitutions */
+                rc = -1;
+                break;
+            }
             if (b->depth == 1)
                 b->section = op->name == KZ_F_System      ? KZ_SEC_SYSTEM
                              : op->name == KZ_F_EventData ? KZ_SEC_EVENTDATA
                              : op->name == KZ_F_UserData  ? KZ_SEC_USERDATA
                                                           : KZ_SEC_OTHER;
-            b->st[b->depth++] = (struct fp_frame){op->name, b->nparts, 0, 0};
+            b->st[b->depth++] = (struct fp_frame){op->name, b->nparts, 0, 0, 0, (uint16_t)op->len,
+                                                  i ? bx_array_content(t->ops, i) : -1};
             break;
         case OP_ATTR:
             b->in_attr = 1;
@@ -389,12 +409,15 @@ static int fp_build(struct kz_evtx_decoder *d, const struct bx_template *t, uint
                 break;
             }
             struct fp_frame *f = &b->st[b->depth - 1];
+            uint8_t array = f->array_subst < 0 ? 0 : f->attr_fields ? FE_ARRAY_WALK : FE_ARRAY;
             if (b->depth >= 3) {
                 if (b->section == KZ_SEC_EVENTDATA && f->name == KZ_F_Data)
-                    rc = f->data_name ? fp_entry(b, f->data_name, 0, f->parts_start)
-                                      : fp_entry(b, KZ_F_Data, FE_IF_NONEMPTY, f->parts_start);
+                    rc = f->data_name ? fp_entry(b, f->data_name, array, f->parts_start)
+                                      : fp_entry(b, KZ_F_Data, FE_IF_NONEMPTY | array, f->parts_start);
                 else if (!f->has_child)
-                    rc = fp_entry(b, f->name, FE_IF_NONEMPTY, f->parts_start);
+                    rc = fp_entry(b, f->name, FE_IF_NONEMPTY | array, f->parts_start);
+            } else if (array && f->cond) {
+                rc = -1; /* an array or NULL at the top would change the document's shape */
             }
             b->nparts = f->parts_start;
             b->depth--;
@@ -450,9 +473,29 @@ static int fp_build(struct kz_evtx_decoder *d, const struct bx_template *t, uint
 static int fp_run_fragment(struct kz_evtx_decoder *d, uint32_t start, uint32_t end, uint8_t depth,
                            uint8_t section, uint32_t parent);
 
+struct array_emit {
+    struct kz_evtx_decoder *d;
+    const struct fentry *e;
+};
+
+/* One field per array item, as the walk gives one element per item. */
+static int emit_array_item(void *ctx, const struct bx_value *item) {
+    struct array_emit *a = ctx;
+    struct kz_buf *text = &a->d->text;
+    text->len = 0;
+    int rc = bx_render_value(text, item->type, item->data, item->len);
+    if (rc) return kz_err_set(&a->d->err, rc, "bad array item of type 0x%02x", item->type);
+    if (text->failed) return kz_err_set(&a->d->err, KZ_ELIMIT, "field text too long");
+    if ((a->e->flags & FE_IF_NONEMPTY) && text->len == 0) return 0;
+    return emit(a->d, a->e->section, a->e->name, bx_value_kind(item->type),
+                text->data ? text->data : "", text->len);
+}
+
 static int fp_run(struct kz_evtx_decoder *d, const struct fplan *plan, const struct bx_value *vals,
                   uint32_t nvals) {
     struct kz_buf *text = &d->text;
+    if ((d->budget -= (long)plan->n) < 0)
+        return kz_err_set(&d->err, KZ_ELIMIT, "record expands beyond %d fields", EVTX_RECORD_BUDGET);
     for (uint32_t i = 0; i < plan->n; i++) {
         const struct fentry *e = &plan->e[i];
         if (e->flags & FE_NESTED) {
@@ -465,6 +508,18 @@ static int fp_run(struct kz_evtx_decoder *d, const struct fplan *plan, const str
             }
             uint32_t off = (uint32_t)(v->data - d->chunk);
             int rc = fp_run_fragment(d, off, off + v->len, e->depth, e->section, e->name);
+            if (rc) return rc;
+            continue;
+        }
+        /* The element rules of the walk (binxml.c), in the same order: NULL optional content
+         * leaves the element out; an array as its whole content repeats it. */
+        if (e->cond && bx_value_is_null(vals, nvals, e->cond - 1u)) continue;
+        if ((e->flags & (FE_ARRAY | FE_ARRAY_WALK)) && e->parts[0].subst < nvals &&
+            (vals[e->parts[0].subst].type & VT_ARRAY)) {
+            if (e->flags & FE_ARRAY_WALK) return FP_FALLBACK;
+            struct array_emit ae = {d, e};
+            int rc = bx_array_items(&vals[e->parts[0].subst], emit_array_item, &ae);
+            if (rc > 0 || rc == KZ_EUNSUPP) rc = kz_err_set(&d->err, KZ_ECORRUPT, "bad array value");
             if (rc) return rc;
             continue;
         }
@@ -498,10 +553,6 @@ static int fp_run(struct kz_evtx_decoder *d, const struct fplan *plan, const str
         if (rc) return rc;
     }
     return 0;
-}
-
-void kz_evtx_decoder_set_plan(struct kz_evtx_decoder *d, int enabled) {
-    d->no_plan = !enabled;
 }
 
 /* Runs the plan of the template instance that makes up the fragment [start, end), for a document

@@ -24,7 +24,10 @@
 #define EVTX_MAX_FIELDS 4096         /* fields in one event */
 #define EVTX_MAX_NAME_CHARS 1024     /* characters in an element or attribute name */
 #define EVTX_MAX_TEXT (1u << 20)     /* bytes of text in one field */
-#define EVTX_RECORD_BUDGET 2000000   /* ops executed for one record, nested walks included */
+#define EVTX_RECORD_BUDGET 200000    /* ops (and plan fields) for one record, nesting included;
+                                      * real records need a few hundred */
+#define EVTX_CHUNK_BUDGET 20000000   /* the same for all records of a chunk together, so that a
+                                      * chunk of small hostile records cannot take minutes */
 #define EVTX_CHUNK_ARENA_CAP (8u << 20) /* bytes a chunk's decoding may allocate (128x its size; real
                                           * chunks use well under 2 MiB) */
 #define EVTX_SCRATCH_CAP (4u << 20)     /* text being assembled for one record */
@@ -110,11 +113,14 @@ struct bx_template;
 
 struct bx_op {
     uint8_t kind;   /* enum bx_op_kind */
-    uint8_t vtype;  /* OP_SUBST: declared value type; OP_TEXT: 1 if it came from CDATA */
+    uint8_t vtype;  /* OP_SUBST: declared value type; OP_TEXT: 1 if it came from CDATA;
+                     * OP_OPEN: 1 if its content has more than one optional substitution */
     uint16_t arg;   /* OP_SUBST: substitution index */
     uint32_t name;  /* OP_OPEN, OP_ATTR: interned name id */
     uint32_t skip;  /* OP_OPEN: index just past the element's OP_END/OP_CLOSE_EMPTY */
-    uint32_t len;   /* OP_TEXT: bytes of text; OP_TEMPLATE: chunk offset of the values */
+    uint32_t len;   /* OP_TEXT: bytes of text; OP_TEMPLATE: chunk offset of the values;
+                     * OP_SUBST: 1 if optional; OP_OPEN: 1 + the index of the first optional
+                     * substitution in its content (0: none) */
     union {
         const char *text;         /* OP_TEXT */
         struct bx_template *tmpl; /* OP_TEMPLATE */
@@ -176,6 +182,7 @@ struct kz_evtx_decoder {
     uint32_t *pair_ids;
     uint32_t pair_used;
     long budget;                 /* ops left for this record */
+    long chunk_budget;           /* ops left for the rest of the chunk */
     int no_plan;                 /* always walk (tests compare the two ways) */
     int nest;                    /* BinXML nesting depth of the walk */
     uint32_t id_systemtime, id_xmlns; /* interned once */
@@ -193,6 +200,15 @@ int bx_parse_values(struct kz_evtx_decoder *d, uint32_t pos, uint32_t end, struc
                     uint32_t *nvals, uint32_t *consumed);
 int bx_walk_fragment(struct kz_evtx_decoder *d, uint32_t start, uint32_t end,
                      const struct bx_visitor *vis, void *self);
+/* The element rules of MS-EVEN6 2.2.12.1, shared by the walk and the field plans: */
+/* Is substitution `index` NULL (missing, of NULL type, or empty)? */
+int bx_value_is_null(const struct bx_value *vals, uint32_t nvals, uint32_t index);
+/* Is the element opened at ops[open] left out because an optional substitution in it is NULL? */
+int bx_element_omitted(const struct bx_op *ops, uint32_t open, const struct bx_value *vals,
+                       uint32_t nvals);
+/* If the element's content is exactly one substitution (which repeats the element when it is an
+ * array), the index of that OP_SUBST; else -1. */
+int bx_array_content(const struct bx_op *ops, uint32_t open);
 
 /* binxml_value.c: renders a non-BinXML value (one item if array: see bx_array_item) as UTF-8 text. */
 int bx_render_value(struct kz_buf *out, uint8_t type, const uint8_t *p, uint32_t len);
@@ -202,9 +218,8 @@ int bx_array_items(const struct bx_value *v, int (*fn)(void *ctx, const struct b
 /* The kz_value_kind a value of this type renders as. */
 uint8_t bx_value_kind(uint8_t type);
 
-/* Records whose template has a field plan skip the walk (evtx_fields.c); KZ_EVTX_NO_PLAN (a decoder
- * setting for tests) forces the walk, which must give the same event. */
-void kz_evtx_decoder_set_plan(struct kz_evtx_decoder *d, int enabled);
+/* Records whose template has a field plan skip the walk (evtx_fields.c); the environment variable
+ * KZ_EVTX_NO_PLAN=1 (for tests) forces the walk, which must give the same events. */
 
 /* evtx_fields.c / evtx_xml.c */
 int evtx_render_any(struct kz_buf *out, const struct bx_value *val);
