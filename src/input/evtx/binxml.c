@@ -159,6 +159,7 @@ int bx_compile(struct kz_evtx_decoder *d, uint32_t start, uint32_t end, struct b
             if (depth >= EVTX_MAX_DEPTH)
                 return kz_err_set(&d->err, KZ_ELIMIT, "elements nested deeper than %d", EVTX_MAX_DEPTH);
             op->kind = OP_OPEN;
+            if (depth > 0) ops[open_stack[depth - 1]].vtype |= 2; /* the parent has children */
             open_stack[depth++] = n;
             in_start_tag = 1;
             break;
@@ -280,7 +281,7 @@ int bx_compile(struct kz_evtx_decoder *d, uint32_t start, uint32_t end, struct b
                 if (!in_start_tag && depth > 0) {
                     struct bx_op *el = &ops[open_stack[depth - 1]];
                     if (!el->len) el->len = (uint32_t)op->arg + 1;
-                    else if (el->len != (uint32_t)op->arg + 1) el->vtype = 1;
+                    else if (el->len != (uint32_t)op->arg + 1) el->vtype |= 1;
                 }
             }
             break;
@@ -396,9 +397,11 @@ int bx_parse_values(struct kz_evtx_decoder *d, uint32_t pos, uint32_t end, struc
 
 /* ---- walking ---- */
 
+/* Walks ops[from, to). item: ops[from] opens one item of a repeated (array) element, whose rules
+ * were applied to the whole array already. */
 static int walk_ops(struct kz_evtx_decoder *d, const struct bx_op *ops, uint32_t from, uint32_t to,
-                    const struct bx_value *vals, uint32_t nvals, const struct bx_visitor *vis,
-                    void *self);
+                    int item, const struct bx_value *vals, uint32_t nvals,
+                    const struct bx_visitor *vis, void *self);
 
 static int walk_template(struct kz_evtx_decoder *d, const struct bx_template *t, uint32_t values_off,
                          uint32_t end, const struct bx_visitor *vis, void *self) {
@@ -406,7 +409,7 @@ static int walk_template(struct kz_evtx_decoder *d, const struct bx_template *t,
     uint32_t nvals, consumed;
     int rc = bx_parse_values(d, values_off, end, &vals, &nvals, &consumed);
     if (rc) return rc;
-    return walk_ops(d, t->ops, 0, t->nops, vals, nvals, vis, self);
+    return walk_ops(d, t->ops, 0, t->nops, 0, vals, nvals, vis, self);
 }
 
 /* A BinXML value (or a record body): fragment headers, then a template instance or plain elements. */
@@ -427,22 +430,27 @@ int bx_walk_fragment(struct kz_evtx_decoder *d, uint32_t start, uint32_t end,
         struct bx_op *ops;
         uint32_t nops;
         rc = bx_compile(d, pos, end, &ops, &nops);
-        if (!rc) rc = walk_ops(d, ops, 0, nops, NULL, 0, vis, self);
+        if (!rc) rc = walk_ops(d, ops, 0, nops, 0, NULL, 0, vis, self);
     }
     d->nest--;
     return rc;
 }
 
 int bx_value_is_null(const struct bx_value *vals, uint32_t nvals, uint32_t index) {
-    return index >= nvals || vals[index].type == VT_NULL || vals[index].len == 0;
+    if (index >= nvals || vals[index].type == VT_NULL) return 1;
+    /* An empty string is a value (Windows shows the element, empty); empty binary is not. */
+    uint8_t type = vals[index].type;
+    return vals[index].len == 0 && type != VT_WSTRING && type != VT_ASTRING;
 }
 
 int bx_element_omitted(const struct bx_op *ops, uint32_t open, const struct bx_value *vals,
                        uint32_t nvals) {
     const struct bx_op *op = &ops[open];
-    if (!op->len) return 0;
+    /* Only an element that is nothing but its value is left out: <Event> holding <System> and an
+     * optional EventData document stays when the document is NULL. */
+    if (!op->len || (op->vtype & 2)) return 0;
     if (bx_value_is_null(vals, nvals, op->len - 1)) return 1;
-    if (!op->vtype) return 0;
+    if (!(op->vtype & 1)) return 0;
     /* Several optional substitutions: any NULL one among the element's own content. */
     for (uint32_t k = open + 1, depth = 0; k + 1 < op->skip; k++) {
         if (ops[k].kind == OP_OPEN) k = ops[k].skip - 1;
@@ -477,7 +485,7 @@ struct repeat_ctx {
 static int repeat_item(void *ctx, const struct bx_value *item) {
     struct repeat_ctx *r = ctx;
     r->vals[r->slot] = *item;
-    return walk_ops(r->d, r->ops, r->from, r->to, r->vals, r->nvals, r->vis, r->self);
+    return walk_ops(r->d, r->ops, r->from, r->to, 1, r->vals, r->nvals, r->vis, r->self);
 }
 
 /* <X>{array}</X> stands for one <X>item</X> per item (MS-EVEN6 2.2.12.1). */
@@ -494,8 +502,8 @@ static int walk_array_element(struct kz_evtx_decoder *d, const struct bx_op *ops
 }
 
 static int walk_ops(struct kz_evtx_decoder *d, const struct bx_op *ops, uint32_t from, uint32_t to,
-                    const struct bx_value *vals, uint32_t nvals, const struct bx_visitor *vis,
-                    void *self) {
+                    int item, const struct bx_value *vals, uint32_t nvals,
+                    const struct bx_visitor *vis, void *self) {
     int rc = 0, in_attr = 0;
     if ((d->budget -= (long)(to - from)) < 0)
         return kz_err_set(&d->err, KZ_ELIMIT, "record expands beyond %d tokens", EVTX_RECORD_BUDGET);
@@ -511,12 +519,13 @@ static int walk_ops(struct kz_evtx_decoder *d, const struct bx_op *ops, uint32_t
                 rc = kz_err_set(&d->err, KZ_ECORRUPT, "unbalanced element");
                 break;
             }
-            if (bx_element_omitted(ops, i, vals, nvals)) {
+            int whole = !(item && i == from);
+            if (whole && bx_element_omitted(ops, i, vals, nvals)) {
                 i = op->skip - 1;
                 break;
             }
-            int k = bx_array_content(ops, i);
-            if (k >= 0 && i != from && ops[k].arg < nvals && (vals[ops[k].arg].type & VT_ARRAY)) {
+            int k = whole && i ? bx_array_content(ops, i) : -1;
+            if (k >= 0 && ops[k].arg < nvals && (vals[ops[k].arg].type & VT_ARRAY)) {
                 rc = walk_array_element(d, ops, i, vals, nvals, ops[k].arg, vis, self);
                 i = op->skip - 1;
                 break;

@@ -226,7 +226,7 @@ static int fv_value(void *self, const struct bx_value *val) {
         v->attr_parts++;
             v->attr_kind = val->type & VT_ARRAY ? KZ_VK_STRING : bx_value_kind(val->type);
         if (v->attr_name == d->id_systemtime && val->type == VT_FILETIME && val->len >= 8)
-            d->event.ts = kz_time_from_filetime(rd64(val->data));
+            if (rd64(val->data)) d->event.ts = kz_time_from_filetime(rd64(val->data));
     } else if (v->depth > 0) {
         v->st[v->depth - 1].parts++;
         v->st[v->depth - 1].kind = bx_value_kind(val->type);
@@ -383,7 +383,7 @@ static int fp_build(struct kz_evtx_decoder *d, const struct bx_template *t, uint
                     break;
                 }
             }
-            if (op->vtype && op->len) { /* several optional substitutions */
+            if ((op->vtype & 1) && op->len && !(op->vtype & 2)) { /* several optional substitutions */
                 rc = -1;
                 break;
             }
@@ -392,8 +392,10 @@ static int fp_build(struct kz_evtx_decoder *d, const struct bx_template *t, uint
                              : op->name == KZ_F_EventData ? KZ_SEC_EVENTDATA
                              : op->name == KZ_F_UserData  ? KZ_SEC_USERDATA
                                                           : KZ_SEC_OTHER;
-            b->st[b->depth++] = (struct fp_frame){op->name, b->nparts, 0, 0, 0, (uint16_t)op->len,
-                                                  i ? bx_array_content(t->ops, i) : -1};
+            b->st[b->depth++] =
+                (struct fp_frame){op->name, b->nparts, 0, 0, 0,
+                                  (uint16_t)((op->vtype & 2) ? 0 : op->len),
+                                  i ? bx_array_content(t->ops, i) : -1};
             break;
         case OP_ATTR:
             b->in_attr = 1;
@@ -543,7 +545,7 @@ static int fp_run(struct kz_evtx_decoder *d, const struct fplan *plan, const str
             if (rc) return kz_err_set(&d->err, rc, "bad value of type 0x%02x (%u bytes)", v->type, v->len);
             kind = v->type & VT_ARRAY ? KZ_VK_STRING : bx_value_kind(v->type);
             if ((e->flags & FE_SYSTEMTIME) && v->type == VT_FILETIME && v->len >= 8)
-                d->event.ts = kz_time_from_filetime(rd64(v->data));
+                if (rd64(v->data)) d->event.ts = kz_time_from_filetime(rd64(v->data));
             parts++;
         }
         if (text->failed) return kz_err_set(&d->err, KZ_ELIMIT, "field text too long");

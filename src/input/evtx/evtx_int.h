@@ -114,7 +114,8 @@ struct bx_template;
 struct bx_op {
     uint8_t kind;   /* enum bx_op_kind */
     uint8_t vtype;  /* OP_SUBST: declared value type; OP_TEXT: 1 if it came from CDATA;
-                     * OP_OPEN: 1 if its content has more than one optional substitution */
+                     * OP_OPEN: bit 0 set if its content has more than one optional
+                     * substitution, bit 1 if it has child elements */
     uint16_t arg;   /* OP_SUBST: substitution index */
     uint32_t name;  /* OP_OPEN, OP_ATTR: interned name id */
     uint32_t skip;  /* OP_OPEN: index just past the element's OP_END/OP_CLOSE_EMPTY */
