@@ -159,6 +159,18 @@ static int decode_record(struct kz_evtx_decoder *d, uint32_t off, uint32_t size,
     return 0;
 }
 
+/* Does the document's EventRecordID equal the record header's id? */
+static int record_id_matches(const struct kz_evtx_record *rec) {
+    const struct kz_field *f = kz_event_field(rec->event, KZ_F_EventRecordID);
+    if (!f || f->section != KZ_SEC_SYSTEM) return 0;
+    uint64_t id = 0;
+    for (uint32_t i = 0; i < f->len; i++) {
+        if (f->val[i] < '0' || f->val[i] > '9' || id > UINT64_MAX / 10) return 0;
+        id = id * 10 + (uint64_t)(f->val[i] - '0');
+    }
+    return f->len > 0 && id == rec->record_id;
+}
+
 static void report(kz_evtx_problem_fn problem, void *ctx, uint32_t off, uint64_t id, const char *fmt,
                    ...) __attribute__((format(printf, 5, 6)));
 static void report(kz_evtx_problem_fn problem, void *ctx, uint32_t off, uint64_t id, const char *fmt,
@@ -235,11 +247,16 @@ int kz_evtx_decode_chunk(struct kz_evtx_decoder *d, const uint8_t *c, size_t n, 
         rec.slack = slack_chunk;
         int rc = decode_record(d, off, size, &rec);
         if (rc == KZ_ENOMEM) return rc;
+        if (!rc && copy_bad && !record_id_matches(&rec)) {
+            /* Written only in part: the values are still zeroes. Not an event. */
+            rc = kz_err_set(&d->err, KZ_ECORRUPT, "incomplete record (its EventRecordID is not %llu)",
+                            (unsigned long long)rec.record_id);
+        }
         if (rc) {
             if (!slack_chunk) {
                 st->bad_records++;
                 report(problem, ctx, off, rec.record_id, "%s%s",
-                       copy_bad ? "bad record size copy, and: " : "", d->err.msg);
+                       copy_bad ? "record size copy missing, and: " : "", d->err.msg);
             }
             if (copy_bad) {
                 off = resync(c, end, off + 1);
