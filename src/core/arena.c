@@ -9,36 +9,44 @@
 struct kz_arena_block {
     struct kz_arena_block *next; /* the block filled before this one */
     size_t size;                 /* usable bytes in data[] */
-    size_t pos;                  /* next free byte in data[] */
     _Alignas(16) unsigned char data[];
 };
 
 void kz_arena_init(struct kz_arena *a, size_t block_size, size_t cap) {
     a->head = NULL;
+    a->cur = a->end = NULL;
     a->block_size = block_size ? block_size : 64 * 1024;
     a->used = 0;
     a->cap = cap ? cap : SIZE_MAX;
 }
 
-void *kz_arena_alloc(struct kz_arena *a, size_t size) {
+void *kz_arena_alloc_slow(struct kz_arena *a, size_t size) {
     if (size > a->cap - a->used || size > SIZE_MAX - 7) return NULL;
     size = (size + 7) & ~(size_t)7;
     if (size == 0) size = 8;
     if (size > a->cap - a->used) return NULL;
-    struct kz_arena_block *b = a->head;
-    if (!b || b->size - b->pos < size) {
+    if (size > (size_t)(a->end - a->cur)) {
         size_t bsize = size > a->block_size ? size : a->block_size;
-        b = kz_malloc(sizeof *b + bsize);
+        struct kz_arena_block *b = kz_malloc(sizeof *b + bsize);
         if (!b) return NULL;
         b->size = bsize;
-        b->pos = 0;
         b->next = a->head;
         a->head = b;
+        a->cur = (char *)b->data;
+        a->end = (char *)b->data + bsize;
     }
-    void *p = b->data + b->pos;
-    b->pos += size;
+    void *p = a->cur;
+    a->cur += size;
     a->used += size;
     return p;
+}
+
+void kz_arena_trim(struct kz_arena *a, void *p, size_t size, size_t keep) {
+    size = (size + 7) & ~(size_t)7;
+    keep = (keep + 7) & ~(size_t)7;
+    if ((char *)p + size != a->cur || keep > size) return;
+    a->cur = (char *)p + keep;
+    a->used -= size - keep;
 }
 
 char *kz_arena_strndup(struct kz_arena *a, const char *s, size_t n) {
@@ -58,8 +66,9 @@ void kz_arena_reset(struct kz_arena *a) {
         kz_free(b);
         b = next;
     }
-    b->pos = 0;
     a->head = b;
+    a->cur = (char *)b->data;
+    a->end = (char *)b->data + b->size;
     a->used = 0;
 }
 
@@ -71,5 +80,6 @@ void kz_arena_free(struct kz_arena *a) {
         b = next;
     }
     a->head = NULL;
+    a->cur = a->end = NULL;
     a->used = 0;
 }

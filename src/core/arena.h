@@ -14,6 +14,7 @@ struct kz_arena_block;
 
 struct kz_arena {
     struct kz_arena_block *head; /* block currently being filled; older ones chained behind it */
+    char *cur, *end;             /* free space left in head */
     size_t block_size;           /* size of each new block (bigger requests get their own block) */
     size_t used;                 /* bytes handed out since the last reset, for the cap */
     size_t cap;                  /* most bytes this arena may hand out between resets */
@@ -21,8 +22,23 @@ struct kz_arena {
 
 /* Initialises an empty arena; no memory is taken until the first allocation. */
 void kz_arena_init(struct kz_arena *a, size_t block_size, size_t cap);
-/* Returns `size` bytes aligned to 8, or NULL when out of memory or over the cap. */
-void *kz_arena_alloc(struct kz_arena *a, size_t size);
+void *kz_arena_alloc_slow(struct kz_arena *a, size_t size);
+/* Returns `size` bytes aligned to 8, or NULL when out of memory or over the cap. Inline: decoders
+ * allocate per field. */
+static inline void *kz_arena_alloc(struct kz_arena *a, size_t size) {
+    size_t rounded = (size + 7) & ~(size_t)7;
+    if (size - 1 < (size_t)(a->end - a->cur) && rounded <= (size_t)(a->end - a->cur) &&
+        rounded <= a->cap - a->used) {
+        void *p = a->cur;
+        a->cur += rounded;
+        a->used += rounded;
+        return p;
+    }
+    return kz_arena_alloc_slow(a, size);
+}
+/* Gives back the end of the most recent allocation p of `size` bytes, keeping `keep` bytes (for
+ * text rendered into a worst-case-sized buffer). Does nothing if p was not the most recent. */
+void kz_arena_trim(struct kz_arena *a, void *p, size_t size, size_t keep);
 /* Copies n bytes and appends a NUL. */
 char *kz_arena_strndup(struct kz_arena *a, const char *s, size_t n);
 /* Forgets everything allocated; keeps the first block for reuse. */

@@ -23,6 +23,7 @@ void kz_buf_free(struct kz_buf *b) {
 void kz_buf_clear(struct kz_buf *b) {
     b->len = 0;
     b->failed = 0;
+    if (b->data) b->data[0] = 0;
 }
 
 int kz_buf_reserve(struct kz_buf *b, size_t n) {

@@ -20,6 +20,8 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 static _Atomic(struct name *) names;
 static atomic_uint_fast32_t count; /* names[1..count-1] are valid; id 0 is reserved */
 static uint32_t names_alloc;
+static struct name *retired[32]; /* earlier names[] arrays, still readable by lock-free readers */
+static unsigned nretired;
 static uint32_t *slots; /* open-addressing hash: slot -> id, 0 = empty */
 static uint32_t slots_mask;
 
@@ -68,7 +70,10 @@ static uint32_t add(const char *s, size_t n, uint32_t h) {
         struct name *old = atomic_load(&names);
         if (old) memcpy(nt, old, c * sizeof *nt);
         else memset(nt, 0, sizeof *nt);
-        /* old stays allocated on purpose: see the comment on names. */
+        /* old stays allocated on purpose (see the comment on names), and referenced from retired[]
+         * so that leak checkers see it is kept, not lost. Doubling from 256 to the name limit
+         * retires at most 13 arrays. */
+        if (old && nretired < sizeof retired / sizeof *retired) retired[nretired++] = old;
         atomic_store(&names, nt);
         names_alloc = na;
     }

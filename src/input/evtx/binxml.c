@@ -78,7 +78,7 @@ static int read_name_ref(struct kz_evtx_decoder *d, uint32_t *pos, uint32_t end,
 static int text_op(struct kz_evtx_decoder *d, struct bx_op *op, const uint8_t *utf16, uint32_t nchars,
                    int cdata) {
     char *t = kz_arena_alloc(&d->arena, KZ_UTF8_MAX_FOR_UTF16((size_t)nchars));
-    if (!t) return kz_err_set(&d->err, KZ_ENOMEM, "out of memory for template text");
+    if (!t) return kz_err_set(&d->err, KZ_ELIMIT, "chunk expands beyond its memory limit (template text)");
     op->kind = OP_TEXT;
     op->vtype = (uint8_t)cdata;
     op->len = (uint32_t)kz_utf16le_to_utf8(t, utf16, nchars);
@@ -88,7 +88,7 @@ static int text_op(struct kz_evtx_decoder *d, struct bx_op *op, const uint8_t *u
 
 static int literal_op(struct kz_evtx_decoder *d, struct bx_op *op, const char *s, size_t n) {
     char *t = kz_arena_strndup(&d->arena, s, n);
-    if (!t) return kz_err_set(&d->err, KZ_ENOMEM, "out of memory for template text");
+    if (!t) return kz_err_set(&d->err, KZ_ELIMIT, "chunk expands beyond its memory limit (template text)");
     op->kind = OP_TEXT;
     op->vtype = 0;
     op->len = (uint32_t)n;
@@ -294,7 +294,7 @@ int bx_compile(struct kz_evtx_decoder *d, uint32_t start, uint32_t end, struct b
 done:
     if (depth != 0) return kz_err_set(&d->err, KZ_ECORRUPT, "fragment at %u ends inside an element", start);
     struct bx_op *out = kz_arena_alloc(&d->arena, (size_t)n * sizeof *out);
-    if (!out && n) return kz_err_set(&d->err, KZ_ENOMEM, "out of memory for compiled template");
+    if (!out && n) return kz_err_set(&d->err, KZ_ELIMIT, "chunk expands beyond its memory limit (compiled template)");
     if (n) memcpy(out, ops, (size_t)n * sizeof *out);
     *ops_out = out;
     *nops_out = n;
@@ -321,7 +321,7 @@ int bx_template_get(struct kz_evtx_decoder *d, uint32_t def_off, struct bx_templ
     if ((uint64_t)def_off + 24 + size > d->chunk_len)
         return kz_err_set(&d->err, KZ_ECORRUPT, "template at %u runs past the chunk", def_off);
     struct bx_template *t = kz_arena_alloc(&d->arena, sizeof *t);
-    if (!t) return kz_err_set(&d->err, KZ_ENOMEM, "out of memory for template");
+    if (!t) return kz_err_set(&d->err, KZ_ELIMIT, "chunk expands beyond its memory limit (template)");
     t->offset = def_off;
     t->state = 0;
     t->plan = NULL;
@@ -378,7 +378,7 @@ int bx_parse_values(struct kz_evtx_decoder *d, uint32_t pos, uint32_t end, struc
     uint32_t desc = pos + 4, data = desc + 4 * n;
     if (data > end) return kz_err_set(&d->err, KZ_ECORRUPT, "substitution descriptors run past the record");
     struct bx_value *vals = kz_arena_alloc(&d->arena, (n ? n : 1) * sizeof *vals);
-    if (!vals) return kz_err_set(&d->err, KZ_ENOMEM, "out of memory for values");
+    if (!vals) return kz_err_set(&d->err, KZ_ELIMIT, "chunk expands beyond its memory limit (values)");
     uint32_t p = data;
     for (uint32_t i = 0; i < n; i++) {
         uint32_t len = rd16(c + desc + 4 * i);
@@ -493,7 +493,7 @@ static int walk_array_element(struct kz_evtx_decoder *d, const struct bx_op *ops
                               const struct bx_value *vals, uint32_t nvals, uint32_t slot,
                               const struct bx_visitor *vis, void *self) {
     struct bx_value *copy = kz_arena_alloc(&d->arena, nvals * sizeof *copy);
-    if (!copy) return kz_err_set(&d->err, KZ_ENOMEM, "out of memory for array values");
+    if (!copy) return kz_err_set(&d->err, KZ_ELIMIT, "chunk expands beyond its memory limit (array values)");
     memcpy(copy, vals, nvals * sizeof *copy);
     struct repeat_ctx r = {d, ops, open, ops[open].skip, copy, nvals, slot, vis, self};
     int rc = bx_array_items(&vals[slot], repeat_item, &r);
@@ -554,6 +554,12 @@ static int walk_ops(struct kz_evtx_decoder *d, const struct bx_op *ops, uint32_t
             const struct bx_value *v = &vals[op->arg];
             if (v->type == VT_NULL || (v->len == 0 && v->type != VT_WSTRING)) break;
             if (v->type == VT_BINXML) {
+                /* A document inside an attribute value cannot be XML; refusing it also keeps the
+                 * visitors' one attribute in progress from being reentered. */
+                if (in_attr) {
+                    rc = kz_err_set(&d->err, KZ_ECORRUPT, "BinXML value inside an attribute");
+                    break;
+                }
                 uint32_t off = (uint32_t)(v->data - d->chunk);
                 rc = bx_walk_fragment(d, off, off + v->len, vis, self);
             } else {

@@ -89,6 +89,16 @@ static uint32_t fixed_size(uint8_t type) {
     return 0;
 }
 
+size_t bx_text_bound(uint8_t type, uint32_t len) {
+    size_t bound;
+    switch (type) {
+    case VT_WSTRING: bound = KZ_UTF8_MAX_FOR_UTF16((size_t)len / 2) + 1; break;
+    case VT_SID: bound = 40 + 3 * (size_t)len; break; /* "-" and 10 digits per 4 bytes */
+    default: bound = 2 * (size_t)len + 2; break;     /* hex of binary; Latin-1 as UTF-8 */
+    }
+    return bound < 64 ? 64 : bound; /* numbers, GUIDs, times: under 64 */
+}
+
 uint8_t bx_value_kind(uint8_t type) {
     switch (type & 0x7f) {
     case VT_WSTRING: case VT_ASTRING: return KZ_VK_STRING;

@@ -62,8 +62,9 @@ static uint32_t pair_name(struct kz_evtx_decoder *d, uint32_t elem, uint32_t att
 
 /* ---- building the event ---- */
 
-static int emit(struct kz_evtx_decoder *d, uint8_t section, uint32_t name, uint8_t kind,
-                const char *text, size_t len) {
+/* Adds a field whose text val (NUL-terminated, len bytes) already lives in the chunk arena. */
+static int emit_owned(struct kz_evtx_decoder *d, uint8_t section, uint32_t name, uint8_t kind,
+                      char *val, size_t len) {
     if (!name) return 0; /* the name table is full: drop the field, keep the event */
     if (d->nfields == d->fields_cap) {
         if (d->fields_cap >= EVTX_MAX_FIELDS)
@@ -74,9 +75,10 @@ static int emit(struct kz_evtx_decoder *d, uint8_t section, uint32_t name, uint8
         d->fields = f;
         d->fields_cap = cap;
     }
-    if (len > EVTX_MAX_TEXT) len = EVTX_MAX_TEXT;
-    char *val = kz_arena_strndup(&d->arena, text, len);
-    if (!val) return kz_err_set(&d->err, KZ_ENOMEM, "chunk expands beyond the memory limit");
+    if (len > EVTX_MAX_TEXT) {
+        len = EVTX_MAX_TEXT;
+        val[len] = 0;
+    }
     struct kz_field *f = &d->fields[d->nfields++];
     f->name = name;
     f->section = section;
@@ -99,6 +101,32 @@ static int emit(struct kz_evtx_decoder *d, uint8_t section, uint32_t name, uint8
         case KZ_F_Provider_Name: ev->provider = val; break;
         }
     }
+    return 0;
+}
+
+/* Adds a field, copying its text into the chunk arena. */
+static int emit(struct kz_evtx_decoder *d, uint8_t section, uint32_t name, uint8_t kind,
+                const char *text, size_t len) {
+    if (len > EVTX_MAX_TEXT) len = EVTX_MAX_TEXT;
+    char *val = kz_arena_strndup(&d->arena, text, len);
+    if (!val) return kz_err_set(&d->err, KZ_ELIMIT, "chunk expands beyond its memory limit");
+    return emit_owned(d, section, name, kind, val, len);
+}
+
+/* Renders one value straight into the chunk arena (the common field: one value, no literal text). */
+static int render_owned(struct kz_evtx_decoder *d, const struct bx_value *v, char **out, size_t *len) {
+    size_t bound = bx_text_bound(v->type, v->len);
+    char *p = kz_arena_alloc(&d->arena, bound);
+    if (!p) return kz_err_set(&d->err, KZ_ELIMIT, "chunk expands beyond its memory limit");
+    /* A buffer over the arena space whose cap equals its size: it can never reallocate. */
+    struct kz_buf b = {.data = p, .len = 0, .alloc = bound, .cap = bound, .failed = 0};
+    p[0] = 0;
+    int rc = bx_render_value(&b, v->type, v->data, v->len);
+    if (rc) return kz_err_set(&d->err, rc, "bad value of type 0x%02x (%u bytes)", v->type, v->len);
+    if (b.failed) return kz_err_set(&d->err, KZ_ELIMIT, "value of type 0x%02x over its bound", v->type);
+    kz_arena_trim(&d->arena, p, bound, b.len + 1);
+    *out = p;
+    *len = b.len;
     return 0;
 }
 
@@ -137,7 +165,8 @@ static int fv_attr_begin(void *self, uint32_t name) {
 static int fv_attr_end(void *self) {
     struct fv *v = self;
     struct kz_evtx_decoder *d = v->d;
-    const char *text = d->text.data + v->attr_start;
+    if (d->text.len < v->attr_start) return kz_err_set(&d->err, KZ_ECORRUPT, "unbalanced attribute");
+    const char *text = d->text.data ? d->text.data + v->attr_start : "";
     size_t len = d->text.len - v->attr_start;
     int rc = 0;
     if (len > 0 && v->depth >= 3 && v->attr_name != d->id_xmlns) {
@@ -525,6 +554,23 @@ static int fp_run(struct kz_evtx_decoder *d, const struct fplan *plan, const str
             if (rc) return rc;
             continue;
         }
+        if (e->nparts == 1 && e->parts[0].subst != FP_TEXT) {
+            /* One value and nothing else: render it where the field will keep it. */
+            uint32_t k = e->parts[0].subst;
+            const struct bx_value *v = k < nvals ? &vals[k] : NULL;
+            if (v && !(v->type & VT_ARRAY) && v->type != VT_BINXML && v->type != VT_NULL &&
+                (v->len != 0 || v->type == VT_WSTRING)) {
+                char *val = NULL;
+                size_t len = 0;
+                int rc = render_owned(d, v, &val, &len);
+                if (rc) return rc;
+                if ((e->flags & FE_SYSTEMTIME) && v->type == VT_FILETIME && v->len >= 8 && rd64(v->data))
+                    d->event.ts = kz_time_from_filetime(rd64(v->data));
+                if ((e->flags & FE_IF_NONEMPTY) && len == 0) continue;
+                if ((rc = emit_owned(d, e->section, e->name, bx_value_kind(v->type), val, len))) return rc;
+                continue;
+            }
+        }
         uint8_t kind = KZ_VK_STRING;
         uint32_t parts = 0;
         text->len = 0;
@@ -605,7 +651,7 @@ int evtx_extract_fields(struct kz_evtx_decoder *d, uint32_t start, uint32_t end)
     if (rc) return rc;
     /* Fields move into the chunk arena so events stay valid for the whole chunk. */
     struct kz_field *fields = kz_arena_alloc(&d->arena, (d->nfields ? d->nfields : 1) * sizeof *fields);
-    if (!fields) return kz_err_set(&d->err, KZ_ENOMEM, "chunk expands beyond the memory limit");
+    if (!fields) return kz_err_set(&d->err, KZ_ELIMIT, "chunk expands beyond its memory limit");
     if (d->nfields) memcpy(fields, d->fields, d->nfields * sizeof *fields);
     d->event.fields = fields;
     d->event.nfields = d->nfields;

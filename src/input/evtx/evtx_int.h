@@ -216,6 +216,8 @@ int bx_render_value(struct kz_buf *out, uint8_t type, const uint8_t *p, uint32_t
 /* Splits an array value into items: returns the number of items and sets item i via the callback. */
 int bx_array_items(const struct bx_value *v, int (*fn)(void *ctx, const struct bx_value *item),
                    void *ctx);
+/* At least the bytes bx_render_value needs for one value (not an array), its NUL included. */
+size_t bx_text_bound(uint8_t type, uint32_t len);
 /* The kz_value_kind a value of this type renders as. */
 uint8_t bx_value_kind(uint8_t type);
 

@@ -96,8 +96,12 @@ static void on_problem(void *ctx, uint32_t off, uint64_t record_id, const char *
 static void run_slot(void *arg) {
     struct slot *s = arg;
     if (s->beyond && (s->len < 8 || memcmp(s->chunk, "ElfChnk\0", 8))) return;
-    kz_evtx_decode_chunk(s->dec, s->chunk, s->len, s->r->o.flags, s->slack_chunk, on_record,
-                         on_problem, s, &s->st);
+    int rc = kz_evtx_decode_chunk(s->dec, s->chunk, s->len, s->r->o.flags, s->slack_chunk, on_record,
+                                  on_problem, s, &s->st);
+    if (rc == KZ_ENOMEM) {
+        s->st.bad_chunks++;
+        on_problem(s, 0, 0, "out of memory: the rest of this chunk was not decoded");
+    }
 }
 
 struct kz_evtx_reader *kz_evtx_reader_new(struct kz_pool *pool, const struct kz_evtx_reader_opts *o) {

@@ -108,8 +108,13 @@ static const struct bx_visitor xml_visitor = {
 int evtx_render_xml_range(struct kz_evtx_decoder *d, uint32_t start, uint32_t end,
                           struct kz_buf *out) {
     struct xv v = {.d = d, .out = out};
-    d->budget = EVTX_RECORD_BUDGET;
+    /* Rendering is charged to the chunk's budget like decoding, so re-walking cannot be the way a
+     * hostile chunk takes minutes. */
+    d->budget = d->chunk_budget < EVTX_RECORD_BUDGET ? d->chunk_budget : EVTX_RECORD_BUDGET;
+    long start_budget = d->budget;
     d->nest = 0;
     d->ops_top = 0;
-    return bx_walk_fragment(d, start, end, &xml_visitor, &v);
+    int rc = bx_walk_fragment(d, start, end, &xml_visitor, &v);
+    d->chunk_budget -= start_budget - (d->budget > 0 ? d->budget : 0);
+    return rc;
 }
