@@ -2,13 +2,30 @@
 #include "utf.h"
 
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 size_t kz_utf16le_to_utf8(char *dst, const uint8_t *src, size_t n) {
     char *o = dst;
     size_t i = 0;
     while (i < n) {
-        /* Fast path: four ASCII code units at once (no NUL among them). Windows text is mostly
-         * ASCII, and this loop is the decoder's single largest cost without it. */
+        /* Fast paths: 8, then 4 ASCII code units at once (no NUL among them). Windows text is
+         * mostly ASCII, and this loop is the decoder's single largest cost without them. */
+#if defined(__SSE2__)
+        while (i + 8 <= n) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(src + 2 * i));
+            /* Any unit >= 0x80 (high byte set or bit 7) or == 0 leaves the fast path. */
+            __m128i big = _mm_cmpgt_epi16(_mm_and_si128(v, _mm_set1_epi16((short)0xff80)),
+                                          _mm_setzero_si128());
+            __m128i hi = _mm_cmplt_epi16(v, _mm_setzero_si128()); /* units >= 0x8000 */
+            __m128i nul = _mm_cmpeq_epi16(v, _mm_setzero_si128());
+            if (_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(big, hi), nul))) break;
+            _mm_storel_epi64((__m128i *)o, _mm_packus_epi16(v, v));
+            o += 8;
+            i += 8;
+        }
+#endif
         while (i + 4 <= n) {
             uint64_t v;
             memcpy(&v, src + 2 * i, 8);

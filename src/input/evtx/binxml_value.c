@@ -89,27 +89,6 @@ static uint32_t fixed_size(uint8_t type) {
     return 0;
 }
 
-size_t bx_text_bound(uint8_t type, uint32_t len) {
-    size_t bound;
-    switch (type) {
-    case VT_WSTRING: bound = KZ_UTF8_MAX_FOR_UTF16((size_t)len / 2) + 1; break;
-    case VT_SID: bound = 40 + 3 * (size_t)len; break; /* "-" and 10 digits per 4 bytes */
-    default: bound = 2 * (size_t)len + 2; break;     /* hex of binary; Latin-1 as UTF-8 */
-    }
-    return bound < 64 ? 64 : bound; /* numbers, GUIDs, times: under 64 */
-}
-
-uint8_t bx_value_kind(uint8_t type) {
-    switch (type & 0x7f) {
-    case VT_WSTRING: case VT_ASTRING: return KZ_VK_STRING;
-    case VT_INT8: case VT_UINT8: case VT_INT16: case VT_UINT16: case VT_INT32: case VT_UINT32:
-    case VT_INT64: case VT_UINT64: return KZ_VK_INT;
-    case VT_REAL32: case VT_REAL64: return KZ_VK_REAL;
-    case VT_BOOL: return KZ_VK_BOOL;
-    }
-    return KZ_VK_OTHER;
-}
-
 int bx_render_value(struct kz_buf *out, uint8_t type, const uint8_t *p, uint32_t len) {
     uint32_t need = fixed_size(type);
     if (need && len < need) return KZ_ECORRUPT;

@@ -305,6 +305,7 @@ struct fentry {
     struct fpart *parts;
     uint8_t depth;   /* FE_NESTED: element depth the nested document starts at */
     uint16_t cond;   /* 1 + an optional substitution whose NULL leaves the field out, or 0 */
+    uint32_t first;  /* parts[0].subst, kept here to spare the common field a pointer chase */
 };
 
 /* A plan is built for the place in the document where the template starts; a template met in
@@ -351,7 +352,8 @@ static int fp_entry(struct fp_builder *b, uint32_t name, uint8_t flags, uint32_t
     if (n) memcpy(parts, b->parts + from, n * sizeof *parts);
     uint16_t cond = b->depth > 0 ? b->st[b->depth - 1].cond : 0;
     b->entries[b->nentries++] =
-        (struct fentry){name, b->section, flags, (uint16_t)n, parts, (uint8_t)b->depth, cond};
+        (struct fentry){name, b->section, flags,        (uint16_t)n, parts, (uint8_t)b->depth,
+                        cond, n ? parts[0].subst : FP_TEXT};
     return n > UINT16_MAX ? -1 : 0;
 }
 
@@ -527,8 +529,9 @@ static int fp_run(struct kz_evtx_decoder *d, const struct fplan *plan, const str
     struct kz_buf *text = &d->text;
     if ((d->budget -= (long)plan->n) < 0)
         return kz_err_set(&d->err, KZ_ELIMIT, "record expands beyond %d fields", EVTX_RECORD_BUDGET);
-    for (uint32_t i = 0; i < plan->n; i++) {
-        const struct fentry *e = &plan->e[i];
+    /* Locals, so the loop bounds stay in registers while fields are written through pointers. */
+    const struct fentry *e = plan->e, *e_end = plan->e + plan->n;
+    for (; e < e_end; e++) {
         if (e->flags & FE_NESTED) {
             uint32_t k = e->parts[0].subst;
             if (k >= nvals) continue;
@@ -554,9 +557,9 @@ static int fp_run(struct kz_evtx_decoder *d, const struct fplan *plan, const str
             if (rc) return rc;
             continue;
         }
-        if (e->nparts == 1 && e->parts[0].subst != FP_TEXT) {
+        if (e->nparts == 1 && e->first != FP_TEXT) {
             /* One value and nothing else: render it where the field will keep it. */
-            uint32_t k = e->parts[0].subst;
+            uint32_t k = e->first;
             const struct bx_value *v = k < nvals ? &vals[k] : NULL;
             if (v && !(v->type & VT_ARRAY) && v->type != VT_BINXML && v->type != VT_NULL &&
                 (v->len != 0 || v->type == VT_WSTRING)) {

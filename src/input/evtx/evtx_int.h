@@ -12,6 +12,7 @@
 #include "../../core/arena.h"
 #include "../../core/buf.h"
 #include "../../core/error.h"
+#include "../../core/event.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -217,9 +218,27 @@ int bx_render_value(struct kz_buf *out, uint8_t type, const uint8_t *p, uint32_t
 int bx_array_items(const struct bx_value *v, int (*fn)(void *ctx, const struct bx_value *item),
                    void *ctx);
 /* At least the bytes bx_render_value needs for one value (not an array), its NUL included. */
-size_t bx_text_bound(uint8_t type, uint32_t len);
+static inline size_t bx_text_bound(uint8_t type, uint32_t len) {
+    size_t bound;
+    switch (type) {
+    case VT_WSTRING: bound = 3 * ((size_t)len / 2) + 2; break; /* KZ_UTF8_MAX_FOR_UTF16 + 1 */
+    case VT_SID: bound = 40 + 3 * (size_t)len; break;          /* "-" and 10 digits per 4 bytes */
+    default: bound = 2 * (size_t)len + 2; break;              /* hex of binary; Latin-1 as UTF-8 */
+    }
+    return bound < 64 ? 64 : bound; /* numbers, GUIDs, times: under 64 */
+}
+
 /* The kz_value_kind a value of this type renders as. */
-uint8_t bx_value_kind(uint8_t type);
+static inline uint8_t bx_value_kind(uint8_t type) {
+    switch (type & 0x7f) {
+    case VT_WSTRING: case VT_ASTRING: return KZ_VK_STRING;
+    case VT_INT8: case VT_UINT8: case VT_INT16: case VT_UINT16: case VT_INT32: case VT_UINT32:
+    case VT_INT64: case VT_UINT64: return KZ_VK_INT;
+    case VT_REAL32: case VT_REAL64: return KZ_VK_REAL;
+    case VT_BOOL: return KZ_VK_BOOL;
+    }
+    return KZ_VK_OTHER;
+}
 
 /* Records whose template has a field plan skip the walk (evtx_fields.c); the environment variable
  * KZ_EVTX_NO_PLAN=1 (for tests) forces the walk, which must give the same events. */
