@@ -41,14 +41,6 @@ void *kz_arena_alloc_slow(struct kz_arena *a, size_t size) {
     return p;
 }
 
-void kz_arena_trim(struct kz_arena *a, void *p, size_t size, size_t keep) {
-    size = (size + 7) & ~(size_t)7;
-    keep = (keep + 7) & ~(size_t)7;
-    if ((char *)p + size != a->cur || keep > size) return;
-    a->cur = (char *)p + keep;
-    a->used -= size - keep;
-}
-
 char *kz_arena_strndup(struct kz_arena *a, const char *s, size_t n) {
     char *d = kz_arena_alloc(a, n + 1);
     if (!d) return NULL;

@@ -38,7 +38,13 @@ static inline void *kz_arena_alloc(struct kz_arena *a, size_t size) {
 }
 /* Gives back the end of the most recent allocation p of `size` bytes, keeping `keep` bytes (for
  * text rendered into a worst-case-sized buffer). Does nothing if p was not the most recent. */
-void kz_arena_trim(struct kz_arena *a, void *p, size_t size, size_t keep);
+static inline void kz_arena_trim(struct kz_arena *a, void *p, size_t size, size_t keep) {
+    size = (size + 7) & ~(size_t)7;
+    keep = (keep + 7) & ~(size_t)7;
+    if ((char *)p + size != a->cur || keep > size) return;
+    a->cur = (char *)p + keep;
+    a->used -= size - keep;
+}
 /* Copies n bytes and appends a NUL. */
 char *kz_arena_strndup(struct kz_arena *a, const char *s, size_t n);
 /* Forgets everything allocated; keeps the first block for reuse. */

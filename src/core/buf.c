@@ -3,6 +3,7 @@
 
 #include "alloc.h"
 #include "error.h"
+#include "fmt.h"
 #include "utf.h"
 
 #include <stdarg.h>
@@ -63,36 +64,11 @@ void kz_buf_putc_slow(struct kz_buf *b, char c) {
     b->data[b->len] = 0;
 }
 
-/* "00".."99": two digits per division, half the divisions of the digit-by-digit loop. */
-static const char digit_pairs[201] = "0001020304050607080910111213141516171819"
-                                     "2021222324252627282930313233343536373839"
-                                     "4041424344454647484950515253545556575859"
-                                     "6061626364656667686970717273747576777879"
-                                     "8081828384858687888990919293949596979899";
-
 void kz_buf_put_u64(struct kz_buf *b, uint64_t v) {
-    char tmp[24];
-    int i = sizeof tmp;
-    while (v >= 100) {
-        unsigned r = (unsigned)(v % 100);
-        v /= 100;
-        tmp[--i] = digit_pairs[2 * r + 1];
-        tmp[--i] = digit_pairs[2 * r];
-    }
-    if (v >= 10) {
-        tmp[--i] = digit_pairs[2 * v + 1];
-        tmp[--i] = digit_pairs[2 * v];
-    } else {
-        tmp[--i] = (char)('0' + v);
-    }
-    size_t n = sizeof tmp - (size_t)i;
-    if (b->alloc - b->len > n && !b->failed) { /* room for the digits and the NUL */
-        memcpy(b->data + b->len, tmp + i, n);
-        b->len += n;
-        b->data[b->len] = 0;
-        return;
-    }
-    kz_buf_append(b, tmp + i, n);
+    if (kz_buf_reserve(b, KZ_FMT_U64_MAX + 1)) return;
+    char *o = kz_fmt_u64(b->data + b->len, v);
+    b->len = (size_t)(o - b->data);
+    *o = 0;
 }
 
 void kz_buf_put_i64(struct kz_buf *b, int64_t v) {

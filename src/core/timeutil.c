@@ -3,6 +3,8 @@
 
 #include "error.h"
 
+#include <string.h>
+
 /* Civil-date conversion after Howard Hinnant's public-domain algorithms ("chrono-compatible low-level
  * date algorithms"): eras of 400 years, March-based years so the leap day is last. */
 int64_t kz_days_from_civil(int64_t y, unsigned m, unsigned d) {
@@ -26,12 +28,11 @@ void kz_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d) {
     *y = (int64_t)yoe + era * 400 + (*m <= 2);
 }
 
-static char *put_digits(char *o, uint64_t v, int width) {
-    for (int i = width - 1; i >= 0; i--) {
-        o[i] = (char)('0' + v % 10);
-        v /= 10;
-    }
-    return o + width;
+/* Two decimal digits of v (0..99). */
+static char *put2(char *o, unsigned v) {
+    o[0] = (char)('0' + v / 10);
+    o[1] = (char)('0' + v % 10);
+    return o + 2;
 }
 
 size_t kz_time_format(kz_time t, int digits, char *out) {
@@ -44,23 +45,27 @@ size_t kz_time_format(kz_time t, int digits, char *out) {
     kz_civil_from_days(days, &y, &m, &d);
     char *o = out;
     if (y < 0 || y > 9999) y = y < 0 ? 0 : 9999; /* RFC 3339 has four-digit years */
-    o = put_digits(o, (uint64_t)y, 4);
+    o = put2(o, (unsigned)(y / 100));
+    o = put2(o, (unsigned)(y % 100));
     *o++ = '-';
-    o = put_digits(o, m, 2);
+    o = put2(o, m);
     *o++ = '-';
-    o = put_digits(o, d, 2);
+    o = put2(o, d);
     *o++ = 'T';
-    o = put_digits(o, (uint64_t)(rem / 3600), 2);
+    unsigned r = (unsigned)rem;
+    o = put2(o, r / 3600);
     *o++ = ':';
-    o = put_digits(o, (uint64_t)(rem / 60 % 60), 2);
+    o = put2(o, r / 60 % 60);
     *o++ = ':';
-    o = put_digits(o, (uint64_t)(rem % 60), 2);
+    o = put2(o, r % 60);
     if (digits > 7) digits = 7;
     if (digits > 0) {
         *o++ = '.';
-        uint64_t frac = (uint64_t)ticks;
-        for (int i = 7; i > digits; i--) frac /= 10;
-        o = put_digits(o, frac, digits);
+        unsigned frac = (unsigned)ticks; /* 7 digits */
+        char f[7];
+        for (int i = 6; i >= 0; i--) f[i] = (char)('0' + frac % 10), frac /= 10;
+        memcpy(o, f, (size_t)digits);
+        o += digits;
     }
     *o++ = 'Z';
     *o = 0;

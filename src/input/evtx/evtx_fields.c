@@ -62,18 +62,27 @@ static uint32_t pair_name(struct kz_evtx_decoder *d, uint32_t elem, uint32_t att
 
 /* ---- building the event ---- */
 
+/* Makes room for n more fields. */
+static int reserve_fields(struct kz_evtx_decoder *d, uint32_t n) {
+    if (n <= d->fields_cap - d->nfields) return 0;
+    if (n > EVTX_MAX_FIELDS - d->nfields)
+        return kz_err_set(&d->err, KZ_ELIMIT, "more than %d fields", EVTX_MAX_FIELDS);
+    uint32_t cap = d->fields_cap ? d->fields_cap : 64;
+    while (cap - d->nfields < n) cap *= 2;
+    struct kz_field *f = kz_realloc(d->fields, cap * sizeof *f);
+    if (!f) return kz_err_set(&d->err, KZ_ENOMEM, "out of memory for fields");
+    d->fields = f;
+    d->fields_cap = cap;
+    return 0;
+}
+
 /* Adds a field whose text val (NUL-terminated, len bytes) already lives in the chunk arena. */
 static int emit_owned(struct kz_evtx_decoder *d, uint8_t section, uint32_t name, uint8_t kind,
                       char *val, size_t len) {
     if (!name) return 0; /* the name table is full: drop the field, keep the event */
     if (d->nfields == d->fields_cap) {
-        if (d->fields_cap >= EVTX_MAX_FIELDS)
-            return kz_err_set(&d->err, KZ_ELIMIT, "more than %d fields", EVTX_MAX_FIELDS);
-        uint32_t cap = d->fields_cap ? d->fields_cap * 2 : 64;
-        struct kz_field *f = kz_realloc(d->fields, cap * sizeof *f);
-        if (!f) return kz_err_set(&d->err, KZ_ENOMEM, "out of memory for fields");
-        d->fields = f;
-        d->fields_cap = cap;
+        int rc = reserve_fields(d, 1);
+        if (rc) return rc;
     }
     if (len > EVTX_MAX_TEXT) {
         len = EVTX_MAX_TEXT;
@@ -86,7 +95,7 @@ static int emit_owned(struct kz_evtx_decoder *d, uint8_t section, uint32_t name,
     f->flags = 0;
     f->len = (uint32_t)len;
     f->val = val;
-    if (section == KZ_SEC_SYSTEM) {
+    if (section == KZ_SEC_SYSTEM && name < KZ_F_WELL_KNOWN_COUNT) {
         struct kz_event *ev = &d->event;
         switch (name) {
         case KZ_F_EventID: {
@@ -529,6 +538,9 @@ static int fp_run(struct kz_evtx_decoder *d, const struct fplan *plan, const str
     struct kz_buf *text = &d->text;
     if ((d->budget -= (long)plan->n) < 0)
         return kz_err_set(&d->err, KZ_ELIMIT, "record expands beyond %d fields", EVTX_RECORD_BUDGET);
+    /* A plan gives at most one field per entry (arrays aside): room for all at once. */
+    int rc0 = reserve_fields(d, plan->n);
+    if (rc0) return rc0;
     /* Locals, so the loop bounds stay in registers while fields are written through pointers. */
     const struct fentry *e = plan->e, *e_end = plan->e + plan->n;
     for (; e < e_end; e++) {
