@@ -292,6 +292,8 @@ static const struct bx_visitor field_visitor = {
 
 #define FP_TEXT UINT32_MAX /* fpart.subst of a literal text part */
 
+static const char empty_text[1] = ""; /* the text of every empty field (never written to) */
+
 struct fpart {
     uint32_t subst;   /* substitution index, or FP_TEXT */
     uint32_t len;     /* literal: bytes */
@@ -458,9 +460,9 @@ static int fp_build(struct kz_evtx_decoder *d, const struct bx_template *t, uint
                                       : fp_entry(b, KZ_F_Data, FE_IF_NONEMPTY | array, f->parts_start);
                 else if (!f->has_child)
                     rc = fp_entry(b, f->name, FE_IF_NONEMPTY | array, f->parts_start);
-            } else if (array && f->cond) {
-                rc = -1; /* an array or NULL at the top would change the document's shape */
             }
+            /* Above depth 3 an element gives no field of its own, so neither its omission (the
+             * entries inside carry its condition) nor its repetition changes the fields. */
             b->nparts = f->parts_start;
             b->depth--;
             break;
@@ -569,12 +571,18 @@ static int fp_run(struct kz_evtx_decoder *d, const struct fplan *plan, const str
             if (rc) return rc;
             continue;
         }
-        if (e->nparts == 1 && e->first != FP_TEXT) {
-            /* One value and nothing else: render it where the field will keep it. */
+        if (e->nparts <= 1 && e->first != FP_TEXT) {
+            /* Nothing, or one value and nothing else: the common fields, done without assembling
+             * text. A missing, NULL or empty value gives an empty field. */
             uint32_t k = e->first;
-            const struct bx_value *v = k < nvals ? &vals[k] : NULL;
-            if (v && !(v->type & VT_ARRAY) && v->type != VT_BINXML && v->type != VT_NULL &&
-                (v->len != 0 || v->type == VT_WSTRING)) {
+            const struct bx_value *v = k < nvals && e->nparts ? &vals[k] : NULL;
+            if (!v || v->len == 0 || v->type == VT_NULL) {
+                if (e->flags & FE_IF_NONEMPTY) continue;
+                int rc = emit_owned(d, e->section, e->name, KZ_VK_STRING, (char *)empty_text, 0);
+                if (rc) return rc;
+                continue;
+            }
+            if (!(v->type & VT_ARRAY) && v->type != VT_BINXML) {
                 char *val = NULL;
                 size_t len = 0;
                 int rc = render_owned(d, v, &val, &len);
