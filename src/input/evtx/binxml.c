@@ -380,15 +380,16 @@ int bx_parse_values(struct kz_evtx_decoder *d, uint32_t pos, uint32_t end, struc
     struct bx_value *vals = kz_arena_alloc(&d->arena, (n ? n : 1) * sizeof *vals);
     if (!vals) return kz_err_set(&d->err, KZ_ELIMIT, "chunk expands beyond its memory limit (values)");
     uint32_t p = data;
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t len = rd16(c + desc + 4 * i);
-        vals[i].type = c[desc + 4 * i + 2];
+    const uint8_t *dp = c + desc;
+    for (uint32_t i = 0; i < n; i++, dp += 4) {
+        uint32_t dw = rd32(dp); /* size (16 bits), type (8), padding */
+        uint32_t len = dw & 0xffff;
+        vals[i].type = (uint8_t)(dw >> 16);
         vals[i].len = len;
         vals[i].data = c + p;
-        if ((uint64_t)p + len > end)
-            return kz_err_set(&d->err, KZ_ECORRUPT, "substitution value %u runs past the record", i);
-        p += len;
+        p += len; /* at most 4096 x 65535 past a chunk offset: no overflow in 32 bits */
     }
+    if (p > end) return kz_err_set(&d->err, KZ_ECORRUPT, "substitution values run past the record");
     *vals_out = vals;
     *nvals_out = n;
     *consumed = p - pos;
