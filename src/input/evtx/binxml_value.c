@@ -97,14 +97,11 @@ static uint32_t fixed_size(uint8_t type) {
     return 0;
 }
 
-int bx_render_value(struct kz_buf *out, uint8_t type, const uint8_t *p, uint32_t len) {
+char *bx_render_to(char *o, uint8_t type, const uint8_t *p, uint32_t len) {
     uint32_t need = fixed_size(type);
-    if (need && len < need) return KZ_ECORRUPT;
-    if (type == VT_NULL) return 0;
-    /* One reservation for the worst case, then plain stores. */
-    if (kz_buf_reserve(out, bx_text_bound(type, len))) return KZ_ELIMIT;
-    char *o = out->data + out->len;
+    if (need && len < need) return NULL;
     switch (type) {
+    case VT_NULL: break;
     case VT_WSTRING: o += kz_utf16le_to_utf8(o, p, len / 2); break;
     case VT_ASTRING:
         /* 8-bit text of unknown code page: ASCII as is, other bytes as Latin-1, up to a NUL. */
@@ -142,15 +139,11 @@ int bx_render_value(struct kz_buf *out, uint8_t type, const uint8_t *p, uint32_t
     case VT_SIZET:
         if (len == 4) o = put_hex(o, rd32(p));
         else if (len == 8) o = put_hex(o, rd64(p));
-        else return KZ_ECORRUPT;
+        else return NULL;
         break;
     case VT_FILETIME: o = put_time(o, kz_time_from_filetime(rd64(p)), 7); break;
-    case VT_SYSTIME:
-        if (!(o = put_systime(o, p))) return KZ_ECORRUPT;
-        break;
-    case VT_SID:
-        if (!(o = put_sid(o, p, len))) return KZ_ECORRUPT;
-        break;
+    case VT_SYSTIME: o = put_systime(o, p); break;
+    case VT_SID: o = put_sid(o, p, len); break;
     case VT_HEXINT32: o = put_hex(o, rd32(p)); break;
     case VT_HEXINT64: o = put_hex(o, rd64(p)); break;
     default:
@@ -158,8 +151,19 @@ int bx_render_value(struct kz_buf *out, uint8_t type, const uint8_t *p, uint32_t
         o = put_binary(o, p, len);
         break;
     }
+    if (o) *o = 0;
+    return o;
+}
+
+int bx_render_value(struct kz_buf *out, uint8_t type, const uint8_t *p, uint32_t len) {
+    /* One reservation for the worst case, then plain stores. */
+    if (kz_buf_reserve(out, bx_text_bound(type, len))) return KZ_ELIMIT;
+    char *o = bx_render_to(out->data + out->len, type, p, len);
+    if (!o) {
+        out->data[out->len] = 0;
+        return KZ_ECORRUPT;
+    }
     out->len = (size_t)(o - out->data);
-    *o = 0;
     return 0;
 }
 

@@ -127,15 +127,11 @@ static int render_owned(struct kz_evtx_decoder *d, const struct bx_value *v, cha
     size_t bound = bx_text_bound(v->type, v->len);
     char *p = kz_arena_alloc(&d->arena, bound);
     if (!p) return kz_err_set(&d->err, KZ_ELIMIT, "chunk expands beyond its memory limit");
-    /* A buffer over the arena space whose cap equals its size: it can never reallocate. */
-    struct kz_buf b = {.data = p, .len = 0, .alloc = bound, .cap = bound, .failed = 0};
-    p[0] = 0;
-    int rc = bx_render_value(&b, v->type, v->data, v->len);
-    if (rc) return kz_err_set(&d->err, rc, "bad value of type 0x%02x (%u bytes)", v->type, v->len);
-    if (b.failed) return kz_err_set(&d->err, KZ_ELIMIT, "value of type 0x%02x over its bound", v->type);
-    kz_arena_trim(&d->arena, p, bound, b.len + 1);
+    char *end = bx_render_to(p, v->type, v->data, v->len);
+    if (!end) return kz_err_set(&d->err, KZ_ECORRUPT, "bad value of type 0x%02x (%u bytes)", v->type, v->len);
+    kz_arena_trim(&d->arena, p, bound, (size_t)(end - p) + 1);
     *out = p;
-    *len = b.len;
+    *len = (size_t)(end - p);
     return 0;
 }
 

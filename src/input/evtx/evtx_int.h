@@ -212,7 +212,10 @@ int bx_element_omitted(const struct bx_op *ops, uint32_t open, const struct bx_v
  * array), the index of that OP_SUBST; else -1. */
 int bx_array_content(const struct bx_op *ops, uint32_t open);
 
-/* binxml_value.c: renders a non-BinXML value (one item if array: see bx_array_item) as UTF-8 text. */
+/* binxml_value.c: renders a non-BinXML value (one item if array: see bx_array_items) as UTF-8 text.
+ * bx_render_to writes at o, which must have bx_text_bound(type, len) bytes, NUL-terminates, and returns
+ * the end of the text (at the NUL), or NULL for a value too short or malformed for its type. */
+char *bx_render_to(char *o, uint8_t type, const uint8_t *p, uint32_t len);
 int bx_render_value(struct kz_buf *out, uint8_t type, const uint8_t *p, uint32_t len);
 /* Splits an array value into items: returns the number of items and sets item i via the callback. */
 int bx_array_items(const struct bx_value *v, int (*fn)(void *ctx, const struct bx_value *item),
