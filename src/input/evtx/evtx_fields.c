@@ -77,7 +77,8 @@ static int reserve_fields(struct kz_evtx_decoder *d, uint32_t n) {
 }
 
 /* Adds a field whose text val (NUL-terminated, len bytes) already lives in the chunk arena. */
-static int emit_owned(struct kz_evtx_decoder *d, uint8_t section, uint32_t name, uint8_t kind,
+static inline __attribute__((always_inline)) int emit_owned(struct kz_evtx_decoder *d, uint8_t section,
+                                                            uint32_t name, uint8_t kind,
                       char *val, size_t len) {
     if (!name) return 0; /* the name table is full: drop the field, keep the event */
     if (d->nfields == d->fields_cap) {
