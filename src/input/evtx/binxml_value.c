@@ -33,16 +33,17 @@ static char *put_hex(char *o, uint64_t v) {
 }
 
 static char *put_guid(char *o, const uint8_t *p) {
-    static const int order[16] = {3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15};
-    *o++ = '{';
+    /* {Data1-Data2-Data3-Data4[0..1]-Data4[2..7]}: the first three fields are little-endian on disk.
+     * Source byte and output position of each byte's two digits, so the loop has no branches. */
+    static const uint8_t src[16] = {3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15};
+    static const uint8_t pos[16] = {1, 3, 5, 7, 10, 12, 15, 17, 20, 22, 25, 27, 29, 31, 33, 35};
+    o[0] = '{', o[9] = '-', o[14] = '-', o[19] = '-', o[24] = '-', o[37] = '}';
     for (int i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10) *o++ = '-';
-        uint8_t b = p[order[i]];
-        *o++ = HEX_UP[b >> 4];
-        *o++ = HEX_UP[b & 15];
+        uint8_t b = p[src[i]];
+        o[pos[i]] = HEX_UP[b >> 4];
+        o[pos[i] + 1] = HEX_UP[b & 15];
     }
-    *o++ = '}';
-    return o;
+    return o + 38;
 }
 
 /* SID: revision (1), sub-authority count (1), identifier authority (6, big-endian), sub-authorities.
