@@ -1,17 +1,19 @@
-/* evtx_decode_bench.c - how fast does the EVTX decoder turn chunks into events, with no I/O around it?
+/* evtx_decode_bench.c - how fast does the EVTX decoder turn chunks into events, with no I/O around
+ * it?
  *
- * Why: the issue sets a target of 1,000,000 records/s per core for decoding alone (the Rust evtx crate
- * reaches about 870k records/s on one core). `kizuki dump` also reads files and formats output, so it
- * cannot show the decoder's own speed; this program can. It loads every in-use chunk of the given files
- * (or of the EVTX files under the given folders) into memory first, then has each of N threads decode
- * every chunk again and again with kz_evtx_decode_chunk, one decoder per thread, for at least S seconds,
- * and prints records, seconds, records/s (in total and per thread), bytes/s and the decoder's peak
- * allocation. The record callback does a little work with each event (sums a few of its fields) so that
- * nothing can be optimised away, and nothing more.
+ * Why: the issue sets a target of 1,000,000 records/s per core for decoding alone (the Rust evtx
+ * crate reaches about 870k records/s on one core). `kizuki dump` also reads files and formats
+ * output, so it cannot show the decoder's own speed; this program can. It loads every in-use chunk
+ * of the given files (or of the EVTX files under the given folders) into memory first, then has
+ * each of N threads decode every chunk again and again with kz_evtx_decode_chunk, one decoder per
+ * thread, for at least S seconds, and prints records, seconds, records/s (in total and per thread),
+ * bytes/s and the decoder's peak allocation. The record callback does a little work with each event
+ * (sums a few of its fields) so that nothing can be optimised away, and nothing more.
  *
  * usage: evtx_bench [--seconds S] [--threads N] PATH...
  *
- * bench/run.sh runs it on the dense Security and Sysmon logs of the shared corpus; see bench/RESULTS.md. */
+ * bench/run.sh runs it on the dense Security and Sysmon logs of the shared corpus; see
+ * bench/RESULTS.md. */
 #include "core/alloc.h"
 #include "core/error.h"
 #include "input/evtx/evtx.h"
@@ -28,12 +30,14 @@
 
 #define MAX_THREADS 256
 
-static const char usage[] =
-    "usage: evtx_bench [--seconds S] [--threads N] PATH...\n"
-    "\n"
-    "Loads the in-use chunks of the EVTX files named (or found under the folders named) into memory,\n"
-    "then decodes them repeatedly with kz_evtx_decode_chunk for at least S seconds (default 3) on N\n"
-    "threads (default 1), one decoder per thread, and prints records/s, bytes/s and peak allocation.\n";
+static const char usage[] = "usage: evtx_bench [--seconds S] [--threads N] PATH...\n"
+                            "\n"
+                            "Loads the in-use chunks of the EVTX files named (or found under the "
+                            "folders named) into memory,\n"
+                            "then decodes them repeatedly with kz_evtx_decode_chunk for at least S "
+                            "seconds (default 3) on N\n"
+                            "threads (default 1), one decoder per thread, and prints records/s, "
+                            "bytes/s and peak allocation.\n";
 
 /* ---- the chunks to decode ---- */
 
@@ -66,8 +70,8 @@ static int add_chunk(struct bench_input *in, const uint8_t *data, size_t len) {
 }
 
 /* Reads the whole file into memory and records its in-use chunks, choosing them as the reader does
- * without --slack: the chunks the file header counts when the header can be trusted, else every chunk
- * in the file; chunks without the "ElfChnk" signature (blank space) are left out. */
+ * without --slack: the chunks the file header counts when the header can be trusted, else every
+ * chunk in the file; chunks without the "ElfChnk" signature (blank space) are left out. */
 static int load_file(struct bench_input *in, const char *path, struct kz_err *err) {
     FILE *f = fopen(path, "rb");
     if (!f) return kz_err_set(err, KZ_EIO, "%s: %s", path, strerror(errno));
@@ -112,7 +116,8 @@ static int load_file(struct bench_input *in, const char *path, struct kz_err *er
     in->files = files;
     in->files[in->nfiles++] = data;
 
-    size_t in_file = (size - KZ_EVTX_FILE_HEADER_SIZE + KZ_EVTX_CHUNK_SIZE - 1) / KZ_EVTX_CHUNK_SIZE;
+    size_t in_file =
+        (size - KZ_EVTX_FILE_HEADER_SIZE + KZ_EVTX_CHUNK_SIZE - 1) / KZ_EVTX_CHUNK_SIZE;
     int header_trusted = h.checksum_ok && !(h.flags & 1) && h.chunk_count <= in_file;
     size_t use = header_trusted ? h.chunk_count : in_file;
     for (size_t i = 0; i < use; i++) {
@@ -125,7 +130,8 @@ static int load_file(struct bench_input *in, const char *path, struct kz_err *er
 }
 
 static void free_input(struct bench_input *in) {
-    for (size_t i = 0; i < in->nfiles; i++) kz_free(in->files[i]);
+    for (size_t i = 0; i < in->nfiles; i++)
+        kz_free(in->files[i]);
     kz_free(in->files);
     kz_free(in->chunks);
 }
@@ -140,16 +146,16 @@ struct bench_thread {
     pthread_barrier_t *start;    /* all threads start timing together */
     struct kz_evtx_decoder *dec; /* this thread's own decoder */
     /* results */
-    int failed;                 /* decoder could not be created, or ran out of memory */
-    uint64_t records;           /* records decoded in the timed run */
-    uint64_t bytes;             /* chunk bytes decoded in the timed run */
-    uint64_t passes_done;       /* complete passes over all chunks */
-    double elapsed;             /* seconds this thread spent in the timed run */
-    double cpu;                 /* CPU seconds it used in that time (less than elapsed when the
-                                 * machine is busy with other work and the thread waits for a core) */
+    int failed;                  /* decoder could not be created, or ran out of memory */
+    uint64_t records;            /* records decoded in the timed run */
+    uint64_t bytes;              /* chunk bytes decoded in the timed run */
+    uint64_t passes_done;        /* complete passes over all chunks */
+    double elapsed;              /* seconds this thread spent in the timed run */
+    double cpu;                  /* CPU seconds it used in that time (less than elapsed when the
+                                  * machine is busy with other work and the thread waits for a core) */
     struct kz_evtx_stats warmup; /* counters of the untimed first pass */
     struct kz_evtx_stats timed;  /* counters of the timed run */
-    uint64_t sink;              /* what the callback computed from the events */
+    uint64_t sink;               /* what the callback computed from the events */
 };
 
 static double clock_seconds(clockid_t clock) {
@@ -162,8 +168,8 @@ static double now_seconds(void) {
     return clock_seconds(CLOCK_MONOTONIC);
 }
 
-/* The record callback: touches the event (its id, field count and first field) so the decoder's work
- * is observable, and does nothing else. */
+/* The record callback: touches the event (its id, field count and first field) so the decoder's
+ * work is observable, and does nothing else. */
 static void on_record(void *ctx, struct kz_evtx_decoder *d, const struct kz_evtx_record *rec) {
     uint64_t *sink = ctx;
     const struct kz_event *ev = rec->event;
@@ -172,8 +178,8 @@ static void on_record(void *ctx, struct kz_evtx_decoder *d, const struct kz_evtx
 }
 
 /* Decodes every chunk once, starting at chunk `first` (threads start at different chunks so they do
- * not walk the same memory in lockstep), adding chunk bytes to *bytes. Returns 0 after a full pass, 1
- * when the deadline (if > 0) passed first, or KZ_ENOMEM. */
+ * not walk the same memory in lockstep), adding chunk bytes to *bytes. Returns 0 after a full pass,
+ * 1 when the deadline (if > 0) passed first, or KZ_ENOMEM. */
 static int decode_pass(struct bench_thread *t, size_t first, struct kz_evtx_stats *st,
                        double deadline, uint64_t *bytes) {
     const struct bench_input *in = t->in;
@@ -262,8 +268,8 @@ int main(int argc, char **argv) {
             }
         } else if (!strcmp(a, "--threads") && i + 1 < argc) {
             if (parse_long(argv[++i], 1, MAX_THREADS, &nthreads)) {
-                fprintf(stderr, "evtx_bench: --threads: '%s' is not a number from 1 to %d\n", argv[i],
-                        MAX_THREADS);
+                fprintf(stderr, "evtx_bench: --threads: '%s' is not a number from 1 to %d\n",
+                        argv[i], MAX_THREADS);
                 goto out;
             }
         } else if (a[0] == '-' && a[1]) {
@@ -294,7 +300,8 @@ int main(int argc, char **argv) {
         goto out;
     }
 
-    /* What is allocated from here on belongs to the decoders (and the few bytes of the thread table). */
+    /* What is allocated from here on belongs to the decoders (and the few bytes of the thread
+     * table). */
     size_t base_in_use = kz_alloc_in_use();
     kz_alloc_reset_peak();
     threads = kz_calloc((size_t)nthreads, sizeof *threads);
@@ -319,10 +326,12 @@ int main(int argc, char **argv) {
         fprintf(stderr, "evtx_bench: could only start %ld of %ld threads\n", started, nthreads);
         exit(1);
     }
-    for (long i = 0; i < nthreads; i++) pthread_join(threads[i].tid, NULL);
+    for (long i = 0; i < nthreads; i++)
+        pthread_join(threads[i].tid, NULL);
     size_t decoder_peak = kz_alloc_peak() - base_in_use;
 
-    /* Totals. The wall time of the run is the longest thread's; total records/s is over that time. */
+    /* Totals. The wall time of the run is the longest thread's; total records/s is over that time.
+     */
     uint64_t records = 0, bytes = 0, bad = 0, sink = 0, passes = 0;
     double wall = 0, per_thread_sum = 0, cpu = 0;
     int failed = 0;
@@ -372,7 +381,8 @@ int main(int argc, char **argv) {
     rc = 0;
 out:
     if (threads) {
-        for (long i = 0; i < nthreads; i++) kz_evtx_decoder_free(threads[i].dec);
+        for (long i = 0; i < nthreads; i++)
+            kz_evtx_decoder_free(threads[i].dec);
         kz_free(threads);
     }
     if (barrier_ready) pthread_barrier_destroy(&start);

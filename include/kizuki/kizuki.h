@@ -1,8 +1,8 @@
 /* kizuki.h - the public face of kizuki: version and exit codes.
  *
- * kizuki is a detection and forensic-scoping engine for Windows/Active Directory estates. The library is
- * internal for now; this header holds what scripts and embedders may rely on: the version string and the
- * process exit codes of the command-line contract (docs/cli.md). */
+ * kizuki is a detection and forensic-scoping engine for Windows/Active Directory estates. The
+ * library is internal for now; this header holds what scripts and embedders may rely on: the
+ * version string and the process exit codes of the command-line contract (docs/cli.md). */
 #ifndef KIZUKI_H
 #define KIZUKI_H
 

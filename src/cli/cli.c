@@ -30,7 +30,8 @@ void kz_cli_progress_clear(struct kz_cli *c) {
     }
 }
 
-static void vmsg(struct kz_cli *c, const char *kind, const char *color, const char *fmt, va_list ap) {
+static void vmsg(struct kz_cli *c, const char *kind, const char *color, const char *fmt,
+                 va_list ap) {
     kz_cli_progress_clear(c);
     if (c->color) fprintf(stderr, "\033[%sm", color);
     fprintf(stderr, "kizuki %s: %s", c->command, kind);

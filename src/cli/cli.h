@@ -1,8 +1,9 @@
 /* cli.h - what the subcommands share: option parsing helpers, messages, progress, exit codes.
  *
- * Each subcommand lives in its own cmd_<name>.c and is listed once, in main.c's command table, with its
- * one-line summary; its --help text sits beside its code. Messages go to stderr prefixed with
- * "kizuki <command>: "; progress is drawn on stderr only when it is a terminal and --quiet is not given. */
+ * Each subcommand lives in its own cmd_<name>.c and is listed once, in main.c's command table, with
+ * its one-line summary; its --help text sits beside its code. Messages go to stderr prefixed with
+ * "kizuki <command>: "; progress is drawn on stderr only when it is a terminal and --quiet is not
+ * given. */
 #ifndef KZ_CLI_H
 #define KZ_CLI_H
 
@@ -12,11 +13,11 @@
 #include <stdio.h>
 
 struct kz_cli {
-    const char *command; /* "dump", ... for messages */
-    int quiet;           /* --quiet: no progress, no summary */
-    int progress;        /* draw progress (stderr is a terminal and not quiet) */
-    int color;           /* colour allowed (terminal and NO_COLOR unset) */
-    double progress_last;/* time progress was last drawn */
+    const char *command;  /* "dump", ... for messages */
+    int quiet;            /* --quiet: no progress, no summary */
+    int progress;         /* draw progress (stderr is a terminal and not quiet) */
+    int color;            /* colour allowed (terminal and NO_COLOR unset) */
+    double progress_last; /* time progress was last drawn */
 };
 
 void kz_cli_init(struct kz_cli *c, const char *command);
@@ -30,8 +31,8 @@ void kz_cli_progress_clear(struct kz_cli *c);
 double kz_cli_now(void);
 
 /* Option matching: returns 1 if argv[*i] is `name`; for options with a value, sets *val to the next
- * argument (or the part after '=') and advances *i, printing a usage error and setting *bad when the
- * value is missing. */
+ * argument (or the part after '=') and advances *i, printing a usage error and setting *bad when
+ * the value is missing. */
 int kz_cli_flag(const char *arg, const char *name);
 int kz_cli_opt(struct kz_cli *c, int argc, char **argv, int *i, const char *name, const char **val,
                int *bad);

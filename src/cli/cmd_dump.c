@@ -1,6 +1,7 @@
 /* cmd_dump.c - `kizuki dump`: decode logs and print every event, one per line, in file order.
  *
- * It is how a user sees what kizuki understood of a log, and the decoder's test and benchmark harness. */
+ * It is how a user sees what kizuki understood of a log, and the decoder's test and benchmark
+ * harness. */
 #include "cli.h"
 
 #include "../core/alloc.h"
@@ -19,8 +20,10 @@ static const char help[] =
     "Decodes every event of the logs under PATH (files, or folders walked recursively; the format\n"
     "is told by content) and prints one event per line, in file order.\n"
     "\n"
-    "  --format jsonl  (default) one JSON object per event: ts, file, record_id, event_id, channel,\n"
-    "                  host, provider, norm (the entities kizuki recognised), then System, EventData\n"
+    "  --format jsonl  (default) one JSON object per event: ts, file, record_id, event_id, "
+    "channel,\n"
+    "                  host, provider, norm (the entities kizuki recognised), then System, "
+    "EventData\n"
     "                  and UserData with the fields under their Windows names\n"
     "  --format xml    each event as Windows' own XML, on one line\n"
     "  --slack         also recover records from free space and from chunks the file header no\n"
@@ -54,8 +57,10 @@ static void emit(void *ctx, struct kz_evtx_decoder *d, const struct kz_evtx_reco
     struct dump *dp = ctx;
     if (dp->format == OUT_XML) {
         size_t mark = out->len;
-        if (kz_evtx_render_xml(d, rec, out)) out->len = mark;
-        else kz_buf_putc(out, '\n');
+        if (kz_evtx_render_xml(d, rec, out))
+            out->len = mark;
+        else
+            kz_buf_putc(out, '\n');
         return;
     }
     kz_event_json(out, rec->event, dp->file_json[file_id]);
@@ -102,8 +107,10 @@ int kz_cmd_dump(int argc, char **argv) {
             slack = 1;
         } else if (kz_cli_opt(&dp.cli, argc, argv, &i, "--format", &val, &bad)) {
             if (bad) break;
-            if (!strcmp(val, "jsonl") || !strcmp(val, "json")) dp.format = OUT_JSONL;
-            else if (!strcmp(val, "xml")) dp.format = OUT_XML;
+            if (!strcmp(val, "jsonl") || !strcmp(val, "json"))
+                dp.format = OUT_JSONL;
+            else if (!strcmp(val, "xml"))
+                dp.format = OUT_XML;
             else {
                 kz_cli_error(&dp.cli, "--format: '%s' is not one of jsonl, xml", val);
                 bad = 1;
@@ -192,7 +199,8 @@ int kz_cmd_dump(int argc, char **argv) {
                 (unsigned long long)st->slack_records, (unsigned long long)st->chunks,
                 (unsigned long long)st->bad_chunks, (unsigned long long)st->checksum_errors,
                 (double)kz_evtx_reader_bytes(dp.reader) / 1e6, secs);
-        if (dp.sources.skipped) fprintf(stderr, "; %u files in other formats skipped", dp.sources.skipped);
+        if (dp.sources.skipped)
+            fprintf(stderr, "; %u files in other formats skipped", dp.sources.skipped);
         fputc('\n', stderr);
     }
     if (dp.sources.n == 0 && rc == KZ_EXIT_OK) {
@@ -203,7 +211,8 @@ int kz_cmd_dump(int argc, char **argv) {
     kz_pool_free(pool);
 out:
     if (dp.out && dp.out != stdout) fclose(dp.out);
-    for (uint32_t i = 0; dp.file_json && i < dp.sources.n; i++) kz_free(dp.file_json[i]);
+    for (uint32_t i = 0; dp.file_json && i < dp.sources.n; i++)
+        kz_free(dp.file_json[i]);
     kz_free(dp.file_json);
     kz_sources_free(&dp.sources);
     kz_free(paths);

@@ -1,6 +1,7 @@
 /* main.c - the kizuki command: dispatches to one subcommand per file (cmd_*.c).
  *
- * The command table below is the single list of subcommands; `kizuki --help` is generated from it. */
+ * The command table below is the single list of subcommands; `kizuki --help` is generated from it.
+ */
 #include "cli.h"
 
 #include <stdio.h>

@@ -1,9 +1,10 @@
 /* alloc.h - every allocation in kizuki goes through these wrappers.
  *
- * Why: (1) accounting: tests and benchmarks can read the bytes in use and the peak, to prove memory stays
- * flat; (2) failure injection: a test can make the Nth allocation fail, to exercise every error path
- * (the "torture" idea from curl and SQLite). kz_malloc returns NULL on failure like malloc; callers
- * must handle it. Ownership: whoever allocates frees with kz_free; sizes are tracked in a small header. */
+ * Why: (1) accounting: tests and benchmarks can read the bytes in use and the peak, to prove memory
+ * stays flat; (2) failure injection: a test can make the Nth allocation fail, to exercise every
+ * error path (the "torture" idea from curl and SQLite). kz_malloc returns NULL on failure like
+ * malloc; callers must handle it. Ownership: whoever allocates frees with kz_free; sizes are
+ * tracked in a small header. */
 #ifndef KZ_ALLOC_H
 #define KZ_ALLOC_H
 

@@ -2,9 +2,10 @@
  *
  * Decoding allocates many small strings per event; freeing them one by one would cost more than
  * decoding. An arena hands out memory from large blocks and frees everything at once on reset.
- * Every arena has a cap: an allocation that would take it over the cap fails (returns NULL), which is
- * how hostile input is kept from growing memory without bound. Ownership: pointers from an arena are
- * valid until kz_arena_reset or kz_arena_free; nothing from an arena is ever passed to kz_free. */
+ * Every arena has a cap: an allocation that would take it over the cap fails (returns NULL), which
+ * is how hostile input is kept from growing memory without bound. Ownership: pointers from an arena
+ * are valid until kz_arena_reset or kz_arena_free; nothing from an arena is ever passed to kz_free.
+ */
 #ifndef KZ_ARENA_H
 #define KZ_ARENA_H
 

@@ -35,7 +35,8 @@ int kz_buf_reserve(struct kz_buf *b, size_t n) {
         return KZ_ELIMIT;
     }
     size_t want = b->alloc ? b->alloc : 256;
-    while (want - b->len < n + 1) want *= 2;
+    while (want - b->len < n + 1)
+        want *= 2;
     if (want > b->cap + 1) want = b->cap + 1;
     char *d = kz_realloc(b->data, want);
     if (!d) {
@@ -103,16 +104,16 @@ static const char hexdig[] = "0123456789abcdef";
 /* Bytes that stand for themselves inside a JSON string: printable ASCII but '"' and '\\'. */
 static const unsigned char json_plain[256] = {
     [' '] = 1, ['!'] = 1, ['#'] = 1, ['$'] = 1, ['%'] = 1, ['&'] = 1, ['\''] = 1, ['('] = 1,
-    [')'] = 1, ['*'] = 1, ['+'] = 1, [','] = 1, ['-'] = 1, ['.'] = 1, ['/'] = 1, ['0'] = 1,
-    ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1,
-    ['9'] = 1, [':'] = 1, [';'] = 1, ['<'] = 1, ['='] = 1, ['>'] = 1, ['?'] = 1, ['@'] = 1,
-    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,
-    ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1,
-    ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
-    ['Y'] = 1, ['Z'] = 1, ['['] = 1, [']'] = 1, ['^'] = 1, ['_'] = 1, ['`'] = 1, ['a'] = 1,
-    ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1,
-    ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1,
-    ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1,
+    [')'] = 1, ['*'] = 1, ['+'] = 1, [','] = 1, ['-'] = 1, ['.'] = 1, ['/'] = 1,  ['0'] = 1,
+    ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,  ['8'] = 1,
+    ['9'] = 1, [':'] = 1, [';'] = 1, ['<'] = 1, ['='] = 1, ['>'] = 1, ['?'] = 1,  ['@'] = 1,
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1,  ['H'] = 1,
+    ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1,  ['P'] = 1,
+    ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1,  ['X'] = 1,
+    ['Y'] = 1, ['Z'] = 1, ['['] = 1, [']'] = 1, ['^'] = 1, ['_'] = 1, ['`'] = 1,  ['a'] = 1,
+    ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1,  ['i'] = 1,
+    ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1,  ['q'] = 1,
+    ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,  ['y'] = 1,
     ['z'] = 1, ['{'] = 1, ['|'] = 1, ['}'] = 1, ['~'] = 1,
 };
 
@@ -121,8 +122,10 @@ static size_t json_escaped_len(const unsigned char *p, size_t n) {
     size_t len = 0;
     for (size_t i = 0; i < n;) {
         unsigned char c = p[i];
-        if (json_plain[c]) len++, i++;
-        else if (c < 0x80) len += (c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t') ? 2 : 6, i++;
+        if (json_plain[c])
+            len++, i++;
+        else if (c < 0x80)
+            len += (c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t') ? 2 : 6, i++;
         else {
             size_t k = kz_utf8_valid_prefix(p + i, n - i);
             len += k ? k : 3;
@@ -142,7 +145,8 @@ void kz_buf_put_json_str(struct kz_buf *b, const char *s, size_t n) {
     while (p < end) {
         /* Most text is plain ASCII: copy runs of it at once. */
         const unsigned char *run = p;
-        while (p < end && json_plain[*p]) p++;
+        while (p < end && json_plain[*p])
+            p++;
         if (p > run) {
             memcpy(o, run, (size_t)(p - run));
             o += p - run;
@@ -152,11 +156,21 @@ void kz_buf_put_json_str(struct kz_buf *b, const char *s, size_t n) {
         if (c < 0x80) {
             *o++ = '\\';
             switch (c) {
-            case '"': *o++ = '"'; break;
-            case '\\': *o++ = '\\'; break;
-            case '\n': *o++ = 'n'; break;
-            case '\r': *o++ = 'r'; break;
-            case '\t': *o++ = 't'; break;
+            case '"':
+                *o++ = '"';
+                break;
+            case '\\':
+                *o++ = '\\';
+                break;
+            case '\n':
+                *o++ = 'n';
+                break;
+            case '\r':
+                *o++ = 'r';
+                break;
+            case '\t':
+                *o++ = 't';
+                break;
             default:
                 *o++ = 'u', *o++ = '0', *o++ = '0';
                 *o++ = hexdig[c >> 4], *o++ = hexdig[c & 15];
@@ -185,12 +199,24 @@ static size_t xml_escaped_len(const unsigned char *p, size_t n) {
     for (size_t i = 0; i < n;) {
         unsigned char c = p[i];
         switch (c) {
-        case '&': case '\n': case '\r': len += 5, i++; continue;
-        case '<': case '>': case '\t': len += 4, i++; continue;
-        case '"': len += 6, i++; continue;
+        case '&':
+        case '\n':
+        case '\r':
+            len += 5, i++;
+            continue;
+        case '<':
+        case '>':
+        case '\t':
+            len += 4, i++;
+            continue;
+        case '"':
+            len += 6, i++;
+            continue;
         }
-        if (c < 0x20) len += 3, i++;
-        else if (c < 0x80) len++, i++;
+        if (c < 0x20)
+            len += 3, i++;
+        else if (c < 0x80)
+            len++, i++;
         else {
             size_t k = kz_utf8_valid_prefix(p + i, n - i);
             len += k ? k : 3;
@@ -210,14 +236,29 @@ void kz_buf_put_xml_str(struct kz_buf *b, const char *s, size_t n) {
         unsigned char c = *p;
         const char *rep = NULL;
         switch (c) {
-        case '&': rep = "&amp;"; break;
-        case '<': rep = "&lt;"; break;
-        case '>': rep = "&gt;"; break;
-        case '"': rep = "&quot;"; break;
-        /* Line breaks as references: one event stays on one line, and attribute values keep them. */
-        case '\n': rep = "&#10;"; break;
-        case '\r': rep = "&#13;"; break;
-        case '\t': rep = "&#9;"; break;
+        case '&':
+            rep = "&amp;";
+            break;
+        case '<':
+            rep = "&lt;";
+            break;
+        case '>':
+            rep = "&gt;";
+            break;
+        case '"':
+            rep = "&quot;";
+            break;
+        /* Line breaks as references: one event stays on one line, and attribute values keep them.
+         */
+        case '\n':
+            rep = "&#10;";
+            break;
+        case '\r':
+            rep = "&#13;";
+            break;
+        case '\t':
+            rep = "&#9;";
+            break;
         }
         if (rep) {
             size_t rl = strlen(rep);

@@ -2,7 +2,8 @@
  *
  * Output is built in buffers and written in one call, so that events decoded in parallel can be
  * printed in order. Every buffer has a cap (curl's dynbuf idea): a write past it fails with
- * KZ_ELIMIT rather than growing without bound. Ownership: the buffer owns data; kz_buf_free frees. */
+ * KZ_ELIMIT rather than growing without bound. Ownership: the buffer owns data; kz_buf_free frees.
+ */
 #ifndef KZ_BUF_H
 #define KZ_BUF_H
 
@@ -14,7 +15,8 @@ struct kz_buf {
     size_t len;   /* bytes in use */
     size_t alloc; /* bytes allocated */
     size_t cap;   /* most bytes the buffer may ever hold */
-    int failed;   /* set once a write failed (out of memory or over the cap); later writes are no-ops */
+    int failed; /* set once a write failed (out of memory or over the cap); later writes are no-ops
+                 */
 };
 
 void kz_buf_init(struct kz_buf *b, size_t cap);

@@ -1,11 +1,11 @@
 /* crc32.c - CRC-32 with carry-less multiplication folding; see crc32.h.
  *
- * The folding method is the one Intel published ("Fast CRC Computation for Generic Polynomials Using
- * PCLMULQDQ Instruction", 2009): four 128-bit lanes are multiplied forward by x^(512+-64) mod P and
- * combined with the next 64 bytes, then folded to one lane, to 64 bits, and reduced to 32 bits with a
- * Barrett reduction. The constants below are those powers of x modulo the bit-reflected polynomial
- * 0x104C11DB7, and the Barrett constant mu = floor(x^64 / P). Results are checked against zlib in the
- * unit tests for every length and alignment. */
+ * The folding method is the one Intel published ("Fast CRC Computation for Generic Polynomials
+ * Using PCLMULQDQ Instruction", 2009): four 128-bit lanes are multiplied forward by x^(512+-64) mod
+ * P and combined with the next 64 bytes, then folded to one lane, to 64 bits, and reduced to 32
+ * bits with a Barrett reduction. The constants below are those powers of x modulo the bit-reflected
+ * polynomial 0x104C11DB7, and the Barrett constant mu = floor(x^64 / P). Results are checked
+ * against zlib in the unit tests for every length and alignment. */
 #include "crc32.h"
 
 #include <zlib.h>
@@ -14,9 +14,10 @@
 #include <immintrin.h>
 
 __attribute__((target("pclmul,sse4.1"))) static uint32_t fold(uint32_t crc, const unsigned char *p,
-                                                               size_t n) {
+                                                              size_t n) {
     /* n >= 64 and a multiple of 16; crc is the running value, not inverted. */
-    const __m128i k1k2 = _mm_set_epi64x(0x01c6e41596, 0x0154442bd4); /* x^(4*128+32), x^(4*128-32) */
+    const __m128i k1k2 =
+        _mm_set_epi64x(0x01c6e41596, 0x0154442bd4); /* x^(4*128+32), x^(4*128-32) */
     const __m128i k3k4 = _mm_set_epi64x(0x00ccaa009e, 0x01751997d0); /* x^(128+32), x^(128-32) */
     const __m128i k5 = _mm_set_epi64x(0, 0x0163cd6124);              /* x^64 */
     const __m128i poly_mu = _mm_set_epi64x(0x01f7011641, 0x01db710641);
@@ -29,8 +30,10 @@ __attribute__((target("pclmul,sse4.1"))) static uint32_t fold(uint32_t crc, cons
     p += 64;
     n -= 64;
     while (n >= 64) {
-        __m128i y1 = _mm_clmulepi64_si128(x1, k1k2, 0x00), y2 = _mm_clmulepi64_si128(x2, k1k2, 0x00);
-        __m128i y3 = _mm_clmulepi64_si128(x3, k1k2, 0x00), y4 = _mm_clmulepi64_si128(x4, k1k2, 0x00);
+        __m128i y1 = _mm_clmulepi64_si128(x1, k1k2, 0x00),
+                y2 = _mm_clmulepi64_si128(x2, k1k2, 0x00);
+        __m128i y3 = _mm_clmulepi64_si128(x3, k1k2, 0x00),
+                y4 = _mm_clmulepi64_si128(x4, k1k2, 0x00);
         x1 = _mm_clmulepi64_si128(x1, k1k2, 0x11);
         x2 = _mm_clmulepi64_si128(x2, k1k2, 0x11);
         x3 = _mm_clmulepi64_si128(x3, k1k2, 0x11);

@@ -33,14 +33,22 @@ void kz_err_prefix(struct kz_err *err, const char *fmt, ...) {
 
 const char *kz_strerror(int code) {
     switch (code) {
-    case KZ_OK: return "success";
-    case KZ_ENOMEM: return "out of memory";
-    case KZ_EIO: return "input/output error";
-    case KZ_EFORMAT: return "unrecognised format";
-    case KZ_ECORRUPT: return "corrupt input";
-    case KZ_ELIMIT: return "input exceeds a limit";
-    case KZ_EUSAGE: return "invalid usage";
-    case KZ_EUNSUPP: return "not supported";
+    case KZ_OK:
+        return "success";
+    case KZ_ENOMEM:
+        return "out of memory";
+    case KZ_EIO:
+        return "input/output error";
+    case KZ_EFORMAT:
+        return "unrecognised format";
+    case KZ_ECORRUPT:
+        return "corrupt input";
+    case KZ_ELIMIT:
+        return "input exceeds a limit";
+    case KZ_EUSAGE:
+        return "invalid usage";
+    case KZ_EUNSUPP:
+        return "not supported";
     }
     return "unknown error";
 }

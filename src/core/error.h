@@ -1,8 +1,9 @@
 /* error.h - status codes and error messages that carry their context.
  *
- * Functions return int status: 0 for success, a negative KZ_E* on failure. Where the caller needs to
- * tell the user what went wrong, the callee also fills a struct kz_err with a message that names the
- * file and record or line, so the message can be printed as it is ("FILE: record 42: bad size 0"). */
+ * Functions return int status: 0 for success, a negative KZ_E* on failure. Where the caller needs
+ * to tell the user what went wrong, the callee also fills a struct kz_err with a message that names
+ * the file and record or line, so the message can be printed as it is ("FILE: record 42: bad size
+ * 0"). */
 #ifndef KZ_ERROR_H
 #define KZ_ERROR_H
 
@@ -23,11 +24,12 @@ enum {
 
 /* A message with its context. Fixed-size, so reporting an error never allocates. */
 struct kz_err {
-    int code;                  /* the KZ_E* status, 0 when no error is set */
-    char msg[KZ_ERR_MSG_MAX];  /* human-readable, already prefixed with context */
+    int code;                 /* the KZ_E* status, 0 when no error is set */
+    char msg[KZ_ERR_MSG_MAX]; /* human-readable, already prefixed with context */
 };
 
-/* Sets err (if non-NULL) to code and a printf-style message; returns code, for `return kz_err_set(...)`. */
+/* Sets err (if non-NULL) to code and a printf-style message; returns code, for `return
+ * kz_err_set(...)`. */
 int kz_err_set(struct kz_err *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

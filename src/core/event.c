@@ -42,26 +42,40 @@ enum slot {
     S_BYTES,
 };
 
-/* In order of preference: an earlier name wins over a later one for the same slot. "Target" names come
- * before "Subject" names because for logons the target is the account that logged on. */
+/* In order of preference: an earlier name wins over a later one for the same slot. "Target" names
+ * come before "Subject" names because for logons the target is the account that logged on. */
 static const struct {
     const char *name;
     enum slot slot;
 } slot_names[] = {
-    {"TargetUserName", S_USER},         {"User", S_USER},
-    {"SubjectUserName", S_USER},        {"AccountName", S_USER},
-    {"TargetDomainName", S_DOMAIN},     {"SubjectDomainName", S_DOMAIN},
-    {"TargetUserSid", S_SID},           {"SubjectUserSid", S_SID},
-    {"LogonType", S_LOGON_TYPE},        {"IpAddress", S_SRC_IP},
-    {"SourceAddress", S_SRC_IP},        {"SourceIp", S_SRC_IP},
-    {"ClientAddress", S_SRC_IP},        {"WorkstationName", S_SRC_HOST},
-    {"Workstation", S_SRC_HOST},        {"SourceHostname", S_SRC_HOST},
-    {"TargetServerName", S_TARGET_HOST},{"DestinationHostname", S_TARGET_HOST},
-    {"Image", S_PROCESS},               {"NewProcessName", S_PROCESS},
-    {"ProcessName", S_PROCESS},         {"CommandLine", S_COMMAND_LINE},
-    {"ParentImage", S_PARENT},          {"ParentProcessName", S_PARENT},
-    {"TargetFilename", S_FILE},         {"RelativeTargetName", S_FILE},
-    {"ObjectName", S_FILE},             {"ShareName", S_SHARE},
+    {"TargetUserName", S_USER},
+    {"User", S_USER},
+    {"SubjectUserName", S_USER},
+    {"AccountName", S_USER},
+    {"TargetDomainName", S_DOMAIN},
+    {"SubjectDomainName", S_DOMAIN},
+    {"TargetUserSid", S_SID},
+    {"SubjectUserSid", S_SID},
+    {"LogonType", S_LOGON_TYPE},
+    {"IpAddress", S_SRC_IP},
+    {"SourceAddress", S_SRC_IP},
+    {"SourceIp", S_SRC_IP},
+    {"ClientAddress", S_SRC_IP},
+    {"WorkstationName", S_SRC_HOST},
+    {"Workstation", S_SRC_HOST},
+    {"SourceHostname", S_SRC_HOST},
+    {"TargetServerName", S_TARGET_HOST},
+    {"DestinationHostname", S_TARGET_HOST},
+    {"Image", S_PROCESS},
+    {"NewProcessName", S_PROCESS},
+    {"ProcessName", S_PROCESS},
+    {"CommandLine", S_COMMAND_LINE},
+    {"ParentImage", S_PARENT},
+    {"ParentProcessName", S_PARENT},
+    {"TargetFilename", S_FILE},
+    {"RelativeTargetName", S_FILE},
+    {"ObjectName", S_FILE},
+    {"ShareName", S_SHARE},
     {"BytesTransferred", S_BYTES},
 };
 #define NSLOT_NAMES (sizeof slot_names / sizeof *slot_names)
@@ -97,7 +111,8 @@ void kz_event_normalise(struct kz_event *ev) {
     pthread_once(&ids_once, resolve_ids);
     int best[S_BYTES + 1];
     const char *val[S_BYTES + 1];
-    for (int s = 0; s <= S_BYTES; s++) best[s] = (int)NSLOT_NAMES, val[s] = NULL;
+    for (int s = 0; s <= S_BYTES; s++)
+        best[s] = (int)NSLOT_NAMES, val[s] = NULL;
     for (uint32_t i = 0; i < ev->nfields; i++) {
         const struct kz_field *f = &ev->fields[i];
         if (f->section == KZ_SEC_SYSTEM) continue;

@@ -1,11 +1,11 @@
 /* event.h - the one event model every reader produces and every detector consumes.
  *
- * An event has a header (time, where it came from, host, channel, provider, event id), normalised entity
- * slots (who, from where, what process, which file) that detectors use whatever the source format, and the
- * raw fields by their original names (what Sigma rules reference: Image, CommandLine, TargetUserName...).
- * Field names are interned ids (core/intern.h). Ownership: an event and all its strings belong to the
- * reader that produced it (usually in a per-batch arena) and are valid only until the reader's next batch;
- * a consumer that keeps anything copies it. */
+ * An event has a header (time, where it came from, host, channel, provider, event id), normalised
+ * entity slots (who, from where, what process, which file) that detectors use whatever the source
+ * format, and the raw fields by their original names (what Sigma rules reference: Image,
+ * CommandLine, TargetUserName...). Field names are interned ids (core/intern.h). Ownership: an
+ * event and all its strings belong to the reader that produced it (usually in a per-batch arena)
+ * and are valid only until the reader's next batch; a consumer that keeps anything copies it. */
 #ifndef KZ_EVENT_H
 #define KZ_EVENT_H
 
@@ -22,8 +22,8 @@ enum kz_section {
     KZ_SEC_OTHER,      /* anything else (RenderingInfo, DebugData...) */
 };
 
-/* What kind of value a raw field holds; the text is always there, the kind tells output whether it may
- * print the value as a JSON number. */
+/* What kind of value a raw field holds; the text is always there, the kind tells output whether it
+ * may print the value as a JSON number. */
 enum kz_value_kind {
     KZ_VK_STRING = 0,
     KZ_VK_INT,  /* signed or unsigned decimal integer */
@@ -41,40 +41,39 @@ struct kz_field {
     const char *val; /* UTF-8 text, NUL-terminated */
 };
 
-
-
 enum kz_format {
     KZ_FMT_UNKNOWN = 0,
     KZ_FMT_EVTX,
 };
 
-/* Normalised entity slots, filled from raw fields by kz_event_normalise. NULL or -1 when unknown. */
+/* Normalised entity slots, filled from raw fields by kz_event_normalise. NULL or -1 when unknown.
+ */
 struct kz_entities {
-    const char *user;          /* account name, without domain */
-    const char *domain;        /* account domain */
-    const char *sid;           /* account SID */
-    int logon_type;            /* Windows logon type, -1 unknown */
-    const char *src_ip;        /* where the activity came from */
-    const char *src_host;      /* workstation name of the source */
-    const char *target_host;   /* host acted upon (defaults to the event's host) */
-    const char *process;       /* image path of the acting process */
-    const char *command_line;  /* its command line */
-    const char *parent_process;/* image path of the parent */
-    const char *file_path;     /* file or object touched */
-    const char *share;         /* network share name */
-    int64_t bytes;             /* bytes transferred, -1 unknown */
-    int outcome;               /* 1 success, 0 failure, -1 unknown */
+    const char *user;           /* account name, without domain */
+    const char *domain;         /* account domain */
+    const char *sid;            /* account SID */
+    int logon_type;             /* Windows logon type, -1 unknown */
+    const char *src_ip;         /* where the activity came from */
+    const char *src_host;       /* workstation name of the source */
+    const char *target_host;    /* host acted upon (defaults to the event's host) */
+    const char *process;        /* image path of the acting process */
+    const char *command_line;   /* its command line */
+    const char *parent_process; /* image path of the parent */
+    const char *file_path;      /* file or object touched */
+    const char *share;          /* network share name */
+    int64_t bytes;              /* bytes transferred, -1 unknown */
+    int outcome;                /* 1 success, 0 failure, -1 unknown */
 };
 
 struct kz_event {
-    kz_time ts;            /* when the event happened (UTC) */
-    uint64_t record_id;    /* record number inside the source file (EVTX EventRecordID) */
-    uint32_t file_id;      /* index of the source file in the run's file table */
-    uint32_t event_id;     /* Windows event id, 0 when none */
-    uint8_t format;        /* enum kz_format of the source */
-    const char *host;      /* Computer */
-    const char *channel;   /* Channel (Security, Microsoft-Windows-Sysmon/Operational...) */
-    const char *provider;  /* Provider Name */
+    kz_time ts;           /* when the event happened (UTC) */
+    uint64_t record_id;   /* record number inside the source file (EVTX EventRecordID) */
+    uint32_t file_id;     /* index of the source file in the run's file table */
+    uint32_t event_id;    /* Windows event id, 0 when none */
+    uint8_t format;       /* enum kz_format of the source */
+    const char *host;     /* Computer */
+    const char *channel;  /* Channel (Security, Microsoft-Windows-Sysmon/Operational...) */
+    const char *provider; /* Provider Name */
     struct kz_entities ent;
     struct kz_field *fields; /* raw fields in document order */
     uint32_t nfields;
@@ -86,8 +85,8 @@ void kz_event_reset(struct kz_event *ev);
 /* Returns the first field called name_id in any section, or NULL. */
 const struct kz_field *kz_event_field(const struct kz_event *ev, uint32_t name_id);
 
-/* Fills ev->ent from the raw fields, using the Windows field names of Security, Sysmon and the common
- * providers. Idempotent. */
+/* Fills ev->ent from the raw fields, using the Windows field names of Security, Sysmon and the
+ * common providers. Idempotent. */
 void kz_event_normalise(struct kz_event *ev);
 
 #endif

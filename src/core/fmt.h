@@ -1,7 +1,7 @@
 /* fmt.h - number formatting into a caller's buffer, for the hot paths that write text per field.
  *
- * snprintf parses its format on every call; decoders format tens of millions of integers. These write
- * digits directly and return the end of what they wrote (no NUL). */
+ * snprintf parses its format on every call; decoders format tens of millions of integers. These
+ * write digits directly and return the end of what they wrote (no NUL). */
 #ifndef KZ_FMT_H
 #define KZ_FMT_H
 

@@ -27,7 +27,8 @@ static uint32_t slots_mask;
 
 static uint32_t hash_bytes(const char *s, size_t n) {
     uint32_t h = 2166136261u; /* FNV-1a */
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 16777619u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
     return h;
 }
 
@@ -48,7 +49,8 @@ static int grow_slots(void) {
     uint32_t c = (uint32_t)atomic_load(&count);
     for (uint32_t id = 1; id < c; id++) {
         uint32_t i = tab[id].hash & (nslots - 1);
-        while (ns[i]) i = (i + 1) & (nslots - 1);
+        while (ns[i])
+            i = (i + 1) & (nslots - 1);
         ns[i] = id;
     }
     kz_free(slots);
@@ -68,8 +70,10 @@ static uint32_t add(const char *s, size_t n, uint32_t h) {
         struct name *nt = kz_malloc(na * sizeof *nt);
         if (!nt) return 0;
         struct name *old = atomic_load(&names);
-        if (old) memcpy(nt, old, c * sizeof *nt);
-        else memset(nt, 0, sizeof *nt);
+        if (old)
+            memcpy(nt, old, c * sizeof *nt);
+        else
+            memset(nt, 0, sizeof *nt);
         /* old stays allocated on purpose (see the comment on names), and referenced from retired[]
          * so that leak checkers see it is kept, not lost. Doubling from 256 to the name limit
          * retires at most 13 arrays. */
@@ -84,7 +88,8 @@ static uint32_t add(const char *s, size_t n, uint32_t h) {
     tab[c].len = (uint32_t)n;
     tab[c].hash = h;
     uint32_t i = h & slots_mask;
-    while (slots[i]) i = (i + 1) & slots_mask;
+    while (slots[i])
+        i = (i + 1) & slots_mask;
     slots[i] = c;
     atomic_store(&count, c + 1);
     return c;
@@ -92,13 +97,30 @@ static uint32_t add(const char *s, size_t n, uint32_t h) {
 
 static void init_well_known(void) {
     static const char *const well_known[] = {
-        "",          "EventID",         "EventID_Qualifiers",     "Version",
-        "Level",     "Task",            "Opcode",                 "Keywords",
-        "TimeCreated_SystemTime",       "EventRecordID",          "Channel",
-        "Computer",  "Provider_Name",   "Provider_Guid",          "Provider_EventSourceName",
-        "Execution_ProcessID",          "Execution_ThreadID",     "Security_UserID",
-        "Data",      "Name",            "System",                 "EventData",
-        "UserData",  "Event",
+        "",
+        "EventID",
+        "EventID_Qualifiers",
+        "Version",
+        "Level",
+        "Task",
+        "Opcode",
+        "Keywords",
+        "TimeCreated_SystemTime",
+        "EventRecordID",
+        "Channel",
+        "Computer",
+        "Provider_Name",
+        "Provider_Guid",
+        "Provider_EventSourceName",
+        "Execution_ProcessID",
+        "Execution_ThreadID",
+        "Security_UserID",
+        "Data",
+        "Name",
+        "System",
+        "EventData",
+        "UserData",
+        "Event",
     };
     _Static_assert(sizeof well_known / sizeof *well_known == KZ_F_WELL_KNOWN_COUNT,
                    "well_known[] must list every enum kz_field_id");

@@ -23,7 +23,8 @@ static void *worker(void *arg) {
     struct kz_pool *p = arg;
     for (;;) {
         pthread_mutex_lock(&p->mu);
-        while (!p->head && !p->stopping) pthread_cond_wait(&p->has_work, &p->mu);
+        while (!p->head && !p->stopping)
+            pthread_cond_wait(&p->has_work, &p->mu);
         struct kz_job *job = p->head;
         if (!job) {
             pthread_mutex_unlock(&p->mu);
@@ -72,8 +73,10 @@ void kz_pool_submit(struct kz_pool *p, struct kz_job *job, void (*run)(void *), 
     pthread_mutex_init(&job->mu, NULL);
     pthread_cond_init(&job->cv, NULL);
     pthread_mutex_lock(&p->mu);
-    if (p->tail) p->tail->next = job;
-    else p->head = job;
+    if (p->tail)
+        p->tail->next = job;
+    else
+        p->head = job;
     p->tail = job;
     pthread_cond_signal(&p->has_work);
     pthread_mutex_unlock(&p->mu);
@@ -81,7 +84,8 @@ void kz_pool_submit(struct kz_pool *p, struct kz_job *job, void (*run)(void *), 
 
 void kz_job_wait(struct kz_job *job) {
     pthread_mutex_lock(&job->mu);
-    while (!job->done) pthread_cond_wait(&job->cv, &job->mu);
+    while (!job->done)
+        pthread_cond_wait(&job->cv, &job->mu);
     pthread_mutex_unlock(&job->mu);
     pthread_mutex_destroy(&job->mu);
     pthread_cond_destroy(&job->cv);
@@ -93,7 +97,8 @@ void kz_pool_free(struct kz_pool *p) {
     p->stopping = 1;
     pthread_cond_broadcast(&p->has_work);
     pthread_mutex_unlock(&p->mu);
-    for (int i = 0; i < p->nthreads; i++) pthread_join(p->threads[i], NULL);
+    for (int i = 0; i < p->nthreads; i++)
+        pthread_join(p->threads[i], NULL);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->has_work);
     kz_free(p);

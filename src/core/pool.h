@@ -1,8 +1,9 @@
 /* pool.h - a fixed pool of worker threads running submitted jobs.
  *
- * Readers decode independent pieces (EVTX chunks, files) in parallel; the caller keeps a window of jobs
- * in flight and waits for each in submission order, so output order never depends on thread timing.
- * Ownership: the caller owns each struct kz_job and must keep it alive until kz_job_wait returns. */
+ * Readers decode independent pieces (EVTX chunks, files) in parallel; the caller keeps a window of
+ * jobs in flight and waits for each in submission order, so output order never depends on thread
+ * timing. Ownership: the caller owns each struct kz_job and must keep it alive until kz_job_wait
+ * returns. */
 #ifndef KZ_POOL_H
 #define KZ_POOL_H
 

@@ -5,8 +5,8 @@
 
 #include <string.h>
 
-/* Civil-date conversion after Howard Hinnant's public-domain algorithms ("chrono-compatible low-level
- * date algorithms"): eras of 400 years, March-based years so the leap day is last. */
+/* Civil-date conversion after Howard Hinnant's public-domain algorithms ("chrono-compatible
+ * low-level date algorithms"): eras of 400 years, March-based years so the leap day is last. */
 int64_t kz_days_from_civil(int64_t y, unsigned m, unsigned d) {
     y -= m <= 2;
     int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -63,7 +63,8 @@ size_t kz_time_format(kz_time t, int digits, char *out) {
         *o++ = '.';
         unsigned frac = (unsigned)ticks; /* 7 digits */
         char f[7];
-        for (int i = 6; i >= 0; i--) f[i] = (char)('0' + frac % 10), frac /= 10;
+        for (int i = 6; i >= 0; i--)
+            f[i] = (char)('0' + frac % 10), frac /= 10;
         memcpy(o, f, (size_t)digits);
         o += digits;
     }
@@ -109,7 +110,8 @@ int kz_time_parse(const char *s, size_t n, kz_time *out) {
                 i++;
             }
             if (k == 0) return KZ_EFORMAT;
-            for (; k < 7; k++) ticks *= 10;
+            for (; k < 7; k++)
+                ticks *= 10;
         }
         if (i < n && (s[i] == 'Z' || s[i] == 'z')) {
             i++;
@@ -124,8 +126,8 @@ int kz_time_parse(const char *s, size_t n, kz_time *out) {
         }
     }
     if (i != n) return KZ_EFORMAT;
-    int64_t secs = kz_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 +
-                   se - off;
+    int64_t secs =
+        kz_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + se - off;
     *out = secs * KZ_TICKS_PER_SEC + ticks;
     return 0;
 }

@@ -1,7 +1,8 @@
 /* timeutil.h - kizuki's one representation of time, and its text forms.
  *
- * All timestamps are kz_time: 100-nanosecond ticks since 1970-01-01T00:00:00Z (UTC). That is Windows'
- * FILETIME resolution, so EVTX times convert without loss, and an int64 covers years 1601..30000. */
+ * All timestamps are kz_time: 100-nanosecond ticks since 1970-01-01T00:00:00Z (UTC). That is
+ * Windows' FILETIME resolution, so EVTX times convert without loss, and an int64 covers years
+ * 1601..30000. */
 #ifndef KZ_TIMEUTIL_H
 #define KZ_TIMEUTIL_H
 
@@ -27,8 +28,8 @@ void kz_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
  * out must hold KZ_TIME_TEXT_MAX bytes; returns the length. */
 size_t kz_time_format(kz_time t, int digits, char *out);
 
-/* Parses RFC 3339 ("2016-07-08T18:12:51.68Z", "+09:00" offsets, a space for T, date only). Returns 0 or
- * KZ_EFORMAT. */
+/* Parses RFC 3339 ("2016-07-08T18:12:51.68Z", "+09:00" offsets, a space for T, date only). Returns
+ * 0 or KZ_EFORMAT. */
 int kz_time_parse(const char *s, size_t n, kz_time *out);
 
 #endif

@@ -82,10 +82,14 @@ size_t kz_utf8_valid_prefix(const unsigned char *p, size_t avail) {
     if (c < 0x80) return 1;
     size_t len;
     uint32_t min, cp;
-    if ((c & 0xE0) == 0xC0) len = 2, min = 0x80, cp = c & 0x1F;
-    else if ((c & 0xF0) == 0xE0) len = 3, min = 0x800, cp = c & 0x0F;
-    else if ((c & 0xF8) == 0xF0) len = 4, min = 0x10000, cp = c & 0x07;
-    else return 0;
+    if ((c & 0xE0) == 0xC0)
+        len = 2, min = 0x80, cp = c & 0x1F;
+    else if ((c & 0xF0) == 0xE0)
+        len = 3, min = 0x800, cp = c & 0x0F;
+    else if ((c & 0xF8) == 0xF0)
+        len = 4, min = 0x10000, cp = c & 0x07;
+    else
+        return 0;
     if (avail < len) return 0;
     for (size_t i = 1; i < len; i++) {
         if ((p[i] & 0xC0) != 0x80) return 0;

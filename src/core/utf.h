@@ -1,7 +1,8 @@
 /* utf.h - UTF-16LE to UTF-8 conversion and UTF-8 validation.
  *
  * Windows stores text as UTF-16 little-endian; kizuki works in UTF-8 everywhere. Conversion never
- * fails: unpaired surrogates become U+FFFD, so a hostile string cannot stop a record from decoding. */
+ * fails: unpaired surrogates become U+FFFD, so a hostile string cannot stop a record from decoding.
+ */
 #ifndef KZ_UTF_H
 #define KZ_UTF_H
 
@@ -9,7 +10,7 @@
 #include <stdint.h>
 
 /* Worst-case UTF-8 bytes for n UTF-16 code units (3 each), plus one for a NUL. */
-#define KZ_UTF8_MAX_FOR_UTF16(n) ((n) * 3 + 1)
+#define KZ_UTF8_MAX_FOR_UTF16(n) ((n)*3 + 1)
 
 /* Converts n UTF-16LE code units at src (unaligned bytes) to UTF-8 in dst, which must hold
  * KZ_UTF8_MAX_FOR_UTF16(n) bytes. Stops at the first NUL code unit. Writes a NUL terminator and

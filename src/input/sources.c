@@ -61,7 +61,8 @@ static int add(struct kz_sources *s, const char *path, int explicit, int depth,
     if (S_ISDIR(sb.st_mode)) {
         if (depth >= KZ_SOURCES_MAX_DEPTH) {
             s->errors++;
-            say(report, ctx, "%s: folders nested deeper than %d, skipped", path, KZ_SOURCES_MAX_DEPTH);
+            say(report, ctx, "%s: folders nested deeper than %d, skipped", path,
+                KZ_SOURCES_MAX_DEPTH);
             return 0;
         }
         DIR *dir = opendir(path);
@@ -79,10 +80,16 @@ static int add(struct kz_sources *s, const char *path, int explicit, int depth,
             if (n == cap) {
                 cap = cap ? cap * 2 : 32;
                 char **nn = kz_realloc(names, cap * sizeof *nn);
-                if (!nn) { rc = KZ_ENOMEM; break; }
+                if (!nn) {
+                    rc = KZ_ENOMEM;
+                    break;
+                }
                 names = nn;
             }
-            if (!(names[n] = kz_strdup(e->d_name))) { rc = KZ_ENOMEM; break; }
+            if (!(names[n] = kz_strdup(e->d_name))) {
+                rc = KZ_ENOMEM;
+                break;
+            }
             n++;
         }
         closedir(dir);
@@ -93,7 +100,8 @@ static int add(struct kz_sources *s, const char *path, int explicit, int depth,
             if (!rc) {
                 size_t len = plen + 1 + strlen(names[i]) + 1;
                 char *child = kz_malloc(len);
-                if (!child) rc = KZ_ENOMEM;
+                if (!child)
+                    rc = KZ_ENOMEM;
                 else {
                     snprintf(child, len, slash ? "%s%s" : "%s/%s", path, names[i]);
                     rc = add(s, child, 0, depth + 1, report, ctx);
@@ -143,7 +151,8 @@ int kz_sources_add(struct kz_sources *s, const char *path, void (*report)(void *
 }
 
 void kz_sources_free(struct kz_sources *s) {
-    for (uint32_t i = 0; i < s->n; i++) kz_free(s->v[i].path);
+    for (uint32_t i = 0; i < s->n; i++)
+        kz_free(s->v[i].path);
     kz_free(s->v);
     memset(s, 0, sizeof *s);
 }

@@ -1,9 +1,9 @@
 /* sources.h - turns the paths a user gives into the list of input files, each with its format.
  *
- * Folders are walked recursively in name order (so runs are reproducible); the format of each file is
- * told by its content, not its name. A file named on the command line in a format kizuki cannot read is
- * an error; such a file met while walking a folder is skipped and counted. Ownership: the list owns its
- * strings; kz_sources_free frees them. */
+ * Folders are walked recursively in name order (so runs are reproducible); the format of each file
+ * is told by its content, not its name. A file named on the command line in a format kizuki cannot
+ * read is an error; such a file met while walking a folder is skipped and counted. Ownership: the
+ * list owns its strings; kz_sources_free frees them. */
 #ifndef KZ_SOURCES_H
 #define KZ_SOURCES_H
 
@@ -21,9 +21,9 @@ struct kz_source {
 struct kz_sources {
     struct kz_source *v;
     uint32_t n, cap;
-    uint32_t skipped;  /* files in folders in no supported format */
-    uint32_t errors;   /* paths that could not be read or are in no supported format */
-    uint64_t bytes;    /* total size of v[] */
+    uint32_t skipped; /* files in folders in no supported format */
+    uint32_t errors;  /* paths that could not be read or are in no supported format */
+    uint64_t bytes;   /* total size of v[] */
 };
 
 #define KZ_SOURCES_MAX_DEPTH 64 /* folder nesting; deeper folders are reported and skipped */

@@ -25,7 +25,8 @@ static void put_opt_str(struct kz_buf *out, const char *key, const char *val, in
     put_str(out, val);
 }
 
-/* A JSON number needs: optional '-', then "0" or digits without a leading zero, and nothing else. */
+/* A JSON number needs: optional '-', then "0" or digits without a leading zero, and nothing else.
+ */
 static int json_integer(const char *s, size_t n) {
     size_t i = s[0] == '-';
     if (i >= n || n - i > 19) return 0;
@@ -45,7 +46,8 @@ static void put_value(struct kz_buf *out, const struct kz_field *f) {
     }
 }
 
-/* Prints one value, or all values of a name that occurs more than once in the section as an array. */
+/* Prints one value, or all values of a name that occurs more than once in the section as an array.
+ */
 static void put_values(struct kz_buf *out, const struct kz_event *ev, uint32_t i, uint8_t section) {
     const struct kz_field *f = &ev->fields[i];
     uint32_t count = 0;
@@ -67,7 +69,8 @@ static void put_values(struct kz_buf *out, const struct kz_event *ev, uint32_t i
 
 #define SEEN_SLOTS 512 /* names tracked per section; past that, a scan of the earlier fields */
 
-/* Starts the next member of a section: `"Section":{` before the first, a comma before the others. */
+/* Starts the next member of a section: `"Section":{` before the first, a comma before the others.
+ */
 static void next_member(struct kz_buf *out, const char *key, int *first, int *any) {
     if (*any) {
         kz_buf_putc(out, ',');
@@ -105,7 +108,8 @@ static void put_section(struct kz_buf *out, const struct kz_event *ev, uint8_t s
         if (maybe_repeats) {
             int dup = 0;
             if (nseen < SEEN_SLOTS) {
-                for (uint32_t k = 0; k < nseen && !dup; k++) dup = seen[k] == f->name;
+                for (uint32_t k = 0; k < nseen && !dup; k++)
+                    dup = seen[k] == f->name;
                 if (!dup) seen[nseen++] = f->name;
             } else {
                 for (uint32_t k = 0; k < i && !dup; k++)
@@ -115,8 +119,10 @@ static void put_section(struct kz_buf *out, const struct kz_event *ev, uint8_t s
         }
         next_member(out, key, first, &any);
         put_name(out, f->name);
-        if (maybe_repeats) put_values(out, ev, i, section);
-        else put_value(out, f);
+        if (maybe_repeats)
+            put_values(out, ev, i, section);
+        else
+            put_value(out, f);
     }
     if (any) kz_buf_putc(out, '}');
 }

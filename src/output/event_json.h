@@ -1,18 +1,18 @@
 /* event_json.h - an event as one JSON object on one line (what `kizuki dump` prints).
  *
- * Layout: the header ("ts", "file", "record_id", "format", "event_id", "channel", "host", "provider"),
- * "norm" with the normalised entity slots that are known, then one object per section ("System",
- * "EventData", "UserData", "Other") with the raw fields by their Windows names. A name that occurs more
- * than once in a section (unnamed <Data> items, arrays) becomes a JSON array, in document order.
- * Integer fields print as JSON numbers, everything else as strings. */
+ * Layout: the header ("ts", "file", "record_id", "format", "event_id", "channel", "host",
+ * "provider"), "norm" with the normalised entity slots that are known, then one object per section
+ * ("System", "EventData", "UserData", "Other") with the raw fields by their Windows names. A name
+ * that occurs more than once in a section (unnamed <Data> items, arrays) becomes a JSON array, in
+ * document order. Integer fields print as JSON numbers, everything else as strings. */
 #ifndef KZ_EVENT_JSON_H
 #define KZ_EVENT_JSON_H
 
 #include "../core/buf.h"
 #include "../core/event.h"
 
-/* Appends ev as one JSON line. file_json is the source path already as a JSON string with its quotes
- * (kz_json_quote), or NULL: paths repeat on every event, so callers quote each once. */
+/* Appends ev as one JSON line. file_json is the source path already as a JSON string with its
+ * quotes (kz_json_quote), or NULL: paths repeat on every event, so callers quote each once. */
 void kz_event_json(struct kz_buf *out, const struct kz_event *ev, const char *file_json);
 /* Appends s as a JSON string, quotes included. */
 void kz_json_quote(struct kz_buf *out, const char *s);

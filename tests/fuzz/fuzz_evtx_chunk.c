@@ -1,9 +1,9 @@
 /* fuzz_evtx_chunk.c - libFuzzer target: the input is one EVTX chunk.
  *
- * Why: the chunk decoder (record loop, BinXML compiler, template cache, value renderers) is the part of
- * kizuki that reads the most hostile bytes. This target drives it the way the file reader does: the
- * chunk sits at the start of a 64 KiB buffer, one decoder is created once and reused for every input,
- * and every decoded record is rendered both as XML and as a JSON line.
+ * Why: the chunk decoder (record loop, BinXML compiler, template cache, value renderers) is the
+ * part of kizuki that reads the most hostile bytes. This target drives it the way the file reader
+ * does: the chunk sits at the start of a 64 KiB buffer, one decoder is created once and reused for
+ * every input, and every decoded record is rendered both as XML and as a JSON line.
  *
  * Input handling:
  *   - shorter than 64 KiB: decoded with its real length (a truncated last chunk). The bytes of the
@@ -12,7 +12,8 @@
  *   - 64 KiB or longer: the first 64 KiB are decoded from the buffer, and the whole input is also
  *     passed as it is, to check the decoder clamps n to the chunk size.
  * Each buffer is decoded three ways, the combinations the reader uses: in-use records only; with
- * KZ_EVTX_SLACK (free space too); and as a slack chunk (one beyond the header's count, with --slack).
+ * KZ_EVTX_SLACK (free space too); and as a slack chunk (one beyond the header's count, with
+ * --slack).
  *
  * Build and run: see tests/fuzz/README.md. */
 #include "core/buf.h"
@@ -36,15 +37,17 @@
 #define FUZZ_UNPOISON(p, n) ((void)(p), (void)(n))
 #endif
 
-/* Output caps: large enough for any record a 64 KiB chunk can expand to within the decoder's limits,
- * small enough that a runaway renderer fails with KZ_ELIMIT instead of exhausting memory. */
+/* Output caps: large enough for any record a 64 KiB chunk can expand to within the decoder's
+ * limits, small enough that a runaway renderer fails with KZ_ELIMIT instead of exhausting memory.
+ */
 #define FUZZ_OUT_CAP (64u << 20)
 
 struct fuzz_state {
-    struct kz_evtx_decoder *dec; /* created once, reused: production decodes many chunks per decoder */
-    uint8_t *chunk;              /* KZ_EVTX_CHUNK_SIZE bytes, like a reader slot */
+    struct kz_evtx_decoder
+        *dec;       /* created once, reused: production decodes many chunks per decoder */
+    uint8_t *chunk; /* KZ_EVTX_CHUNK_SIZE bytes, like a reader slot */
     struct kz_buf xml, json;
-    const uint8_t *cur;          /* the buffer being decoded, for the record invariants */
+    const uint8_t *cur; /* the buffer being decoded, for the record invariants */
     size_t cur_len;
     unsigned long problems;
 };
@@ -99,8 +102,8 @@ static void decode_all_ways(const uint8_t *chunk, size_t n) {
     fz.cur_len = n < KZ_EVTX_CHUNK_SIZE ? n : KZ_EVTX_CHUNK_SIZE;
     for (size_t i = 0; i < sizeof ways / sizeof *ways; i++) {
         struct kz_evtx_stats st = {0};
-        int rc = kz_evtx_decode_chunk(fz.dec, chunk, n, ways[i].flags, ways[i].slack_chunk, on_record,
-                                      on_problem, &fz, &st);
+        int rc = kz_evtx_decode_chunk(fz.dec, chunk, n, ways[i].flags, ways[i].slack_chunk,
+                                      on_record, on_problem, &fz, &st);
         (void)rc;
         /* Counters stay within what the chunk can hold: a record takes at least 28 bytes, and the
          * in-use and free-space passes never both count the same bytes. A bad record is either one

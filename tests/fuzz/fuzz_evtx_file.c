@@ -1,14 +1,15 @@
 /* fuzz_evtx_file.c - libFuzzer target: the input is a whole EVTX file.
  *
- * Why: the chunk target never sees the file header, so this one covers what the reader does with it:
- * the chunk count against the file size, the dirty flag and header checksum deciding which chunks are
- * trusted, chunks beyond the count read as slack, a truncated last chunk, and the slot window being
- * reused across chunks and files. The input is written to a memfd and read through its /proc path with
- * the real reader (a pool of one worker thread); every record is rendered as a JSON line, as `kizuki
- * dump` does.
+ * Why: the chunk target never sees the file header, so this one covers what the reader does with
+ * it: the chunk count against the file size, the dirty flag and header checksum deciding which
+ * chunks are trusted, chunks beyond the count read as slack, a truncated last chunk, and the slot
+ * window being reused across chunks and files. The input is written to a memfd and read through its
+ * /proc path with the real reader (a pool of one worker thread); every record is rendered as a JSON
+ * line, as `kizuki dump` does.
  *
  * Two readers are created once and reused for every input, like one `dump` run over many files: one
- * with the defaults, one with --slack and a window of two chunks (so slots are reused within a file).
+ * with the defaults, one with --slack and a window of two chunks (so slots are reused within a
+ * file).
  *
  * Build and run: see tests/fuzz/README.md. */
 #define _GNU_SOURCE /* memfd_create */

@@ -2,10 +2,10 @@
  *
  * Every file there is an input a fuzzer once made misbehave (tests/fuzz/README.md says how they get
  * there). Each is decoded the way tests/fuzz/fuzz_evtx_chunk.c decodes it: copied to the start of a
- * 64 KiB buffer, decoded with its real length three ways (in-use records, with KZ_EVTX_SLACK, as a slack
- * chunk), every record rendered as XML and as JSON. The test passes when nothing crashes (run it under
- * KZ_SANITIZE=ON to catch memory errors) and the counters stay within what a chunk can hold. An empty
- * corpus still passes, but synthetic chunks built here are always replayed. */
+ * 64 KiB buffer, decoded with its real length three ways (in-use records, with KZ_EVTX_SLACK, as a
+ * slack chunk), every record rendered as XML and as JSON. The test passes when nothing crashes (run
+ * it under KZ_SANITIZE=ON to catch memory errors) and the counters stay within what a chunk can
+ * hold. An empty corpus still passes, but synthetic chunks built here are always replayed. */
 #include "unit.h"
 
 #include "core/alloc.h"
@@ -56,7 +56,8 @@ static void on_problem(void *ctx, uint32_t offset, uint64_t record_id, const cha
     if (msg && msg[0]) r->problems++;
 }
 
-/* Decodes chunk (n bytes) the three ways; checks the counters. Returns the stats of the first way. */
+/* Decodes chunk (n bytes) the three ways; checks the counters. Returns the stats of the first way.
+ */
 static struct kz_evtx_stats replay_chunk(struct replay *r, const uint8_t *chunk, size_t n,
                                          const char *what) {
     static const struct {
@@ -69,14 +70,15 @@ static struct kz_evtx_stats replay_chunk(struct replay *r, const uint8_t *chunk,
     for (size_t i = 0; i < sizeof ways / sizeof *ways; i++) {
         struct kz_evtx_stats st = {0};
         r->bad_record = 0;
-        int rc = kz_evtx_decode_chunk(r->dec, chunk, n, ways[i].flags, ways[i].slack_chunk, on_record,
-                                      on_problem, r, &st);
+        int rc = kz_evtx_decode_chunk(r->dec, chunk, n, ways[i].flags, ways[i].slack_chunk,
+                                      on_record, on_problem, r, &st);
         uint64_t most = r->len / 28 + 1; /* a record is at least 28 bytes */
         /* KZ_ENOMEM: the chunk expanded beyond the decoder's arena cap (a documented outcome). */
-        CHECK_MSG(rc == 0 || rc == KZ_EFORMAT || rc == KZ_ENOMEM, "%s (way %zu): status %d", what, i,
-                  rc);
+        CHECK_MSG(rc == 0 || rc == KZ_EFORMAT || rc == KZ_ENOMEM, "%s (way %zu): status %d", what,
+                  i, rc);
         CHECK_MSG(!r->bad_record, "%s (way %zu): a record pointed outside the chunk", what, i);
-        CHECK_MSG(st.records <= most && st.bad_records <= 2 * most && st.slack_records <= st.records,
+        CHECK_MSG(st.records <= most && st.bad_records <= 2 * most &&
+                      st.slack_records <= st.records,
                   "%s (way %zu): %llu records, %llu bad, %llu slack in %zu bytes", what, i,
                   (unsigned long long)st.records, (unsigned long long)st.bad_records,
                   (unsigned long long)st.slack_records, r->len);
@@ -130,7 +132,8 @@ KZ_TEST(corpus_evtx_replay) {
         unsigned char *data = kz_test_read_file(path, &len);
         CHECK_MSG(data, "%s: cannot read", path);
         if (!data) continue;
-        /* As the fuzzer does: the input at the start of a 64 KiB buffer, decoded with its length. */
+        /* As the fuzzer does: the input at the start of a 64 KiB buffer, decoded with its length.
+         */
         size_t n = len < KZ_EVTX_CHUNK_SIZE ? len : KZ_EVTX_CHUNK_SIZE;
         memset(chunk, 0xA5, KZ_EVTX_CHUNK_SIZE);
         memcpy(chunk, data, n);
@@ -144,7 +147,8 @@ KZ_TEST(corpus_evtx_replay) {
         files++;
     }
     if (dh) closedir(dh);
-    if (!files) printf("note: corpus_evtx_replay: no files in tests/corpus/evtx (only synthetic input)\n");
+    if (!files)
+        printf("note: corpus_evtx_replay: no files in tests/corpus/evtx (only synthetic input)\n");
     kz_free(chunk);
     replay_free(&r);
 }
@@ -205,9 +209,10 @@ KZ_TEST(corpus_evtx_synthetic) {
     CHECK_INT(st.bad_chunks, 1);
     CHECK_INT(st.records, 0);
 
-    /* Valid header and checksums, one record at 512 whose BinXML is a bare end-of-stream token, then
-     * a record signature with an impossible size in the free space. The record is either decoded or
-     * counted bad, never both; the checksums match; the slack pass must not trip over the fake. */
+    /* Valid header and checksums, one record at 512 whose BinXML is a bare end-of-stream token,
+     * then a record signature with an impossible size in the free space. The record is either
+     * decoded or counted bad, never both; the checksums match; the slack pass must not trip over
+     * the fake. */
     memset(c, 0, KZ_EVTX_CHUNK_SIZE);
     uint8_t *rec = c + 512;
     uint32_t size = 32;

@@ -1,9 +1,9 @@
 /* unit.h - the unit-test harness: every file in tests/unit registers its tests with KZ_TEST.
  *
- * A test is a function; CHECK records a failure (with file and line) and carries on, REQUIRE stops the
- * test. Tests that need ../shared/data call kz_test_shared() and return early with kz_test_skip(...)
- * when it is absent. The runner (unit_main.c) prints one line per failed or skipped test and a final
- * "N passed, N failed, N skipped" line. */
+ * A test is a function; CHECK records a failure (with file and line) and carries on, REQUIRE stops
+ * the test. Tests that need ../shared/data call kz_test_shared() and return early with
+ * kz_test_skip(...) when it is absent. The runner (unit_main.c) prints one line per failed or
+ * skipped test and a final "N passed, N failed, N skipped" line. */
 #ifndef KZ_UNIT_H
 #define KZ_UNIT_H
 
@@ -17,7 +17,8 @@ struct kz_test {
 };
 
 void kz_test_register(struct kz_test *t);
-void kz_test_fail(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void kz_test_fail(const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 void kz_test_skip(const char *why);
 /* Path of ../shared/data (or $KZ_SHARED_DATA), or NULL when absent. */
 const char *kz_test_shared(void);
@@ -27,7 +28,7 @@ unsigned char *kz_test_read_file(const char *path, size_t *len);
 #define KZ_TEST(name)                                                                              \
     static void name(void);                                                                        \
     static struct kz_test name##_reg = {#name, name, NULL};                                        \
-    __attribute__((constructor)) static void name##_register(void) {                              \
+    __attribute__((constructor)) static void name##_register(void) {                               \
         kz_test_register(&name##_reg);                                                             \
     }                                                                                              \
     static void name(void)
@@ -51,8 +52,8 @@ unsigned char *kz_test_read_file(const char *path, size_t *len);
     do {                                                                                           \
         const char *g_ = (got), *w_ = (want);                                                      \
         if (!g_ || strcmp(g_, w_))                                                                 \
-            kz_test_fail(__FILE__, __LINE__, "%s: got \"%s\", want \"%s\"", #got, g_ ? g_ : "(null)", \
-                         w_);                                                                      \
+            kz_test_fail(__FILE__, __LINE__, "%s: got \"%s\", want \"%s\"", #got,                  \
+                         g_ ? g_ : "(null)", w_);                                                  \
     } while (0)
 #define CHECK_INT(got, want)                                                                       \
     do {                                                                                           \

@@ -69,9 +69,12 @@ int main(int argc, char **argv) {
         cur_failed = cur_skipped = 0;
         t->fn();
         kz_alloc_fail_never();
-        if (cur_failed) failed++;
-        else if (cur_skipped) skipped++;
-        else passed++;
+        if (cur_failed)
+            failed++;
+        else if (cur_skipped)
+            skipped++;
+        else
+            passed++;
     }
     printf("unit: %d passed, %d failed, %d skipped\n", passed, failed, skipped);
     return failed ? 1 : 0;

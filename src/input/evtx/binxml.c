@@ -28,7 +28,8 @@ static struct bx_cache_slot *cache_find(struct kz_evtx_decoder *d, uint32_t off,
     return &d->cache[i];
 }
 
-/* Name structure at off: next-name offset (4), hash (2), character count (2), UTF-16LE characters, NUL. */
+/* Name structure at off: next-name offset (4), hash (2), character count (2), UTF-16LE characters,
+ * NUL. */
 int bx_name(struct kz_evtx_decoder *d, uint32_t off, uint32_t *id) {
     struct bx_cache_slot *s = cache_find(d, off, 0);
     if (s && s->name) {
@@ -55,10 +56,12 @@ int bx_name(struct kz_evtx_decoder *d, uint32_t off, uint32_t *id) {
 static int plausible_name(const struct kz_evtx_decoder *d, uint32_t off, uint32_t pos) {
     if (off < 512 || off > pos || (uint64_t)off + 8 > d->chunk_len) return 0;
     uint32_t nchars = rd16(d->chunk + off + 6);
-    return nchars <= EVTX_MAX_NAME_CHARS && (uint64_t)off + 8 + 2 * (uint64_t)nchars <= d->chunk_len;
+    return nchars <= EVTX_MAX_NAME_CHARS &&
+           (uint64_t)off + 8 + 2 * (uint64_t)nchars <= d->chunk_len;
 }
 
-/* Reads a name reference at *pos; if the name is stored inline (its offset is where we are), skips it. */
+/* Reads a name reference at *pos; if the name is stored inline (its offset is where we are), skips
+ * it. */
 static int read_name_ref(struct kz_evtx_decoder *d, uint32_t *pos, uint32_t end, uint32_t *id) {
     if (*pos + 4 > end) return kz_err_set(&d->err, KZ_ECORRUPT, "truncated name reference");
     uint32_t off = rd32(d->chunk + *pos);
@@ -68,17 +71,20 @@ static int read_name_ref(struct kz_evtx_decoder *d, uint32_t *pos, uint32_t end,
     if (off == *pos) {
         uint32_t nchars = rd16(d->chunk + off + 6);
         *pos += 8 + 2 * nchars + 2;
-        if (*pos > end) return kz_err_set(&d->err, KZ_ECORRUPT, "inline name runs past its fragment");
+        if (*pos > end)
+            return kz_err_set(&d->err, KZ_ECORRUPT, "inline name runs past its fragment");
     }
     return 0;
 }
 
 /* ---- compiling ---- */
 
-static int text_op(struct kz_evtx_decoder *d, struct bx_op *op, const uint8_t *utf16, uint32_t nchars,
-                   int cdata) {
+static int text_op(struct kz_evtx_decoder *d, struct bx_op *op, const uint8_t *utf16,
+                   uint32_t nchars, int cdata) {
     char *t = kz_arena_alloc(&d->arena, KZ_UTF8_MAX_FOR_UTF16((size_t)nchars));
-    if (!t) return kz_err_set(&d->err, KZ_ELIMIT, "chunk expands beyond its memory limit (template text)");
+    if (!t)
+        return kz_err_set(&d->err, KZ_ELIMIT,
+                          "chunk expands beyond its memory limit (template text)");
     op->kind = OP_TEXT;
     op->vtype = (uint8_t)cdata;
     op->len = (uint32_t)kz_utf16le_to_utf8(t, utf16, nchars);
@@ -88,7 +94,9 @@ static int text_op(struct kz_evtx_decoder *d, struct bx_op *op, const uint8_t *u
 
 static int literal_op(struct kz_evtx_decoder *d, struct bx_op *op, const char *s, size_t n) {
     char *t = kz_arena_strndup(&d->arena, s, n);
-    if (!t) return kz_err_set(&d->err, KZ_ELIMIT, "chunk expands beyond its memory limit (template text)");
+    if (!t)
+        return kz_err_set(&d->err, KZ_ELIMIT,
+                          "chunk expands beyond its memory limit (template text)");
     op->kind = OP_TEXT;
     op->vtype = 0;
     op->len = (uint32_t)n;
@@ -157,7 +165,8 @@ int bx_compile(struct kz_evtx_decoder *d, uint32_t start, uint32_t end, struct b
             if ((rc = read_name_ref(d, &pos, end, &op->name))) return rc;
             if (tok & 0x40) pos += 4;
             if (depth >= EVTX_MAX_DEPTH)
-                return kz_err_set(&d->err, KZ_ELIMIT, "elements nested deeper than %d", EVTX_MAX_DEPTH);
+                return kz_err_set(&d->err, KZ_ELIMIT, "elements nested deeper than %d",
+                                  EVTX_MAX_DEPTH);
             op->kind = OP_OPEN;
             if (depth > 0) ops[open_stack[depth - 1]].vtype |= 2; /* the parent has children */
             open_stack[depth++] = n;
@@ -215,7 +224,8 @@ int bx_compile(struct kz_evtx_decoder *d, uint32_t start, uint32_t end, struct b
             break;
         }
         case BX_CHARREF: {
-            if (pos + 2 > end) return kz_err_set(&d->err, KZ_ECORRUPT, "truncated character reference");
+            if (pos + 2 > end)
+                return kz_err_set(&d->err, KZ_ECORRUPT, "truncated character reference");
             char u[4];
             size_t len = utf8_encode(rd16(c + pos), u);
             pos += 2;
@@ -226,16 +236,23 @@ int bx_compile(struct kz_evtx_decoder *d, uint32_t start, uint32_t end, struct b
             uint32_t name;
             if ((rc = read_name_ref(d, &pos, end, &name))) return rc;
             const char *s = kz_intern_name(name), *rep = NULL;
-            if (!strcmp(s, "lt")) rep = "<";
-            else if (!strcmp(s, "gt")) rep = ">";
-            else if (!strcmp(s, "amp")) rep = "&";
-            else if (!strcmp(s, "quot")) rep = "\"";
-            else if (!strcmp(s, "apos")) rep = "'";
-            if (rep) rc = literal_op(d, op, rep, 1);
+            if (!strcmp(s, "lt"))
+                rep = "<";
+            else if (!strcmp(s, "gt"))
+                rep = ">";
+            else if (!strcmp(s, "amp"))
+                rep = "&";
+            else if (!strcmp(s, "quot"))
+                rep = "\"";
+            else if (!strcmp(s, "apos"))
+                rep = "'";
+            if (rep)
+                rc = literal_op(d, op, rep, 1);
             else {
                 char tmp[KZ_INTERN_MAX_LEN + 3];
                 int len = snprintf(tmp, sizeof tmp, "&%s;", s);
-                rc = literal_op(d, op, tmp, (size_t)len < sizeof tmp ? (size_t)len : sizeof tmp - 1);
+                rc =
+                    literal_op(d, op, tmp, (size_t)len < sizeof tmp ? (size_t)len : sizeof tmp - 1);
             }
             if (rc) return rc;
             break;
@@ -280,21 +297,27 @@ int bx_compile(struct kz_evtx_decoder *d, uint32_t start, uint32_t end, struct b
                  * whole (MS-EVEN6 2.2.12.1): note it on the element. */
                 if (!in_start_tag && depth > 0) {
                     struct bx_op *el = &ops[open_stack[depth - 1]];
-                    if (!el->len) el->len = (uint32_t)op->arg + 1;
-                    else if (el->len != (uint32_t)op->arg + 1) el->vtype |= 1;
+                    if (!el->len)
+                        el->len = (uint32_t)op->arg + 1;
+                    else if (el->len != (uint32_t)op->arg + 1)
+                        el->vtype |= 1;
                 }
             }
             break;
         default:
-            return kz_err_set(&d->err, KZ_ECORRUPT, "unknown token 0x%02x at offset %u", tok, pos - 1);
+            return kz_err_set(&d->err, KZ_ECORRUPT, "unknown token 0x%02x at offset %u", tok,
+                              pos - 1);
         }
         if (pos > end) return kz_err_set(&d->err, KZ_ECORRUPT, "token runs past its fragment");
         n++;
     }
 done:
-    if (depth != 0) return kz_err_set(&d->err, KZ_ECORRUPT, "fragment at %u ends inside an element", start);
+    if (depth != 0)
+        return kz_err_set(&d->err, KZ_ECORRUPT, "fragment at %u ends inside an element", start);
     struct bx_op *out = kz_arena_alloc(&d->arena, (size_t)n * sizeof *out);
-    if (!out && n) return kz_err_set(&d->err, KZ_ELIMIT, "chunk expands beyond its memory limit (compiled template)");
+    if (!out && n)
+        return kz_err_set(&d->err, KZ_ELIMIT,
+                          "chunk expands beyond its memory limit (compiled template)");
     if (n) memcpy(out, ops, (size_t)n * sizeof *out);
     *ops_out = out;
     *nops_out = n;
@@ -310,9 +333,9 @@ int bx_template_get(struct kz_evtx_decoder *d, uint32_t def_off, struct bx_templ
             *out = s->tmpl;
             return 0;
         }
-        return kz_err_set(&d->err, KZ_ECORRUPT, s->tmpl->state == 0
-                                                    ? "template at %u refers to itself"
-                                                    : "template at %u is damaged",
+        return kz_err_set(&d->err, KZ_ECORRUPT,
+                          s->tmpl->state == 0 ? "template at %u refers to itself"
+                                              : "template at %u is damaged",
                           def_off);
     }
     if (def_off < 512 || (uint64_t)def_off + 24 > d->chunk_len)
@@ -321,7 +344,8 @@ int bx_template_get(struct kz_evtx_decoder *d, uint32_t def_off, struct bx_templ
     if ((uint64_t)def_off + 24 + size > d->chunk_len)
         return kz_err_set(&d->err, KZ_ECORRUPT, "template at %u runs past the chunk", def_off);
     struct bx_template *t = kz_arena_alloc(&d->arena, sizeof *t);
-    if (!t) return kz_err_set(&d->err, KZ_ELIMIT, "chunk expands beyond its memory limit (template)");
+    if (!t)
+        return kz_err_set(&d->err, KZ_ELIMIT, "chunk expands beyond its memory limit (template)");
     t->offset = def_off;
     t->state = 0;
     t->plan = NULL;
@@ -337,9 +361,9 @@ int bx_template_get(struct kz_evtx_decoder *d, uint32_t def_off, struct bx_templ
     return 0;
 }
 
-/* Template instance token at *pos: 0x0c, unknown (1), template id (4), definition offset (4), then the
- * definition itself when it is stored here for the first time. Leaves *pos after it all and sets
- * *values_off to where the substitution values start. */
+/* Template instance token at *pos: 0x0c, unknown (1), template id (4), definition offset (4), then
+ * the definition itself when it is stored here for the first time. Leaves *pos after it all and
+ * sets *values_off to where the substitution values start. */
 int bx_template_instance(struct kz_evtx_decoder *d, uint32_t *pos, uint32_t end,
                          struct bx_template **tmpl, uint32_t *values_off) {
     uint32_t p = *pos;
@@ -366,19 +390,23 @@ int bx_template_instance(struct kz_evtx_decoder *d, uint32_t *pos, uint32_t end,
     return 0;
 }
 
-/* Values: count (4), count descriptors of size (2), type (1), padding (1), then the values back to back. */
-int bx_parse_values(struct kz_evtx_decoder *d, uint32_t pos, uint32_t end, struct bx_value **vals_out,
-                    uint32_t *nvals_out, uint32_t *consumed) {
+/* Values: count (4), count descriptors of size (2), type (1), padding (1), then the values back to
+ * back. */
+int bx_parse_values(struct kz_evtx_decoder *d, uint32_t pos, uint32_t end,
+                    struct bx_value **vals_out, uint32_t *nvals_out, uint32_t *consumed) {
     const uint8_t *c = d->chunk;
     if (end > d->chunk_len) end = d->chunk_len;
     if (pos + 4 > end) return kz_err_set(&d->err, KZ_ECORRUPT, "truncated substitution count");
     uint32_t n = rd32(c + pos);
     if (n > EVTX_MAX_VALUES)
-        return kz_err_set(&d->err, KZ_ELIMIT, "%u substitution values (limit %d)", n, EVTX_MAX_VALUES);
+        return kz_err_set(&d->err, KZ_ELIMIT, "%u substitution values (limit %d)", n,
+                          EVTX_MAX_VALUES);
     uint32_t desc = pos + 4, data = desc + 4 * n;
-    if (data > end) return kz_err_set(&d->err, KZ_ECORRUPT, "substitution descriptors run past the record");
+    if (data > end)
+        return kz_err_set(&d->err, KZ_ECORRUPT, "substitution descriptors run past the record");
     struct bx_value *vals = kz_arena_alloc(&d->arena, (n ? n : 1) * sizeof *vals);
-    if (!vals) return kz_err_set(&d->err, KZ_ELIMIT, "chunk expands beyond its memory limit (values)");
+    if (!vals)
+        return kz_err_set(&d->err, KZ_ELIMIT, "chunk expands beyond its memory limit (values)");
     uint32_t p = data;
     const uint8_t *dp = c + desc;
     for (uint32_t i = 0; i < n; i++, dp += 4) {
@@ -404,8 +432,9 @@ static int walk_ops(struct kz_evtx_decoder *d, const struct bx_op *ops, uint32_t
                     int item, const struct bx_value *vals, uint32_t nvals,
                     const struct bx_visitor *vis, void *self);
 
-static int walk_template(struct kz_evtx_decoder *d, const struct bx_template *t, uint32_t values_off,
-                         uint32_t end, const struct bx_visitor *vis, void *self) {
+static int walk_template(struct kz_evtx_decoder *d, const struct bx_template *t,
+                         uint32_t values_off, uint32_t end, const struct bx_visitor *vis,
+                         void *self) {
     struct bx_value *vals;
     uint32_t nvals, consumed;
     int rc = bx_parse_values(d, values_off, end, &vals, &nvals, &consumed);
@@ -413,7 +442,8 @@ static int walk_template(struct kz_evtx_decoder *d, const struct bx_template *t,
     return walk_ops(d, t->ops, 0, t->nops, 0, vals, nvals, vis, self);
 }
 
-/* A BinXML value (or a record body): fragment headers, then a template instance or plain elements. */
+/* A BinXML value (or a record body): fragment headers, then a template instance or plain elements.
+ */
 int bx_walk_fragment(struct kz_evtx_decoder *d, uint32_t start, uint32_t end,
                      const struct bx_visitor *vis, void *self) {
     if (d->nest >= EVTX_MAX_NEST)
@@ -421,7 +451,8 @@ int bx_walk_fragment(struct kz_evtx_decoder *d, uint32_t start, uint32_t end,
     d->nest++;
     int rc;
     uint32_t pos = start;
-    while (pos < end && d->chunk[pos] == BX_FRAGMENT) pos += 4;
+    while (pos < end && d->chunk[pos] == BX_FRAGMENT)
+        pos += 4;
     if (pos < end && d->chunk[pos] == BX_TEMPLATE) {
         struct bx_template *t;
         uint32_t values_off;
@@ -454,9 +485,12 @@ int bx_element_omitted(const struct bx_op *ops, uint32_t open, const struct bx_v
     if (!(op->vtype & 1)) return 0;
     /* Several optional substitutions: any NULL one among the element's own content. */
     for (uint32_t k = open + 1, depth = 0; k + 1 < op->skip; k++) {
-        if (ops[k].kind == OP_OPEN) k = ops[k].skip - 1;
-        else if (ops[k].kind == OP_ATTR) depth = 1;
-        else if (ops[k].kind == OP_CLOSE_START) depth = 0;
+        if (ops[k].kind == OP_OPEN)
+            k = ops[k].skip - 1;
+        else if (ops[k].kind == OP_ATTR)
+            depth = 1;
+        else if (ops[k].kind == OP_CLOSE_START)
+            depth = 0;
         else if (ops[k].kind == OP_SUBST && ops[k].len && !depth &&
                  bx_value_is_null(vals, nvals, ops[k].arg))
             return 1;
@@ -466,7 +500,8 @@ int bx_element_omitted(const struct bx_op *ops, uint32_t open, const struct bx_v
 
 int bx_array_content(const struct bx_op *ops, uint32_t open) {
     uint32_t k = open + 1, end = ops[open].skip;
-    while (k < end && ops[k].kind != OP_CLOSE_START && ops[k].kind != OP_CLOSE_EMPTY) k++;
+    while (k < end && ops[k].kind != OP_CLOSE_START && ops[k].kind != OP_CLOSE_EMPTY)
+        k++;
     if (k + 3 == end && ops[k].kind == OP_CLOSE_START && ops[k + 1].kind == OP_SUBST &&
         ops[k + 2].kind == OP_END)
         return (int)k + 1;
@@ -494,7 +529,9 @@ static int walk_array_element(struct kz_evtx_decoder *d, const struct bx_op *ops
                               const struct bx_value *vals, uint32_t nvals, uint32_t slot,
                               const struct bx_visitor *vis, void *self) {
     struct bx_value *copy = kz_arena_alloc(&d->arena, nvals * sizeof *copy);
-    if (!copy) return kz_err_set(&d->err, KZ_ELIMIT, "chunk expands beyond its memory limit (array values)");
+    if (!copy)
+        return kz_err_set(&d->err, KZ_ELIMIT,
+                          "chunk expands beyond its memory limit (array values)");
     memcpy(copy, vals, nvals * sizeof *copy);
     struct repeat_ctx r = {d, ops, open, ops[open].skip, copy, nvals, slot, vis, self};
     int rc = bx_array_items(&vals[slot], repeat_item, &r);
@@ -507,7 +544,8 @@ static int walk_ops(struct kz_evtx_decoder *d, const struct bx_op *ops, uint32_t
                     const struct bx_visitor *vis, void *self) {
     int rc = 0, in_attr = 0;
     if ((d->budget -= (long)(to - from)) < 0)
-        return kz_err_set(&d->err, KZ_ELIMIT, "record expands beyond %d tokens", EVTX_RECORD_BUDGET);
+        return kz_err_set(&d->err, KZ_ELIMIT, "record expands beyond %d tokens",
+                          EVTX_RECORD_BUDGET);
     for (uint32_t i = from; i < to && !rc; i++) {
         const struct bx_op *op = &ops[i];
         if (in_attr && op->kind != OP_TEXT && op->kind != OP_SUBST) {

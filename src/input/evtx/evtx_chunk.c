@@ -52,8 +52,7 @@ int kz_evtx_parse_chunk_header(const uint8_t *c, size_t n, struct kz_evtx_chunk_
     crc = kz_crc32(crc, c + 128, 384);
     h->header_checksum_ok = crc == h->header_checksum;
     if (h->free_space_offset >= 512 && h->free_space_offset <= n)
-        h->data_checksum_ok =
-            kz_crc32(0, c + 512, h->free_space_offset - 512) == h->data_checksum;
+        h->data_checksum_ok = kz_crc32(0, c + 512, h->free_space_offset - 512) == h->data_checksum;
     return 0;
 }
 
@@ -78,8 +77,8 @@ struct kz_evtx_decoder *kz_evtx_decoder_new(void) {
     d->no_plan = no_plan && *no_plan && *no_plan != '0';
     d->id_systemtime = kz_intern("SystemTime", 10);
     d->id_xmlns = kz_intern("xmlns", 5);
-    if (!d->cache || !d->cache_slots_used || !d->ops_scratch || !d->pair_keys || !d->pair_ids || !d->id_systemtime ||
-        !d->id_xmlns) {
+    if (!d->cache || !d->cache_slots_used || !d->ops_scratch || !d->pair_keys || !d->pair_ids ||
+        !d->id_systemtime || !d->id_xmlns) {
         kz_evtx_decoder_free(d);
         return NULL;
     }
@@ -102,7 +101,8 @@ void kz_evtx_decoder_free(struct kz_evtx_decoder *d) {
 
 static void begin_chunk(struct kz_evtx_decoder *d, const uint8_t *chunk, size_t n) {
     kz_arena_reset(&d->arena);
-    for (uint32_t i = 0; i < d->cache_used; i++) d->cache[d->cache_slots_used[i]].key = 0;
+    for (uint32_t i = 0; i < d->cache_used; i++)
+        d->cache[d->cache_slots_used[i]].key = 0;
     d->cache_used = 0;
     d->chunk = chunk;
     d->chunk_len = (uint32_t)n;
@@ -171,10 +171,10 @@ static int record_id_matches(const struct kz_evtx_record *rec) {
     return f->len > 0 && id == rec->record_id;
 }
 
-static void report(kz_evtx_problem_fn problem, void *ctx, uint32_t off, uint64_t id, const char *fmt,
-                   ...) __attribute__((format(printf, 5, 6)));
-static void report(kz_evtx_problem_fn problem, void *ctx, uint32_t off, uint64_t id, const char *fmt,
-                   ...) {
+static void report(kz_evtx_problem_fn problem, void *ctx, uint32_t off, uint64_t id,
+                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void report(kz_evtx_problem_fn problem, void *ctx, uint32_t off, uint64_t id,
+                   const char *fmt, ...) {
     if (!problem) return;
     char msg[KZ_ERR_MSG_MAX];
     va_list ap;
@@ -192,11 +192,12 @@ int kz_evtx_decode_chunk(struct kz_evtx_decoder *d, const uint8_t *c, size_t n, 
     if (kz_evtx_parse_chunk_header(c, n, &h)) {
         /* A chunk of zeroes is one Windows allocated and never used: not damage. */
         int blank = n >= 512;
-        for (size_t i = 0; i < 512 && blank; i++) blank = c[i] == 0;
+        for (size_t i = 0; i < 512 && blank; i++)
+            blank = c[i] == 0;
         if (!slack_chunk && !blank) {
             st->bad_chunks++;
-            report(problem, ctx, 0, 0, n < 512 ? "truncated chunk (%zu bytes)" : "bad chunk signature",
-                   n);
+            report(problem, ctx, 0, 0,
+                   n < 512 ? "truncated chunk (%zu bytes)" : "bad chunk signature", n);
         }
         return KZ_EFORMAT;
     }
@@ -233,13 +234,15 @@ int kz_evtx_decode_chunk(struct kz_evtx_decoder *d, const uint8_t *c, size_t n, 
             uint32_t next = resync(c, end, off + 1);
             /* Zeroes after the last record are padding, not damage. */
             int zero = 1;
-            for (uint32_t i = off; i < off + 8 && i < end; i++) zero &= c[i] == 0;
+            for (uint32_t i = off; i < off + 8 && i < end; i++)
+                zero &= c[i] == 0;
             if (!(zero && next == end)) {
                 st->bad_records++;
                 uint32_t rsize = rd32(c + off + 4);
                 if (!memcmp(c + off, "**\0\0", 4))
                     report(problem, ctx, off, rd64(c + off + 8), "bad record size %u", rsize);
-                else report(problem, ctx, off, 0, "bad record signature");
+                else
+                    report(problem, ctx, off, 0, "bad record signature");
             }
             off = next;
             continue;
@@ -249,7 +252,8 @@ int kz_evtx_decode_chunk(struct kz_evtx_decoder *d, const uint8_t *c, size_t n, 
         if (rc == KZ_ENOMEM) return rc;
         if (!rc && copy_bad && !record_id_matches(&rec)) {
             /* Written only in part: the values are still zeroes. Not an event. */
-            rc = kz_err_set(&d->err, KZ_ECORRUPT, "incomplete record (its EventRecordID is not %llu)",
+            rc = kz_err_set(&d->err, KZ_ECORRUPT,
+                            "incomplete record (its EventRecordID is not %llu)",
                             (unsigned long long)rec.record_id);
         }
         if (rc) {
@@ -293,7 +297,8 @@ int kz_evtx_decode_chunk(struct kz_evtx_decoder *d, const uint8_t *c, size_t n, 
     return 0;
 }
 
-int kz_evtx_render_xml(struct kz_evtx_decoder *d, const struct kz_evtx_record *rec, struct kz_buf *out) {
+int kz_evtx_render_xml(struct kz_evtx_decoder *d, const struct kz_evtx_record *rec,
+                       struct kz_buf *out) {
     if (rec->chunk != d->chunk) return KZ_EUSAGE; /* only valid for the chunk being decoded */
     return evtx_render_xml_range(d, rec->binxml_offset, rec->binxml_end, out);
 }

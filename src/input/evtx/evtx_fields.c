@@ -1,14 +1,12 @@
 /* evtx_fields.c - the field-extraction visitor: turns a record's document into a kz_event.
  *
  * Field naming (what Sigma rules and `kizuki dump` use):
- *   <System>: each child's text under its element name (EventID, Channel, Computer...) and each attribute
- *             as Element_Attribute (Provider_Name, TimeCreated_SystemTime, Execution_ProcessID...).
- *   <EventData>: <Data Name="X">v</Data> gives X = v; an unnamed <Data> gives Data = v (repeated as often
- *             as it occurs); other children (Binary...) by element name.
- *   <UserData> and other sections: every leaf element's text by its element name, attributes as
- *             Element_Attribute.
- * xmlns attributes are dropped. Name lookups are cached so that the per-record cost is hashing, not
- * interning. */
+ *   <System>: each child's text under its element name (EventID, Channel, Computer...) and each
+ * attribute as Element_Attribute (Provider_Name, TimeCreated_SystemTime, Execution_ProcessID...).
+ *   <EventData>: <Data Name="X">v</Data> gives X = v; an unnamed <Data> gives Data = v (repeated as
+ * often as it occurs); other children (Binary...) by element name. <UserData> and other sections:
+ * every leaf element's text by its element name, attributes as Element_Attribute. xmlns attributes
+ * are dropped. Name lookups are cached so that the per-record cost is hashing, not interning. */
 #include "evtx_int.h"
 
 #include "../../core/alloc.h"
@@ -34,7 +32,7 @@ struct fv {
     uint32_t attr_name;  /* attribute being collected, 0 if none */
     uint32_t attr_start; /* where its value starts in d->text */
     uint8_t attr_parts;
-    uint8_t attr_kind;   /* kz_value_kind of the last part */
+    uint8_t attr_kind; /* kz_value_kind of the last part */
     struct fv_frame st[FV_MAX_STACK];
 };
 
@@ -68,7 +66,8 @@ static int reserve_fields(struct kz_evtx_decoder *d, uint32_t n) {
     if (n > EVTX_MAX_FIELDS - d->nfields)
         return kz_err_set(&d->err, KZ_ELIMIT, "more than %d fields", EVTX_MAX_FIELDS);
     uint32_t cap = d->fields_cap ? d->fields_cap : 64;
-    while (cap - d->nfields < n) cap *= 2;
+    while (cap - d->nfields < n)
+        cap *= 2;
     struct kz_field *f = kz_realloc(d->fields, cap * sizeof *f);
     if (!f) return kz_err_set(&d->err, KZ_ENOMEM, "out of memory for fields");
     d->fields = f;
@@ -77,9 +76,9 @@ static int reserve_fields(struct kz_evtx_decoder *d, uint32_t n) {
 }
 
 /* Adds a field whose text val (NUL-terminated, len bytes) already lives in the chunk arena. */
-static inline __attribute__((always_inline)) int emit_owned(struct kz_evtx_decoder *d, uint8_t section,
-                                                            uint32_t name, uint8_t kind,
-                      char *val, size_t len) {
+static inline __attribute__((always_inline)) int emit_owned(struct kz_evtx_decoder *d,
+                                                            uint8_t section, uint32_t name,
+                                                            uint8_t kind, char *val, size_t len) {
     if (!name) return 0; /* the name table is full: drop the field, keep the event */
     if (d->nfields == d->fields_cap) {
         int rc = reserve_fields(d, 1);
@@ -106,9 +105,15 @@ static inline __attribute__((always_inline)) int emit_owned(struct kz_evtx_decod
             ev->event_id = id;
             break;
         }
-        case KZ_F_Channel: ev->channel = val; break;
-        case KZ_F_Computer: ev->host = val; break;
-        case KZ_F_Provider_Name: ev->provider = val; break;
+        case KZ_F_Channel:
+            ev->channel = val;
+            break;
+        case KZ_F_Computer:
+            ev->host = val;
+            break;
+        case KZ_F_Provider_Name:
+            ev->provider = val;
+            break;
         }
     }
     return 0;
@@ -123,13 +128,17 @@ static int emit(struct kz_evtx_decoder *d, uint8_t section, uint32_t name, uint8
     return emit_owned(d, section, name, kind, val, len);
 }
 
-/* Renders one value straight into the chunk arena (the common field: one value, no literal text). */
-static int render_owned(struct kz_evtx_decoder *d, const struct bx_value *v, char **out, size_t *len) {
+/* Renders one value straight into the chunk arena (the common field: one value, no literal text).
+ */
+static int render_owned(struct kz_evtx_decoder *d, const struct bx_value *v, char **out,
+                        size_t *len) {
     size_t bound = bx_text_bound(v->type, v->len);
     char *p = kz_arena_alloc(&d->arena, bound);
     if (!p) return kz_err_set(&d->err, KZ_ELIMIT, "chunk expands beyond its memory limit");
     char *end = bx_render_to(p, v->type, v->data, v->len);
-    if (!end) return kz_err_set(&d->err, KZ_ECORRUPT, "bad value of type 0x%02x (%u bytes)", v->type, v->len);
+    if (!end)
+        return kz_err_set(&d->err, KZ_ECORRUPT, "bad value of type 0x%02x (%u bytes)", v->type,
+                          v->len);
     kz_arena_trim(&d->arena, p, bound, (size_t)(end - p) + 1);
     *out = p;
     *len = (size_t)(end - p);
@@ -171,7 +180,8 @@ static int fv_attr_begin(void *self, uint32_t name) {
 static int fv_attr_end(void *self) {
     struct fv *v = self;
     struct kz_evtx_decoder *d = v->d;
-    if (d->text.len < v->attr_start) return kz_err_set(&d->err, KZ_ECORRUPT, "unbalanced attribute");
+    if (d->text.len < v->attr_start)
+        return kz_err_set(&d->err, KZ_ECORRUPT, "unbalanced attribute");
     const char *text = d->text.data ? d->text.data + v->attr_start : "";
     size_t len = d->text.len - v->attr_start;
     int rc = 0;
@@ -207,8 +217,10 @@ static int fv_close(void *self, int empty) {
     int rc = 0;
     if (v->depth >= 3) {
         if (v->section == KZ_SEC_EVENTDATA && f->name == KZ_F_Data) {
-            if (f->data_name) rc = emit(v->d, v->section, f->data_name, kind, text, len);
-            else if (len) rc = emit(v->d, v->section, KZ_F_Data, kind, text, len);
+            if (f->data_name)
+                rc = emit(v->d, v->section, f->data_name, kind, text, len);
+            else if (len)
+                rc = emit(v->d, v->section, KZ_F_Data, kind, text, len);
         } else if (!f->has_child && len) {
             rc = emit(v->d, v->section, f->name, kind, text, len);
         }
@@ -259,7 +271,7 @@ static int fv_value(void *self, const struct bx_value *val) {
     struct kz_evtx_decoder *d = v->d;
     if (v->attr_name) {
         v->attr_parts++;
-            v->attr_kind = val->type & VT_ARRAY ? KZ_VK_STRING : bx_value_kind(val->type);
+        v->attr_kind = val->type & VT_ARRAY ? KZ_VK_STRING : bx_value_kind(val->type);
         if (v->attr_name == d->id_systemtime && val->type == VT_FILETIME && val->len >= 8)
             if (rd64(val->data)) d->event.ts = kz_time_from_filetime(rd64(val->data));
     } else if (v->depth > 0) {
@@ -269,7 +281,8 @@ static int fv_value(void *self, const struct bx_value *val) {
     }
     int rc = evtx_render_any(&d->text, val);
     if (d->text.failed) return kz_err_set(&d->err, KZ_ELIMIT, "field text too long");
-    if (rc) return kz_err_set(&d->err, rc, "bad value of type 0x%02x (%u bytes)", val->type, val->len);
+    if (rc)
+        return kz_err_set(&d->err, rc, "bad value of type 0x%02x (%u bytes)", val->type, val->len);
     return 0;
 }
 
@@ -279,13 +292,14 @@ static const struct bx_visitor field_visitor = {
 
 /* ---- field plans: the visitor above, run once per template on symbols instead of values ----
  *
- * Walking a template with the visitor costs an indirect call per op and text assembly per field, for
- * every record. But a template fixes everything except the values: which fields exist, their names and
- * sections, which values and literal texts make up each. So the first record that uses a template runs
- * the visitor's rules over the template's ops once, recording for every field it would emit the parts
- * (literal text or substitution number) of its text; later records just render those parts. Templates
- * the rules cannot be fixed for (a BinXML value, whose content is a document of its own; a Data Name
- * made of values) keep the walk, as does any record whose value turns out to be BinXML. */
+ * Walking a template with the visitor costs an indirect call per op and text assembly per field,
+ * for every record. But a template fixes everything except the values: which fields exist, their
+ * names and sections, which values and literal texts make up each. So the first record that uses a
+ * template runs the visitor's rules over the template's ops once, recording for every field it
+ * would emit the parts (literal text or substitution number) of its text; later records just render
+ * those parts. Templates the rules cannot be fixed for (a BinXML value, whose content is a document
+ * of its own; a Data Name made of values) keep the walk, as does any record whose value turns out
+ * to be BinXML. */
 
 #define FP_TEXT UINT32_MAX /* fpart.subst of a literal text part */
 
@@ -306,14 +320,14 @@ enum {
 };
 
 struct fentry {
-    uint32_t name;   /* field name; FE_NESTED: the element the nested document is inside */
+    uint32_t name; /* field name; FE_NESTED: the element the nested document is inside */
     uint8_t section;
-    uint8_t flags;   /* FE_* */
+    uint8_t flags; /* FE_* */
     uint16_t nparts;
     struct fpart *parts;
-    uint8_t depth;   /* FE_NESTED: element depth the nested document starts at */
-    uint16_t cond;   /* 1 + an optional substitution whose NULL leaves the field out, or 0 */
-    uint32_t first;  /* parts[0].subst, kept here to spare the common field a pointer chase */
+    uint8_t depth;  /* FE_NESTED: element depth the nested document starts at */
+    uint16_t cond;  /* 1 + an optional substitution whose NULL leaves the field out, or 0 */
+    uint32_t first; /* parts[0].subst, kept here to spare the common field a pointer chase */
 };
 
 /* A plan is built for the place in the document where the template starts; a template met in
@@ -333,9 +347,9 @@ struct fp_frame {
     uint32_t parts_start; /* first of this element's direct content parts */
     uint32_t data_name;   /* EventData <Data Name=...> id */
     uint8_t has_child;
-    uint8_t attr_fields;  /* its attributes gave fields */
-    uint16_t cond;        /* bx_op.len of an element with an optional substitution */
-    int array_subst;      /* bx_array_content() of the element, -1 when none */
+    uint8_t attr_fields; /* its attributes gave fields */
+    uint16_t cond;       /* bx_op.len of an element with an optional substitution */
+    int array_subst;     /* bx_array_content() of the element, -1 when none */
 };
 
 struct fp_builder {
@@ -360,8 +374,8 @@ static int fp_entry(struct fp_builder *b, uint32_t name, uint8_t flags, uint32_t
     if (n) memcpy(parts, b->parts + from, n * sizeof *parts);
     uint16_t cond = b->depth > 0 ? b->st[b->depth - 1].cond : 0;
     b->entries[b->nentries++] =
-        (struct fentry){name, b->section, flags,        (uint16_t)n, parts, (uint8_t)b->depth,
-                        cond, n ? parts[0].subst : FP_TEXT};
+        (struct fentry){name,  b->section,        flags, (uint16_t)n,
+                        parts, (uint8_t)b->depth, cond,  n ? parts[0].subst : FP_TEXT};
     return n > UINT16_MAX ? -1 : 0;
 }
 
@@ -395,7 +409,8 @@ static int fp_attr_end(struct fp_builder *b) {
 
 static int fp_build(struct kz_evtx_decoder *d, const struct bx_template *t, uint8_t depth,
                     uint8_t section, uint32_t parent, struct fplan **out) {
-    if (depth >= 3 || depth >= FV_MAX_STACK) return -1; /* deeper, the parent's fields would change */
+    if (depth >= 3 || depth >= FV_MAX_STACK)
+        return -1; /* deeper, the parent's fields would change */
     struct fp_builder *b = kz_malloc(sizeof *b);
     if (!b) return -1;
     b->d = d;
@@ -407,7 +422,8 @@ static int fp_build(struct kz_evtx_decoder *d, const struct bx_template *t, uint
     int rc = 0;
     for (uint32_t i = 0; i < t->nops && !rc; i++) {
         const struct bx_op *op = &t->ops[i];
-        if (b->in_attr && op->kind != OP_TEXT && op->kind != OP_SUBST && (rc = fp_attr_end(b))) break;
+        if (b->in_attr && op->kind != OP_TEXT && op->kind != OP_SUBST && (rc = fp_attr_end(b)))
+            break;
         switch (op->kind) {
         case OP_OPEN:
             if (b->depth >= FV_MAX_STACK) {
@@ -422,7 +438,8 @@ static int fp_build(struct kz_evtx_decoder *d, const struct bx_template *t, uint
                     break;
                 }
             }
-            if ((op->vtype & 1) && op->len && !(op->vtype & 2)) { /* several optional substitutions */
+            if ((op->vtype & 1) && op->len &&
+                !(op->vtype & 2)) { /* several optional substitutions */
                 rc = -1;
                 break;
             }
@@ -431,10 +448,13 @@ static int fp_build(struct kz_evtx_decoder *d, const struct bx_template *t, uint
                              : op->name == KZ_F_EventData ? KZ_SEC_EVENTDATA
                              : op->name == KZ_F_UserData  ? KZ_SEC_USERDATA
                                                           : KZ_SEC_OTHER;
-            b->st[b->depth++] =
-                (struct fp_frame){op->name, b->nparts, 0, 0, 0,
-                                  (uint16_t)((op->vtype & 2) ? 0 : op->len),
-                                  i ? bx_array_content(t->ops, i) : -1};
+            b->st[b->depth++] = (struct fp_frame){op->name,
+                                                  b->nparts,
+                                                  0,
+                                                  0,
+                                                  0,
+                                                  (uint16_t)((op->vtype & 2) ? 0 : op->len),
+                                                  i ? bx_array_content(t->ops, i) : -1};
             break;
         case OP_ATTR:
             b->in_attr = 1;
@@ -453,8 +473,9 @@ static int fp_build(struct kz_evtx_decoder *d, const struct bx_template *t, uint
             uint8_t array = f->array_subst < 0 ? 0 : f->attr_fields ? FE_ARRAY_WALK : FE_ARRAY;
             if (b->depth >= 3) {
                 if (b->section == KZ_SEC_EVENTDATA && f->name == KZ_F_Data)
-                    rc = f->data_name ? fp_entry(b, f->data_name, array, f->parts_start)
-                                      : fp_entry(b, KZ_F_Data, FE_IF_NONEMPTY | array, f->parts_start);
+                    rc = f->data_name
+                             ? fp_entry(b, f->data_name, array, f->parts_start)
+                             : fp_entry(b, KZ_F_Data, FE_IF_NONEMPTY | array, f->parts_start);
                 else if (!f->has_child)
                     rc = fp_entry(b, f->name, FE_IF_NONEMPTY | array, f->parts_start);
             }
@@ -478,7 +499,8 @@ static int fp_build(struct kz_evtx_decoder *d, const struct bx_template *t, uint
                 rc = fp_entry(b, b->st[b->depth - 1].name, FE_NESTED, from);
                 b->nparts = from;
                 b->st[b->depth - 1].has_child = 1;
-            } else if (b->nparts >= FP_MAX_PARTS) rc = -1;
+            } else if (b->nparts >= FP_MAX_PARTS)
+                rc = -1;
             else if (op->kind == OP_TEXT)
                 b->parts[b->nparts++] = (struct fpart){FP_TEXT, op->len, op->u.text};
             else
@@ -494,7 +516,8 @@ static int fp_build(struct kz_evtx_decoder *d, const struct bx_template *t, uint
     if (!rc) {
         plan = kz_arena_alloc(&d->arena, sizeof *plan);
         struct fentry *e = kz_arena_alloc(&d->arena, (b->nentries ? b->nentries : 1) * sizeof *e);
-        if (!plan || !e) rc = -1;
+        if (!plan || !e)
+            rc = -1;
         else {
             if (b->nentries) memcpy(e, b->entries, b->nentries * sizeof *e);
             plan->e = e;
@@ -536,7 +559,8 @@ static int fp_run(struct kz_evtx_decoder *d, const struct fplan *plan, const str
                   uint32_t nvals) {
     struct kz_buf *text = &d->text;
     if ((d->budget -= (long)plan->n) < 0)
-        return kz_err_set(&d->err, KZ_ELIMIT, "record expands beyond %d fields", EVTX_RECORD_BUDGET);
+        return kz_err_set(&d->err, KZ_ELIMIT, "record expands beyond %d fields",
+                          EVTX_RECORD_BUDGET);
     /* A plan gives at most one field per entry (arrays aside): room for all at once. */
     int rc0 = reserve_fields(d, plan->n);
     if (rc0) return rc0;
@@ -564,7 +588,8 @@ static int fp_run(struct kz_evtx_decoder *d, const struct fplan *plan, const str
             if (e->flags & FE_ARRAY_WALK) return FP_FALLBACK;
             struct array_emit ae = {d, e};
             int rc = bx_array_items(&vals[e->parts[0].subst], emit_array_item, &ae);
-            if (rc > 0 || rc == KZ_EUNSUPP) rc = kz_err_set(&d->err, KZ_ECORRUPT, "bad array value");
+            if (rc > 0 || rc == KZ_EUNSUPP)
+                rc = kz_err_set(&d->err, KZ_ECORRUPT, "bad array value");
             if (rc) return rc;
             continue;
         }
@@ -584,10 +609,12 @@ static int fp_run(struct kz_evtx_decoder *d, const struct fplan *plan, const str
                 size_t len = 0;
                 int rc = render_owned(d, v, &val, &len);
                 if (rc) return rc;
-                if ((e->flags & FE_SYSTEMTIME) && v->type == VT_FILETIME && v->len >= 8 && rd64(v->data))
+                if ((e->flags & FE_SYSTEMTIME) && v->type == VT_FILETIME && v->len >= 8 &&
+                    rd64(v->data))
                     d->event.ts = kz_time_from_filetime(rd64(v->data));
                 if ((e->flags & FE_IF_NONEMPTY) && len == 0) continue;
-                if ((rc = emit_owned(d, e->section, e->name, bx_value_kind(v->type), val, len))) return rc;
+                if ((rc = emit_owned(d, e->section, e->name, bx_value_kind(v->type), val, len)))
+                    return rc;
                 continue;
             }
         }
@@ -608,7 +635,9 @@ static int fp_run(struct kz_evtx_decoder *d, const struct fplan *plan, const str
             if (v->type == VT_NULL || (v->len == 0 && v->type != VT_WSTRING)) continue;
             if (v->type == VT_BINXML) return FP_FALLBACK;
             int rc = evtx_render_any(text, v);
-            if (rc) return kz_err_set(&d->err, rc, "bad value of type 0x%02x (%u bytes)", v->type, v->len);
+            if (rc)
+                return kz_err_set(&d->err, rc, "bad value of type 0x%02x (%u bytes)", v->type,
+                                  v->len);
             kind = v->type & VT_ARRAY ? KZ_VK_STRING : bx_value_kind(v->type);
             if ((e->flags & FE_SYSTEMTIME) && v->type == VT_FILETIME && v->len >= 8)
                 if (rd64(v->data)) d->event.ts = kz_time_from_filetime(rd64(v->data));
@@ -628,16 +657,19 @@ static int fp_run(struct kz_evtx_decoder *d, const struct fplan *plan, const str
 static int fp_run_fragment(struct kz_evtx_decoder *d, uint32_t start, uint32_t end, uint8_t depth,
                            uint8_t section, uint32_t parent) {
     uint32_t pos = start;
-    while (pos < end && d->chunk[pos] == BX_FRAGMENT) pos += 4;
+    while (pos < end && d->chunk[pos] == BX_FRAGMENT)
+        pos += 4;
     if (pos >= end || d->chunk[pos] != BX_TEMPLATE || d->nest >= EVTX_MAX_NEST) return FP_FALLBACK;
     struct bx_template *t;
     uint32_t values_off;
     int rc = bx_template_instance(d, &pos, end, &t, &values_off);
     if (rc) return rc;
-    if (t->plan_state == 0) t->plan_state = fp_build(d, t, depth, section, parent, &t->plan) ? -1 : 1;
+    if (t->plan_state == 0)
+        t->plan_state = fp_build(d, t, depth, section, parent, &t->plan) ? -1 : 1;
     if (t->plan_state != 1) return FP_FALLBACK;
     const struct fplan *plan = t->plan;
-    if (plan->depth != depth || plan->section != section || plan->parent != parent) return FP_FALLBACK;
+    if (plan->depth != depth || plan->section != section || plan->parent != parent)
+        return FP_FALLBACK;
     struct bx_value *vals;
     uint32_t nvals, consumed;
     if ((rc = bx_parse_values(d, values_off, end, &vals, &nvals, &consumed))) return rc;
@@ -670,7 +702,8 @@ int evtx_extract_fields(struct kz_evtx_decoder *d, uint32_t start, uint32_t end)
     if (rc == FP_FALLBACK) rc = bx_walk_fragment(d, start, end, &field_visitor, &v);
     if (rc) return rc;
     /* Fields move into the chunk arena so events stay valid for the whole chunk. */
-    struct kz_field *fields = kz_arena_alloc(&d->arena, (d->nfields ? d->nfields : 1) * sizeof *fields);
+    struct kz_field *fields =
+        kz_arena_alloc(&d->arena, (d->nfields ? d->nfields : 1) * sizeof *fields);
     if (!fields) return kz_err_set(&d->err, KZ_ELIMIT, "chunk expands beyond its memory limit");
     if (d->nfields) memcpy(fields, d->fields, d->nfields * sizeof *fields);
     d->event.fields = fields;

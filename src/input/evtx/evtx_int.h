@@ -1,8 +1,9 @@
 /* evtx_int.h - private to the EVTX decoder: compiled BinXML, caches, limits, the visitor interface.
  *
- * BinXML is compiled, once per template per chunk, into a flat array of ops (struct bx_op). Walking ops
- * with a record's substitution values drives a visitor: one visitor extracts fields into a kz_event
- * (evtx_fields.c), another renders XML (evtx_xml.c). Both see exactly the same document, so what `dump
+ * BinXML is compiled, once per template per chunk, into a flat array of ops (struct bx_op). Walking
+ * ops with a record's substitution values drives a visitor: one visitor extracts fields into a
+ * kz_event (evtx_fields.c), another renders XML (evtx_xml.c). Both see exactly the same document,
+ * so what `dump
  * --format xml` shows is what detection matched on. */
 #ifndef KZ_EVTX_INT_H
 #define KZ_EVTX_INT_H
@@ -18,20 +19,23 @@
 #include <string.h>
 
 /* ---- limits: keep memory and time bounded on hostile files ---- */
-#define EVTX_MAX_DEPTH 64            /* element nesting inside one fragment */
-#define EVTX_MAX_NEST 16             /* BinXML values nested inside BinXML values */
-#define EVTX_MAX_OPS 32768           /* ops in one compiled fragment */
-#define EVTX_MAX_VALUES 4096         /* substitution values in one template instance */
-#define EVTX_MAX_FIELDS 4096         /* fields in one event */
-#define EVTX_MAX_NAME_CHARS 1024     /* characters in an element or attribute name */
-#define EVTX_MAX_TEXT (1u << 20)     /* bytes of text in one field */
-#define EVTX_RECORD_BUDGET 200000    /* ops (and plan fields) for one record, nesting included;
-                                      * real records need a few hundred */
-#define EVTX_CHUNK_BUDGET 20000000   /* the same for all records of a chunk together, so that a
-                                      * chunk of small hostile records cannot take minutes */
-#define EVTX_CHUNK_ARENA_CAP (8u << 20) /* bytes a chunk's decoding may allocate (128x its size; real
-                                          * chunks use well under 2 MiB) */
-#define EVTX_SCRATCH_CAP (4u << 20)     /* text being assembled for one record */
+#define EVTX_MAX_DEPTH 64        /* element nesting inside one fragment */
+#define EVTX_MAX_NEST 16         /* BinXML values nested inside BinXML values */
+#define EVTX_MAX_OPS 32768       /* ops in one compiled fragment */
+#define EVTX_MAX_VALUES 4096     /* substitution values in one template instance */
+#define EVTX_MAX_FIELDS 4096     /* fields in one event */
+#define EVTX_MAX_NAME_CHARS 1024 /* characters in an element or attribute name */
+#define EVTX_MAX_TEXT (1u << 20) /* bytes of text in one field */
+#define EVTX_RECORD_BUDGET                                                                         \
+    200000 /* ops (and plan fields) for one record, nesting included;                              \
+            * real records need a few hundred */
+#define EVTX_CHUNK_BUDGET                                                                          \
+    20000000 /* the same for all records of a chunk together, so that a                            \
+              * chunk of small hostile records cannot take minutes */
+#define EVTX_CHUNK_ARENA_CAP                                                                       \
+    (8u << 20)                      /* bytes a chunk's decoding may allocate (128x its size; real  \
+                                     * chunks use well under 2 MiB) */
+#define EVTX_SCRATCH_CAP (4u << 20) /* text being assembled for one record */
 
 /* ---- little-endian readers: on-disk formats are read as bytes, never as packed structs ---- */
 static inline uint16_t rd16(const uint8_t *p) {
@@ -107,22 +111,23 @@ enum bx_op_kind {
     OP_END,         /* end tag */
     OP_TEXT,        /* literal text (UTF-8): value text, CDATA, character and entity references */
     OP_SUBST,       /* substitution: value number arg, declared type vtype, optional if flag */
-    OP_TEMPLATE,    /* a template instance inside a non-template fragment: tmpl + values at values_off */
+    OP_TEMPLATE, /* a template instance inside a non-template fragment: tmpl + values at values_off
+                  */
 };
 
 struct bx_template;
 
 struct bx_op {
-    uint8_t kind;   /* enum bx_op_kind */
-    uint8_t vtype;  /* OP_SUBST: declared value type; OP_TEXT: 1 if it came from CDATA;
-                     * OP_OPEN: bit 0 set if its content has more than one optional
-                     * substitution, bit 1 if it has child elements */
-    uint16_t arg;   /* OP_SUBST: substitution index */
-    uint32_t name;  /* OP_OPEN, OP_ATTR: interned name id */
-    uint32_t skip;  /* OP_OPEN: index just past the element's OP_END/OP_CLOSE_EMPTY */
-    uint32_t len;   /* OP_TEXT: bytes of text; OP_TEMPLATE: chunk offset of the values;
-                     * OP_SUBST: 1 if optional; OP_OPEN: 1 + the index of the first optional
-                     * substitution in its content (0: none) */
+    uint8_t kind;  /* enum bx_op_kind */
+    uint8_t vtype; /* OP_SUBST: declared value type; OP_TEXT: 1 if it came from CDATA;
+                    * OP_OPEN: bit 0 set if its content has more than one optional
+                    * substitution, bit 1 if it has child elements */
+    uint16_t arg;  /* OP_SUBST: substitution index */
+    uint32_t name; /* OP_OPEN, OP_ATTR: interned name id */
+    uint32_t skip; /* OP_OPEN: index just past the element's OP_END/OP_CLOSE_EMPTY */
+    uint32_t len;  /* OP_TEXT: bytes of text; OP_TEMPLATE: chunk offset of the values;
+                    * OP_SUBST: 1 if optional; OP_OPEN: 1 + the index of the first optional
+                    * substitution in its content (0: none) */
     union {
         const char *text;         /* OP_TEXT */
         struct bx_template *tmpl; /* OP_TEMPLATE */
@@ -132,12 +137,12 @@ struct bx_op {
 struct fplan;
 
 struct bx_template {
-    uint32_t offset;     /* chunk offset of the template definition: the cache key */
-    int state;           /* 0 compiling (a reference now is a cycle), 1 ready, -1 broken */
+    uint32_t offset; /* chunk offset of the template definition: the cache key */
+    int state;       /* 0 compiling (a reference now is a cycle), 1 ready, -1 broken */
     struct bx_op *ops;
     uint32_t nops;
-    struct fplan *plan;  /* field plan (evtx_fields.c), built on first use */
-    int plan_state;      /* 0 not built yet, 1 built, -1 this template needs the full walk */
+    struct fplan *plan; /* field plan (evtx_fields.c), built on first use */
+    int plan_state;     /* 0 not built yet, 1 built, -1 this template needs the full walk */
 };
 
 /* A substitution value: points into the chunk. */
@@ -147,7 +152,8 @@ struct bx_value {
     const uint8_t *data;
 };
 
-/* What a walk over ops reports. Return nonzero from a callback to stop the walk with that status. */
+/* What a walk over ops reports. Return nonzero from a callback to stop the walk with that status.
+ */
 struct bx_visitor {
     int (*open)(void *self, uint32_t name);
     int (*attr_begin)(void *self, uint32_t name);
@@ -167,28 +173,28 @@ struct bx_cache_slot {
 };
 
 struct kz_evtx_decoder {
-    struct kz_arena arena;       /* everything decoded from the current chunk */
-    const uint8_t *chunk;        /* the chunk being decoded */
+    struct kz_arena arena; /* everything decoded from the current chunk */
+    const uint8_t *chunk;  /* the chunk being decoded */
     uint32_t chunk_len;
     struct bx_cache_slot *cache; /* open addressing on offset, names and templates share it */
     uint32_t cache_mask, cache_used;
-    uint16_t *cache_slots_used;  /* which slots are set, so a new chunk clears only those */
-    struct bx_op *ops_scratch;   /* compile buffer, EVTX_MAX_OPS entries, used as a stack */
-    uint32_t ops_top;            /* entries in use by compiles in progress */
-    struct kz_buf text;          /* text being collected for the current fields */
-    struct kz_buf scratch;       /* one rendered value */
-    struct kz_event event;       /* the record being decoded */
-    struct kz_field *fields;     /* its fields (copied into the arena when the record is done) */
+    uint16_t *cache_slots_used; /* which slots are set, so a new chunk clears only those */
+    struct bx_op *ops_scratch;  /* compile buffer, EVTX_MAX_OPS entries, used as a stack */
+    uint32_t ops_top;           /* entries in use by compiles in progress */
+    struct kz_buf text;         /* text being collected for the current fields */
+    struct kz_buf scratch;      /* one rendered value */
+    struct kz_event event;      /* the record being decoded */
+    struct kz_field *fields;    /* its fields (copied into the arena when the record is done) */
     uint32_t nfields, fields_cap;
-    uint64_t *pair_keys;         /* (element id << 32 | attribute id) -> "Element_Attribute" id */
+    uint64_t *pair_keys; /* (element id << 32 | attribute id) -> "Element_Attribute" id */
     uint32_t *pair_ids;
     uint32_t pair_used;
-    long budget;                 /* ops left for this record */
-    long chunk_budget;           /* ops left for the rest of the chunk */
-    int no_plan;                 /* always walk (tests compare the two ways) */
-    int nest;                    /* BinXML nesting depth of the walk */
+    long budget;                      /* ops left for this record */
+    long chunk_budget;                /* ops left for the rest of the chunk */
+    int no_plan;                      /* always walk (tests compare the two ways) */
+    int nest;                         /* BinXML nesting depth of the walk */
     uint32_t id_systemtime, id_xmlns; /* interned once */
-    struct kz_err err;           /* why the current record failed */
+    struct kz_err err;                /* why the current record failed */
 };
 
 /* binxml.c */
@@ -213,20 +219,28 @@ int bx_element_omitted(const struct bx_op *ops, uint32_t open, const struct bx_v
 int bx_array_content(const struct bx_op *ops, uint32_t open);
 
 /* binxml_value.c: renders a non-BinXML value (one item if array: see bx_array_items) as UTF-8 text.
- * bx_render_to writes at o, which must have bx_text_bound(type, len) bytes, NUL-terminates, and returns
- * the end of the text (at the NUL), or NULL for a value too short or malformed for its type. */
+ * bx_render_to writes at o, which must have bx_text_bound(type, len) bytes, NUL-terminates, and
+ * returns the end of the text (at the NUL), or NULL for a value too short or malformed for its
+ * type. */
 char *bx_render_to(char *o, uint8_t type, const uint8_t *p, uint32_t len);
 int bx_render_value(struct kz_buf *out, uint8_t type, const uint8_t *p, uint32_t len);
-/* Splits an array value into items: returns the number of items and sets item i via the callback. */
+/* Splits an array value into items: returns the number of items and sets item i via the callback.
+ */
 int bx_array_items(const struct bx_value *v, int (*fn)(void *ctx, const struct bx_value *item),
                    void *ctx);
 /* At least the bytes bx_render_value needs for one value (not an array), its NUL included. */
 static inline size_t bx_text_bound(uint8_t type, uint32_t len) {
     size_t bound;
     switch (type) {
-    case VT_WSTRING: bound = 3 * ((size_t)len / 2) + 2; break; /* KZ_UTF8_MAX_FOR_UTF16 + 1 */
-    case VT_SID: bound = 40 + 3 * (size_t)len; break;          /* "-" and 10 digits per 4 bytes */
-    default: bound = 2 * (size_t)len + 2; break;              /* hex of binary; Latin-1 as UTF-8 */
+    case VT_WSTRING:
+        bound = 3 * ((size_t)len / 2) + 2;
+        break; /* KZ_UTF8_MAX_FOR_UTF16 + 1 */
+    case VT_SID:
+        bound = 40 + 3 * (size_t)len;
+        break; /* "-" and 10 digits per 4 bytes */
+    default:
+        bound = 2 * (size_t)len + 2;
+        break; /* hex of binary; Latin-1 as UTF-8 */
     }
     return bound < 64 ? 64 : bound; /* numbers, GUIDs, times: under 64 */
 }
@@ -234,11 +248,23 @@ static inline size_t bx_text_bound(uint8_t type, uint32_t len) {
 /* The kz_value_kind a value of this type renders as. */
 static inline uint8_t bx_value_kind(uint8_t type) {
     switch (type & 0x7f) {
-    case VT_WSTRING: case VT_ASTRING: return KZ_VK_STRING;
-    case VT_INT8: case VT_UINT8: case VT_INT16: case VT_UINT16: case VT_INT32: case VT_UINT32:
-    case VT_INT64: case VT_UINT64: return KZ_VK_INT;
-    case VT_REAL32: case VT_REAL64: return KZ_VK_REAL;
-    case VT_BOOL: return KZ_VK_BOOL;
+    case VT_WSTRING:
+    case VT_ASTRING:
+        return KZ_VK_STRING;
+    case VT_INT8:
+    case VT_UINT8:
+    case VT_INT16:
+    case VT_UINT16:
+    case VT_INT32:
+    case VT_UINT32:
+    case VT_INT64:
+    case VT_UINT64:
+        return KZ_VK_INT;
+    case VT_REAL32:
+    case VT_REAL64:
+        return KZ_VK_REAL;
+    case VT_BOOL:
+        return KZ_VK_BOOL;
     }
     return KZ_VK_OTHER;
 }

@@ -1,8 +1,8 @@
 /* evtx_reader.c - parallel, ordered reading of EVTX files; see evtx_reader.h.
  *
  * The calling thread reads chunks with pread into slots and submits each to the pool; slot i of a
- * window of W is reused for chunk i+W only after its output has been written, which is what keeps the
- * output in order and memory bounded. */
+ * window of W is reused for chunk i+W only after its output has been written, which is what keeps
+ * the output in order and memory bounded. */
 #include "evtx_reader.h"
 
 #include "../../core/alloc.h"
@@ -14,8 +14,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define MAX_REPORTS_PER_FILE 20 /* further problems in a file are counted, not printed one by one */
-/* Memory bound: window slots x (decoder arena and scratch + this output cap) stays under 256 MiB. */
+#define MAX_REPORTS_PER_FILE 20 /* further problems in a file are counted, not printed one by one  \
+                                 */
+/* Memory bound: window slots x (decoder arena and scratch + this output cap) stays under 256 MiB.
+ */
 #define SLOT_OUTPUT_CAP (32u << 20)
 
 struct slot {
@@ -23,14 +25,14 @@ struct slot {
     int busy;
     struct kz_evtx_reader *r;
     struct kz_evtx_decoder *dec;
-    uint8_t *chunk;       /* KZ_EVTX_CHUNK_SIZE bytes */
-    size_t len;           /* bytes of chunk read */
-    int slack_chunk;      /* chunk beyond the header's count, read as slack */
-    int beyond;           /* chunk beyond the header's count: an unused (blank) chunk is no error */
+    uint8_t *chunk;  /* KZ_EVTX_CHUNK_SIZE bytes */
+    size_t len;      /* bytes of chunk read */
+    int slack_chunk; /* chunk beyond the header's count, read as slack */
+    int beyond;      /* chunk beyond the header's count: an unused (blank) chunk is no error */
     uint32_t file_id;
-    const char *path;     /* owned by the file entry */
-    uint64_t file_off;    /* offset of the chunk in its file, for messages */
-    struct kz_buf out;    /* what emit produced */
+    const char *path;       /* owned by the file entry */
+    uint64_t file_off;      /* offset of the chunk in its file, for messages */
+    struct kz_buf out;      /* what emit produced */
     struct kz_buf problems; /* one message per line */
     uint32_t nproblems;
     struct kz_evtx_stats st;
@@ -41,8 +43,8 @@ struct kz_evtx_reader {
     struct kz_evtx_reader_opts o;
     struct slot *slots;
     int window;
-    uint64_t next_seq;     /* sequence number of the next chunk to submit */
-    uint64_t flushed_seq;  /* all chunks before this have been written */
+    uint64_t next_seq;    /* sequence number of the next chunk to submit */
+    uint64_t flushed_seq; /* all chunks before this have been written */
     struct kz_evtx_stats st;
     uint64_t bytes;
     char *cur_path;        /* the file whose chunks are being queued */
@@ -96,15 +98,16 @@ static void on_problem(void *ctx, uint32_t off, uint64_t record_id, const char *
 static void run_slot(void *arg) {
     struct slot *s = arg;
     if (s->beyond && (s->len < 8 || memcmp(s->chunk, "ElfChnk\0", 8))) return;
-    int rc = kz_evtx_decode_chunk(s->dec, s->chunk, s->len, s->r->o.flags, s->slack_chunk, on_record,
-                                  on_problem, s, &s->st);
+    int rc = kz_evtx_decode_chunk(s->dec, s->chunk, s->len, s->r->o.flags, s->slack_chunk,
+                                  on_record, on_problem, s, &s->st);
     if (rc == KZ_ENOMEM) {
         s->st.bad_chunks++;
         on_problem(s, 0, 0, "out of memory: the rest of this chunk was not decoded");
     }
 }
 
-struct kz_evtx_reader *kz_evtx_reader_new(struct kz_pool *pool, const struct kz_evtx_reader_opts *o) {
+struct kz_evtx_reader *kz_evtx_reader_new(struct kz_pool *pool,
+                                          const struct kz_evtx_reader_opts *o) {
     struct kz_evtx_reader *r = kz_calloc(1, sizeof *r);
     if (!r) return NULL;
     r->pool = pool;
@@ -173,7 +176,8 @@ static int submit(struct kz_evtx_reader *r, int fd, uint64_t off, size_t want, i
 void kz_evtx_reader_flush(struct kz_evtx_reader *r) {
     for (uint64_t seq = r->flushed_seq; seq < r->next_seq; seq++)
         drain(r, &r->slots[seq % (uint64_t)r->window]);
-    for (size_t i = 0; i < r->npaths; i++) kz_free(r->paths[i]);
+    for (size_t i = 0; i < r->npaths; i++)
+        kz_free(r->paths[i]);
     r->npaths = 0;
 }
 
@@ -193,8 +197,8 @@ int kz_evtx_reader_add_file(struct kz_evtx_reader *r, const char *path, uint32_t
     if (kz_evtx_parse_header(head, (size_t)got, &h)) {
         close(fd);
         if (kz_evtx_sniff(head, (size_t)got))
-            return kz_err_set(err, KZ_ECORRUPT, "%s: truncated EVTX file (%zd bytes, no complete header)",
-                              path, got);
+            return kz_err_set(err, KZ_ECORRUPT,
+                              "%s: truncated EVTX file (%zd bytes, no complete header)", path, got);
         return kz_err_set(err, KZ_EFORMAT, "%s: not an EVTX file (no ElfFile signature)", path);
     }
     /* Paths are referenced by slots until their chunks are drained. */
@@ -217,21 +221,24 @@ int kz_evtx_reader_add_file(struct kz_evtx_reader *r, const char *path, uint32_t
     r->file_reports = 0;
 
     uint64_t size = (uint64_t)sb.st_size;
-    uint64_t in_file = size > KZ_EVTX_FILE_HEADER_SIZE
-                           ? (size - KZ_EVTX_FILE_HEADER_SIZE + KZ_EVTX_CHUNK_SIZE - 1) / KZ_EVTX_CHUNK_SIZE
-                           : 0;
-    if (!h.checksum_ok && r->o.report) r->o.report(r->o.ctx, mypath, "file header checksum mismatch");
+    uint64_t in_file =
+        size > KZ_EVTX_FILE_HEADER_SIZE
+            ? (size - KZ_EVTX_FILE_HEADER_SIZE + KZ_EVTX_CHUNK_SIZE - 1) / KZ_EVTX_CHUNK_SIZE
+            : 0;
+    if (!h.checksum_ok && r->o.report)
+        r->o.report(r->o.ctx, mypath, "file header checksum mismatch");
     /* The header's chunk count is what Windows considers in use. A file that was not closed cleanly
-     * (dirty) may hold more chunks than it counts; so may a header that is damaged. Chunks beyond the
-     * count are read as in-use only when the header cannot be trusted, else only with --slack. */
+     * (dirty) may hold more chunks than it counts; so may a header that is damaged. Chunks beyond
+     * the count are read as in-use only when the header cannot be trusted, else only with --slack.
+     */
     uint64_t counted = h.chunk_count;
     int header_trusted = h.checksum_ok && !(h.flags & 1) && counted <= in_file;
     int rc = 0;
     for (uint64_t i = 0; i < in_file && !rc; i++) {
         int beyond = i >= counted;
         if (beyond && header_trusted && !r->o.slack) break;
-        rc = submit(r, fd, KZ_EVTX_FILE_HEADER_SIZE + i * KZ_EVTX_CHUNK_SIZE, KZ_EVTX_CHUNK_SIZE, beyond,
-                    beyond && header_trusted, file_id, mypath);
+        rc = submit(r, fd, KZ_EVTX_FILE_HEADER_SIZE + i * KZ_EVTX_CHUNK_SIZE, KZ_EVTX_CHUNK_SIZE,
+                    beyond, beyond && header_trusted, file_id, mypath);
     }
     /* Chunks are read before being queued, so the file can be closed now. */
     close(fd);

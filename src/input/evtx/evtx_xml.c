@@ -1,7 +1,8 @@
 /* evtx_xml.c - the XML visitor: renders a record as Windows' own XML, on one line.
  *
- * Empty attributes are left out and NULL substitutions render as nothing (MS-EVEN6 2.2.12.2/3); text
- * and attribute values are escaped, so log content can never break the XML it is printed in. */
+ * Empty attributes are left out and NULL substitutions render as nothing (MS-EVEN6 2.2.12.2/3);
+ * text and attribute values are escaped, so log content can never break the XML it is printed in.
+ */
 #include "evtx_int.h"
 
 #include "../../core/intern.h"
@@ -57,8 +58,10 @@ static int xv_attr_begin(void *self, uint32_t name) {
 static int xv_attr_end(void *self) {
     struct xv *v = self;
     v->in_attr = 0;
-    if (v->out->len == v->attr_val_start) v->out->len = v->attr_mark; /* empty: leave it out */
-    else kz_buf_putc(v->out, '"');
+    if (v->out->len == v->attr_val_start)
+        v->out->len = v->attr_mark; /* empty: leave it out */
+    else
+        kz_buf_putc(v->out, '"');
     return xv_check(v);
 }
 
@@ -97,7 +100,9 @@ static int xv_value(void *self, const struct bx_value *val) {
     struct kz_buf *tmp = &v->d->scratch;
     kz_buf_clear(tmp);
     int rc = evtx_render_any(tmp, val);
-    if (rc) return kz_err_set(&v->d->err, rc, "bad value of type 0x%02x (%u bytes)", val->type, val->len);
+    if (rc)
+        return kz_err_set(&v->d->err, rc, "bad value of type 0x%02x (%u bytes)", val->type,
+                          val->len);
     return xv_text(self, tmp->data ? tmp->data : "", tmp->len, 0);
 }
 
