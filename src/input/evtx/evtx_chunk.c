@@ -142,6 +142,7 @@ static int decode_record(struct kz_evtx_decoder *d, uint32_t off, uint32_t size,
     d->err.code = 0;
     d->budget = d->chunk_budget < EVTX_RECORD_BUDGET ? d->chunk_budget : EVTX_RECORD_BUDGET;
     long budget_start = d->budget;
+    d->doc_elements = 0;
     d->nest = 0;
     d->ops_top = 0;
     rec->record_id = rd64(c + off + 8);
@@ -154,6 +155,9 @@ static int decode_record(struct kz_evtx_decoder *d, uint32_t off, uint32_t size,
     int rc = evtx_extract_fields(d, rec->binxml_offset, rec->binxml_end);
     d->chunk_budget -= budget_start - (d->budget > 0 ? d->budget : 0);
     if (rc) return rc;
+    /* A document without a single element (seen only in free space, where stale offsets point at
+     * overwritten data) is not an event. */
+    if (d->doc_elements == 0) return kz_err_set(&d->err, KZ_ECORRUPT, "record has no element");
     kz_event_normalise(&d->event);
     rec->event = &d->event;
     return 0;

@@ -149,6 +149,7 @@ static int render_owned(struct kz_evtx_decoder *d, const struct bx_value *v, cha
 
 static int fv_open(void *self, uint32_t name) {
     struct fv *v = self;
+    v->d->doc_elements++;
     if (v->depth >= FV_MAX_STACK)
         return kz_err_set(&v->d->err, KZ_ELIMIT, "elements nested deeper than %d", FV_MAX_STACK);
     if (v->depth > 0) v->st[v->depth - 1].has_child = 1;
@@ -673,6 +674,9 @@ static int fp_run_fragment(struct kz_evtx_decoder *d, uint32_t start, uint32_t e
     struct bx_value *vals;
     uint32_t nvals, consumed;
     if ((rc = bx_parse_values(d, values_off, end, &vals, &nvals, &consumed))) return rc;
+    /* The walk counts elements as it opens them; a plan has no elements, so count the root here. */
+    if (t->nops && t->ops[0].kind == OP_OPEN && !bx_element_omitted(t->ops, 0, vals, nvals))
+        d->doc_elements++;
     d->nest++;
     rc = fp_run(d, plan, vals, nvals);
     d->nest--;
@@ -685,6 +689,7 @@ static int extract_with_plan(struct kz_evtx_decoder *d, uint32_t start, uint32_t
     int rc = fp_run_fragment(d, start, end, 0, KZ_SEC_OTHER, 0);
     if (rc == FP_FALLBACK) {
         d->nfields = 0;
+        d->doc_elements = 0;
         kz_buf_clear(&d->text);
     }
     return rc;

@@ -192,6 +192,7 @@ struct kz_evtx_decoder {
     long budget;                      /* ops left for this record */
     long chunk_budget;                /* ops left for the rest of the chunk */
     int no_plan;                      /* always walk (tests compare the two ways) */
+    uint32_t doc_elements;            /* elements of the record's document seen (0: empty document) */
     int nest;                         /* BinXML nesting depth of the walk */
     uint32_t id_systemtime, id_xmlns; /* interned once */
     struct kz_err err;                /* why the current record failed */

@@ -6,6 +6,7 @@
 #include "evtx_int.h"
 
 #include "../../core/intern.h"
+#include "../../core/utf.h"
 
 #define XV_MAX_STACK (EVTX_MAX_DEPTH * 2)
 
@@ -19,6 +20,31 @@ struct xv {
     size_t attr_val_start; /* output length where its value starts */
     uint32_t names[XV_MAX_STACK];
 };
+
+/* Writes an element or attribute name. Names come from the file: a damaged or hostile one may hold
+ * characters no XML name can, which would break the document. Windows' event schemas use ASCII names,
+ * and which non-ASCII characters a name may hold differs between XML editions and parsers, so anything
+ * but ASCII letters, digits, '_', '-', '.' and ':' becomes '_' (one per character), and an empty name or
+ * one starting with a digit, '-' or '.' gets a leading '_'. */
+static void put_name(struct kz_buf *out, uint32_t name) {
+    const unsigned char *s = (const unsigned char *)kz_intern_name(name);
+    size_t n = kz_intern_len(name);
+    if (n == 0 || !(((s[0] | 0x20) >= 'a' && (s[0] | 0x20) <= 'z') || s[0] == '_' || s[0] == ':'))
+        kz_buf_putc(out, '_');
+    for (size_t i = 0; i < n;) {
+        unsigned char c = s[i];
+        if (c >= 0x80) {
+            size_t k = kz_utf8_valid_prefix(s + i, n - i);
+            kz_buf_putc(out, '_');
+            i += k ? k : 1;
+            continue;
+        }
+        int ok = ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+                 c == '-' || c == '.' || c == ':';
+        kz_buf_putc(out, ok ? (char)c : '_');
+        i++;
+    }
+}
 
 static int xv_check(struct xv *v) {
     return v->out->failed ? kz_err_set(&v->d->err, KZ_ELIMIT, "XML output too large") : 0;
@@ -39,7 +65,7 @@ static int xv_open(void *self, uint32_t name) {
     xv_content(v);
     v->names[v->depth++] = name;
     kz_buf_putc(v->out, '<');
-    kz_buf_append(v->out, kz_intern_name(name), kz_intern_len(name));
+    put_name(v->out, name);
     v->start_open = 1;
     return xv_check(v);
 }
@@ -49,7 +75,7 @@ static int xv_attr_begin(void *self, uint32_t name) {
     v->in_attr = 1;
     v->attr_mark = v->out->len;
     kz_buf_putc(v->out, ' ');
-    kz_buf_append(v->out, kz_intern_name(name), kz_intern_len(name));
+    put_name(v->out, name);
     kz_buf_puts(v->out, "=\"");
     v->attr_val_start = v->out->len;
     return xv_check(v);
@@ -80,7 +106,7 @@ static int xv_close(void *self, int empty) {
         v->start_open = 0;
     } else {
         kz_buf_puts(v->out, "</");
-        kz_buf_append(v->out, kz_intern_name(name), kz_intern_len(name));
+        put_name(v->out, name);
         kz_buf_putc(v->out, '>');
     }
     return xv_check(v);
