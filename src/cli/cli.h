@@ -41,5 +41,6 @@ int kz_cli_int(struct kz_cli *c, const char *name, const char *val, long min, lo
 void kz_cli_print_version(void);
 
 int kz_cmd_dump(int argc, char **argv);
+int kz_cmd_rules(int argc, char **argv);
 
 #endif

@@ -16,7 +16,7 @@ struct command {
 static const struct command commands[] = {
     {"dump", "decode logs and print every event (JSON lines or XML)", kz_cmd_dump},
     {"scan", "run Sigma rules and behaviour analytics, print findings", NULL},
-    {"rules", "check that rules load (rules check)", NULL},
+    {"rules", "check that rules load (rules check)", kz_cmd_rules},
     {"simulate", "generate a simulated estate with the two incidents", NULL},
     {"eval", "score findings against a simulation's ground truth", NULL},
     {"ingest", "keep logs as evidence in a store", NULL},
