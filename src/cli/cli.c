@@ -102,3 +102,19 @@ int kz_cli_int(struct kz_cli *c, const char *name, const char *val, long min, lo
 void kz_cli_print_version(void) {
     printf("kizuki %s\n", KZ_VERSION);
 }
+
+int kz_cli_common(struct kz_cli *c, const char *arg, const char *help) {
+    if (kz_cli_flag(arg, "--help") || kz_cli_flag(arg, "-h")) {
+        fputs(help, stdout);
+        return KZ_CLI_DONE;
+    }
+    if (kz_cli_flag(arg, "--version")) {
+        kz_cli_print_version();
+        return KZ_CLI_DONE;
+    }
+    if (kz_cli_flag(arg, "--quiet") || kz_cli_flag(arg, "-q")) {
+        c->quiet = 1;
+        return KZ_CLI_HANDLED;
+    }
+    return KZ_CLI_NOT_COMMON;
+}

@@ -39,6 +39,11 @@ int kz_cli_opt(struct kz_cli *c, int argc, char **argv, int *i, const char *name
 /* Parses a positive integer option value. */
 int kz_cli_int(struct kz_cli *c, const char *name, const char *val, long min, long max, long *out);
 void kz_cli_print_version(void);
+/* The options every command takes: --help/-h (prints help), --version, --quiet/-q (sets c->quiet).
+ * Returns KZ_CLI_NOT_COMMON when arg is none of them, KZ_CLI_HANDLED when it was --quiet, and
+ * KZ_CLI_DONE when help or the version was printed and the command should exit 0. */
+enum { KZ_CLI_NOT_COMMON = 0, KZ_CLI_HANDLED, KZ_CLI_DONE };
+int kz_cli_common(struct kz_cli *c, const char *arg, const char *help);
 
 int kz_cmd_dump(int argc, char **argv);
 int kz_cmd_rules(int argc, char **argv);

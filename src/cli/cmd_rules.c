@@ -44,16 +44,12 @@ static int check(int argc, char **argv, struct kz_cli *cli) {
     if (!paths) return KZ_EXIT_INTERNAL;
     for (int i = 1; i < argc && !bad; i++) {
         const char *a = argv[i];
-        if (kz_cli_flag(a, "--help") || kz_cli_flag(a, "-h")) {
-            fputs(help, stdout);
+        int common = kz_cli_common(cli, a, help);
+        if (common == KZ_CLI_DONE) {
             kz_free(paths);
             return KZ_EXIT_OK;
-        } else if (kz_cli_flag(a, "--version")) {
-            kz_cli_print_version();
-            kz_free(paths);
-            return KZ_EXIT_OK;
-        } else if (kz_cli_flag(a, "--quiet") || kz_cli_flag(a, "-q")) {
-            cli->quiet = 1;
+        } else if (common == KZ_CLI_HANDLED) {
+            continue;
         } else if (kz_cli_opt(cli, argc, argv, &i, "--format", &val, &bad)) {
             if (bad) break;
             if (!strcmp(val, "json"))
