@@ -2,6 +2,7 @@
 # Runs the whole test suite against the build in $1 (default: build) and prints "N passed, N failed".
 #   unit tests      build/unit_tests (core, BinXML tokens and value types, corpus replay)
 #   e2e             tests/e2e/cli.sh (the kizuki command as a user runs it)
+#   scan            tests/e2e/scan.sh (`kizuki scan`: schema, formats, SigmaHQ samples, determinism)
 #   differential    tests/e2e/evtx_differential.py (every shared EVTX file against Debian's evtxexport)
 # Suites that need ../shared/data or evtxexport skip with a message when those are absent.
 set -uo pipefail
@@ -41,6 +42,7 @@ run_suite() {
 
 run_suite unit "$build/unit_tests"
 run_suite e2e tests/e2e/cli.sh "$build/kizuki"
+run_suite scan tests/e2e/scan.sh "$build/kizuki"
 if [ -f tests/e2e/evtx_differential.py ]; then
     run_suite differential python3 tests/e2e/evtx_differential.py --kizuki "$build/kizuki"
 fi

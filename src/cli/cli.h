@@ -47,5 +47,8 @@ int kz_cli_common(struct kz_cli *c, const char *arg, const char *help);
 
 int kz_cmd_dump(int argc, char **argv);
 int kz_cmd_rules(int argc, char **argv);
+int kz_cmd_simulate(int argc, char **argv);
+int kz_cmd_scan(int argc, char **argv);
+int kz_cmd_eval(int argc, char **argv);
 
 #endif

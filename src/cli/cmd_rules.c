@@ -7,6 +7,8 @@
 
 #include "../core/alloc.h"
 #include "../core/buf.h"
+#include "../sigma/correlate.h"
+#include "../sigma/match.h"
 #include "../sigma/rule.h"
 
 #include <string.h>
@@ -21,11 +23,15 @@ static const char help[] =
     "`|contains`), malformed conditions, references to undefined selections, Sigma 1\n"
     "aggregations (`| count() > 5`), correlation rules naming rules that are not loaded.\n"
     "Detection rules, correlation rules and filters (Sigma 2) are all loaded and counted.\n"
+    "Rules that load but cannot run are listed too, as `skipped`: a logsource kizuki does\n"
+    "not read (cloud audit logs, macOS), |expand placeholders without values, a regular\n"
+    "expression neither Vectorscan nor PCRE2 compiles.\n"
     "Without DIR, the rules/ folder of the current directory is checked.\n"
     "\n"
     "  --format text  (default) one line per failure, `FILE:LINE: reason`, then a summary\n"
     "  --format json  {\"loaded\": N, \"failed\": N, \"failures\": [{\"file\", \"line\", "
-    "\"reason\"}]}\n"
+    "\"reason\"}],\n"
+    "                 \"skipped\": N, \"skips\": [{\"file\", \"line\", \"title\", \"reason\"}]}\n"
     "  --quiet        text format: failures only, no summary\n"
     "\n"
     "Exit status: 0 when every rule loads, 1 when any failed (or a path is unreadable),\n"
@@ -83,6 +89,8 @@ static int check(int argc, char **argv, struct kz_cli *cli) {
     }
 
     struct kz_sigma_ruleset rs;
+    struct kz_sigma_engine *engine = NULL;
+    struct kz_correlator *corr = NULL;
     kz_sigma_ruleset_init(&rs);
     for (int i = 0; i < npaths && rc == KZ_EXIT_OK; i++) {
         struct kz_err err = {0};
@@ -99,6 +107,18 @@ static int check(int argc, char **argv, struct kz_cli *cli) {
     }
     if (rc != KZ_EXIT_OK) goto out;
 
+    /* Compile what loaded, as scan would, to list the rules that cannot run. */
+    struct kz_err eerr = {0};
+    if (kz_sigma_engine_new(&engine, &rs, NULL, &eerr) || kz_correlator_new(&corr, &rs, &eerr)) {
+        kz_cli_error(cli, "%s", eerr.msg);
+        rc = eerr.code == KZ_ENOMEM ? KZ_EXIT_INTERNAL : KZ_EXIT_INPUT;
+        goto out;
+    }
+    uint32_t nskips = 0;
+    const struct kz_sigma_skip *skips = kz_sigma_engine_skips(engine, &nskips);
+    struct kz_corr_stats cs;
+    kz_correlator_stats(corr, &cs);
+
     struct kz_buf b;
     kz_buf_init(&b, (size_t)1 << 30);
     if (json) {
@@ -112,6 +132,19 @@ static int check(int argc, char **argv, struct kz_cli *cli) {
             kz_buf_put_json_str(&b, f->reason, strlen(f->reason));
             kz_buf_puts(&b, "\"}");
         }
+        kz_buf_printf(&b, "], \"skipped\": %u, \"skips\": [", nskips + cs.skipped);
+        for (uint32_t i = 0; i < nskips + cs.skipped; i++) {
+            const struct kz_sigma_rule *r = i < nskips ? skips[i].rule : NULL;
+            const char *why = i < nskips ? skips[i].reason
+                                         : kz_correlator_skipped(corr, i - nskips, &r);
+            kz_buf_puts(&b, i ? ", {\"file\": \"" : "{\"file\": \"");
+            kz_buf_put_json_str(&b, r->file, strlen(r->file));
+            kz_buf_printf(&b, "\", \"line\": %u, \"title\": \"", r->line);
+            kz_buf_put_json_str(&b, r->title, strlen(r->title));
+            kz_buf_puts(&b, "\", \"reason\": \"");
+            kz_buf_put_json_str(&b, why, strlen(why));
+            kz_buf_puts(&b, "\"}");
+        }
         kz_buf_puts(&b, "]}\n");
     } else {
         for (uint32_t i = 0; i < rs.failures_kept; i++) {
@@ -123,6 +156,12 @@ static int check(int argc, char **argv, struct kz_cli *cli) {
         }
         if (rs.nfailures > rs.failures_kept)
             kz_buf_printf(&b, "... and %u more failures\n", rs.nfailures - rs.failures_kept);
+        for (uint32_t i = 0; i < nskips + cs.skipped; i++) {
+            const struct kz_sigma_rule *r = i < nskips ? skips[i].rule : NULL;
+            const char *why = i < nskips ? skips[i].reason
+                                         : kz_correlator_skipped(corr, i - nskips, &r);
+            kz_buf_printf(&b, "%s:%u: skipped: rule %s: %s\n", r->file, r->line, r->title, why);
+        }
     }
     if (b.failed) {
         kz_cli_error(cli, "out of memory formatting the report");
@@ -140,8 +179,8 @@ static int check(int argc, char **argv, struct kz_cli *cli) {
                 rs.nfiles, rs.nrules, rs.counts[KZ_SIGMA_DETECTION],
                 rs.counts[KZ_SIGMA_CORRELATION], rs.counts[KZ_SIGMA_FILTER], rs.nfailures,
                 total > 0 ? 100.0 * rs.nrules / total : 100.0);
-        if (rs.placeholders)
-            fprintf(stderr, "; %u fields use |expand placeholders", rs.placeholders);
+        if (nskips + cs.skipped)
+            fprintf(stderr, "; %u loaded but skipped (cannot run here)", nskips + cs.skipped);
         fputc('\n', stderr);
     }
     if (rc == KZ_EXIT_OK && rs.nfailures) rc = KZ_EXIT_INPUT;
@@ -150,6 +189,8 @@ static int check(int argc, char **argv, struct kz_cli *cli) {
         rc = KZ_EXIT_INPUT;
     }
 out:
+    kz_correlator_free(corr);
+    kz_sigma_engine_free(engine);
     kz_sigma_ruleset_free(&rs);
     kz_free(paths);
     return rc;

@@ -15,10 +15,10 @@ struct command {
 
 static const struct command commands[] = {
     {"dump", "decode logs and print every event (JSON lines or XML)", kz_cmd_dump},
-    {"scan", "run Sigma rules and behaviour analytics, print findings", NULL},
+    {"scan", "run Sigma rules and behaviour analytics, print findings", kz_cmd_scan},
     {"rules", "check that rules load (rules check)", kz_cmd_rules},
-    {"simulate", "generate a simulated estate with the two incidents", NULL},
-    {"eval", "score findings against a simulation's ground truth", NULL},
+    {"simulate", "generate a simulated estate with the two incidents", kz_cmd_simulate},
+    {"eval", "score findings against a simulation's ground truth", kz_cmd_eval},
     {"ingest", "keep logs as evidence in a store", NULL},
     {"verify", "re-check every hash in a store", NULL},
     {"scope", "what an account or host reached, and whose data", NULL},

@@ -97,6 +97,10 @@ int kz_evtx_parse_chunk_header(const uint8_t *chunk, size_t n, struct kz_evtx_ch
 
 struct kz_evtx_decoder *kz_evtx_decoder_new(void);
 void kz_evtx_decoder_free(struct kz_evtx_decoder *d);
+/* A pointer the caller attaches to a decoder, e.g. per-thread matcher state: a decoder is used by
+ * one thread at a time, so what hangs off it needs no lock. NULL until set; the caller frees it. */
+void *kz_evtx_decoder_user(const struct kz_evtx_decoder *d);
+void kz_evtx_decoder_set_user(struct kz_evtx_decoder *d, void *user);
 
 /* Decodes every record of one chunk (n is normally KZ_EVTX_CHUNK_SIZE; shorter chunks, at the end
  * of a truncated file, are decoded as far as they go). Calls fn for each record decoded and problem

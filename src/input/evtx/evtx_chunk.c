@@ -85,6 +85,14 @@ struct kz_evtx_decoder *kz_evtx_decoder_new(void) {
     return d;
 }
 
+void *kz_evtx_decoder_user(const struct kz_evtx_decoder *d) {
+    return d->user;
+}
+
+void kz_evtx_decoder_set_user(struct kz_evtx_decoder *d, void *user) {
+    d->user = user;
+}
+
 void kz_evtx_decoder_free(struct kz_evtx_decoder *d) {
     if (!d) return;
     kz_arena_free(&d->arena);

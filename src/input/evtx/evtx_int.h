@@ -173,6 +173,7 @@ struct bx_cache_slot {
 };
 
 struct kz_evtx_decoder {
+    void *user;            /* the caller's per-decoder state (kz_evtx_decoder_set_user) */
     struct kz_arena arena; /* everything decoded from the current chunk */
     const uint8_t *chunk;  /* the chunk being decoded */
     uint32_t chunk_len;

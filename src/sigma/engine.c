@@ -1,0 +1,569 @@
+/* engine.c - compiles a rule set into an engine (variants, filters, regexes, prefilter) and runs
+ * it on events: route, prefilter, evaluate, filter, report. See match.h for the design. */
+#include "match_int.h"
+
+#include "core/alloc.h"
+#include "logsource.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define ENGINE_ARENA_CAP ((size_t)256 << 20)
+
+/* ---- building ---- */
+
+static int skip_rule(struct kz_sigma_engine *e, const struct kz_sigma_rule *r, const char *fmt,
+                     ...) __attribute__((format(printf, 3, 4)));
+static int skip_rule(struct kz_sigma_engine *e, const struct kz_sigma_rule *r, const char *fmt,
+                     ...) {
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (e->nskips == e->skips_cap) {
+        uint32_t cap = e->skips_cap ? e->skips_cap * 2 : 64;
+        struct kz_sigma_skip *ns = kz_realloc(e->skips, cap * sizeof *ns);
+        if (!ns) return KZ_ENOMEM;
+        e->skips = ns;
+        e->skips_cap = cap;
+    }
+    const char *reason = kz_arena_strndup(&e->arena, msg, strlen(msg));
+    if (!reason) return KZ_ENOMEM;
+    e->skips[e->nskips].rule = r;
+    e->skips[e->nskips].reason = reason;
+    e->nskips++;
+    e->stats.skipped++;
+    return 0;
+}
+
+static char *lower_dup(struct kz_arena *a, const char *s) {
+    if (!s) return NULL;
+    size_t n = strlen(s);
+    char *d = kz_arena_strndup(a, s, n);
+    if (d)
+        for (size_t i = 0; i < n; i++)
+            if (d[i] >= 'A' && d[i] <= 'Z') d[i] = (char)(d[i] + 32);
+    return d;
+}
+
+/* The channel group (prefilter database) of a lowercase channel, created on first use; 0 is the
+ * any-channel group. */
+static int group_of(struct kz_sigma_engine *e, const char *channel, uint32_t *out) {
+    if (!channel) {
+        *out = 0;
+        return 0;
+    }
+    for (uint32_t g = 1; g < e->ngroups; g++)
+        if (!strcmp(e->groups[g].channel, channel)) {
+            *out = g;
+            return 0;
+        }
+    struct match_group *ng = kz_realloc(e->groups, (e->ngroups + 1) * sizeof *ng);
+    if (!ng) return KZ_ENOMEM;
+    e->groups = ng;
+    e->groups[e->ngroups].channel = channel;
+    e->groups[e->ngroups].db = NULL;
+    *out = e->ngroups++;
+    return 0;
+}
+
+/* Does selection sel use a field the target's log never carries? */
+static int selection_lacks(const struct kz_sigma_selection *sel, const struct kz_ls_target *tg) {
+    for (uint32_t g = 0; g < sel->ngroups; g++)
+        for (uint32_t k = 0; k < sel->groups[g].nitems; k++) {
+            const struct kz_sigma_item *it = &sel->groups[g].items[k];
+            if (it->field && kz_ls_target_lacks(tg, it->field)) return 1;
+        }
+    return 0;
+}
+
+/* Is a selection that uses a field the log lacks under a `not`? Such a filter could never
+ * apply on this log, and the rule would fire on what it means to exclude; the rule does not run
+ * on that source. Positive uses are harmless (they just do not match there). */
+static int negates_absent(const struct kz_sigma_detection *det, const struct kz_sigma_cond *c,
+                          const struct kz_ls_target *tg, int negated) {
+    switch (c->op) {
+    case KZ_COND_SEL:
+        return negated && selection_lacks(&det->selections[c->sel], tg);
+    case KZ_COND_NOT:
+        return negates_absent(det, c->kids[0], tg, !negated);
+    default:
+        for (uint32_t k = 0; k < c->nkids; k++)
+            if (negates_absent(det, c->kids[k], tg, negated)) return 1;
+        return 0;
+    }
+}
+
+/* Variants of one rule or filter from its resolved log source, appended to *v / *n. */
+static int make_variants(struct kz_sigma_engine *e, const struct kz_sigma_rule *r,
+                         uint32_t rule_index, const struct kz_ls_result *ls,
+                         struct match_variant **v, uint32_t *n, uint32_t *cap) {
+    for (uint32_t t = 0; t < ls->ntargets; t++) {
+        const struct kz_ls_target *tg = ls->targets[t];
+        if (tg->nabsent && r->detection.cond &&
+            negates_absent(&r->detection, r->detection.cond, tg, 0)) {
+            e->stats.sources_dropped++;
+            continue;
+        }
+        if (*n == *cap) {
+            uint32_t nc = *cap ? *cap * 2 : 256;
+            struct match_variant *nv = kz_realloc(*v, nc * sizeof *nv);
+            if (!nv) return KZ_ENOMEM;
+            *v = nv;
+            *cap = nc;
+        }
+        struct match_variant *mv = &(*v)[(*n)++];
+        memset(mv, 0, sizeof *mv);
+        mv->rule = r;
+        mv->target = tg;
+        mv->rule_index = rule_index;
+        mv->product = lower_dup(&e->arena, tg->product ? tg->product : "");
+        mv->channel = lower_dup(&e->arena, tg->channel);
+        mv->provider = tg->provider;
+        mv->nevent_ids = tg->nevent_ids;
+        mv->event_ids = tg->event_ids;
+        mv->nrenames = tg->nrenames;
+        mv->rename_from = tg->rename_from;
+        mv->rename_to = tg->rename_to;
+        mv->always = 1;
+        if (!mv->product || (tg->channel && !mv->channel)) return KZ_ENOMEM;
+        if (group_of(e, mv->channel, &mv->group)) return KZ_ENOMEM;
+    }
+    return 0;
+}
+
+/* Compiles every |re value of a detection; on the first that neither engine takes, returns
+ * KZ_EUNSUPP with the reason in err. */
+static int compile_regexes(struct kz_sigma_engine *e, const struct kz_sigma_detection *det,
+                           struct kz_err *err) {
+    for (uint32_t si = 0; si < det->nselections; si++) {
+        const struct kz_sigma_selection *sel = &det->selections[si];
+        for (uint32_t g = 0; g < sel->ngroups; g++)
+            for (uint32_t k = 0; k < sel->groups[g].nitems; k++) {
+                const struct kz_sigma_item *it = &sel->groups[g].items[k];
+                for (uint32_t vi = 0; vi < it->nvalues; vi++) {
+                    if (it->values[vi].type != KZ_SV_REGEX) continue;
+                    if (e->nregex == e->regex_cap) {
+                        uint32_t cap = e->regex_cap ? e->regex_cap * 2 : 64;
+                        struct match_regex *nr = kz_realloc(e->regex, cap * sizeof *nr);
+                        if (!nr) return kz_err_set(err, KZ_ENOMEM, "out of memory");
+                        e->regex = nr;
+                        e->regex_cap = cap;
+                    }
+                    int rc = match_regex_compile(&e->regex[e->nregex], it, &it->values[vi], err);
+                    if (rc) return rc;
+                    if (e->regex[e->nregex].hs)
+                        e->stats.regex_hs++;
+                    else
+                        e->stats.regex_pcre++;
+                    e->nregex++;
+                }
+            }
+    }
+    return 0;
+}
+
+/* Placeholders (|expand) need values from a configuration kizuki does not have yet. */
+static const struct kz_sigma_item *find_expand(const struct kz_sigma_detection *det) {
+    for (uint32_t si = 0; si < det->nselections; si++)
+        for (uint32_t g = 0; g < det->selections[si].ngroups; g++)
+            for (uint32_t k = 0; k < det->selections[si].groups[g].nitems; k++)
+                if (det->selections[si].groups[g].items[k].mods & KZ_SM(EXPAND))
+                    return &det->selections[si].groups[g].items[k];
+    return NULL;
+}
+
+/* Can rule r run at all? 0: yes; 1: skipped (recorded); <0: error. */
+static int check_runnable(struct kz_sigma_engine *e, const struct kz_sigma_rule *r,
+                          const struct kz_ls_result *ls, struct kz_err *err) {
+    if (ls->status != KZ_LS_MAPPED) {
+        const struct kz_sigma_logsource *l = &r->logsource;
+        int rc = skip_rule(e, r, "logsource (product: %s, category: %s, service: %s): %s",
+                           l->product ? l->product : "-", l->category ? l->category : "-",
+                           l->service ? l->service : "-",
+                           ls->reason[0] ? ls->reason : "not mapped");
+        return rc ? rc : 1;
+    }
+    const struct kz_sigma_item *ex = find_expand(&r->detection);
+    if (ex) {
+        int rc = skip_rule(e, r,
+                           "field `%s` uses |expand placeholders, which need values for this "
+                           "estate (not configurable yet)",
+                           ex->field_name);
+        return rc ? rc : 1;
+    }
+    struct kz_err rerr = {0};
+    int rc = compile_regexes(e, &r->detection, &rerr);
+    if (rc == KZ_ENOMEM) return kz_err_set(err, KZ_ENOMEM, "out of memory");
+    if (rc) {
+        rc = skip_rule(e, r, "%s", rerr.msg);
+        return rc ? rc : 1;
+    }
+    return 0;
+}
+
+static int rule_index_of(const struct kz_sigma_ruleset *rs, const struct kz_sigma_rule *r) {
+    for (uint32_t i = 0; i < rs->nrules; i++)
+        if (rs->rules[i] == r) return (int)i;
+    return -1;
+}
+
+/* Attaches each filter to the variants of the rules it names. */
+static int attach_filters(struct kz_sigma_engine *e, const uint32_t *first_variant) {
+    const struct kz_sigma_ruleset *rs = e->rs;
+    for (uint32_t fi = 0; fi < e->nfilters; fi++) {
+        const struct kz_sigma_rule *f = e->filters[fi].rule;
+        for (uint32_t k = 0; k < f->filter.nrefs; k++) {
+            const struct kz_sigma_rule *target = f->filter.rules ? f->filter.rules[k] : NULL;
+            if (!target) continue;
+            int ri = rule_index_of(rs, target);
+            if (ri < 0) continue;
+            for (uint32_t vi = first_variant[ri]; vi < first_variant[ri + 1]; vi++) {
+                struct match_variant *v = &e->variants[vi];
+                uint32_t *nf = kz_arena_alloc(&e->arena, (v->nfilters + 1) * sizeof *nf);
+                if (!nf) return KZ_ENOMEM;
+                if (v->nfilters) memcpy(nf, v->filters, v->nfilters * sizeof *nf);
+                nf[v->nfilters++] = fi;
+                v->filters = nf;
+            }
+            e->stats.filters++;
+        }
+    }
+    return 0;
+}
+
+int kz_sigma_engine_new(struct kz_sigma_engine **out, const struct kz_sigma_ruleset *rs,
+                        const struct kz_sigma_engine_opts *opts, struct kz_err *err) {
+    *out = NULL;
+    const struct kz_ls_map *ls = opts ? opts->ls : NULL;
+    if (!ls && !(ls = kz_ls_default(err))) return err->code ? err->code : KZ_EFORMAT;
+    struct kz_sigma_engine *e = kz_calloc(1, sizeof *e);
+    if (!e) return kz_err_set(err, KZ_ENOMEM, "out of memory");
+    e->rs = rs;
+    e->no_prefilter = opts && opts->no_prefilter;
+    kz_arena_init(&e->arena, 64 << 10, ENGINE_ARENA_CAP);
+    int rc = 0;
+    uint32_t vcap = 0, fcap = 0;
+    uint32_t *first_variant = kz_malloc((rs->nrules + 1) * sizeof *first_variant);
+    e->groups = kz_calloc(1, sizeof *e->groups); /* group 0: any channel */
+    if (!first_variant || !e->groups) {
+        rc = kz_err_set(err, KZ_ENOMEM, "out of memory");
+        goto out;
+    }
+    e->ngroups = 1;
+    for (uint32_t ri = 0; ri < rs->nrules; ri++) {
+        const struct kz_sigma_rule *r = rs->rules[ri];
+        first_variant[ri] = e->nvariants;
+        if (r->kind == KZ_SIGMA_CORRELATION) continue;
+        struct kz_ls_result res;
+        kz_ls_resolve(ls, &r->logsource, &res);
+        int run = check_runnable(e, r, &res, err);
+        if (run < 0) {
+            rc = run;
+            goto out;
+        }
+        if (run) continue;
+        if (r->kind == KZ_SIGMA_FILTER) {
+            if (e->nfilters == fcap) {
+                fcap = fcap ? fcap * 2 : 16;
+                struct match_filter *nf = kz_realloc(e->filters, fcap * sizeof *nf);
+                if (!nf) {
+                    rc = kz_err_set(err, KZ_ENOMEM, "out of memory");
+                    goto out;
+                }
+                e->filters = nf;
+            }
+            struct match_filter *f = &e->filters[e->nfilters++];
+            memset(f, 0, sizeof *f);
+            f->rule = r;
+            uint32_t fvcap = 0;
+            if (make_variants(e, r, ri, &res, &f->variants, &f->nvariants, &fvcap)) {
+                rc = kz_err_set(err, KZ_ENOMEM, "out of memory");
+                goto out;
+            }
+            continue;
+        }
+        if (make_variants(e, r, ri, &res, &e->variants, &e->nvariants, &vcap)) {
+            rc = kz_err_set(err, KZ_ENOMEM, "out of memory");
+            goto out;
+        }
+        e->stats.rules++;
+    }
+    first_variant[rs->nrules] = e->nvariants;
+    e->stats.variants = e->nvariants;
+    match_regex_sort(e);
+    if (attach_filters(e, first_variant)) {
+        rc = kz_err_set(err, KZ_ENOMEM, "out of memory");
+        goto out;
+    }
+    rc = prefilter_build(e, err);
+out:
+    kz_free(first_variant);
+    if (rc) {
+        kz_sigma_engine_free(e);
+        return rc;
+    }
+    *out = e;
+    return 0;
+}
+
+void kz_sigma_engine_free(struct kz_sigma_engine *e) {
+    if (!e) return;
+    prefilter_free(e);
+    for (uint32_t i = 0; i < e->nregex; i++)
+        match_regex_free(&e->regex[i]);
+    kz_free(e->regex);
+    for (uint32_t i = 0; i < e->nfilters; i++)
+        kz_free(e->filters[i].variants);
+    kz_free(e->filters);
+    kz_free(e->variants);
+    kz_free(e->groups);
+    kz_free(e->skips);
+    kz_arena_free(&e->arena);
+    kz_free(e);
+}
+
+const struct kz_sigma_engine_stats *kz_sigma_engine_stats(const struct kz_sigma_engine *e) {
+    return &e->stats;
+}
+
+const struct kz_sigma_skip *kz_sigma_engine_skips(const struct kz_sigma_engine *e, uint32_t *n) {
+    *n = e->nskips;
+    return e->skips;
+}
+
+/* ---- scratch ---- */
+
+int kz_sigma_scratch_new(const struct kz_sigma_engine *e, struct kz_sigma_scratch **out) {
+    *out = NULL;
+    struct kz_sigma_scratch *s = kz_calloc(1, sizeof *s);
+    if (!s) return KZ_ENOMEM;
+    s->e = e;
+    kz_arena_init(&s->arena, 16 << 10, (size_t)64 << 20);
+    kz_buf_init(&s->pbuf, MATCH_MAX_PREFILTER + 16);
+    uint32_t nv = e->nvariants ? e->nvariants : 1;
+    s->mark = kz_calloc(nv, sizeof *s->mark);
+    s->cand = kz_malloc(nv * sizeof *s->cand);
+    s->md = pcre2_match_data_create(1, NULL);
+    s->mctx = pcre2_match_context_create(NULL);
+    int rc = 0;
+    if (!s->mark || !s->cand || !s->md || !s->mctx) rc = KZ_ENOMEM;
+    if (!rc) {
+        pcre2_set_match_limit(s->mctx, 200000);
+        pcre2_set_depth_limit(s->mctx, 10000);
+    }
+    hs_scratch_t *proto = e->hs_proto;
+    /* Regex databases may need more scratch than the prefilter's: grow the prototype's clone. */
+    if (!rc && proto && hs_clone_scratch(proto, &s->hs) != HS_SUCCESS) rc = KZ_ENOMEM;
+    for (uint32_t i = 0; !rc && i < e->nregex; i++)
+        if (e->regex[i].hs && hs_alloc_scratch(e->regex[i].hs, &s->hs) != HS_SUCCESS)
+            rc = KZ_ENOMEM;
+    if (rc) {
+        kz_sigma_scratch_free(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+static void routes_clear(struct kz_sigma_scratch *s) {
+    for (uint32_t i = 0; i < s->nroutes; i++) {
+        kz_free(s->routes[i].channel);
+        kz_free(s->routes[i].accept);
+        kz_free(s->routes[i].always);
+    }
+    s->nroutes = 0;
+}
+
+void kz_sigma_scratch_free(struct kz_sigma_scratch *s) {
+    if (!s) return;
+    routes_clear(s);
+    kz_free(s->routes);
+    if (s->hs) hs_free_scratch(s->hs);
+    if (s->md) pcre2_match_data_free(s->md);
+    if (s->mctx) pcre2_match_context_free(s->mctx);
+    kz_free(s->slot_epoch);
+    kz_free(s->slot_first);
+    kz_free(s->next);
+    kz_free(s->lower);
+    kz_free(s->mark);
+    kz_free(s->cand);
+    kz_buf_free(&s->pbuf);
+    kz_arena_free(&s->arena);
+    kz_free(s);
+}
+
+const struct kz_sigma_match_stats *kz_sigma_scratch_stats(const struct kz_sigma_scratch *s) {
+    return &s->stats;
+}
+
+/* ---- routing ---- */
+
+const char *kz_sigma_event_product(const struct kz_event *ev) {
+    switch (ev->format) {
+    case KZ_FMT_EVTX:
+        return "windows";
+    default:
+        return "";
+    }
+}
+
+static int accepts(const struct match_variant *v, const char *product, const char *channel,
+                   uint32_t event_id) {
+    if (strcmp(v->product, product)) return 0;
+    if (v->channel && strcmp(v->channel, channel)) return 0;
+    if (!v->nevent_ids) return 1;
+    for (uint32_t i = 0; i < v->nevent_ids; i++)
+        if (v->event_ids[i] == event_id) return 1;
+    return 0;
+}
+
+/* The route of (product, lowercase channel, event id): found in the cache or built. */
+static const struct match_route *route_get(struct kz_sigma_scratch *s, const char *product,
+                                           const char *channel, uint32_t event_id) {
+    const struct kz_sigma_engine *e = s->e;
+    /* Linear search: an estate has a few dozen (channel, event id) pairs, and the last one
+     * used is checked first. */
+    for (uint32_t i = s->nroutes; i-- > 0;) {
+        struct match_route *r = &s->routes[i];
+        if (r->event_id == event_id && !strcmp(r->channel, channel) &&
+            !strcmp(r->product, product))
+            return r;
+    }
+    if (s->nroutes == MATCH_MAX_ROUTES) routes_clear(s);
+    if (s->nroutes == s->routes_cap) {
+        uint32_t cap = s->routes_cap ? s->routes_cap * 2 : 32;
+        struct match_route *nr = kz_realloc(s->routes, cap * sizeof *nr);
+        if (!nr) return NULL;
+        s->routes = nr;
+        s->routes_cap = cap;
+    }
+    struct match_route *r = &s->routes[s->nroutes];
+    memset(r, 0, sizeof *r);
+    r->event_id = event_id;
+    r->product = product;
+    r->channel = kz_strdup(channel);
+    uint32_t words = (e->nvariants + 63) / 64 + 1;
+    r->accept = kz_calloc(words, sizeof *r->accept);
+    r->always = kz_malloc((e->nvariants + 1) * sizeof *r->always);
+    if (!r->channel || !r->accept || !r->always) {
+        kz_free(r->channel);
+        kz_free(r->accept);
+        kz_free(r->always);
+        return NULL;
+    }
+    for (uint32_t g = 1; g < e->ngroups; g++)
+        if (!strcmp(e->groups[g].channel, channel)) r->group = g;
+    for (uint32_t vi = 0; vi < e->nvariants; vi++) {
+        const struct match_variant *v = &e->variants[vi];
+        if (!accepts(v, product, channel, event_id)) continue;
+        if (v->always) {
+            r->always[r->nalways++] = vi;
+        } else {
+            r->accept[vi / 64] |= 1ull << (vi % 64);
+            r->has_gated = 1;
+        }
+    }
+    s->nroutes++;
+    return r;
+}
+
+/* The checks routing cannot do: the provider, and the target's `where` conditions on the
+ * event's own fields (exact, case-insensitive). */
+static int source_matches(const struct match_variant *v, const struct kz_event *ev) {
+    if (v->provider && (!ev->provider || strcasecmp(v->provider, ev->provider))) return 0;
+    const struct kz_ls_target *tg = v->target;
+    for (uint32_t c = 0; tg && c < tg->nwhere; c++) {
+        const struct kz_ls_cond *w = &tg->where[c];
+        const struct kz_field *f = kz_event_field(ev, w->field);
+        if (!f) return 0;
+        uint32_t k = 0;
+        while (k < w->nvalues && strcasecmp(f->val, w->values[k]))
+            k++;
+        if (k == w->nvalues) return 0;
+    }
+    return 1;
+}
+
+static int filters_pass(struct kz_sigma_scratch *s, const struct match_variant *v,
+                        const char *product, const char *channel, uint32_t event_id) {
+    const struct kz_sigma_engine *e = s->e;
+    const struct kz_event *ev = s->ev;
+    for (uint32_t k = 0; k < v->nfilters; k++) {
+        const struct match_filter *f = &e->filters[v->filters[k]];
+        for (uint32_t fv = 0; fv < f->nvariants; fv++) {
+            const struct match_variant *x = &f->variants[fv];
+            if (!accepts(x, product, channel, event_id) || !source_matches(x, ev)) continue;
+            if (!match_eval(s, x, &f->rule->detection)) return 0;
+            break;
+        }
+    }
+    return 1;
+}
+
+static int u32_cmp(const void *a, const void *b) {
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+uint32_t kz_sigma_match(const struct kz_sigma_engine *e, struct kz_sigma_scratch *s,
+                        const struct kz_event *ev, kz_sigma_hit_fn hit, void *ctx) {
+    s->stats.events++;
+    if (!e->nvariants || match_index_event(s, ev)) return 0;
+    const char *product = kz_sigma_event_product(ev);
+    /* Lowercase channel in the scratch arena (reset per event by match_index_event). */
+    const char *ch = ev->channel ? ev->channel : "";
+    size_t chn = strlen(ch);
+    char *channel = kz_arena_alloc(&s->arena, chn + 1);
+    if (!channel) return 0;
+    for (size_t i = 0; i <= chn; i++)
+        channel[i] = (char)(ch[i] >= 'A' && ch[i] <= 'Z' ? ch[i] + 32 : ch[i]);
+    const struct match_route *r = route_get(s, product, channel, ev->event_id);
+    if (!r) return 0;
+
+    /* Candidates: the route's always-variants, plus the prefilter's picks that the route takes. */
+    uint32_t n = 0;
+    uint32_t *cand = s->cand;
+    if (r->has_gated) {
+        if (++s->mark_epoch == 0) {
+            memset(s->mark, 0, e->nvariants * sizeof *s->mark);
+            s->mark_epoch = 1;
+        }
+        if (prefilter_scan(s, &e->groups[r->group]) == PREFILTER_ALL) {
+            for (uint32_t vi = 0; vi < e->nvariants; vi++)
+                if (r->accept[vi / 64] >> (vi % 64) & 1) cand[n++] = vi;
+        } else {
+            for (uint32_t k = 0; k < s->ncand; k++) {
+                uint32_t vi = cand[k];
+                if (r->accept[vi / 64] >> (vi % 64) & 1) cand[n++] = vi;
+            }
+        }
+    }
+    if (r->nalways) {
+        memcpy(cand + n, r->always, r->nalways * sizeof *cand);
+        n += r->nalways;
+    }
+    if (n > 1) qsort(cand, n, sizeof *cand, u32_cmp); /* rule order, whatever found them */
+    s->stats.candidates += n;
+
+    uint32_t hits = 0, last_rule = UINT32_MAX;
+    for (uint32_t k = 0; k < n; k++) {
+        const struct match_variant *v = &e->variants[cand[k]];
+        if (v->rule_index == last_rule) continue; /* a rule reports once per event */
+        if (!source_matches(v, ev)) continue;
+        if (!match_eval(s, v, &v->rule->detection)) continue;
+        if (v->nfilters && !filters_pass(s, v, product, channel, ev->event_id)) {
+            s->stats.filtered++;
+            continue;
+        }
+        last_rule = v->rule_index;
+        hits++;
+        if (hit) hit(ctx, v->rule, v->rule_index, ev);
+    }
+    s->stats.hits += hits;
+    return hits;
+}

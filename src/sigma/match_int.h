@@ -1,0 +1,146 @@
+/* match_int.h - what the matcher's files share (engine.c builds and routes, prefilter.c finds the
+ * candidate rules, evaluate.c decides): the compiled forms and the per-thread scratch. Nothing
+ * outside src/sigma uses this. Ownership as in match.h: the engine owns variants, filters, regexes
+ * and literal tables (engine arena and kz_malloc'd arrays freed by kz_sigma_engine_free). */
+#ifndef KZ_SIGMA_MATCH_INT_H
+#define KZ_SIGMA_MATCH_INT_H
+
+#include "match.h"
+
+#include "core/arena.h"
+#include "core/buf.h"
+#include "logsource.h"
+
+#include <hs/hs.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#define MATCH_MAX_ROUTES 4096u       /* routes cached per thread (then the cache is cleared) */
+#define MATCH_MAX_PREFILTER (4u << 20) /* bytes of event values scanned by the prefilter */
+#define MATCH_MIN_LITERAL 3u         /* shorter literals select too much to be worth scanning */
+#define MATCH_MAX_LITERALS 2048u /* literals one rule may contribute (more: always evaluated) */
+#define MATCH_MAX_CIDR_TEXT 64u      /* longest field text tried as an IP address */
+
+/* A rule (or filter) as it runs on one of its log sources. */
+struct match_variant {
+    const struct kz_sigma_rule *rule;
+    const struct kz_ls_target *target; /* the log source (where, values, absent) */
+    uint32_t rule_index;   /* position in the rule set: hits are reported in this order */
+    const char *product;   /* lowercase */
+    const char *channel;   /* NULL: any channel of the product */
+    const char *provider;  /* NULL: any provider */
+    uint32_t nevent_ids;   /* 0: any */
+    const uint32_t *event_ids;
+    uint32_t nrenames;
+    const uint32_t *rename_from, *rename_to;
+    uint32_t group;        /* prefilter database (channel group) it belongs to */
+    uint8_t always;        /* no literal set: a candidate whenever its route is */
+    uint32_t nfilters;     /* filters (indexes into engine->filters) that apply to this rule */
+    uint32_t *filters;
+};
+
+/* A Sigma meta filter: the rule's match stands only if, for every filter whose log source covers
+ * the event, the filter's condition holds too. */
+struct match_filter {
+    const struct kz_sigma_rule *rule;
+    uint32_t nvariants;
+    struct match_variant *variants; /* its sources (only routing and renames are used) */
+};
+
+/* A compiled |re value. */
+struct match_regex {
+    const struct kz_sigma_value *value;
+    hs_database_t *hs;   /* Vectorscan when it takes the expression, else NULL */
+    pcre2_code *pcre;    /* PCRE2 otherwise */
+};
+
+/* A prefilter database: the literals of the rules of one channel (plus the any-channel rules). */
+struct match_group {
+    const char *channel;  /* lowercase; NULL for the any-channel group */
+    hs_database_t *db;    /* NULL when the group has no literals */
+};
+
+struct kz_sigma_engine {
+    const struct kz_sigma_ruleset *rs;
+    struct kz_arena arena;
+    int no_prefilter;
+    uint32_t nvariants;
+    struct match_variant *variants;
+    uint32_t nfilters;
+    struct match_filter *filters;
+    uint32_t nregex, regex_cap;
+    struct match_regex *regex; /* sorted by value pointer after build, for lookup */
+    uint32_t ngroups;
+    struct match_group *groups;
+    uint32_t nliterals;
+    uint32_t *lit_first, *lit_count; /* literal id -> its variants in lit_variants */
+    uint32_t *lit_variants;
+    hs_scratch_t *hs_proto;          /* scratch fitting every database; cloned per thread */
+    uint32_t nskips, skips_cap;
+    struct kz_sigma_skip *skips;
+    struct kz_sigma_engine_stats stats;
+};
+
+/* A cached routing decision for (channel, event id): which variants accept such events. */
+struct match_route {
+    const char *product; /* the engine's product string (static) */
+    char *channel;       /* lowercase copy (kz_malloc) */
+    uint32_t event_id;
+    uint32_t group;      /* prefilter database to scan */
+    uint64_t *accept;    /* bitmap over variants */
+    uint32_t nalways;    /* accepting variants without literals (or all, without prefilter) */
+    uint32_t *always;
+    uint8_t has_gated;   /* some accepting variant has literals */
+};
+
+struct kz_sigma_scratch {
+    const struct kz_sigma_engine *e;
+    hs_scratch_t *hs;
+    pcre2_match_data *md;
+    pcre2_match_context *mctx; /* PCRE2 limits: no regex may backtrack without bound */
+    /* field index of the current event: first field with a name id, then a chain */
+    uint32_t epoch;
+    uint32_t slots_cap;
+    uint32_t *slot_epoch, *slot_first;
+    uint32_t fields_cap;
+    uint32_t *next;
+    char **lower;       /* case-folded copies, made on first need (arena) */
+    struct kz_arena arena;
+    const struct kz_event *ev;
+    /* candidates */
+    uint32_t mark_epoch;
+    uint32_t *mark;     /* per variant: == mark_epoch when the prefilter selected it */
+    uint32_t ncand;
+    uint32_t *cand;
+    struct kz_buf pbuf; /* prefilter input: every value, NUL-separated */
+    /* routes */
+    uint32_t nroutes, routes_cap;
+    struct match_route *routes;
+    struct kz_sigma_match_stats stats;
+};
+
+/* ---- evaluate.c ---- */
+/* Does the event satisfy the variant's condition (not its filters)? */
+int match_eval(struct kz_sigma_scratch *s, const struct match_variant *v,
+               const struct kz_sigma_detection *det);
+/* Compiles the regex of value v (flags from the item). Returns 0, or KZ_EUNSUPP with a reason in
+ * err when neither engine takes it, or KZ_ENOMEM. */
+int match_regex_compile(struct match_regex *r, const struct kz_sigma_item *it,
+                        const struct kz_sigma_value *v, struct kz_err *err);
+void match_regex_free(struct match_regex *r);
+/* Sorts e->regex by value so evaluation finds a value's regex by binary search. */
+void match_regex_sort(struct kz_sigma_engine *e);
+/* Indexes the event's fields by name id in the scratch. Returns 0 or KZ_ENOMEM. */
+int match_index_event(struct kz_sigma_scratch *s, const struct kz_event *ev);
+
+/* ---- prefilter.c ---- */
+#define PREFILTER_ALL UINT32_MAX /* prefilter_scan: the event was too large to scan, take all */
+/* Builds the literal tables and one database per channel group; sets v->always. */
+int prefilter_build(struct kz_sigma_engine *e, struct kz_err *err);
+/* Scans the values of s->ev with group g's database and collects the variants whose literals
+ * occur into s->cand / s->ncand (any route; the caller filters). Returns 0, or PREFILTER_ALL when
+ * the values exceed MATCH_MAX_PREFILTER bytes (then every gated variant is a candidate). */
+uint32_t prefilter_scan(struct kz_sigma_scratch *s, const struct match_group *g);
+void prefilter_free(struct kz_sigma_engine *e);
+
+#endif

@@ -1,0 +1,444 @@
+/* prefilter.c - which rules could possibly match this event? One Vectorscan scan decides.
+ *
+ * For each rule we derive, from its condition, a set of literals such that whenever the rule
+ * matches, at least one of them occurs (ignoring case) in some value of the event:
+ *   - a pattern gives its literal (a glob its longest literal piece); `*` alone gives nothing;
+ *   - a value gives the union of its patterns (windash and base64offset variants); an item the
+ *     union of its values, or, with |all, the best single value; regexes, numbers compared,
+ *     CIDR, field references, null, |exists and |neq give nothing (no literal is required);
+ *   - an AND (items of a group, `and`, `all of`) needs all its parts, so the best part's set is
+ *     enough; an OR (groups, values, `or`, `1 of`) needs the union of all parts, and has no set if
+ *     one part has none; `not X` has no set.
+ * "Best" means the set whose shortest literal is longest (short literals occur everywhere). A rule
+ * without a set, or whose set would have a literal shorter than MATCH_MIN_LITERAL or more than
+ * MATCH_MAX_LITERALS members, is evaluated on every event of its route ("always").
+ *
+ * The literals of the rules of one channel, plus those of the any-channel rules, form that
+ * channel's database; scanning an event is one hs_scan over all its values joined by NUL bytes.
+ * The prefilter never decides a match, so a literal occurring across two values only costs a
+ * needless evaluation. */
+#include "match_int.h"
+
+#include "core/alloc.h"
+
+#include <string.h>
+
+struct lit {
+    const char *p;
+    uint32_t len;
+};
+
+/* A literal set; none = "no set can be given" (the part may match without any literal). */
+struct litset {
+    int none;
+    uint32_t n;
+    struct lit v[MATCH_MAX_LITERALS];
+};
+
+static void set_none(struct litset *s) {
+    s->none = 1;
+    s->n = 0;
+}
+
+static uint32_t set_min_len(const struct litset *s) {
+    uint32_t m = UINT32_MAX;
+    for (uint32_t i = 0; i < s->n; i++)
+        if (s->v[i].len < m) m = s->v[i].len;
+    return m;
+}
+
+/* Is a better than b as a required set? (none is worst) */
+static int set_better(const struct litset *a, const struct litset *b) {
+    if (a->none || a->n == 0) return 0;
+    if (b->none || b->n == 0) return 1;
+    uint32_t ma = set_min_len(a), mb = set_min_len(b);
+    if (ma != mb) return ma > mb;
+    return a->n < b->n;
+}
+
+static void set_add(struct litset *s, const char *p, uint32_t len) {
+    if (s->none) return;
+    if (len < MATCH_MIN_LITERAL || memchr(p, 0, len)) {
+        set_none(s);
+        return;
+    }
+    for (uint32_t i = 0; i < s->n; i++)
+        if (s->v[i].len == len && !strncasecmp(s->v[i].p, p, len)) return;
+    if (s->n == MATCH_MAX_LITERALS) {
+        set_none(s);
+        return;
+    }
+    s->v[s->n].p = p;
+    s->v[s->n].len = len;
+    s->n++;
+}
+
+/* s |= t */
+static void set_union(struct litset *s, const struct litset *t) {
+    if (t->none || t->n == 0) {
+        set_none(s);
+        return;
+    }
+    for (uint32_t i = 0; i < t->n && !s->none; i++)
+        set_add(s, t->v[i].p, t->v[i].len);
+}
+
+static void pattern_set(const struct kz_sigma_pattern *p, struct litset *out) {
+    switch (p->match) {
+    case KZ_MATCH_EXACT:
+    case KZ_MATCH_STARTSWITH:
+    case KZ_MATCH_ENDSWITH:
+    case KZ_MATCH_CONTAINS:
+        set_add(out, p->text, p->len);
+        return;
+    case KZ_MATCH_GLOB: {
+        const struct kz_sigma_piece *best = NULL;
+        for (uint32_t i = 0; i < p->npieces; i++)
+            if (p->pieces[i].kind == KZ_PIECE_LIT && (!best || p->pieces[i].len > best->len))
+                best = &p->pieces[i];
+        if (best)
+            set_add(out, best->text, best->len);
+        else
+            set_none(out);
+        return;
+    }
+    default:
+        set_none(out);
+    }
+}
+
+static void value_set(const struct kz_sigma_item *it, const struct kz_sigma_value *v,
+                      struct litset *out) {
+    out->none = 0;
+    out->n = 0;
+    int textual = v->type == KZ_SV_STRING || v->type == KZ_SV_BOOL ||
+                  (v->type == KZ_SV_NUMBER && !(it->mods & (KZ_SM_COMPARE | KZ_SM_TIMEPART)));
+    if (!textual || v->npatterns == 0) {
+        set_none(out);
+        return;
+    }
+    for (uint32_t k = 0; k < v->npatterns && !out->none; k++)
+        pattern_set(&v->patterns[k], out);
+}
+
+static void item_set(const struct kz_sigma_item *it, struct litset *out) {
+    out->none = 0;
+    out->n = 0;
+    if (it->mods & (KZ_SM(EXISTS) | KZ_SM(NEQ)) || it->nvalues == 0) {
+        set_none(out);
+        return;
+    }
+    struct litset vs;
+    if (it->mods & KZ_SM(ALL)) {
+        set_none(out);
+        for (uint32_t k = 0; k < it->nvalues; k++) {
+            value_set(it, &it->values[k], &vs);
+            if (set_better(&vs, out)) *out = vs;
+        }
+        return;
+    }
+    for (uint32_t k = 0; k < it->nvalues && !out->none; k++) {
+        value_set(it, &it->values[k], &vs);
+        set_union(out, &vs);
+    }
+}
+
+static void selection_set(const struct kz_sigma_selection *sel, struct litset *out) {
+    out->none = 0;
+    out->n = 0;
+    if (sel->ngroups == 0) set_none(out);
+    struct litset best, is;
+    for (uint32_t g = 0; g < sel->ngroups && !out->none; g++) {
+        const struct kz_sigma_group *grp = &sel->groups[g];
+        set_none(&best);
+        for (uint32_t k = 0; k < grp->nitems; k++) {
+            item_set(&grp->items[k], &is);
+            if (set_better(&is, &best)) best = is;
+        }
+        set_union(out, &best);
+    }
+}
+
+/* Recursion depth is bounded by the condition parser (KZ_SIGMA_MAX_COND_DEPTH). The sets are
+ * large (MATCH_MAX_LITERALS), so they live on the heap, one per level. */
+static int cond_set(const struct kz_sigma_detection *det, const struct kz_sigma_cond *c,
+                    struct litset *out) {
+    out->none = 0;
+    out->n = 0;
+    switch (c->op) {
+    case KZ_COND_SEL:
+        selection_set(&det->selections[c->sel], out);
+        return 0;
+    case KZ_COND_NOT:
+        set_none(out);
+        return 0;
+    default:
+        break;
+    }
+    struct litset *kid = kz_malloc(sizeof *kid);
+    if (!kid) return KZ_ENOMEM;
+    if (c->op == KZ_COND_AND) set_none(out);
+    for (uint32_t k = 0; k < c->nkids; k++) {
+        if (cond_set(det, c->kids[k], kid)) {
+            kz_free(kid);
+            return KZ_ENOMEM;
+        }
+        if (c->op == KZ_COND_AND) {
+            if (set_better(kid, out)) *out = *kid;
+        } else {
+            set_union(out, kid);
+            if (out->none) break;
+        }
+    }
+    kz_free(kid);
+    return 0;
+}
+
+/* ---- literal table ---- */
+
+struct pair {
+    uint32_t lit, variant;
+};
+
+struct build {
+    struct kz_sigma_engine *e;
+    /* distinct literals (lowercased), open addressing */
+    uint32_t nlits, lits_cap, slots_cap;
+    struct lit *lits;
+    uint32_t *slots; /* literal id + 1, 0 empty */
+    uint32_t npairs, pairs_cap;
+    struct pair *pairs;
+};
+
+static uint32_t hash_lit(const char *p, uint32_t len) {
+    uint32_t h = 2166136261u;
+    for (uint32_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c >= 'A' && c <= 'Z') c += 32;
+        h = (h ^ c) * 16777619u;
+    }
+    return h;
+}
+
+static int lit_id(struct build *b, const char *p, uint32_t len, uint32_t *id) {
+    if (2 * (b->nlits + 1) > b->slots_cap) {
+        uint32_t cap = b->slots_cap ? b->slots_cap * 2 : 1024;
+        uint32_t *slots = kz_calloc(cap, sizeof *slots);
+        if (!slots) return KZ_ENOMEM;
+        for (uint32_t i = 0; i < b->nlits; i++) {
+            uint32_t h = hash_lit(b->lits[i].p, b->lits[i].len) & (cap - 1);
+            while (slots[h])
+                h = (h + 1) & (cap - 1);
+            slots[h] = i + 1;
+        }
+        kz_free(b->slots);
+        b->slots = slots;
+        b->slots_cap = cap;
+    }
+    uint32_t h = hash_lit(p, len) & (b->slots_cap - 1);
+    for (; b->slots[h]; h = (h + 1) & (b->slots_cap - 1)) {
+        const struct lit *l = &b->lits[b->slots[h] - 1];
+        if (l->len == len && !strncasecmp(l->p, p, len)) {
+            *id = b->slots[h] - 1;
+            return 0;
+        }
+    }
+    if (b->nlits == b->lits_cap) {
+        uint32_t cap = b->lits_cap ? b->lits_cap * 2 : 1024;
+        struct lit *nl = kz_realloc(b->lits, cap * sizeof *nl);
+        if (!nl) return KZ_ENOMEM;
+        b->lits = nl;
+        b->lits_cap = cap;
+    }
+    b->lits[b->nlits].p = p;
+    b->lits[b->nlits].len = len;
+    b->slots[h] = b->nlits + 1;
+    *id = b->nlits++;
+    return 0;
+}
+
+static int pair_add(struct build *b, uint32_t lit, uint32_t variant) {
+    if (b->npairs == b->pairs_cap) {
+        uint32_t cap = b->pairs_cap ? b->pairs_cap * 2 : 4096;
+        struct pair *np = kz_realloc(b->pairs, cap * sizeof *np);
+        if (!np) return KZ_ENOMEM;
+        b->pairs = np;
+        b->pairs_cap = cap;
+    }
+    b->pairs[b->npairs].lit = lit;
+    b->pairs[b->npairs].variant = variant;
+    b->npairs++;
+    return 0;
+}
+
+static int pair_cmp(const void *a, const void *b) {
+    const struct pair *x = a, *y = b;
+    if (x->lit != y->lit) return x->lit < y->lit ? -1 : 1;
+    return x->variant < y->variant ? -1 : x->variant > y->variant;
+}
+
+/* Compiles group g's database from the literals of its variants and of the any-channel group. */
+static int group_db(struct build *b, uint32_t g, uint8_t *want, struct kz_err *err) {
+    struct kz_sigma_engine *e = b->e;
+    memset(want, 0, b->nlits);
+    for (uint32_t i = 0; i < b->npairs; i++) {
+        uint32_t vg = e->variants[b->pairs[i].variant].group;
+        if (vg == g || vg == 0) want[b->pairs[i].lit] = 1;
+    }
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < b->nlits; i++)
+        n += want[i];
+    if (n == 0) return 0;
+    const char **exprs = kz_malloc(n * sizeof *exprs);
+    unsigned *flags = kz_malloc(n * sizeof *flags), *ids = kz_malloc(n * sizeof *ids);
+    size_t *lens = kz_malloc(n * sizeof *lens);
+    int rc = 0;
+    if (!exprs || !flags || !ids || !lens) {
+        rc = kz_err_set(err, KZ_ENOMEM, "out of memory building the prefilter");
+        goto out;
+    }
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < b->nlits; i++) {
+        if (!want[i]) continue;
+        exprs[k] = b->lits[i].p;
+        lens[k] = b->lits[i].len;
+        flags[k] = HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH;
+        ids[k] = i;
+        k++;
+    }
+    hs_compile_error_t *ce = NULL;
+    if (hs_compile_lit_multi(exprs, flags, ids, lens, n, HS_MODE_BLOCK, NULL, &e->groups[g].db,
+                             &ce) != HS_SUCCESS) {
+        rc = kz_err_set(err, KZ_ENOMEM, "Vectorscan could not build the prefilter: %s",
+                        ce && ce->message ? ce->message : "unknown error");
+        hs_free_compile_error(ce);
+        e->groups[g].db = NULL;
+        goto out;
+    }
+    if (hs_alloc_scratch(e->groups[g].db, &e->hs_proto) != HS_SUCCESS)
+        rc = kz_err_set(err, KZ_ENOMEM, "out of memory for Vectorscan scratch");
+out:
+    kz_free(exprs);
+    kz_free(flags);
+    kz_free(ids);
+    kz_free(lens);
+    return rc;
+}
+
+/* Does the detection test a field the target writes differently (logsource `values:`)? Then
+ * the rule's literals may not occur in the event, and the variant must not be gated by them. */
+static int uses_valmap(const struct kz_sigma_detection *det, const struct kz_ls_target *tg) {
+    if (!tg || !tg->nvalmaps) return 0;
+    for (uint32_t si = 0; si < det->nselections; si++)
+        for (uint32_t g = 0; g < det->selections[si].ngroups; g++)
+            for (uint32_t k = 0; k < det->selections[si].groups[g].nitems; k++) {
+                uint32_t field = det->selections[si].groups[g].items[k].field;
+                for (uint32_t m = 0; m < tg->nvalmaps; m++)
+                    if (tg->valmaps[m].field == field) return 1;
+            }
+    return 0;
+}
+
+int prefilter_build(struct kz_sigma_engine *e, struct kz_err *err) {
+    struct build b = {.e = e};
+    struct litset *set = kz_malloc(sizeof *set);
+    uint8_t *want = NULL;
+    int rc = 0;
+    if (!set) return kz_err_set(err, KZ_ENOMEM, "out of memory");
+    for (uint32_t vi = 0; vi < e->nvariants; vi++) {
+        struct match_variant *v = &e->variants[vi];
+        v->always = 1;
+        if (e->no_prefilter) continue;
+        const struct kz_sigma_detection *det = &v->rule->detection;
+        if (!det->cond || uses_valmap(det, v->target)) continue;
+        if (cond_set(det, det->cond, set)) {
+            rc = kz_err_set(err, KZ_ENOMEM, "out of memory");
+            goto out;
+        }
+        if (set->none || set->n == 0) continue;
+        v->always = 0;
+        for (uint32_t k = 0; k < set->n; k++) {
+            uint32_t id;
+            if ((rc = lit_id(&b, set->v[k].p, set->v[k].len, &id)) ||
+                (rc = pair_add(&b, id, vi))) {
+                rc = kz_err_set(err, KZ_ENOMEM, "out of memory");
+                goto out;
+            }
+        }
+    }
+    for (uint32_t vi = 0; vi < e->nvariants; vi++)
+        e->stats.unfiltered += e->variants[vi].always;
+    e->stats.literals = b.nlits;
+    e->nliterals = b.nlits;
+    if (b.nlits == 0) goto out;
+    qsort(b.pairs, b.npairs, sizeof *b.pairs, pair_cmp);
+    e->lit_first = kz_calloc(b.nlits, sizeof *e->lit_first);
+    e->lit_count = kz_calloc(b.nlits, sizeof *e->lit_count);
+    e->lit_variants = kz_malloc(b.npairs * sizeof *e->lit_variants);
+    want = kz_malloc(b.nlits);
+    if (!e->lit_first || !e->lit_count || !e->lit_variants || !want) {
+        rc = kz_err_set(err, KZ_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (uint32_t i = 0; i < b.npairs; i++) {
+        uint32_t l = b.pairs[i].lit;
+        if (e->lit_count[l] == 0) e->lit_first[l] = i;
+        e->lit_count[l]++;
+        e->lit_variants[i] = b.pairs[i].variant;
+    }
+    for (uint32_t g = 0; g < e->ngroups && !rc; g++)
+        rc = group_db(&b, g, want, err);
+out:
+    kz_free(want);
+    kz_free(set);
+    kz_free(b.lits);
+    kz_free(b.slots);
+    kz_free(b.pairs);
+    return rc;
+}
+
+void prefilter_free(struct kz_sigma_engine *e) {
+    for (uint32_t g = 0; g < e->ngroups; g++)
+        if (e->groups[g].db) hs_free_database(e->groups[g].db);
+    kz_free(e->lit_first);
+    kz_free(e->lit_count);
+    kz_free(e->lit_variants);
+    if (e->hs_proto) hs_free_scratch(e->hs_proto);
+}
+
+/* ---- scanning ---- */
+
+static int on_literal(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
+                      void *ctx) {
+    struct kz_sigma_scratch *s = ctx;
+    const struct kz_sigma_engine *e = s->e;
+    const uint32_t *v = e->lit_variants + e->lit_first[id];
+    for (uint32_t k = 0; k < e->lit_count[id]; k++) {
+        if (s->mark[v[k]] == s->mark_epoch) continue;
+        s->mark[v[k]] = s->mark_epoch;
+        s->cand[s->ncand++] = v[k];
+    }
+    return 0;
+}
+
+uint32_t prefilter_scan(struct kz_sigma_scratch *s, const struct match_group *g) {
+    s->ncand = 0;
+    if (!g->db) return 0;
+    const struct kz_event *ev = s->ev;
+    struct kz_buf *b = &s->pbuf;
+    kz_buf_clear(b);
+    size_t total = 0;
+    for (uint32_t i = 0; i < ev->nfields; i++)
+        total += ev->fields[i].len + 1;
+    if (total > MATCH_MAX_PREFILTER || kz_buf_reserve(b, total)) return PREFILTER_ALL;
+    char *d = b->data;
+    for (uint32_t i = 0; i < ev->nfields; i++) {
+        memcpy(d, ev->fields[i].val, ev->fields[i].len);
+        d += ev->fields[i].len;
+        *d++ = 0;
+    }
+    s->stats.scans++;
+    if (hs_scan(g->db, b->data, (unsigned)total, 0, s->hs, on_literal, s) != HS_SUCCESS)
+        return PREFILTER_ALL;
+    return 0;
+}
