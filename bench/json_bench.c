@@ -45,18 +45,23 @@ static uint32_t rnd(uint32_t *s) {
     return *s;
 }
 
-static const char *const users[] = {"tanaka.h", "suzuki.k", "sato.y", "svc_backup", "admin.ito",
-                                    "watanabe.m", "yamamoto.r", "nakamura.s"};
-static const char *const hosts[] = {"WS0113", "WS0245", "VDI-07", "FS01", "DC01", "OPS02", "WS0999"};
+static const char *const users[] = {"tanaka.h",  "suzuki.k",   "sato.y",     "svc_backup",
+                                    "admin.ito", "watanabe.m", "yamamoto.r", "nakamura.s"};
+static const char *const hosts[] = {"WS0113", "WS0245", "VDI-07", "FS01",
+                                    "DC01",   "OPS02",  "WS0999"};
 static const char *const images[] = {
-    "C:\\\\Windows\\\\System32\\\\cmd.exe", "C:\\\\Windows\\\\System32\\\\WindowsPowerShell\\\\v1.0\\\\powershell.exe",
+    "C:\\\\Windows\\\\System32\\\\cmd.exe",
+    "C:\\\\Windows\\\\System32\\\\WindowsPowerShell\\\\v1.0\\\\powershell.exe",
     "C:\\\\Program Files\\\\Java\\\\jre\\\\bin\\\\java.exe", "C:\\\\Windows\\\\explorer.exe",
     "C:\\\\Users\\\\tanaka.h\\\\AppData\\\\Local\\\\Temp\\\\update.exe"};
-static const char *const shares[] = {"\\\\\\\\*\\\\Projects", "\\\\\\\\*\\\\SYSVOL", "\\\\\\\\*\\\\IPC$"};
+static const char *const shares[] = {"\\\\\\\\*\\\\Projects", "\\\\\\\\*\\\\SYSVOL",
+                                     "\\\\\\\\*\\\\IPC$"};
 static const char *const files[] = {
     "\\u9867\\u5ba2A\\\\\\u898b\\u7a4d\\u66f8.xlsx", /* (customer A)\(quotation).xlsx */
-    "customer-0042\\\\contracts\\\\2020\\\\nda.pdf", "corp.local\\\\Policies\\\\{31B2F340}\\\\Machine\\\\Scripts\\\\scripts.ini",
-    "\xE9\xA1\xA7\xE5\xAE\xA2" "B\\\\design\\\\plan-v3.docx"};
+    "customer-0042\\\\contracts\\\\2020\\\\nda.pdf",
+    "corp.local\\\\Policies\\\\{31B2F340}\\\\Machine\\\\Scripts\\\\scripts.ini",
+    "\xE9\xA1\xA7\xE5\xAE\xA2"
+    "B\\\\design\\\\plan-v3.docx"};
 
 static void put_common(struct kz_buf *b, uint32_t *s, uint64_t rec, const char *host,
                        const char *channel, const char *provider, int code) {
@@ -80,9 +85,9 @@ static void put_common(struct kz_buf *b, uint32_t *s, uint64_t rec, const char *
                   "\"{5770385f-c22a-43e0-bf4c-06f5698ffbd9}\",\"provider_name\":\"%s\","
                   "\"record_id\":%llu,\"version\":%u,",
                   1 + (unsigned)(rec / 86400 % 28), sec / 3600, sec / 60 % 60, sec % 60,
-                  rnd(s) % 1000, rnd(s), host, rnd(s) & 0xFFFFFF, host, host, host,
-                  rnd(s) % 256, rnd(s) % 256, channel, host, code, 600 + rnd(s) % 8000,
-                  rnd(s) % 9000, provider, (unsigned long long)rec, rnd(s) % 5);
+                  rnd(s) % 1000, rnd(s), host, rnd(s) & 0xFFFFFF, host, host, host, rnd(s) % 256,
+                  rnd(s) % 256, channel, host, code, 600 + rnd(s) % 8000, rnd(s) % 9000, provider,
+                  (unsigned long long)rec, rnd(s) % 5);
 }
 
 static void gen_event(struct kz_buf *b, uint32_t *s, uint64_t rec) {
@@ -112,8 +117,7 @@ static void gen_event(struct kz_buf *b, uint32_t *s, uint64_t rec) {
             "Information:\\n\\tWorkstation Name:\\t%s\\n\\tSource Network Address:\\t10.1.%u.%u"
             "\"}\n",
             host, 1100 + rnd(s) % 900, user, rnd(s), lt, host, rnd(s) % 0x2000, rnd(s) % 256,
-            rnd(s) % 256, 49152 + rnd(s) % 16000, host, lt, user, host, rnd(s) % 256,
-            rnd(s) % 256);
+            rnd(s) % 256, 49152 + rnd(s) % 16000, host, lt, user, host, rnd(s) % 256, rnd(s) % 256);
     } else if (kind == 1) { /* Sysmon 1 */
         put_common(b, s, rec, host, "Microsoft-Windows-Sysmon/Operational",
                    "Microsoft-Windows-Sysmon", 1);
@@ -140,9 +144,9 @@ static void gen_event(struct kz_buf *b, uint32_t *s, uint64_t rec) {
             "\"whoami\",\"/all\"],\"parent\":{\"executable\":\"%s\"}},\"message\":\"Process "
             "Create:\\nRuleName: technique_id=T1059\\nUtcTime: 2020-05-01\\nImage: %s\\n"
             "CommandLine: %s /c \\\"whoami /all\\\"\\nUser: CORP\\\\%s\"}\n",
-            rnd(s) % 60, rnd(s) % 60, rnd(s) % 1000, rnd(s) & 0xFFFF, rnd(s) % 9000, img, img,
-            user, user, user, rnd(s) & 0xFFFF, rnd(s), rnd(s), rnd(s), rnd(s), rnd(s), rnd(s),
-            rnd(s), rnd(s) % 9000, parent, parent, img, rnd(s) % 9000, parent, img, img, user);
+            rnd(s) % 60, rnd(s) % 60, rnd(s) % 1000, rnd(s) & 0xFFFF, rnd(s) % 9000, img, img, user,
+            user, user, rnd(s) & 0xFFFF, rnd(s), rnd(s), rnd(s), rnd(s), rnd(s), rnd(s), rnd(s),
+            rnd(s) % 9000, parent, parent, img, rnd(s) % 9000, parent, img, img, user);
     } else { /* 5145 share access */
         put_common(b, s, rec, host, "Security", "Microsoft-Windows-Security-Auditing", 5145);
         kz_buf_printf(
@@ -152,7 +156,8 @@ static void gen_event(struct kz_buf *b, uint32_t *s, uint64_t rec) {
             "\"0x%x\",\"ObjectType\":\"File\",\"IpAddress\":\"10.1.%u.%u\",\"IpPort\":\"%u\","
             "\"ShareName\":\"%s\",\"ShareLocalPath\":\"\\\\??\\\\D:\\\\Shares\\\\Projects\","
             "\"RelativeTargetName\":\"%s\",\"AccessMask\":\"0x120089\",\"AccessList\":"
-            "\"%%%%1538\\r\\n\\t\\t\\t\\t%%%%1541\\r\\n\\t\\t\\t\\t%%%%4416\\r\\n\",\"AccessReason\":\"-\"},"
+            "\"%%%%1538\\r\\n\\t\\t\\t\\t%%%%1541\\r\\n\\t\\t\\t\\t%%%%4416\\r\\n\","
+            "\"AccessReason\":\"-\"},"
             "\"task\":\"Detailed File Share\",\"keywords\":[\"Audit Success\"]},\"event\":{"
             "\"action\":\"Detailed File Share\",\"category\":[\"file\"],\"code\":\"5145\","
             "\"kind\":\"event\",\"module\":\"security\",\"outcome\":\"success\"},\"message\":"

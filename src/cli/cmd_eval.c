@@ -19,7 +19,8 @@ static const char help[] =
     "usage: kizuki eval --truth DIR FINDINGS.jsonl [--min-level L] [--format json|text] [--quiet]\n"
     "\n"
     "Scores detections against the ground truth of a simulation (`kizuki simulate -o DIR`). Reads\n"
-    "DIR/truth.jsonl (the attack steps), DIR/scenario.json (benign user-days, confounders) and the\n"
+    "DIR/truth.jsonl (the attack steps), DIR/scenario.json (benign user-days, confounders) and "
+    "the\n"
     "findings (JSON lines as `kizuki scan --format jsonl` writes them; '-' reads standard input),\n"
     "and prints one JSON object: steps_total, steps_detected, each scenario's steps with their\n"
     "detection delays, false_positives, benign_user_days, fp_per_1000_user_days, and the\n"
@@ -47,8 +48,8 @@ static const char help[] =
     "  kizuki eval --truth sim findings.jsonl --min-level high --format text\n"
     "  kizuki scan sim/logs --format jsonl | kizuki eval --truth sim -\n";
 
-#define MAX_REPORTED 20               /* malformed lines printed per file; the rest are counted */
-#define READ_PIECE ((size_t)1 << 20)  /* bytes read at a time */
+#define MAX_REPORTED 20                 /* malformed lines printed per file; the rest are counted */
+#define READ_PIECE ((size_t)1 << 20)    /* bytes read at a time */
 #define SCENARIO_MAX ((size_t)64 << 20) /* scenario.json is small; refuse absurd ones */
 
 struct eval_cmd {

@@ -632,7 +632,7 @@ int kz_cmd_scan(int argc, char **argv) {
     kz_buf_clear(&sc.line);
     if (sc.format == OUT_CSV) kz_finding_csv_header(&sc.line);
     if (sc.format == OUT_TABLE) kz_finding_table_header(&sc.line, sc.colour);
-    fwrite(sc.line.data, 1, sc.line.len, sc.out);
+    if (sc.line.len) fwrite(sc.line.data, 1, sc.line.len, sc.out);
 
     pool = kz_pool_new((int)threads);
     struct kz_evtx_reader_opts o = {

@@ -15,7 +15,7 @@
 
 static const char help[] =
     "usage: kizuki simulate -o DIR [--scenario NAME]... [--users N] [--days D] [--seed S]\n"
-    "                       [--start YYYY-MM-DD] [--threads N] [--quiet]\n"
+    "                       [--start YYYY-MM-DD] [--format evtx|jsonl] [--threads N] [--quiet]\n"
     "\n"
     "Writes the logs of a simulated organisation (CORP / corp.example, in Japan) over D days,\n"
     "with the two incidents kizuki is built from injected step by step, and the ground truth.\n"
@@ -33,6 +33,8 @@ static const char help[] =
     "  --days D         days simulated (default 14, at most 366)\n"
     "  --seed S         random seed (default 1); the same options give the same bytes\n"
     "  --start DATE     first day (default 2026-03-02, a Monday; times are JST, logs in UTC)\n"
+    "  --format F       evtx (default): Windows event logs as Windows writes them; jsonl: the\n"
+    "                   same events as Winlogbeat (ECS) JSON lines, <Channel>.jsonl per host\n"
     "  --threads N      writer threads (default: one per CPU); output does not depend on it\n"
     "  --quiet          no progress and no summary on stderr\n"
     "\n"
@@ -113,6 +115,16 @@ int kz_cmd_simulate(int argc, char **argv) {
                 bad = 1;
             }
             o.seed = s;
+        } else if (kz_cli_opt(&cli, argc, argv, &i, "--format", &val, &bad)) {
+            if (bad) break;
+            if (!strcmp(val, "evtx"))
+                o.format = KZ_SIM_FORMAT_EVTX;
+            else if (!strcmp(val, "jsonl") || !strcmp(val, "json"))
+                o.format = KZ_SIM_FORMAT_JSONL;
+            else {
+                kz_cli_error(&cli, "--format: '%s' is not one of evtx, jsonl", val);
+                bad = 1;
+            }
         } else if (kz_cli_opt(&cli, argc, argv, &i, "--start", &val, &bad)) {
             if (!bad && parse_date(val, &o.start_day)) {
                 kz_cli_error(&cli, "--start: '%s' is not a date YYYY-MM-DD", val);
@@ -147,7 +159,7 @@ int kz_cmd_simulate(int argc, char **argv) {
         double secs = kz_cli_now() - t0;
         fprintf(stderr,
                 "kizuki simulate: %u users, %u hosts, %u customers, %u days: %" PRIu64
-                " events (%" PRIu64 " EVTX records, %" PRIu64 " log lines) in %u files, %.1f MB, "
+                " events (%" PRIu64 " Windows events, %" PRIu64 " text log lines) in %u files, %.1f MB, "
                 "%.2f s (%.0f events/s); %u attack steps with %" PRIu64 " records in %s/truth.jsonl\n",
                 o.users, st.hosts, st.customers, o.days, st.events, st.evtx_records,
                 st.text_lines, st.files, (double)st.bytes / 1e6, secs,

@@ -323,7 +323,8 @@ static int unescape(struct state *s, const unsigned char *body, const unsigned c
             break;
         }
         uint32_t cp;
-        if (close - p < 6) return fail(s, KZ_JSON_E_ESCAPE, p, "\\u must be followed by four hex digits");
+        if (close - p < 6)
+            return fail(s, KZ_JSON_E_ESCAPE, p, "\\u must be followed by four hex digits");
         if (read_u_escape(s, p, &cp)) return -1;
         p += 6;
         if (cp >= 0xD800 && cp <= 0xDBFF) {
@@ -363,8 +364,8 @@ static int parse_string(struct state *s) {
         if (c == '\\') {
             if (p + 1 >= end) return fail(s, KZ_JSON_E_EOF, end, "input ends inside a string");
             unsigned char e = p[1];
-            if (e != '"' && e != '\\' && e != '/' && e != 'b' && e != 'f' && e != 'n' &&
-                e != 'r' && e != 't' && e != 'u') {
+            if (e != '"' && e != '\\' && e != '/' && e != 'b' && e != 'f' && e != 'n' && e != 'r' &&
+                e != 't' && e != 'u') {
                 char b[16];
                 return fail(s, KZ_JSON_E_ESCAPE, p, "\\ followed by %s is not a JSON escape",
                             what(s, p + 1, b));
@@ -472,8 +473,7 @@ after:
         skip_ws(s);
         if (s->p < s->end) {
             char b[16];
-            return fail(s, KZ_JSON_E_TRAILING, s->p, "%s after the JSON value",
-                        what(s, s->p, b));
+            return fail(s, KZ_JSON_E_TRAILING, s->p, "%s after the JSON value", what(s, s->p, b));
         }
         return 0;
     }
@@ -483,7 +483,8 @@ after:
         top->len++;
         skip_ws(s);
         if (s->p >= s->end)
-            return fail(s, KZ_JSON_E_EOF, s->p, "input ends inside an %s", obj ? "object" : "array");
+            return fail(s, KZ_JSON_E_EOF, s->p, "input ends inside an %s",
+                        obj ? "object" : "array");
         unsigned char c = *s->p;
         if (c == ',') {
             s->p++;
@@ -506,11 +507,11 @@ after:
 static void fill_error(struct kz_json_error *err, const struct state *s) {
     if (!err) return;
     err->kind = s->kind;
-    err->code = s->kind == KZ_JSON_E_NOMEM ? KZ_ENOMEM
-                : (s->kind == KZ_JSON_E_SIZE || s->kind == KZ_JSON_E_DEPTH ||
-                   s->kind == KZ_JSON_E_NODES)
-                    ? KZ_ELIMIT
-                    : KZ_EFORMAT;
+    err->code =
+        s->kind == KZ_JSON_E_NOMEM ? KZ_ENOMEM
+        : (s->kind == KZ_JSON_E_SIZE || s->kind == KZ_JSON_E_DEPTH || s->kind == KZ_JSON_E_NODES)
+            ? KZ_ELIMIT
+            : KZ_EFORMAT;
     err->offset = s->offset;
     /* Position from the offset: only on error, so the hot path counts no newlines. */
     uint64_t line = 1;
@@ -650,7 +651,8 @@ int kz_json_double(const struct kz_json_node *n, double *out) {
 
 const char *kz_json_strdup(struct kz_arena *a, const struct kz_json_node *n) {
     if (!n || n->type != KZ_JSON_STRING) return NULL;
-    if (n->flags & KZ_JSON_F_COPIED) return n->u.str;
+    /* Always a copy, even of an unescaped string that is already terminated: the caller's arena
+     * may outlive the document's (a per-line arena), which is why it asks for a copy. */
     return kz_arena_strndup(a, n->u.str, n->len);
 }
 
@@ -767,8 +769,9 @@ static void overlong_line(struct kz_json_lines *jl) {
     err.code = KZ_ELIMIT;
     err.kind = KZ_JSON_E_SIZE;
     err.offset = jl->parser.lim.max_input;
-    err.column = (uint32_t)(jl->parser.lim.max_input + 1 > UINT32_MAX ? UINT32_MAX
-                                                                       : jl->parser.lim.max_input + 1);
+    err.column =
+        (uint32_t)(jl->parser.lim.max_input + 1 > UINT32_MAX ? UINT32_MAX
+                                                             : jl->parser.lim.max_input + 1);
     snprintf(err.msg, sizeof err.msg, "line of %zu bytes is over the %zu-byte limit",
              jl->overlong_len, jl->parser.lim.max_input);
     report_bad(jl, &err);

@@ -21,8 +21,9 @@
  *
  * Ownership: the nodes and the unescaped strings live in the caller's arena; zero-copy strings live
  * in the caller's input. A document is valid while BOTH the arena (until kz_arena_reset/free) and
- * the input buffer are. Copy out (kz_json_strdup) what must outlive them. A parser object only holds
- * scratch space reused from one document to the next; it may be freed while documents live on.
+ * the input buffer are. Copy out (kz_json_strdup) what must outlive them. A parser object only
+ * holds scratch space reused from one document to the next; it may be freed while documents live
+ * on.
  */
 #ifndef KZ_JSON_H
 #define KZ_JSON_H
@@ -89,39 +90,40 @@ struct kz_json_doc {
 
 enum kz_json_error_kind {
     KZ_JSON_OK,
-    KZ_JSON_E_EMPTY,      /* no value at all (empty or only whitespace) */
-    KZ_JSON_E_EOF,        /* the input ends inside a value */
-    KZ_JSON_E_CHAR,       /* a byte that cannot start or continue anything here */
-    KZ_JSON_E_TRAILING,   /* more after the top-level value */
-    KZ_JSON_E_COMMA,      /* a comma before ] or } (trailing comma) */
-    KZ_JSON_E_LITERAL,    /* misspelt true / false / null */
-    KZ_JSON_E_NUMBER,     /* a number that breaks the grammar (01, 1., .5, -, 1e, +1) */
-    KZ_JSON_E_ESCAPE,     /* a backslash escape JSON does not have, or a bad \u */
-    KZ_JSON_E_CONTROL,    /* a raw control byte (< 0x20) inside a string */
-    KZ_JSON_E_UTF8,       /* invalid UTF-8 inside a string */
-    KZ_JSON_E_KEY,        /* an object member without a string key or without ':' */
-    KZ_JSON_E_SIZE,       /* the document exceeds max_input */
-    KZ_JSON_E_DEPTH,      /* nesting exceeds max_depth */
-    KZ_JSON_E_NODES,      /* more than max_nodes */
-    KZ_JSON_E_NOMEM,      /* allocation failed (arena cap or memory) */
+    KZ_JSON_E_EMPTY,    /* no value at all (empty or only whitespace) */
+    KZ_JSON_E_EOF,      /* the input ends inside a value */
+    KZ_JSON_E_CHAR,     /* a byte that cannot start or continue anything here */
+    KZ_JSON_E_TRAILING, /* more after the top-level value */
+    KZ_JSON_E_COMMA,    /* a comma before ] or } (trailing comma) */
+    KZ_JSON_E_LITERAL,  /* misspelt true / false / null */
+    KZ_JSON_E_NUMBER,   /* a number that breaks the grammar (01, 1., .5, -, 1e, +1) */
+    KZ_JSON_E_ESCAPE,   /* a backslash escape JSON does not have, or a bad \u */
+    KZ_JSON_E_CONTROL,  /* a raw control byte (< 0x20) inside a string */
+    KZ_JSON_E_UTF8,     /* invalid UTF-8 inside a string */
+    KZ_JSON_E_KEY,      /* an object member without a string key or without ':' */
+    KZ_JSON_E_SIZE,     /* the document exceeds max_input */
+    KZ_JSON_E_DEPTH,    /* nesting exceeds max_depth */
+    KZ_JSON_E_NODES,    /* more than max_nodes */
+    KZ_JSON_E_NOMEM,    /* allocation failed (arena cap or memory) */
 };
 
 #define KZ_JSON_ERR_MSG_MAX 160
 
 struct kz_json_error {
-    int code;          /* KZ_E* status: KZ_EFORMAT, KZ_ELIMIT or KZ_ENOMEM (0: no error) */
-    int kind;          /* enum kz_json_error_kind */
-    size_t offset;     /* byte offset of the problem in the document */
-    uint64_t line;     /* 1-based line of offset (for JSON lines: the line's number in the stream) */
-    uint32_t column;   /* 1-based column of offset, in bytes */
-    char msg[KZ_JSON_ERR_MSG_MAX]; /* what is wrong, without the position: "trailing comma before ']'" */
+    int code;        /* KZ_E* status: KZ_EFORMAT, KZ_ELIMIT or KZ_ENOMEM (0: no error) */
+    int kind;        /* enum kz_json_error_kind */
+    size_t offset;   /* byte offset of the problem in the document */
+    uint64_t line;   /* 1-based line of offset (for JSON lines: the line's number in the stream) */
+    uint32_t column; /* 1-based column of offset, in bytes */
+    char msg[KZ_JSON_ERR_MSG_MAX]; /* what is wrong, without the position: "trailing comma before
+                                      ']'" */
 };
 
 /* ---- parsing ---- */
 
 /* Scratch space (node stack, container stack) reused across documents: one per thread. */
 struct kz_json_parser {
-    struct kz_json_limits lim; /* effective limits (defaults and ceilings applied) */
+    struct kz_json_limits lim;  /* effective limits (defaults and ceilings applied) */
     struct kz_json_node *nodes; /* nodes of the document being parsed; copied into the arena */
     uint32_t nodes_cap;
     uint32_t *stack; /* index of each open container; lim.max_depth entries */
@@ -132,8 +134,8 @@ int kz_json_parser_init(struct kz_json_parser *p, const struct kz_json_limits *l
 void kz_json_parser_free(struct kz_json_parser *p);
 
 /* Parses exactly one JSON value (whitespace around it allowed; a UTF-8 byte order mark at the very
- * start is skipped, RFC 8259 section 8.1) from in[0..n) into doc, with nodes and unescaped strings in
- * arena a. On failure returns KZ_EFORMAT, KZ_ELIMIT or KZ_ENOMEM, fills err (if non-NULL) and
+ * start is skipped, RFC 8259 section 8.1) from in[0..n) into doc, with nodes and unescaped strings
+ * in arena a. On failure returns KZ_EFORMAT, KZ_ELIMIT or KZ_ENOMEM, fills err (if non-NULL) and
  * leaves doc empty; whatever the arena received stays there until it is reset. */
 int kz_json_parser_parse(struct kz_json_parser *p, const char *in, size_t n, struct kz_arena *a,
                          struct kz_json_doc *doc, struct kz_json_error *err);
@@ -170,8 +172,8 @@ int kz_json_int(const struct kz_json_node *n, int64_t *out);
 /* Number n as the nearest double (strtod rounding; overflow gives +-HUGE_VAL): 0 or KZ_EFORMAT
  * when n is not a number. */
 int kz_json_double(const struct kz_json_node *n, double *out);
-/* A NUL-terminated copy of string n in arena a (n itself when it is already NUL-terminated in
- * that sense, i.e. KZ_JSON_F_COPIED); NULL when n is not a string or the arena is full. */
+/* A NUL-terminated copy of string n in arena a (always a copy, so it lives as long as a, whatever
+ * happens to the document); NULL when n is not a string or the arena is full. */
 const char *kz_json_strdup(struct kz_arena *a, const struct kz_json_node *n);
 
 /* Writes n back as compact JSON (no spaces; strings re-escaped by kz_buf_put_json_str; numbers as
@@ -198,14 +200,14 @@ typedef void (*kz_json_bad_line_fn)(void *ctx, uint64_t line_no, const struct kz
 struct kz_json_lines {
     struct kz_json_parser parser;
     struct kz_arena *arena;
-    int keep;                  /* 1: never reset the arena (documents accumulate up to its cap) */
-    kz_json_line_fn on_doc;    /* may be NULL */
+    int keep;                   /* 1: never reset the arena (documents accumulate up to its cap) */
+    kz_json_line_fn on_doc;     /* may be NULL */
     kz_json_bad_line_fn on_bad; /* may be NULL */
     void *ctx;
-    uint64_t line;  /* lines completed so far */
-    uint64_t docs;  /* lines that held a document */
-    uint64_t bad;   /* lines that did not */
-    uint64_t blank; /* empty or whitespace-only lines */
+    uint64_t line;         /* lines completed so far */
+    uint64_t docs;         /* lines that held a document */
+    uint64_t bad;          /* lines that did not */
+    uint64_t blank;        /* empty or whitespace-only lines */
     struct kz_buf partial; /* the start of a line that continues in the next piece */
     int overlong;          /* the current partial line already exceeds max_input */
     size_t overlong_len;   /* its length so far, for the message */

@@ -36,7 +36,7 @@ static int json_integer(const char *s, size_t n) {
     return 1;
 }
 
-static void put_value(struct kz_buf *out, const struct kz_field *f) {
+void kz_event_json_value(struct kz_buf *out, const struct kz_field *f) {
     if (f->kind == KZ_VK_INT && json_integer(f->val, f->len)) {
         kz_buf_append(out, f->val, f->len);
     } else {
@@ -54,7 +54,7 @@ static void put_values(struct kz_buf *out, const struct kz_event *ev, uint32_t i
     for (uint32_t k = i; k < ev->nfields; k++)
         count += ev->fields[k].section == section && ev->fields[k].name == f->name;
     if (count == 1) {
-        put_value(out, f);
+        kz_event_json_value(out, f);
         return;
     }
     kz_buf_putc(out, '[');
@@ -62,7 +62,7 @@ static void put_values(struct kz_buf *out, const struct kz_event *ev, uint32_t i
         const struct kz_field *g = &ev->fields[k];
         if (g->section != section || g->name != f->name) continue;
         if (n++) kz_buf_putc(out, ',');
-        put_value(out, g);
+        kz_event_json_value(out, g);
     }
     kz_buf_putc(out, ']');
 }
@@ -122,7 +122,7 @@ static void put_section(struct kz_buf *out, const struct kz_event *ev, uint8_t s
         if (maybe_repeats)
             put_values(out, ev, i, section);
         else
-            put_value(out, f);
+            kz_event_json_value(out, f);
     }
     if (any) kz_buf_putc(out, '}');
 }

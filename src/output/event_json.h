@@ -14,6 +14,9 @@
 /* Appends ev as one JSON line. file_json is the source path already as a JSON string with its
  * quotes (kz_json_quote), or NULL: paths repeat on every event, so callers quote each once. */
 void kz_event_json(struct kz_buf *out, const struct kz_event *ev, const char *file_json);
+/* Appends one raw field's value: integers as JSON numbers, everything else as a string. Every
+ * JSON output that prints raw fields uses this, so a field looks the same in dump and findings. */
+void kz_event_json_value(struct kz_buf *out, const struct kz_field *f);
 /* Appends s as a JSON string, quotes included. */
 void kz_json_quote(struct kz_buf *out, const char *s);
 

@@ -5,6 +5,8 @@
  * a spreadsheet cannot execute, and text made visible for a terminal. */
 #include "findings.h"
 
+#include "event_json.h"
+
 #include "../core/fmt.h"
 #include "../core/intern.h"
 #include "../core/utf.h"
@@ -113,7 +115,8 @@ static int char_cols(uint32_t cp) {
 static const char hexdig[] = "0123456789abcdef";
 
 /* One unit of visible output: the character at p as it will be shown. Returns the source bytes it
- * consumes; *esc_len is 0 when the source bytes are shown as they are, else esc holds the escape. */
+ * consumes; *esc_len is 0 when the source bytes are shown as they are, else esc holds the escape.
+ */
 static size_t visible_unit(const unsigned char *p, size_t avail, char esc[8], size_t *esc_len,
                            int *cols) {
     unsigned char c = p[0];
@@ -232,53 +235,6 @@ static void json_str_array(struct kz_buf *out, uint32_t n, const char *const *v)
     kz_buf_putc(out, ']');
 }
 
-/* Whether s[0..n) is a JSON number (RFC 8259 grammar) short enough to keep its meaning. */
-static int json_number(const char *s, size_t n) {
-    size_t i = 0;
-    if (n == 0 || n > 32) return 0;
-    if (s[i] == '-') i++;
-    if (i >= n) return 0;
-    if (s[i] == '0')
-        i++;
-    else if (s[i] >= '1' && s[i] <= '9')
-        while (i < n && s[i] >= '0' && s[i] <= '9')
-            i++;
-    else
-        return 0;
-    if (i < n && s[i] == '.') {
-        size_t d = ++i;
-        while (i < n && s[i] >= '0' && s[i] <= '9')
-            i++;
-        if (i == d) return 0;
-    }
-    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-        i++;
-        if (i < n && (s[i] == '+' || s[i] == '-')) i++;
-        size_t d = i;
-        while (i < n && s[i] >= '0' && s[i] <= '9')
-            i++;
-        if (i == d) return 0;
-    }
-    return i == n;
-}
-
-static void json_field_value(struct kz_buf *out, const struct kz_field *f) {
-    const char *v = f->val ? f->val : "";
-    size_t n = f->val ? f->len : 0;
-    int raw = 0;
-    if (f->kind == KZ_VK_INT || f->kind == KZ_VK_REAL)
-        raw = json_number(v, n);
-    else if (f->kind == KZ_VK_BOOL)
-        raw = (n == 4 && !memcmp(v, "true", 4)) || (n == 5 && !memcmp(v, "false", 5));
-    if (raw) {
-        kz_buf_append(out, v, n);
-    } else {
-        kz_buf_putc(out, '"');
-        kz_buf_put_json_str(out, v, n);
-        kz_buf_putc(out, '"');
-    }
-}
-
 #define NAME_SLOTS (2 * KZ_FINDING_EVENT_FIELDS) /* hash of names, at most half full */
 #define NOT_FIRST 0xffff
 
@@ -291,7 +247,7 @@ static void json_event(struct kz_buf *out, const struct kz_event *ev) {
         return;
     }
     uint32_t n = ev->nfields < KZ_FINDING_EVENT_FIELDS ? ev->nfields : KZ_FINDING_EVENT_FIELDS;
-    uint16_t slot[NAME_SLOTS]; /* first field index + 1 of a name, 0 = empty */
+    uint16_t slot[NAME_SLOTS];              /* first field index + 1 of a name, 0 = empty */
     uint16_t next[KZ_FINDING_EVENT_FIELDS]; /* next field index + 1 with the same name, 0 = none */
     uint16_t tail[KZ_FINDING_EVENT_FIELDS]; /* first field of a name: its last field so far;
                                                others: NOT_FIRST */
@@ -325,13 +281,13 @@ static void json_event(struct kz_buf *out, const struct kz_event *ev) {
         kz_buf_put_json_str(out, kz_intern_name(f->name), kz_intern_len(f->name));
         kz_buf_puts(out, "\":");
         if (!next[i]) {
-            json_field_value(out, f);
+            kz_event_json_value(out, f);
             continue;
         }
         kz_buf_putc(out, '[');
         for (uint32_t k = i + 1; k; k = next[k - 1]) {
             if (k != i + 1) kz_buf_putc(out, ',');
-            json_field_value(out, &ev->fields[k - 1]);
+            kz_event_json_value(out, &ev->fields[k - 1]);
         }
         kz_buf_putc(out, ']');
     }
@@ -420,25 +376,31 @@ static void line_int(struct line *l, const char *key, int64_t v) {
     line_item(l, key, tmp, (size_t)(end - tmp));
 }
 
-/* What makes a finding actionable beyond its title, host and user: the source address, the
- * detector's reasons, then the event's entities, most telling first (what ran, from what, on
- * which file or share, how the account logged on). */
+/* What makes a finding actionable beyond its title, host and user: the source address, then the
+ * event's entities, most telling first (what ran, from what, on which file or share, how the
+ * account logged on), then the detector's reasons. Without an event (UEBA, some correlations) the
+ * reasons are all there is, and they come right after the source address. */
+static void line_reasons(struct line *l, const struct kz_finding *f) {
+    if (!f->reasons || !f->nreasons) return;
+    /* One item "reasons=a; b; c", built in a small buffer and cut as one value. */
+    struct kz_buf r;
+    kz_buf_init(&r, (size_t)KZ_FINDING_MSG_COLS * BYTES_PER_COL);
+    for (uint32_t i = 0; i < f->nreasons; i++) {
+        if (!f->reasons[i]) continue;
+        if (r.len) kz_buf_puts(&r, "; ");
+        kz_buf_puts(&r, f->reasons[i]);
+    }
+    if (r.len) line_item(l, "reasons", r.data, r.len);
+    kz_buf_free(&r);
+}
+
 static void line_details(struct line *l, const struct kz_finding *f) {
     line_str(l, "src_ip", f->src_ip);
-    if (f->reasons && f->nreasons) {
-        /* One item "reasons=a; b; c", built in a small buffer, each reason cut on its own. */
-        struct kz_buf r;
-        kz_buf_init(&r, (size_t)KZ_FINDING_MSG_COLS * BYTES_PER_COL);
-        for (uint32_t i = 0; i < f->nreasons; i++) {
-            if (!f->reasons[i]) continue;
-            if (r.len) kz_buf_puts(&r, "; ");
-            kz_buf_puts(&r, f->reasons[i]);
-        }
-        if (r.len) line_item(l, "reasons", r.data, r.len);
-        kz_buf_free(&r);
-    }
     const struct kz_event *ev = f->event;
-    if (!ev) return;
+    if (!ev) {
+        line_reasons(l, f);
+        return;
+    }
     const struct kz_entities *e = &ev->ent;
     line_str(l, "process", e->process);
     line_str(l, "command_line", e->command_line);
@@ -450,6 +412,7 @@ static void line_details(struct line *l, const struct kz_finding *f) {
     if (e->target_host && (!f->host || strcmp(e->target_host, f->host)))
         line_str(l, "target_host", e->target_host);
     if (e->bytes >= 0) line_int(l, "bytes", e->bytes);
+    line_reasons(l, f);
 }
 
 void kz_finding_message(struct kz_buf *out, const struct kz_finding *f) {
@@ -548,9 +511,8 @@ void kz_finding_csv(struct kz_buf *out, const struct kz_finding *f) {
 /* ---- table ---- */
 
 static const char *const headers[] = {"TIME", "LEVEL", "HOST", "USER", "TITLE", "DETAILS"};
-static const int widths[] = {KZ_FINDING_COL_TIME, KZ_FINDING_COL_LEVEL,
-                             KZ_FINDING_COL_HOST, KZ_FINDING_COL_USER,
-                             KZ_FINDING_COL_TITLE, KZ_FINDING_COL_DETAILS};
+static const int widths[] = {KZ_FINDING_COL_TIME, KZ_FINDING_COL_LEVEL, KZ_FINDING_COL_HOST,
+                             KZ_FINDING_COL_USER, KZ_FINDING_COL_TITLE, KZ_FINDING_COL_DETAILS};
 #define COL_GAP 2 /* spaces between columns */
 
 void kz_finding_table_header(struct kz_buf *out, int colour) {

@@ -27,36 +27,36 @@
 #include <stdint.h>
 
 struct kz_finding {
-    kz_time ts;                   /* when the finding's event happened (UTC) */
-    const char *kind;             /* "sigma" | "correlation" | "ueba" */
-    const char *rule_id;          /* rule id; NULL when the detector has none */
-    const char *title;            /* one-line name of what was found; NULL prints as "" */
-    int level;                    /* enum kz_sigma_level (sigma/rule.h); NONE prints as informational */
-    int score;                    /* 0-100; kz_finding_level_score(level) when a detector has none */
-    uint32_t ntags;               /* tags, e.g. "attack.t1484.001" */
+    kz_time ts;          /* when the finding's event happened (UTC) */
+    const char *kind;    /* "sigma" | "correlation" | "ueba" */
+    const char *rule_id; /* rule id; NULL when the detector has none */
+    const char *title;   /* one-line name of what was found; NULL prints as "" */
+    int level;           /* enum kz_sigma_level (sigma/rule.h); NONE prints as informational */
+    int score;           /* 0-100; kz_finding_level_score(level) when a detector has none */
+    uint32_t ntags;      /* tags, e.g. "attack.t1484.001" */
     const char *const *tags;
-    const char *host, *user;      /* NULL when unknown */
-    const char *src_ip;           /* NULL when unknown */
-    uint32_t nreasons;            /* why it fired, in words (UEBA lists every contributing anomaly) */
+    const char *host, *user; /* NULL when unknown */
+    const char *src_ip;      /* NULL when unknown */
+    uint32_t nreasons;       /* why it fired, in words (UEBA lists every contributing anomaly) */
     const char *const *reasons;
     const char *file;             /* source file path; NULL when the finding has no one source */
     uint64_t record_id;           /* record inside file (EVTX EventRecordID), 0 when none */
     const char *format;           /* source format: "evtx", ...; NULL when unknown */
-    const struct kz_event *event; /* the event that fired, for `event` and the message; may be NULL */
+    const struct kz_event *event; /* the event that fired; may be NULL */
 };
 
 /* ---- limits: a hostile log cannot make one finding's text unbounded ---- */
 #define KZ_FINDING_MSG_VALUE_COLS 200 /* columns of one field's value in a message */
 #define KZ_FINDING_MSG_COLS 1000      /* columns of a whole message (CSV `message` column) */
-#define KZ_FINDING_EVENT_FIELDS 4096  /* raw fields printed in `event` (the EVTX reader's own cap) */
+#define KZ_FINDING_EVENT_FIELDS 4096  /* raw fields printed in `event` (the EVTX reader's cap) */
 
 /* Table columns, in terminal columns (the last one, DETAILS, is cut at its width too). */
 #define KZ_FINDING_COL_TIME 20
 #define KZ_FINDING_COL_LEVEL 5 /* "LEVEL"; values are four letters: info low med high crit */
-#define KZ_FINDING_COL_HOST 15
-#define KZ_FINDING_COL_USER 15
+#define KZ_FINDING_COL_HOST 16
+#define KZ_FINDING_COL_USER 20 /* room for DOMAIN\user */
 #define KZ_FINDING_COL_TITLE 40
-#define KZ_FINDING_COL_DETAILS 80
+#define KZ_FINDING_COL_DETAILS 76
 
 /* Score of a level, for detectors without their own: informational 10, low 30, medium 50,
  * high 75, critical 90; 0 for NONE or anything else. */
@@ -74,10 +74,12 @@ const char *kz_finding_level_name(int level);
 void kz_finding_jsonl(struct kz_buf *out, const struct kz_finding *f);
 
 /* The message: one line a human can act on, used as the CSV `message` column. Form:
- *   TITLE [LEVEL] host=H user=U src_ip=IP: reasons: R1; R2 | process=... command_line=... ...
- * (each part only when known; event details from the normalised entity slots). Control characters
- * made visible as in the table; each value cut to KZ_FINDING_MSG_VALUE_COLS, the whole line to
- * KZ_FINDING_MSG_COLS, with "…" where cut. No newline. */
+ *   TITLE [LEVEL] host=H user=U src_ip=IP process=... command_line=... ... reasons=R1; R2
+ * each part only when known: the event's normalised entities (process, command_line, parent,
+ * file, share, logon_type, src_host, target_host when not the host, bytes), then the reasons
+ * (without an event, the reasons follow src_ip). Control characters made visible as in the
+ * table; each value cut to KZ_FINDING_MSG_VALUE_COLS, the whole line to KZ_FINDING_MSG_COLS,
+ * with "…" where cut. No newline. */
 void kz_finding_message(struct kz_buf *out, const struct kz_finding *f);
 
 /* CSV, one row per finding, RFC 4180 quoting; records end in LF (RFC 4180 says CRLF, but every

@@ -200,7 +200,7 @@ nomem:
 
 static int clamp_level(int level) {
     return level < KZ_LEVEL_INFORMATIONAL || level > KZ_LEVEL_CRITICAL ? KZ_LEVEL_INFORMATIONAL
-                                                                        : level;
+                                                                       : level;
 }
 
 int kz_summary_add(struct kz_summary *s, const struct kz_finding *f) {
@@ -212,8 +212,8 @@ int kz_summary_add(struct kz_summary *s, const struct kz_finding *f) {
         if (!strcmp(f->kind, kind_names[i])) k = i;
     s->kinds[k]++;
     const char *title = f->title ? f->title : "";
-    int rc = table_count(s, &s->tables[KZ_SUMMARY_RULES], f->rule_id ? f->rule_id : title, title,
-                         level);
+    int rc =
+        table_count(s, &s->tables[KZ_SUMMARY_RULES], f->rule_id ? f->rule_id : title, title, level);
     int rc2 = table_count(s, &s->tables[KZ_SUMMARY_HOSTS], f->host, NULL, level);
     int rc3 = table_count(s, &s->tables[KZ_SUMMARY_USERS], f->user, NULL, level);
     return rc ? rc : rc2 ? rc2 : rc3;
@@ -439,8 +439,7 @@ static void top_list(const struct kz_summary *s, struct kz_buf *out, int colour,
     }
 }
 
-void kz_summary_format(const struct kz_summary *s, struct kz_buf *out, int colour,
-                       uint32_t top_n) {
+void kz_summary_format(const struct kz_summary *s, struct kz_buf *out, int colour, uint32_t top_n) {
     if (!top_n) top_n = KZ_SUMMARY_TOP;
     const struct kz_summary_run *r = &s->run;
     heading(out, colour, "Findings:");

@@ -84,8 +84,7 @@ uint32_t kz_summary_top(const struct kz_summary *s, int table, struct kz_summary
 /* The human summary (what `scan` prints on stderr at the end), top_n rows per list (0: the
  * default). Names from logs are made visible (kz_finding_put_visible) and cut to width. With
  * colour, level names are coloured and headings bold. */
-void kz_summary_format(const struct kz_summary *s, struct kz_buf *out, int colour,
-                       uint32_t top_n);
+void kz_summary_format(const struct kz_summary *s, struct kz_buf *out, int colour, uint32_t top_n);
 /* Formats and writes to fp; returns 0, KZ_ENOMEM or KZ_EIO. */
 int kz_summary_print(const struct kz_summary *s, FILE *fp, int colour);
 /* SipHash-c-d of data under a 128-bit key (key[0] = bytes 0-7 little-endian, key[1] = 8-15);

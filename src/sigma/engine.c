@@ -65,8 +65,8 @@ static int group_of(struct kz_sigma_engine *e, const char *channel, uint32_t *ou
     struct match_group *ng = kz_realloc(e->groups, (e->ngroups + 1) * sizeof *ng);
     if (!ng) return KZ_ENOMEM;
     e->groups = ng;
+    memset(&e->groups[e->ngroups], 0, sizeof e->groups[e->ngroups]);
     e->groups[e->ngroups].channel = channel;
-    e->groups[e->ngroups].db = NULL;
     *out = e->ngroups++;
     return 0;
 }
@@ -348,10 +348,11 @@ int kz_sigma_scratch_new(const struct kz_sigma_engine *e, struct kz_sigma_scratc
     uint32_t nv = e->nvariants ? e->nvariants : 1;
     s->mark = kz_calloc(nv, sizeof *s->mark);
     s->cand = kz_malloc(nv * sizeof *s->cand);
+    s->route_slots = kz_calloc(MATCH_ROUTE_SLOTS, sizeof *s->route_slots);
     s->md = pcre2_match_data_create(1, NULL);
     s->mctx = pcre2_match_context_create(NULL);
     int rc = 0;
-    if (!s->mark || !s->cand || !s->md || !s->mctx) rc = KZ_ENOMEM;
+    if (!s->mark || !s->cand || !s->md || !s->mctx || !s->route_slots) rc = KZ_ENOMEM;
     if (!rc) {
         pcre2_set_match_limit(s->mctx, 200000);
         pcre2_set_depth_limit(s->mctx, 10000);
@@ -383,6 +384,7 @@ void kz_sigma_scratch_free(struct kz_sigma_scratch *s) {
     if (!s) return;
     routes_clear(s);
     kz_free(s->routes);
+    kz_free(s->route_slots);
     if (s->hs) hs_free_scratch(s->hs);
     if (s->md) pcre2_match_data_free(s->md);
     if (s->mctx) pcre2_match_context_free(s->mctx);
@@ -422,19 +424,31 @@ static int accepts(const struct match_variant *v, const char *product, const cha
     return 0;
 }
 
+static uint32_t route_hash(const char *product, const char *channel, uint32_t event_id) {
+    uint32_t h = 2166136261u ^ event_id;
+    for (const char *p = product; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    for (const char *p = channel; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    return h ? h : 1;
+}
+
 /* The route of (product, lowercase channel, event id): found in the cache or built. */
 static const struct match_route *route_get(struct kz_sigma_scratch *s, const char *product,
                                            const char *channel, uint32_t event_id) {
     const struct kz_sigma_engine *e = s->e;
-    /* Linear search: an estate has a few dozen (channel, event id) pairs, and the last one
-     * used is checked first. */
-    for (uint32_t i = s->nroutes; i-- > 0;) {
-        struct match_route *r = &s->routes[i];
-        if (r->event_id == event_id && !strcmp(r->channel, channel) &&
+    uint32_t h = route_hash(product, channel, event_id), slot = h & (MATCH_ROUTE_SLOTS - 1);
+    for (; s->route_slots[slot]; slot = (slot + 1) & (MATCH_ROUTE_SLOTS - 1)) {
+        struct match_route *r = &s->routes[s->route_slots[slot] - 1];
+        if (r->hash == h && r->event_id == event_id && !strcmp(r->channel, channel) &&
             !strcmp(r->product, product))
             return r;
     }
-    if (s->nroutes == MATCH_MAX_ROUTES) routes_clear(s);
+    if (s->nroutes == MATCH_MAX_ROUTES) {
+        routes_clear(s);
+        memset(s->route_slots, 0, MATCH_ROUTE_SLOTS * sizeof *s->route_slots);
+        slot = h & (MATCH_ROUTE_SLOTS - 1);
+    }
     if (s->nroutes == s->routes_cap) {
         uint32_t cap = s->routes_cap ? s->routes_cap * 2 : 32;
         struct match_route *nr = kz_realloc(s->routes, cap * sizeof *nr);
@@ -445,6 +459,7 @@ static const struct match_route *route_get(struct kz_sigma_scratch *s, const cha
     struct match_route *r = &s->routes[s->nroutes];
     memset(r, 0, sizeof *r);
     r->event_id = event_id;
+    r->hash = h;
     r->product = product;
     r->channel = kz_strdup(channel);
     uint32_t words = (e->nvariants + 63) / 64 + 1;
@@ -468,7 +483,7 @@ static const struct match_route *route_get(struct kz_sigma_scratch *s, const cha
             r->has_gated = 1;
         }
     }
-    s->nroutes++;
+    s->route_slots[slot] = ++s->nroutes;
     return r;
 }
 
@@ -503,11 +518,6 @@ static int filters_pass(struct kz_sigma_scratch *s, const struct match_variant *
         }
     }
     return 1;
-}
-
-static int u32_cmp(const void *a, const void *b) {
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return x < y ? -1 : x > y;
 }
 
 uint32_t kz_sigma_match(const struct kz_sigma_engine *e, struct kz_sigma_scratch *s,
@@ -547,7 +557,13 @@ uint32_t kz_sigma_match(const struct kz_sigma_engine *e, struct kz_sigma_scratch
         memcpy(cand + n, r->always, r->nalways * sizeof *cand);
         n += r->nalways;
     }
-    if (n > 1) qsort(cand, n, sizeof *cand, u32_cmp); /* rule order, whatever found them */
+    /* Rule order, whatever found them; insertion sort: a handful of candidates, mostly sorted. */
+    for (uint32_t k = 1; k < n; k++) {
+        uint32_t x = cand[k], j = k;
+        for (; j > 0 && cand[j - 1] > x; j--)
+            cand[j] = cand[j - 1];
+        cand[j] = x;
+    }
     s->stats.candidates += n;
 
     uint32_t hits = 0, last_rule = UINT32_MAX;

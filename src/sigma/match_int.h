@@ -16,6 +16,7 @@
 #include <pcre2.h>
 
 #define MATCH_MAX_ROUTES 4096u       /* routes cached per thread (then the cache is cleared) */
+#define MATCH_ROUTE_SLOTS 8192u      /* hash slots of the route cache (twice the routes) */
 #define MATCH_MAX_PREFILTER (4u << 20) /* bytes of event values scanned by the prefilter */
 #define MATCH_MIN_LITERAL 3u         /* shorter literals select too much to be worth scanning */
 #define MATCH_MAX_LITERALS 2048u /* literals one rule may contribute (more: always evaluated) */
@@ -58,6 +59,11 @@ struct match_regex {
 struct match_group {
     const char *channel;  /* lowercase; NULL for the any-channel group */
     hs_database_t *db;    /* NULL when the group has no literals */
+    /* Which event fields are worth scanning: the fields its rules name (after renames), unless
+     * one of them has keywords (then every field). Ids beyond nscan_ids are not named. */
+    uint8_t scan_all;
+    uint32_t nscan_ids;
+    uint8_t *scan_ids;    /* per field id: 1 when a rule of the group names it */
 };
 
 struct kz_sigma_engine {
@@ -85,6 +91,7 @@ struct kz_sigma_engine {
 struct match_route {
     const char *product; /* the engine's product string (static) */
     char *channel;       /* lowercase copy (kz_malloc) */
+    uint32_t hash;       /* of (product, channel, event id) */
     uint32_t event_id;
     uint32_t group;      /* prefilter database to scan */
     uint64_t *accept;    /* bitmap over variants */
@@ -113,9 +120,10 @@ struct kz_sigma_scratch {
     uint32_t ncand;
     uint32_t *cand;
     struct kz_buf pbuf; /* prefilter input: every value, NUL-separated */
-    /* routes */
+    /* routes: a cache hashed on (channel, event id) */
     uint32_t nroutes, routes_cap;
     struct match_route *routes;
+    uint32_t *route_slots; /* MATCH_ROUTE_SLOTS entries: route index + 1, 0 empty */
     struct kz_sigma_match_stats stats;
 };
 

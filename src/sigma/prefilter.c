@@ -14,7 +14,8 @@
  * MATCH_MAX_LITERALS members, is evaluated on every event of its route ("always").
  *
  * The literals of the rules of one channel, plus those of the any-channel rules, form that
- * channel's database; scanning an event is one hs_scan over all its values joined by NUL bytes.
+ * channel's database; scanning an event is one hs_scan over its values joined by NUL bytes: the
+ * values of the fields those rules name (every field when one has keywords).
  * The prefilter never decides a match, so a literal occurring across two values only costs a
  * needless evaluation. */
 #include "match_int.h"
@@ -277,6 +278,37 @@ static int pair_cmp(const void *a, const void *b) {
     return x->variant < y->variant ? -1 : x->variant > y->variant;
 }
 
+static uint32_t renamed(const struct match_variant *v, uint32_t id) {
+    for (uint32_t i = 0; i < v->nrenames; i++)
+        if (v->rename_from[i] == id) return v->rename_to[i];
+    return id;
+}
+
+/* Marks in g the event fields variant v's literals can come from (every field for keywords). */
+static int group_fields(struct match_group *g, const struct match_variant *v) {
+    const struct kz_sigma_detection *det = &v->rule->detection;
+    for (uint32_t si = 0; si < det->nselections; si++)
+        for (uint32_t gi = 0; gi < det->selections[si].ngroups; gi++)
+            for (uint32_t k = 0; k < det->selections[si].groups[gi].nitems; k++) {
+                uint32_t f = det->selections[si].groups[gi].items[k].field;
+                if (!f) {
+                    g->scan_all = 1;
+                    continue;
+                }
+                f = renamed(v, f);
+                if (f >= g->nscan_ids) {
+                    uint32_t n = f + 256;
+                    uint8_t *ids = kz_realloc(g->scan_ids, n);
+                    if (!ids) return KZ_ENOMEM;
+                    memset(ids + g->nscan_ids, 0, n - g->nscan_ids);
+                    g->scan_ids = ids;
+                    g->nscan_ids = n;
+                }
+                g->scan_ids[f] = 1;
+            }
+    return 0;
+}
+
 /* Compiles group g's database from the literals of its variants and of the any-channel group. */
 static int group_db(struct build *b, uint32_t g, uint8_t *want, struct kz_err *err) {
     struct kz_sigma_engine *e = b->e;
@@ -284,6 +316,11 @@ static int group_db(struct build *b, uint32_t g, uint8_t *want, struct kz_err *e
     for (uint32_t i = 0; i < b->npairs; i++) {
         uint32_t vg = e->variants[b->pairs[i].variant].group;
         if (vg == g || vg == 0) want[b->pairs[i].lit] = 1;
+    }
+    for (uint32_t vi = 0; vi < e->nvariants; vi++) {
+        const struct match_variant *v = &e->variants[vi];
+        if (!v->always && (v->group == g || v->group == 0) && group_fields(&e->groups[g], v))
+            return kz_err_set(err, KZ_ENOMEM, "out of memory building the prefilter");
     }
     uint32_t n = 0;
     for (uint32_t i = 0; i < b->nlits; i++)
@@ -398,8 +435,10 @@ out:
 }
 
 void prefilter_free(struct kz_sigma_engine *e) {
-    for (uint32_t g = 0; g < e->ngroups; g++)
+    for (uint32_t g = 0; g < e->ngroups; g++) {
         if (e->groups[g].db) hs_free_database(e->groups[g].db);
+        kz_free(e->groups[g].scan_ids);
+    }
     kz_free(e->lit_first);
     kz_free(e->lit_count);
     kz_free(e->lit_variants);
@@ -427,12 +466,18 @@ uint32_t prefilter_scan(struct kz_sigma_scratch *s, const struct match_group *g)
     const struct kz_event *ev = s->ev;
     struct kz_buf *b = &s->pbuf;
     kz_buf_clear(b);
+    /* Only the fields the group's rules name: GUIDs, hashes and times carry no literal. */
     size_t total = 0;
-    for (uint32_t i = 0; i < ev->nfields; i++)
-        total += ev->fields[i].len + 1;
+    for (uint32_t i = 0; i < ev->nfields; i++) {
+        uint32_t id = ev->fields[i].name;
+        if (g->scan_all || (id < g->nscan_ids && g->scan_ids[id])) total += ev->fields[i].len + 1;
+    }
     if (total > MATCH_MAX_PREFILTER || kz_buf_reserve(b, total)) return PREFILTER_ALL;
+    if (total == 0) return 0;
     char *d = b->data;
     for (uint32_t i = 0; i < ev->nfields; i++) {
+        uint32_t id = ev->fields[i].name;
+        if (!g->scan_all && (id >= g->nscan_ids || !g->scan_ids[id])) continue;
         memcpy(d, ev->fields[i].val, ev->fields[i].len);
         d += ev->fields[i].len;
         *d++ = 0;

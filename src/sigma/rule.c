@@ -900,14 +900,18 @@ static struct kz_sigma_rule *find_rule(struct kz_sigma_ruleset *rs, const char *
     return NULL;
 }
 
-/* 1 when following correlation references from r comes back to r (depth-limited). */
-static int corr_cycles(const struct kz_sigma_rule *start, const struct kz_sigma_rule *r,
-                       int depth) {
-    if (depth > 64) return 1;
+/* 1 when following correlation references from r comes back to start. Depth-limited, and the
+ * whole walk is limited too (*budget steps): references that branch and join again (a diamond)
+ * would otherwise be walked once per path, exponentially many; past the budget the chain is
+ * treated as a cycle and the correlation fails with that reason. */
+static int corr_cycles(const struct kz_sigma_rule *start, const struct kz_sigma_rule *r, int depth,
+                       uint32_t *budget) {
+    if (depth > 64 || *budget == 0) return 1;
+    --*budget;
     for (uint32_t i = 0; i < r->corr.nrefs; i++) {
         const struct kz_sigma_rule *t = r->corr.rules[i];
         if (!t || t->kind != KZ_SIGMA_CORRELATION) continue;
-        if (t == start || corr_cycles(start, t, depth + 1)) return 1;
+        if (t == start || corr_cycles(start, t, depth + 1, budget)) return 1;
     }
     return 0;
 }
@@ -949,7 +953,8 @@ int kz_sigma_ruleset_link(struct kz_sigma_ruleset *rs) {
                         if (!r->corr.aliases[j].rules[k])
                             why = "(in aliases) is not loaded",
                             ref = r->corr.aliases[j].rule_refs[k];
-                if (!why && corr_cycles(r, r, 0))
+                uint32_t budget = 100000;
+                if (!why && corr_cycles(r, r, 0, &budget))
                     why = "leads back to this correlation (a cycle)", ref = "chain";
             }
             if (why) {

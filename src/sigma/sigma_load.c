@@ -488,6 +488,8 @@ static int parse_timespan(const char *s, uint64_t *out) {
     default:
         return -1;
     }
+    /* A century is longer than any log; beyond that the product could overflow. */
+    if (v > 100ull * 365 * 86400 / mul) return -1;
     *out = v * mul;
     return 0;
 }
@@ -567,6 +569,7 @@ static int compile_correlation(struct loader *l, const struct ynode *root, const
 
     const struct ynode *cond = map_get(c, "condition");
     int needs_field = type == KZ_CORR_VALUE_COUNT || type >= KZ_CORR_VALUE_SUM;
+    int percentile_given = 0;
     if (!cond && type != KZ_CORR_TEMPORAL && type != KZ_CORR_TEMPORAL_ORDERED)
         return bad(l, c, KZ_EFORMAT, "correlation: `condition` is missing (e.g. `gte: 10`)");
     if (cond) {
@@ -589,6 +592,7 @@ static int compile_correlation(struct loader *l, const struct ynode *root, const
                 if (number_node(v, &corr->percentile) || corr->percentile < 0 ||
                     corr->percentile > 100)
                     return bad(l, v, KZ_EFORMAT, "correlation: `percentile` must be 0 to 100");
+                percentile_given = 1;
             } else if (op >= 0) {
                 if (number_node(v, &corr->cmp_val[corr->ncmp]))
                     return bad(l, v, KZ_EFORMAT, "correlation: `%s` needs a number", ops[op]);
@@ -605,6 +609,9 @@ static int compile_correlation(struct loader *l, const struct ynode *root, const
                        "correlation: the condition has no comparison (gt, "
                        "gte, lt, lte, eq, neq)");
     }
+    /* The specification's examples leave the percentile out; the median is the neutral choice
+     * (docs/rules.md says so). */
+    if (type == KZ_CORR_VALUE_PERCENTILE && !percentile_given) corr->percentile = 50;
     if (needs_field && !corr->field)
         return bad(l, cond ? cond : c, KZ_EFORMAT,
                    "correlation: a %s correlation needs `field:` in its condition", types[type]);

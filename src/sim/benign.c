@@ -34,13 +34,18 @@ struct benign {
 
 /* ---- plan ---- */
 
+/* An employee of dept (or any, when the department is too small) not already in taken[]. The
+ * confounders need distinct people, or they would blur into each other. */
 static uint32_t pick_employee(const struct kz_sim_estate *e, struct kz_sim_rng *r, int dept,
-                              int it) {
-    for (int tries = 0; tries < 1000; tries++) {
+                              const uint32_t *taken, int ntaken) {
+    for (int tries = 0; tries < 4000; tries++) {
         uint32_t u = kz_sim_rng_below(r, e->nemployees);
-        if (dept >= 0 && e->users[u].dept != dept) continue;
-        if (it >= 0 && e->users[u].it_staff != it) continue;
-        return u;
+        if (dept >= 0 && tries < 2000 && e->users[u].dept != dept) continue;
+        if (e->users[u].it_staff) continue;
+        int dup = 0;
+        for (int k = 0; k < ntaken; k++)
+            dup |= taken[k] == u;
+        if (!dup) return u;
     }
     return KZ_SIM_NONE;
 }
@@ -68,20 +73,18 @@ int sim_benign_plan(struct sim *s) {
     uint32_t D = s->days;
     int sales = dept_index(e, "Sales"), cons = dept_index(e, "Construction");
     int eng = dept_index(e, "Engineering");
-    b->traveller = pick_employee(e, &r, sales, 0);
-    b->late = pick_employee(e, &r, eng, 0);
-    b->mover = pick_employee(e, &r, sales, 0);
-    b->exporter = pick_employee(e, &r, cons, 0);
-    b->newhire = pick_employee(e, &r, eng, 0);
+    uint32_t taken[5];
+    taken[0] = b->traveller = pick_employee(e, &r, sales, taken, 0);
+    taken[1] = b->late = pick_employee(e, &r, eng, taken, 1);
+    taken[2] = b->mover = pick_employee(e, &r, sales, taken, 2);
+    taken[3] = b->exporter = pick_employee(e, &r, cons, taken, 3);
+    taken[4] = b->newhire = pick_employee(e, &r, eng, taken, 4);
     b->admin_many = KZ_SIM_NONE;
     for (uint32_t u = 0; u < e->nusers; u++)
         if (e->users[u].kind == KZ_SIM_ADMIN_ACCOUNT && e->users[u].person != KZ_SIM_NONE) {
             b->admin_many = u;
             break;
         }
-    /* Distinct people, or the confounders would blur into each other. */
-    if (b->late == b->newhire) b->newhire = KZ_SIM_NONE;
-    if (b->mover == b->traveller) b->mover = KZ_SIM_NONE;
     b->travel_day = workday_from(s, D / 3);
     b->deadline_day = workday_from(s, D * 2 / 3);
     b->join_day = workday_from(s, D / 2);

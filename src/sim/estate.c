@@ -258,7 +258,8 @@ int kz_sim_estate_build(struct kz_sim_estate **out, uint64_t seed, uint32_t user
     e->customers = kz_calloc(ncust, sizeof *e->customers);
     e->depts = kz_calloc(NDEPTS, sizeof *e->depts);
     names.cap = 1;
-    while (names.cap < 4 * (users + nadmins_max + 8))
+    /* Account names and customer folders share the set; at most half full. */
+    while (names.cap < 2 * (users + nadmins_max + 8 + ncust + KZ_SIM_SPARE_USERS))
         names.cap <<= 1;
     names.h = kz_calloc(names.cap, sizeof *names.h);
     if (!e->users || !e->hosts || !e->customers || !e->depts || !names.h) goto fail;

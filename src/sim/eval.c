@@ -84,14 +84,14 @@ static int get_time(const struct kz_json_node *obj, const char *key, kz_time *ou
     const struct kz_json_node *v = kz_json_get(obj, key);
     if (!v || v->type == KZ_JSON_NULL) return kz_err_set(err, KZ_EFORMAT, "`%s` is missing", key);
     if (v->type != KZ_JSON_STRING || kz_time_parse(v->u.str, v->len, out))
-        return kz_err_set(err, KZ_EFORMAT, "`%s` must be an RFC 3339 time (\"2026-03-02T09:15:00Z\")",
-                          key);
+        return kz_err_set(err, KZ_EFORMAT,
+                          "`%s` must be an RFC 3339 time (\"2026-03-02T09:15:00Z\")", key);
     return 0;
 }
 
 /* A non-negative integer; absent or null gives *present = 0. */
-static int get_uint(const struct kz_json_node *obj, const char *key, uint64_t max,
-                    uint64_t *out, int *present, struct kz_err *err) {
+static int get_uint(const struct kz_json_node *obj, const char *key, uint64_t max, uint64_t *out,
+                    int *present, struct kz_err *err) {
     const struct kz_json_node *v = kz_json_get(obj, key);
     int64_t i;
     *present = 0;
@@ -142,8 +142,9 @@ static int file_index(struct kz_eval *ev, const struct kz_json_node *name, uint3
     int rc = grow32((void **)&ev->files, &ev->files_cap, ev->nfiles + 1, sizeof *ev->files,
                     KZ_EVAL_MAX_FILES);
     if (rc)
-        return kz_err_set(err, rc, rc == KZ_ELIMIT ? "more than %u distinct record files"
-                                                   : "out of memory (%u files)",
+        return kz_err_set(err, rc,
+                          rc == KZ_ELIMIT ? "more than %u distinct record files"
+                                          : "out of memory (%u files)",
                           (unsigned)KZ_EVAL_MAX_FILES);
     ev->files[ev->nfiles] = p;
     *out = *cache = ev->nfiles++;
@@ -153,7 +154,8 @@ static int file_index(struct kz_eval *ev, const struct kz_json_node *name, uint3
 static int add_records(struct kz_eval *ev, const struct kz_json_node *recs, uint32_t step,
                        uint64_t *count, struct kz_err *err) {
     if (!recs || recs->type == KZ_JSON_NULL) return 0;
-    if (recs->type != KZ_JSON_ARRAY) return kz_err_set(err, KZ_EFORMAT, "`records` must be an array");
+    if (recs->type != KZ_JSON_ARRAY)
+        return kz_err_set(err, KZ_EFORMAT, "`records` must be an array");
     uint32_t cache = UINT32_MAX;
     const struct kz_json_node *r = kz_json_first(recs);
     for (uint32_t i = 0; i < recs->len; i++, r = kz_json_next(r)) {
@@ -181,8 +183,9 @@ static int add_records(struct kz_eval *ev, const struct kz_json_node *recs, uint
         rc = grow((void **)&ev->recs, &ev->recs_cap, ev->nrecs + 1, sizeof *ev->recs,
                   KZ_EVAL_MAX_RECORDS);
         if (rc)
-            return kz_err_set(err, rc, rc == KZ_ELIMIT ? "more than %u records in the truth"
-                                                       : "out of memory for %u records",
+            return kz_err_set(err, rc,
+                              rc == KZ_ELIMIT ? "more than %u records in the truth"
+                                              : "out of memory for %u records",
                               (unsigned)KZ_EVAL_MAX_RECORDS);
         ev->recs[ev->nrecs++] = (struct kz_eval_record){.id = id, .file = fi, .step = step};
         (*count)++;
@@ -295,8 +298,8 @@ int kz_eval_set_scenario(struct kz_eval *ev, const struct kz_json_node *root, st
             rc = grow32((void **)&ev->conf, &ev->conf_cap, ev->nconf + 1, sizeof *ev->conf,
                         KZ_EVAL_MAX_CONFOUNDERS);
             if (rc)
-                return kz_err_set(err, rc, rc == KZ_ELIMIT ? "more than %u confounders"
-                                                           : "out of memory",
+                return kz_err_set(err, rc,
+                                  rc == KZ_ELIMIT ? "more than %u confounders" : "out of memory",
                                   (unsigned)KZ_EVAL_MAX_CONFOUNDERS);
             ev->conf[ev->nconf++] = cf;
         }
@@ -309,7 +312,8 @@ int kz_eval_set_scenario(struct kz_eval *ev, const struct kz_json_node *root, st
 
 static int step_cmp(const void *a, const void *b) {
     const struct kz_eval_step *x = a, *y = b;
-    if (x->scenario_index != y->scenario_index) return x->scenario_index < y->scenario_index ? -1 : 1;
+    if (x->scenario_index != y->scenario_index)
+        return x->scenario_index < y->scenario_index ? -1 : 1;
     if (x->number != y->number) return x->number < y->number ? -1 : 1;
     return x->order < y->order ? -1 : x->order > y->order;
 }
@@ -330,7 +334,7 @@ int kz_eval_prepare(struct kz_eval *ev, struct kz_err *err) {
     for (uint32_t i = 0; i < ev->nsteps; i++)
         if ((rc = scenario_index(ev, ev->steps[i].scenario, &ev->steps[i].scenario_index, err)))
             return rc;
-    qsort(ev->steps, ev->nsteps, sizeof *ev->steps, step_cmp);
+    if (ev->nsteps) qsort(ev->steps, ev->nsteps, sizeof *ev->steps, step_cmp);
     for (uint32_t i = 0; i < ev->nsteps; i++) {
         struct kz_eval_step *st = &ev->steps[i];
         if (i && st->scenario_index == st[-1].scenario_index && st->number == st[-1].number)
@@ -392,8 +396,8 @@ static void load_bad(void *ctx, uint64_t line, const struct kz_json_error *e) {
     struct load_ctx *lc = ctx;
     if (lc->failed) return;
     lc->failed = e->code ? e->code : KZ_EFORMAT;
-    kz_err_set(lc->err, lc->failed, "truth.jsonl:%llu:%u: %s", (unsigned long long)line,
-               e->column, e->msg);
+    kz_err_set(lc->err, lc->failed, "truth.jsonl:%llu:%u: %s", (unsigned long long)line, e->column,
+               e->msg);
 }
 
 int kz_eval_load_text(struct kz_eval *ev, const char *truth_jsonl, size_t truth_len,
@@ -419,8 +423,8 @@ int kz_eval_load_text(struct kz_eval *ev, const char *truth_jsonl, size_t truth_
         kz_arena_reset(&scratch);
         rc = kz_json_parse(scenario_json, scenario_len, &scratch, NULL, &doc, &je);
         if (rc)
-            kz_err_set(err, rc, "scenario.json:%llu:%u: %s", (unsigned long long)je.line,
-                       je.column, je.msg);
+            kz_err_set(err, rc, "scenario.json:%llu:%u: %s", (unsigned long long)je.line, je.column,
+                       je.msg);
         else if ((rc = kz_eval_set_scenario(ev, kz_json_root(&doc), err)))
             kz_err_prefix(err, "scenario.json: ");
     }
@@ -799,7 +803,8 @@ void kz_eval_write_text(const struct kz_eval *ev, struct kz_buf *out) {
             if (st->detected) {
                 kz_buf_puts(out, "detected after ");
                 put_duration(out, kz_eval_step_delay(st));
-                kz_buf_printf(out, " (%llu findings)\n", (unsigned long long)st->findings);
+                kz_buf_printf(out, " (%llu finding%s)\n", (unsigned long long)st->findings,
+                              st->findings == 1 ? "" : "s");
             } else {
                 kz_buf_puts(out, "missed\n");
             }
@@ -813,8 +818,8 @@ void kz_eval_write_text(const struct kz_eval *ev, struct kz_buf *out) {
         put_num(out, ev->benign_user_days);
         kz_buf_putc(out, ')');
     }
-    kz_buf_printf(out, "\nfindings: %llu read, %llu matched a step", (unsigned long long)ev->findings,
-                  (unsigned long long)ev->matched);
+    kz_buf_printf(out, "\nfindings: %llu read, %llu matched a step",
+                  (unsigned long long)ev->findings, (unsigned long long)ev->matched);
     if (ev->below_level)
         kz_buf_printf(out, ", %llu below --min-level", (unsigned long long)ev->below_level);
     uint32_t flagged = 0;

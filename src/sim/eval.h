@@ -2,8 +2,8 @@
  * "Simulator" and "Findings").
  *
  * Why a library: the question "would we have caught it?" is answered by numbers (steps detected,
- * delays, false positives per 1000 benign user-days, confounders flagged), and those numbers must be
- * right. Keeping the scoring apart from file reading lets the unit tests drive it with hand-made
+ * delays, false positives per 1000 benign user-days, confounders flagged), and those numbers must
+ * be right. Keeping the scoring apart from file reading lets the unit tests drive it with hand-made
  * truth and findings whose figures were worked out by hand.
  *
  * Use: kz_eval_init; kz_eval_add_step for each line of truth.jsonl and kz_eval_set_scenario with
@@ -48,8 +48,8 @@
 #define KZ_EVAL_MAX_STEPS 100000
 #define KZ_EVAL_MAX_SCENARIOS 1000
 #define KZ_EVAL_MAX_CONFOUNDERS 100000
-#define KZ_EVAL_MAX_FILES 100000           /* distinct truth files */
-#define KZ_EVAL_MAX_RECORDS (64u << 20)    /* truth records over all steps (the simulator's cap) */
+#define KZ_EVAL_MAX_FILES 100000        /* distinct truth files */
+#define KZ_EVAL_MAX_RECORDS (64u << 20) /* truth records over all steps (the simulator's cap) */
 #define KZ_EVAL_MAX_STRINGS ((size_t)1 << 30) /* bytes of names kept from the truth */
 /* JSON limits for truth.jsonl lines (a step may list a million records) and for findings. */
 #define KZ_EVAL_TRUTH_LINE_MAX ((size_t)128 << 20)
@@ -64,10 +64,10 @@ struct kz_eval_step {
     const char *host;        /* NULL when absent */
     const char *user;        /* NULL when absent */
     kz_time start, end;
-    uint64_t nrecords;       /* records listed */
+    uint64_t nrecords; /* records listed */
     /* results */
     int detected;
-    kz_time first; /* ts of the earliest matching finding (valid when detected) */
+    kz_time first;     /* ts of the earliest matching finding (valid when detected) */
     uint64_t findings; /* findings that matched this step */
     /* internal */
     uint32_t order; /* position in truth.jsonl, to re-point records after sorting */
@@ -88,8 +88,8 @@ struct kz_eval_confounder {
 struct kz_eval_record; /* entry of the record index (eval.c) */
 
 struct kz_eval {
-    int min_level; /* enum kz_sigma_level; findings below it are ignored */
-    struct kz_arena arena; /* names */
+    int min_level;              /* enum kz_sigma_level; findings below it are ignored */
+    struct kz_arena arena;      /* names */
     struct kz_eval_step *steps; /* sorted by scenario, then number, after kz_eval_prepare */
     uint32_t nsteps, steps_cap;
     struct kz_eval_scenario *scenarios; /* scenario.json's order, then truth-only names */
@@ -107,9 +107,9 @@ struct kz_eval {
     uint64_t table_cap;
     int prepared;
     /* finding counts */
-    uint64_t findings;       /* passed to kz_eval_add_finding */
-    uint64_t below_level;    /* of which ignored for --min-level */
-    uint64_t matched;        /* of which matched at least one step */
+    uint64_t findings;    /* passed to kz_eval_add_finding */
+    uint64_t below_level; /* of which ignored for --min-level */
+    uint64_t matched;     /* of which matched at least one step */
     uint64_t false_positives;
 };
 
@@ -137,7 +137,7 @@ int kz_eval_load_text(struct kz_eval *ev, const char *truth_jsonl, size_t truth_
 /* One finding, as far as scoring needs it. Strings are NUL-terminated, NULL when unknown. */
 struct kz_eval_finding {
     kz_time ts;
-    int level;          /* enum kz_sigma_level, KZ_LEVEL_INFORMATIONAL..KZ_LEVEL_CRITICAL */
+    int level; /* enum kz_sigma_level, KZ_LEVEL_INFORMATIONAL..KZ_LEVEL_CRITICAL */
     const char *host;
     const char *user;
     const char *file;   /* source.file */

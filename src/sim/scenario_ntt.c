@@ -28,6 +28,7 @@ struct ntt {
     uint32_t admin, admin_acct, admin_day, admin_day2;
     /* steps */
     uint32_t s_vpn[NVICTIMS], s_rdp[NVICTIMS], s_disc, s_read[NVICTIMS];
+    uint32_t s_vpn_a, s_rdp_a, s_vpn_b, s_rdp_b; /* re-entries for the admin chain */
     uint32_t s_adops, s_ops, s_cis, s_records, s_records2;
     uint32_t remote_ip, vdi;
     const char *device, *remote_text;
@@ -110,10 +111,14 @@ static int ntt_plan(struct sim *s, void **state) {
         if (i == 0) n->s_disc = sim_step_add(s, NAME, "discovery", "T1135", n->acct[i]);
         n->s_read[i] = sim_step_add(s, NAME, "collection", "T1039", n->acct[i]);
     }
+    n->s_vpn_a = sim_step_add(s, NAME, "initial-access", "T1133", n->acct[0]);
+    n->s_rdp_a = sim_step_add(s, NAME, "lateral-movement", "T1021.001", n->acct[0]);
     n->s_adops = sim_step_add(s, NAME, "lateral-movement", "T1021.001", n->admin_acct);
     n->s_ops = sim_step_add(s, NAME, "lateral-movement", "T1021.001", n->admin_acct);
     n->s_cis = sim_step_add(s, NAME, "lateral-movement", "T1021.002", n->admin_acct);
     n->s_records = sim_step_add(s, NAME, "collection", "T1005", n->admin_acct);
+    n->s_vpn_b = sim_step_add(s, NAME, "initial-access", "T1133", n->acct[0]);
+    n->s_rdp_b = sim_step_add(s, NAME, "lateral-movement", "T1021.001", n->acct[0]);
     n->s_records2 = sim_step_add(s, NAME, "collection", "T1005", n->admin_acct);
     if (!n->s_records2) return KZ_ELIMIT;
 
@@ -142,8 +147,9 @@ static void ntt_free(void *state) {
 #define CMD "C:\\Windows\\System32\\cmd.exe"
 
 /* VPN in from the attacker's PC, then RDP to the VDI host. Returns the VDI logon id. */
-static uint64_t get_in(struct sim_gen *g, struct ntt *n, uint32_t u, kz_time t, kz_time t_end,
-                       uint32_t s_vpn, uint32_t s_rdp, uint32_t *explorer, uint32_t *tip_out) {
+static uint64_t get_in(struct sim_gen *g, struct ntt *n, uint32_t acct, uint32_t u, kz_time t,
+                       kz_time t_end, uint32_t s_vpn, uint32_t s_rdp, uint32_t *explorer,
+                       uint32_t *tip_out) {
     struct sim_day *d = g->d;
     g->step = s_vpn;
     if (s_vpn == n->s_vpn[0]) { /* one mistyped password first */
@@ -153,7 +159,7 @@ static uint64_t get_in(struct sim_gen *g, struct ntt *n, uint32_t u, kz_time t, 
     uint32_t tip = sim_vpn(g, t, t_end, u, n->remote_ip);
     *tip_out = tip;
     char ipt[16];
-    sim_account_source(d->s, n->acct[0], sim_strf(d, "%s", kz_sim_ip_text(tip, ipt)));
+    sim_account_source(d->s, acct, kz_sim_ip_text(tip, ipt));
     g->step = s_rdp;
     uint64_t lid = sim_logon(g, n->vdi, t + 90 * SEC, u, 10, tip, n->device, SL_TGT);
     uint32_t init = sim_proc(g, n->vdi, t + 92 * SEC, u, lid,
@@ -207,8 +213,9 @@ static void ntt_day(struct sim_day *d, void *state) {
         kz_time t = d->t0 + HOUR + (kz_time)i * 20 * MIN + kz_sim_rng_below(&g.rng, 1800) * SEC;
         kz_time t_end = t + 95 * MIN;
         uint32_t explorer, tip;
-        uint64_t lid = get_in(&g, n, u, t, t_end, n->s_vpn[i], n->s_rdp[i], &explorer, &tip);
-        sim_account_source(s, n->acct[i], sim_strf(d, "%s", e->hosts[n->vdi].ip_text));
+        uint64_t lid = get_in(&g, n, n->acct[i], u, t, t_end, n->s_vpn[i], n->s_rdp[i],
+                              &explorer, &tip);
+        sim_account_source(s, n->acct[i], e->hosts[n->vdi].ip_text);
         kz_time tw = t + 4 * MIN;
         if (i == 0) {
             g.step = n->s_disc;
@@ -239,7 +246,8 @@ static void ntt_day(struct sim_day *d, void *state) {
         uint32_t u = n->victim[0];
         kz_time t = d->t0 + 2 * HOUR + kz_sim_rng_below(&g.rng, 1200) * SEC;
         uint32_t explorer, tip;
-        uint64_t lid = get_in(&g, n, u, t, t + 3 * HOUR, n->s_adops, n->s_adops, &explorer, &tip);
+        uint64_t lid = get_in(&g, n, n->acct[0], u, t, t + 3 * HOUR, n->s_vpn_a, n->s_rdp_a,
+                              &explorer, &tip);
         uint32_t adm = n->admin;
         uint32_t hops[3] = {e->wk.adops, e->wk.ops, e->wk.cis};
         uint32_t steps[3] = {n->s_adops, n->s_ops, n->s_cis};
@@ -299,8 +307,8 @@ static void ntt_day(struct sim_day *d, void *state) {
         uint32_t u = n->victim[0];
         kz_time t = d->t0 + 3 * HOUR + kz_sim_rng_below(&g.rng, 1200) * SEC;
         uint32_t explorer, tip;
-        uint64_t lid = get_in(&g, n, u, t, t + 2 * HOUR, n->s_records2, n->s_records2, &explorer,
-                              &tip);
+        uint64_t lid = get_in(&g, n, n->acct[0], u, t, t + 2 * HOUR, n->s_vpn_b, n->s_rdp_b,
+                              &explorer, &tip);
         (void)lid;
         g.step = n->s_records2;
         uint32_t adm = n->admin, cis = e->wk.cis;

@@ -33,6 +33,18 @@ static const char *const channel_file[NCH] = {
     "fortigate.log",
 };
 
+static const char *const channel_json[CH_FIRST_TEXT] = {
+    "Security.jsonl",
+    "System.jsonl",
+    "Microsoft-Windows-Sysmon%4Operational.jsonl",
+    "Microsoft-Windows-PowerShell%4Operational.jsonl",
+};
+
+static const char *file_name(const struct sim *s, uint32_t ch) {
+    return s->o->format == KZ_SIM_FORMAT_JSONL && ch < CH_FIRST_TEXT ? channel_json[ch]
+                                                                      : channel_file[ch];
+}
+
 /* ---- options ---- */
 
 int kz_sim_scenario_parse(const char *name, unsigned *bits) {
@@ -137,12 +149,19 @@ struct sim_ev *sim_ev_new(struct sim_gen *g, int kind, uint32_t host, kz_time t)
     if (g->step) {
         struct sim *s = d->s;
         struct sim_step *st = &s->steps[g->step - 1];
+        /* The step's host: where its earliest event happened, leaving out the domain controllers'
+         * ticket and NTLM events (they follow a logon elsewhere). */
+        int auth = kind == K_4768 || kind == K_4769 || kind == K_4776;
+        if (!auth && (st->host == KZ_SIM_NONE || t < st->host_time)) {
+            st->host = host;
+            st->host_time = t;
+        }
         if (!st->start || t < st->start) st->start = t;
         if (t > st->end) st->end = t;
         struct sim_account *a = &s->accounts[st->account];
         if (!a->first || t < a->first) a->first = t;
         if (t > a->last) a->last = t;
-        if (kind != K_4768 && kind != K_4769 && kind != K_4776 && d->e->hosts[host].windows)
+        if (!auth && d->e->hosts[host].windows)
             bit_set(a->hosts, host);
     }
     return x;
@@ -213,7 +232,10 @@ void sim_account_source(struct sim *s, uint32_t account, const char *source) {
     struct sim_account *a = &s->accounts[account];
     for (uint32_t i = 0; i < a->nsources; i++)
         if (!strcmp(a->sources[i], source)) return;
-    if (a->nsources < SIM_MAX_SOURCES) a->sources[a->nsources++] = source;
+    if (a->nsources == SIM_MAX_SOURCES) return;
+    /* Kept in the estate's arena: sources outlive the day that found them. */
+    const char *copy = kz_arena_strndup(&s->e->arena, source, strlen(source));
+    if (copy) a->sources[a->nsources++] = copy;
 }
 
 void sim_account_customer(struct sim *s, uint32_t account, uint32_t customer) {
@@ -268,10 +290,10 @@ static int file_open(struct sim_run *run, uint32_t fi, struct sim_file **out, st
     snprintf(path, sizeof path, "%s/%s", run->logdir, h->name);
     int rc = mkdir_p(path, err);
     if (rc) return rc;
-    snprintf(path, sizeof path, "%s/%s/%s", run->logdir, h->name, channel_file[ch]);
+    snprintf(path, sizeof path, "%s/%s/%s", run->logdir, h->name, file_name(&run->s, (uint32_t)ch));
     struct sim_file *f = kz_calloc(1, sizeof *f);
     if (!f) return kz_err_set(err, KZ_ENOMEM, "out of memory opening %s", path);
-    if (ch >= CH_FIRST_TEXT) {
+    if (ch >= CH_FIRST_TEXT || run->s.o->format == KZ_SIM_FORMAT_JSONL) {
         f->txt = fopen(path, "w");
         if (!f->txt) {
             kz_free(f);
@@ -329,6 +351,20 @@ static void write_files(void *arg) {
             struct sim_ev *x = &ev[run->order[k]];
             if (f->w) {
                 if ((j->rc = sim_render_evtx(j->render, f->w, f->tmpl, x, &j->err))) break;
+                j->records++;
+            } else if (fi % NCH < CH_FIRST_TEXT) { /* --format jsonl */
+                size_t len;
+                const char *line = sim_render_json(j->render, x, f->lines + 1, &len, &j->err);
+                if (!line) {
+                    j->rc = j->err.code ? j->err.code : KZ_ELIMIT;
+                    break;
+                }
+                if (fwrite(line, 1, len, f->txt) != len) {
+                    j->rc = kz_err_set(&j->err, KZ_EIO, "writing %s: %s",
+                                       file_name(&run->s, fi % NCH), strerror(errno));
+                    break;
+                }
+                f->lines++;
                 j->records++;
             } else {
                 size_t len;
@@ -426,7 +462,7 @@ static int write_day(struct sim_run *run, struct kz_err *err) {
         }
         st->recs[st->nrecs++] =
             (struct sim_rec){x->host * NCH + (uint32_t)sim_render_channel(x->kind), x->rid};
-        if (st->host == KZ_SIM_NONE) st->host = x->host;
+        if (st->host == KZ_SIM_NONE) st->host = x->host; /* only ticket events: their DC */
     }
     return 0;
 }
@@ -500,7 +536,7 @@ static int write_truth(struct sim_run *run, struct kz_err *err) {
             kz_buf_puts(&b, k ? ",{\"file\":\"" : "{\"file\":\"");
             kz_buf_puts(&b, e->hosts[fi / NCH].name);
             kz_buf_putc(&b, '/');
-            kz_buf_puts(&b, channel_file[fi % NCH]);
+            kz_buf_puts(&b, file_name(s, fi % NCH));
             kz_buf_puts(&b, fi % NCH >= CH_FIRST_TEXT ? "\",\"line\":" : "\",\"record_id\":");
             kz_buf_put_u64(&b, st->recs[k].id);
             kz_buf_putc(&b, '}');
@@ -736,7 +772,7 @@ int kz_sim_run(const struct kz_sim_opts *o, struct kz_sim_stats *st, struct kz_e
         if (!run->files[fi]) continue;
         const struct kz_sim_host *h = &e->hosts[fi / NCH];
         char path[4096];
-        snprintf(path, sizeof path, "%s/%s/%s", run->logdir, h->name, channel_file[fi % NCH]);
+        snprintf(path, sizeof path, "%s/%s/%s", run->logdir, h->name, file_name(s, fi % NCH));
         int crc = file_close(run, fi, err);
         if (crc && !rc) rc = crc;
         struct stat sb;

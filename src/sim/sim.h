@@ -27,6 +27,13 @@ enum {
 
 #define KZ_SIM_MAX_DAYS 366
 
+/* How the Windows events are written. */
+enum {
+    KZ_SIM_FORMAT_EVTX = 0,  /* <Channel>.evtx, as Windows keeps them */
+    KZ_SIM_FORMAT_JSONL = 1, /* <Channel>.jsonl, as Winlogbeat ships them (ECS); record ids are
+                              * line numbers */
+};
+
 struct kz_sim_opts {
     const char *outdir; /* created if missing; existing files of the same names are replaced */
     uint64_t seed;
@@ -35,6 +42,7 @@ struct kz_sim_opts {
     int64_t start_day;   /* first day, as days since 1970-01-01 (local date, JST) */
     unsigned scenarios;  /* KZ_SIM_* bits; 0: benign only */
     int threads;         /* writer threads (<= 0: one per CPU) */
+    int format;          /* KZ_SIM_FORMAT_* */
     /* Called after each day is written (may be NULL). */
     void (*progress)(void *ctx, uint32_t day, uint32_t days, uint64_t events, uint64_t bytes);
     void *ctx;
@@ -42,7 +50,7 @@ struct kz_sim_opts {
 
 struct kz_sim_stats {
     uint64_t events;           /* events written (EVTX records + text lines) */
-    uint64_t evtx_records;
+    uint64_t evtx_records;     /* Windows events (EVTX records, or JSON lines with --format jsonl) */
     uint64_t text_lines;
     uint64_t bytes;            /* bytes of log files */
     uint32_t files;            /* log files */

@@ -11,6 +11,7 @@
 #include "sim_int.h"
 
 #include "../core/alloc.h"
+#include "../core/buf.h"
 #include "../core/fmt.h"
 
 #include <stdio.h>
@@ -347,8 +348,11 @@ struct sim_render {
         char hashes[160];
     } cache[HASH_CACHE];
     char scratch[8][96];
+    struct kz_evtx_value v[32];
+    struct kz_evtx_guid g1, g2;
     char dn[256];
     struct kz_evtx_guid scratch_guid;
+    struct kz_buf json; /* --format jsonl: the line being built */
     char line[16384];
     struct kz_evtx_sid system_sid, null_sid, medium, high, sysil;
 };
@@ -372,6 +376,7 @@ struct sim_render *sim_render_new(const struct kz_sim_estate *e) {
         memcpy(r->qualified[i], KZ_SIM_DOMAIN "\\", sizeof KZ_SIM_DOMAIN);
         memcpy(r->qualified[i] + sizeof KZ_SIM_DOMAIN, e->users[i].sam, n + 1);
     }
+    kz_buf_init(&r->json, 1 << 20);
     kz_evtx_sid_parse("S-1-5-18", &r->system_sid);
     kz_evtx_sid_parse("S-1-0-0", &r->null_sid);
     kz_evtx_sid_parse("S-1-16-8192", &r->medium);
@@ -391,6 +396,7 @@ void sim_render_free(struct sim_render *r) {
         kz_free(r->qualified[i]);
     kz_free(r->host_dollar);
     kz_free(r->qualified);
+    kz_buf_free(&r->json);
     kz_free(r);
 }
 
@@ -519,27 +525,21 @@ static const char *user_q(const struct sim_render *r, uint32_t u) {
 #define V_U32(x) kz_evtx_v_u32(x)
 #define V_GUID(x) kz_evtx_v_guid(x)
 
-int sim_render_evtx(struct sim_render *r, struct kz_evtx_writer *w, uint32_t *tmpl,
-                    struct sim_ev *ev, struct kz_err *err) {
+/* The template values of ev, into r->v, and the event around them (out->tmpl is left to the
+ * caller). Pointers in out point into r, valid until the next call. */
+static int build(struct sim_render *r, const struct sim_ev *ev, struct kz_evtx_event *out,
+                 uint32_t *nvalues, struct kz_err *err) {
     const struct kz_sim_estate *e = r->e;
-    if (!tmpl[ev->kind]) {
-        uint32_t id;
-        int rc = kz_evtx_writer_template(w, &defs[ev->kind], &id, err);
-        if (rc) return rc;
-        tmpl[ev->kind] = id + 1;
-    }
-    struct kz_evtx_value v[32];
+    struct kz_evtx_value *v = r->v;
     uint32_t nv = 0;
 #define PUT(x) (v[nv++] = (x))
-    struct kz_evtx_guid g1, g2;
     char(*sc)[96] = r->scratch;
     const struct kz_sim_host *h = &e->hosts[ev->host];
-    struct kz_evtx_event out = {.tmpl = tmpl[ev->kind] - 1,
-                                .time = ev->t,
-                                .computer = h->fqdn,
-                                .process_id = 600 + 4 * (ev->host % 40),
-                                .thread_id = 700 + 4 * (uint32_t)(ev->seq % 300),
-                                .values = v};
+    *out = (struct kz_evtx_event){.time = ev->t,
+                                  .computer = h->fqdn,
+                                  .process_id = 600 + 4 * (ev->host % 40),
+                                  .thread_id = 700 + 4 * (uint32_t)(ev->seq % 300),
+                                  .values = v};
     struct who s = who_of(r, ev->u, ev->host);
     static const struct kz_evtx_guid zero_guid;
     switch (ev->kind) {
@@ -572,10 +572,10 @@ int sim_render_evtx(struct sim_render *r, struct kz_evtx_writer *w, uint32_t *tm
             PUT(V_S(ip)), PUT(V_S(port));
             break;
         }
-        logon_guid(ev->lid, &g1);
+        logon_guid(ev->lid, &r->g1);
         PUT(V_SID(s.sid)), PUT(V_S(s.name)), PUT(V_S(s.domain)), PUT(V_H64(ev->lid));
         PUT(V_U32((uint32_t)lt)), PUT(V_S(lproc)), PUT(V_S(auth)), PUT(V_S(ws));
-        PUT(V_GUID(lt == 3 && ntlm ? &zero_guid : &g1)), PUT(V_S("-"));
+        PUT(V_GUID(lt == 3 && ntlm ? &zero_guid : &r->g1)), PUT(V_S("-"));
         PUT(V_S(lt == 3 && ntlm ? "NTLM V2" : "-")), PUT(V_U32(lt == 3 && ntlm ? 128 : 0));
         PUT(V_H64(ppid)), PUT(V_S(pname)), PUT(V_S(ip)), PUT(V_S(port));
         PUT(V_S("%%1833")), PUT(V_S(lt == 10 ? "%%1843" : "-")), PUT(V_SID(&r->null_sid));
@@ -670,8 +670,8 @@ int sim_render_evtx(struct sim_render *r, struct kz_evtx_writer *w, uint32_t *tm
         PUT(V_H32(0x40810000)), PUT(V_H32(0x12));
         PUT(V_S(ffff_ip(sc[0], ev->src))), PUT(V_S(u_str(sc[1], 49152 + ev->seq % 16000)));
         PUT(V_H32(ev->flags & EVF_FAILED ? 0x1b : 0));
-        logon_guid(ev->lid, &g1);
-        PUT(V_GUID(&g1)), PUT(V_S("-"));
+        logon_guid(ev->lid, &r->g1);
+        PUT(V_GUID(&r->g1)), PUT(V_S("-"));
         break;
     }
     case K_4776:
@@ -680,14 +680,14 @@ int sim_render_evtx(struct sim_render *r, struct kz_evtx_writer *w, uint32_t *tm
         break;
     case K_5136: {
         uint64_t c = kz_sim_mix(ev->pid);
-        g1.data1 = (uint32_t)c, g1.data2 = (uint16_t)(c >> 32), g1.data3 = (uint16_t)(c >> 48);
-        memcpy(g1.data4, &ev->lid, 8);
+        r->g1.data1 = (uint32_t)c, r->g1.data2 = (uint16_t)(c >> 32), r->g1.data3 = (uint16_t)(c >> 48);
+        memcpy(r->g1.data4, &ev->lid, 8);
         uint64_t og = kz_sim_mix(e->seed ^ 0x6b0);
-        g2.data1 = (uint32_t)og, g2.data2 = (uint16_t)(og >> 32), g2.data3 = (uint16_t)(og >> 48);
-        memcpy(g2.data4, &og, 8);
-        PUT(V_GUID(&g1)), PUT(V_S("-"));
+        r->g2.data1 = (uint32_t)og, r->g2.data2 = (uint16_t)(og >> 32), r->g2.data3 = (uint16_t)(og >> 48);
+        memcpy(r->g2.data4, &og, 8);
+        PUT(V_GUID(&r->g1)), PUT(V_S("-"));
         PUT(V_SID(s.sid)), PUT(V_S(s.name)), PUT(V_S(s.domain)), PUT(V_H64(ev->lid));
-        PUT(V_S(KZ_SIM_DNS)), PUT(V_S("%%14676")), PUT(V_S(ev->s1)), PUT(V_GUID(&g2));
+        PUT(V_S(KZ_SIM_DNS)), PUT(V_S("%%14676")), PUT(V_S(ev->s1)), PUT(V_GUID(&r->g2));
         PUT(V_S("groupPolicyContainer")), PUT(V_S(ev->s2));
         PUT(V_S(!strcmp(ev->s2, "versionNumber") ? "2.5.5.9" : "2.5.5.12")), PUT(V_S(ev->s3));
         PUT(V_S(ev->ltype ? "%%14675" : "%%14674"));
@@ -714,29 +714,32 @@ int sim_render_evtx(struct sim_render *r, struct kz_evtx_writer *w, uint32_t *tm
         }
         break;
     case K_7045:
-        out.process_id = 700 + 4 * (ev->host % 40);
-        out.user = s.sid;
+        out->process_id = 700 + 4 * (ev->host % 40);
+        out->user = s.sid;
         PUT(V_S(ev->s1)), PUT(V_S(ev->s2)), PUT(V_S("user mode service"));
         PUT(V_S(ev->n == 3 ? "demand start" : "auto start")), PUT(V_S("LocalSystem"));
         break;
     case K_WU19: {
-        uint64_t c = kz_sim_mix((uintptr_t)ev->s1 ^ e->seed);
-        g1.data1 = (uint32_t)c, g1.data2 = (uint16_t)(c >> 32), g1.data3 = (uint16_t)(c >> 48);
-        memcpy(g1.data4, &c, 8);
-        out.user = &r->system_sid;
-        PUT(V_S(ev->s1)), PUT(V_GUID(&g1)), PUT(V_U32(200 + ev->n % 50));
+        uint64_t c = e->seed;
+        for (const char *p = ev->s1; *p; p++) /* from the title's text: the same update, the same id */
+            c = (c ^ (uint8_t)*p) * 1099511628211ull;
+        c = kz_sim_mix(c);
+        r->g1.data1 = (uint32_t)c, r->g1.data2 = (uint16_t)(c >> 32), r->g1.data3 = (uint16_t)(c >> 48);
+        memcpy(r->g1.data4, &c, 8);
+        out->user = &r->system_sid;
+        PUT(V_S(ev->s1)), PUT(V_GUID(&r->g1)), PUT(V_U32(200 + ev->n % 50));
         break;
     }
     case K_S1: {
         const struct image_info *ii;
         const char *hashes;
         image_meta(r, ev->s1, &ii, &hashes);
-        proc_guid(r, ev->host, ev->pid, &g1);
-        proc_guid(r, ev->host, ev->ppid, &g2);
+        proc_guid(r, ev->host, ev->pid, &r->g1);
+        proc_guid(r, ev->host, ev->ppid, &r->g2);
         logon_guid(ev->lid, &r->scratch_guid);
-        out.user = &r->system_sid;
-        out.process_id = 2000 + 4 * (ev->host % 100);
-        PUT(V_S("-")), PUT(V_S(utc_text(sc[0], ev->t))), PUT(V_GUID(&g1)), PUT(V_U32(ev->pid));
+        out->user = &r->system_sid;
+        out->process_id = 2000 + 4 * (ev->host % 100);
+        PUT(V_S("-")), PUT(V_S(utc_text(sc[0], ev->t))), PUT(V_GUID(&r->g1)), PUT(V_U32(ev->pid));
         PUT(V_S(ev->s1)), PUT(V_S(ii ? ii->version : "-")), PUT(V_S(ii ? ii->description : "-"));
         PUT(V_S(ii ? ii->product : "-")), PUT(V_S(ii ? ii->company : "-"));
         PUT(V_S(ii ? ii->original : "-")), PUT(V_S(ev->s2));
@@ -747,16 +750,16 @@ int sim_render_evtx(struct sim_render *r, struct kz_evtx_writer *w, uint32_t *tm
         PUT(V_H64(ev->u == KZ_SIM_NONE ? 0x3e7 : ev->lid));
         PUT(V_U32(ev->u == KZ_SIM_NONE ? 0 : 1 + ev->host % 3));
         PUT(V_S(ev->ltype >= 3 ? "System" : ev->ltype == 2 ? "High" : "Medium"));
-        PUT(V_S(hashes)), PUT(V_GUID(&g2)), PUT(V_U32(ev->ppid));
+        PUT(V_S(hashes)), PUT(V_GUID(&r->g2)), PUT(V_U32(ev->ppid));
         PUT(V_S(ev->s3 ? ev->s3 : "-")), PUT(V_S(ev->s4 ? ev->s4 : "-"));
         PUT(V_S(user_q(r, ev->u)));
         break;
     }
     case K_S3:
-        proc_guid(r, ev->host, ev->pid, &g1);
-        out.user = &r->system_sid;
-        out.process_id = 2000 + 4 * (ev->host % 100);
-        PUT(V_S("-")), PUT(V_S(utc_text(sc[0], ev->t))), PUT(V_GUID(&g1)), PUT(V_U32(ev->pid));
+        proc_guid(r, ev->host, ev->pid, &r->g1);
+        out->user = &r->system_sid;
+        out->process_id = 2000 + 4 * (ev->host % 100);
+        PUT(V_S("-")), PUT(V_S(utc_text(sc[0], ev->t))), PUT(V_GUID(&r->g1)), PUT(V_U32(ev->pid));
         PUT(V_S(ev->s1)), PUT(V_S(user_q(r, ev->u))), PUT(V_S("tcp"));
         PUT(kz_evtx_v_uint(KZ_EVTX_VT_BOOL, 1)), PUT(kz_evtx_v_uint(KZ_EVTX_VT_BOOL, 0));
         PUT(V_S(h->ip_text)), PUT(V_S(h->fqdn));
@@ -766,12 +769,12 @@ int sim_render_evtx(struct sim_render *r, struct kz_evtx_writer *w, uint32_t *tm
         PUT(V_S(ev->port == 443 ? "https" : ev->port == 445 ? "microsoft-ds" : "-"));
         break;
     case K_S10:
-        proc_guid(r, ev->host, ev->pid, &g1);
-        proc_guid(r, ev->host, ev->ppid, &g2);
-        out.user = &r->system_sid;
-        out.process_id = 2000 + 4 * (ev->host % 100);
-        PUT(V_S("-")), PUT(V_S(utc_text(sc[0], ev->t))), PUT(V_GUID(&g1)), PUT(V_U32(ev->pid));
-        PUT(V_U32(ev->pid + 8)), PUT(V_S(ev->s1)), PUT(V_GUID(&g2)), PUT(V_U32(ev->ppid));
+        proc_guid(r, ev->host, ev->pid, &r->g1);
+        proc_guid(r, ev->host, ev->ppid, &r->g2);
+        out->user = &r->system_sid;
+        out->process_id = 2000 + 4 * (ev->host % 100);
+        PUT(V_S("-")), PUT(V_S(utc_text(sc[0], ev->t))), PUT(V_GUID(&r->g1)), PUT(V_U32(ev->pid));
+        PUT(V_U32(ev->pid + 8)), PUT(V_S(ev->s1)), PUT(V_GUID(&r->g2)), PUT(V_U32(ev->ppid));
         PUT(V_S(ev->s2)), sc[1][0] = '0', sc[1][1] = 'x';
         *put_hex(sc[1] + 2, ev->n ? ev->n : 0x1fffff, ev->n > 0xffff ? 6 : 4) = 0;
         PUT(V_S(sc[1]));
@@ -780,38 +783,55 @@ int sim_render_evtx(struct sim_render *r, struct kz_evtx_writer *w, uint32_t *tm
         PUT(V_S(user_q(r, ev->u))), PUT(V_S("NT AUTHORITY\\SYSTEM"));
         break;
     case K_S11: {
-        proc_guid(r, ev->host, ev->pid, &g1);
-        out.user = &r->system_sid;
-        out.process_id = 2000 + 4 * (ev->host % 100);
+        proc_guid(r, ev->host, ev->pid, &r->g1);
+        out->user = &r->system_sid;
+        out->process_id = 2000 + 4 * (ev->host % 100);
         const char *ut = utc_text(sc[0], ev->t);
-        PUT(V_S("-")), PUT(V_S(ut)), PUT(V_GUID(&g1)), PUT(V_U32(ev->pid)), PUT(V_S(ev->s1));
+        PUT(V_S("-")), PUT(V_S(ut)), PUT(V_GUID(&r->g1)), PUT(V_U32(ev->pid)), PUT(V_S(ev->s1));
         PUT(V_S(ev->s2)), PUT(V_S(ut)), PUT(V_S(user_q(r, ev->u)));
         break;
     }
     case K_S13:
-        proc_guid(r, ev->host, ev->pid, &g1);
-        out.user = &r->system_sid;
-        out.process_id = 2000 + 4 * (ev->host % 100);
-        PUT(V_S("-")), PUT(V_S("SetValue")), PUT(V_S(utc_text(sc[0], ev->t))), PUT(V_GUID(&g1));
+        proc_guid(r, ev->host, ev->pid, &r->g1);
+        out->user = &r->system_sid;
+        out->process_id = 2000 + 4 * (ev->host % 100);
+        PUT(V_S("-")), PUT(V_S("SetValue")), PUT(V_S(utc_text(sc[0], ev->t))), PUT(V_GUID(&r->g1));
         PUT(V_U32(ev->pid)), PUT(V_S(ev->s1)), PUT(V_S(ev->s2)), PUT(V_S(ev->s3));
         PUT(V_S(user_q(r, ev->u)));
         break;
     case K_4104:
     case K_4104W: {
         uint64_t c = kz_sim_mix(ev->seq ^ ((uint64_t)ev->host << 40) ^ (uint64_t)ev->t);
-        g1.data1 = (uint32_t)c, g1.data2 = (uint16_t)(c >> 32), g1.data3 = (uint16_t)(c >> 48);
-        memcpy(g1.data4, &c, 8);
-        out.user = s.sid;
-        out.process_id = ev->pid;
+        r->g1.data1 = (uint32_t)c, r->g1.data2 = (uint16_t)(c >> 32), r->g1.data3 = (uint16_t)(c >> 48);
+        memcpy(r->g1.data4, &c, 8);
+        out->user = s.sid;
+        out->process_id = ev->pid;
         PUT(kz_evtx_v_int(KZ_EVTX_VT_INT32, 1)), PUT(kz_evtx_v_int(KZ_EVTX_VT_INT32, 1));
-        PUT(V_S(ev->s1)), PUT(V_GUID(&g1)), PUT(V_S(ev->s2 ? ev->s2 : ""));
+        PUT(V_S(ev->s1)), PUT(V_GUID(&r->g1)), PUT(V_S(ev->s2 ? ev->s2 : ""));
         break;
     }
     default:
         return kz_err_set(err, KZ_EUSAGE, "event kind %d is not a Windows event", ev->kind);
     }
 #undef PUT
-    out.nvalues = nv;
+    *nvalues = nv;
+    out->nvalues = nv;
+    return 0;
+}
+
+int sim_render_evtx(struct sim_render *r, struct kz_evtx_writer *w, uint32_t *tmpl,
+                    struct sim_ev *ev, struct kz_err *err) {
+    if (!tmpl[ev->kind]) {
+        uint32_t id;
+        int rc = kz_evtx_writer_template(w, &defs[ev->kind], &id, err);
+        if (rc) return rc;
+        tmpl[ev->kind] = id + 1;
+    }
+    struct kz_evtx_event out;
+    uint32_t nv;
+    int rc = build(r, ev, &out, &nv, err);
+    if (rc) return rc;
+    out.tmpl = tmpl[ev->kind] - 1;
     return kz_evtx_writer_append(w, &out, &ev->rid, err);
 }
 
@@ -1034,4 +1054,142 @@ uint32_t sim_vpn(struct sim_gen *g, kz_time t, kz_time t_end, uint32_t user, uin
         y->lid = (uint64_t)kz_sim_rng_range(&g->rng, 2000, 90000) * 1024;
     }
     return tip;
+}
+
+/* ---- the same events as Winlogbeat (ECS) JSON lines ---- */
+
+static void json_key(struct kz_buf *b, const char *k) {
+    kz_buf_putc(b, '"');
+    kz_buf_puts(b, k);
+    kz_buf_puts(b, "\":");
+}
+
+static void json_str(struct kz_buf *b, const char *s) {
+    kz_buf_putc(b, '"');
+    kz_buf_put_json_str(b, s, strlen(s));
+    kz_buf_putc(b, '"');
+}
+
+static void guid_text(char *o, const struct kz_evtx_guid *g) {
+    char *p = o;
+    *p++ = '{';
+    p = put_hex(p, g->data1, 8), *p++ = '-';
+    p = put_hex(p, g->data2, 4), *p++ = '-';
+    p = put_hex(p, g->data3, 4), *p++ = '-';
+    for (int i = 0; i < 8; i++) {
+        if (i == 2) *p++ = '-';
+        p = put_hex(p, g->data4[i], 2);
+    }
+    *p++ = '}';
+    *p = 0;
+}
+
+static void sid_text(char *o, size_t cap, const struct kz_evtx_sid *sid) {
+    int n = snprintf(o, cap, "S-%u-%llu", sid->revision, (unsigned long long)sid->authority);
+    for (int i = 0; i < sid->count && n > 0 && (size_t)n < cap; i++)
+        n += snprintf(o + n, cap - (size_t)n, "-%u", (unsigned)sid->sub[i]);
+}
+
+/* A value as Windows renders it in text (what Winlogbeat puts in event_data). */
+static void json_value(struct kz_buf *b, const struct kz_evtx_value *v) {
+    char t[192];
+    switch (v->type) {
+    case KZ_EVTX_VT_WSTRING:
+    case KZ_EVTX_VT_ASTRING:
+        json_str(b, v->v.s ? v->v.s : "");
+        return;
+    case KZ_EVTX_VT_HEXINT32:
+    case KZ_EVTX_VT_HEXINT64:
+        snprintf(t, sizeof t, "0x%llx", (unsigned long long)v->v.u);
+        break;
+    case KZ_EVTX_VT_INT8:
+    case KZ_EVTX_VT_INT16:
+    case KZ_EVTX_VT_INT32:
+    case KZ_EVTX_VT_INT64:
+        snprintf(t, sizeof t, "%lld", (long long)v->v.i);
+        break;
+    case KZ_EVTX_VT_BOOL:
+        snprintf(t, sizeof t, "%s", v->v.u ? "true" : "false");
+        break;
+    case KZ_EVTX_VT_GUID:
+        guid_text(t, v->v.guid);
+        break;
+    case KZ_EVTX_VT_SID:
+        sid_text(t, sizeof t, v->v.sid);
+        break;
+    case KZ_EVTX_VT_NULL:
+        t[0] = 0;
+        break;
+    default:
+        snprintf(t, sizeof t, "%llu", (unsigned long long)v->v.u);
+    }
+    json_str(b, t);
+}
+
+const char *sim_render_json(struct sim_render *r, struct sim_ev *ev, uint64_t record_id,
+                            size_t *len, struct kz_err *err) {
+    struct kz_evtx_event out;
+    uint32_t nv;
+    if (build(r, ev, &out, &nv, err)) return NULL;
+    const struct kz_evtx_template_def *def = &defs[ev->kind];
+    struct kz_buf *b = &r->json;
+    char t[KZ_TIME_TEXT_MAX + 8], g[48];
+    kz_buf_clear(b);
+    kz_buf_puts(b, "{\"@timestamp\":\"");
+    kz_buf_append(b, t, kz_time_format(ev->t, 3, t));
+    kz_buf_puts(b, "\",\"agent\":{\"type\":\"winlogbeat\",\"version\":\"8.12.0\"},"
+                   "\"ecs\":{\"version\":\"8.0.0\"},\"event\":{\"code\":\"");
+    kz_buf_put_u64(b, def->event_id);
+    kz_buf_puts(b, "\",\"kind\":\"event\",\"provider\":");
+    json_str(b, def->provider);
+    kz_buf_puts(b, "},\"host\":{\"name\":");
+    json_str(b, out.computer);
+    kz_buf_puts(b, "},\"log\":{\"level\":\"");
+    kz_buf_puts(b, def->level == 3 ? "warning" : def->level == 5 ? "verbose" : "information");
+    kz_buf_puts(b, "\"},\"winlog\":{\"api\":\"wineventlog\",\"channel\":");
+    json_str(b, def->channel);
+    kz_buf_puts(b, ",\"computer_name\":");
+    json_str(b, out.computer);
+    kz_buf_puts(b, ",\"event_id\":\"");
+    kz_buf_put_u64(b, def->event_id);
+    kz_buf_puts(b, "\",\"provider_name\":");
+    json_str(b, def->provider);
+    if (def->provider_guid) {
+        guid_text(g, def->provider_guid);
+        kz_buf_puts(b, ",\"provider_guid\":");
+        json_str(b, g);
+    }
+    kz_buf_puts(b, ",\"record_id\":");
+    kz_buf_put_u64(b, record_id);
+    kz_buf_puts(b, ",\"process\":{\"pid\":");
+    kz_buf_put_u64(b, out.process_id);
+    kz_buf_puts(b, ",\"thread\":{\"id\":");
+    kz_buf_put_u64(b, out.thread_id);
+    kz_buf_puts(b, "}},\"version\":");
+    kz_buf_put_u64(b, def->version);
+    kz_buf_puts(b, ",\"task\":");
+    kz_buf_put_u64(b, def->task);
+    kz_buf_puts(b, ",\"opcode\":");
+    kz_buf_put_u64(b, def->opcode);
+    kz_buf_printf(b, ",\"keywords\":\"0x%llx\"", (unsigned long long)def->keywords);
+    if (out.user) {
+        sid_text(g, sizeof g, out.user);
+        kz_buf_puts(b, ",\"user\":{\"identifier\":");
+        json_str(b, g);
+        kz_buf_putc(b, '}');
+    }
+    kz_buf_puts(b, ",\"event_data\":{");
+    for (uint32_t i = 0; i < nv && i < def->nitems; i++) {
+        if (i) kz_buf_putc(b, ',');
+        json_key(b, def->items[i].name);
+        json_value(b, &r->v[i]);
+    }
+    kz_buf_puts(b, "}}}\n");
+    if (b->failed) {
+        kz_err_set(err, KZ_ELIMIT, "an event does not fit a JSON line");
+        return NULL;
+    }
+    ev->rid = record_id;
+    *len = b->len;
+    return b->data;
 }

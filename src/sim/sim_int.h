@@ -123,6 +123,7 @@ struct sim_step {
     uint32_t user;    /* account used */
     uint32_t account; /* index in the scenario's accounts */
     kz_time start, end;
+    kz_time host_time; /* time of the event that chose host */
     struct sim_rec *recs;
     uint64_t nrecs, cap;
 };
@@ -225,6 +226,7 @@ uint32_t sim_step_add(struct sim *s, const char *scenario, const char *stage,
                       const char *technique, uint32_t account);
 /* Registers an attacker-controlled account of a scenario; returns its index or KZ_SIM_NONE. */
 uint32_t sim_account_add(struct sim *s, uint32_t scenario, uint32_t user);
+/* Adds an attacker source (IP or device name; copied) to an account. */
 void sim_account_source(struct sim *s, uint32_t account, const char *source);
 void sim_account_customer(struct sim *s, uint32_t account, uint32_t customer);
 void sim_confounder_add(struct sim *s, const char *kind, uint32_t user, kz_time start, kz_time end);
@@ -279,6 +281,10 @@ int sim_render_channel(int kind);
  * else id + 1). Sets ev->rid. */
 int sim_render_evtx(struct sim_render *r, struct kz_evtx_writer *w, uint32_t *tmpl,
                     struct sim_ev *ev, struct kz_err *err);
+/* --format jsonl: ev as one Winlogbeat (ECS) JSON line with winlog.record_id = record_id (set in
+ * ev->rid too); NULL with err set when it cannot be built. */
+const char *sim_render_json(struct sim_render *r, struct sim_ev *ev, uint64_t record_id,
+                            size_t *len, struct kz_err *err);
 /* Formats ev as one text line (with its newline) into r's buffer; returns it and its length. */
 const char *sim_render_text(struct sim_render *r, const struct sim_ev *ev, size_t *len);
 

@@ -133,5 +133,157 @@ else
     skip "dirty samples: $shared not present"
 fi
 
+# ---- eval: scoring findings against a simulation's truth ----
+# A hand-made truth (two steps), scenario and findings; the expected figures are worked out by hand:
+# finding 1 names step 2's record (FS01/Security.evtx #345) 300.5 s after the step's start; finding 2
+# matches no step (a false positive in sato.y's confounder window: flagged, medium); finding 3 is FS01
+# an hour after step 2's window (a false positive). 2 false positives / 8 benign user-days = 250 per 1000.
+expect_exit 0 "eval --help" -- "$kz" eval --help
+grep -q -- "--truth" "$tmp/out" && ok || fail "eval --help does not explain --truth"
+expect_exit 1 "eval without --truth" -- "$kz" eval "$tmp/none.jsonl"
+expect_exit 1 "eval without findings" -- "$kz" eval --truth "$tmp"
+mkdir -p "$tmp/sim/logs/FS01" "$tmp/nosim"
+printf '%s\n' \
+    '{"scenario":"ntt2020","step":1,"stage":"initial-access","technique":"T1133","host":"VPNGW01","user":"CORP\\tanaka.h","start":"2026-03-02T10:00:00Z","end":"2026-03-02T10:30:00Z","records":[{"file":"VPNGW01/fortigate.log","line":12}]}' \
+    '{"scenario":"ntt2020","step":2,"stage":"collection","technique":"T1039","host":"FS01","user":"CORP\\tanaka.h","start":"2026-03-02T11:00:00Z","end":"2026-03-02T12:00:00Z","records":[{"file":"FS01/Security.evtx","record_id":345}]}' \
+    >"$tmp/sim/truth.jsonl"
+printf '%s\n' '{"seed": 7, "users": 5, "days": 2, "benign_user_days": 8,' \
+    ' "scenarios": [{"name": "ntt2020", "accounts": [], "files_exfiltrated": 0}],' \
+    ' "confounders": [{"kind": "late_work", "account": "CORP\\sato.y", "start": "2026-03-02T20:00:00Z", "end": "2026-03-02T23:00:00Z"}]}' \
+    >"$tmp/sim/scenario.json"
+printf '%s\n' \
+    '{"ts":"2026-03-02T11:05:00.5Z","kind":"sigma","rule_id":"r1","title":"t","level":"high","score":75,"tags":[],"host":"WS01","user":"bob","src_ip":null,"reasons":[],"source":{"file":"'"$tmp"'/sim/logs/FS01/Security.evtx","record_id":345,"format":"evtx"},"event":{}}' \
+    '{"ts":"2026-03-02T21:00:00Z","kind":"ueba","rule_id":null,"title":"t","level":"medium","score":50,"tags":[],"host":"WS02","user":"CORP\\sato.y","src_ip":null,"reasons":["new host"],"source":null,"event":null}' \
+    '{"ts":"2026-03-02T13:00:00Z","kind":"sigma","rule_id":"r2","title":"t","level":"low","score":30,"tags":[],"host":"fs01.corp.example.jp","user":null,"src_ip":null,"reasons":[],"source":null,"event":null}' \
+    >"$tmp/findings.jsonl"
+expect_exit 0 "eval on a hand-made truth" -- "$kz" eval --truth "$tmp/sim" "$tmp/findings.jsonl"
+cp "$tmp/out" "$tmp/eval.json"
+python3 - "$tmp/eval.json" <<'PY' && ok || fail "eval result differs from the hand-computed one (see above)"
+import json, sys
+got = json.load(open(sys.argv[1]))
+want = {"steps_total": 2, "steps_detected": 1,
+        "scenarios": [{"name": "ntt2020", "steps_total": 2, "steps_detected": 1, "first_detection_delay_s": 300.5,
+                       "steps": [{"step": 1, "detected": False, "delay_s": None},
+                                 {"step": 2, "detected": True, "delay_s": 300.5}]}],
+        "false_positives": 2, "benign_user_days": 8, "fp_per_1000_user_days": 250,
+        "confounders_flagged": [{"kind": "late_work", "account": "CORP\\sato.y", "level": "medium"}]}
+if got != want:
+    print("got ", json.dumps(got))
+    print("want", json.dumps(want))
+    sys.exit(1)
+PY
+[ "$(wc -l <"$tmp/eval.json")" -eq 1 ] && ok || fail "eval printed more than one line"
+# The same from standard input; --min-level high keeps finding 1 only (no false positive left).
+"$kz" eval --truth "$tmp/sim" - <"$tmp/findings.jsonl" 2>/dev/null | cmp -s - "$tmp/eval.json" && ok || fail "eval of '-' differs from the file"
+"$kz" eval --quiet --truth "$tmp/sim" --min-level high "$tmp/findings.jsonl" >"$tmp/high.json" 2>"$tmp/err"
+grep -q '"steps_detected":1,' "$tmp/high.json" && grep -q '"false_positives":0,"benign_user_days":8,"fp_per_1000_user_days":0,"confounders_flagged":\[\]' "$tmp/high.json" && ok || fail "--min-level high: $(cat "$tmp/high.json")"
+[ ! -s "$tmp/err" ] && ok || fail "eval --quiet printed on stderr"
+expect_exit 0 "eval --format text" -- "$kz" eval --truth "$tmp/sim" --format text "$tmp/findings.jsonl"
+grep -q "steps detected: 1 of 2" "$tmp/out" && grep -q "late_work" "$tmp/out" && ok || fail "eval --format text: $(head -c 300 "$tmp/out")"
+expect_exit 1 "eval --min-level bogus" -- "$kz" eval --truth "$tmp/sim" --min-level severe "$tmp/findings.jsonl"
+expect_exit 1 "eval --format bogus" -- "$kz" eval --truth "$tmp/sim" --format yaml "$tmp/findings.jsonl"
+expect_exit 1 "eval of a missing findings file" -- "$kz" eval --truth "$tmp/sim" "$tmp/missing.jsonl"
+grep -q "missing.jsonl" "$tmp/err" && ok || fail "the error does not name the missing findings file"
+expect_exit 1 "eval of a folder without truth" -- "$kz" eval --truth "$tmp/nosim" "$tmp/findings.jsonl"
+grep -q "truth.jsonl" "$tmp/err" && ok || fail "the error does not name truth.jsonl"
+# Malformed findings: every bad line named with its file and line, and no result printed.
+{ head -1 "$tmp/findings.jsonl"; echo '{"ts":"2026-03-02T11:05:00Z","level":"severe"}'; echo '[1,]'; } >"$tmp/bad.jsonl"
+expect_exit 1 "eval of malformed findings" -- "$kz" eval --truth "$tmp/sim" "$tmp/bad.jsonl"
+grep -q "bad.jsonl:2: .*level" "$tmp/err" && grep -q "bad.jsonl:3: column 4" "$tmp/err" && ok || fail "malformed findings not reported by line: $(cat "$tmp/err")"
+[ ! -s "$tmp/out" ] && ok || fail "eval printed a result from malformed findings"
+cp -r "$tmp/sim" "$tmp/badsim"
+printf '{"scenario":"x","step":1}\n' >>"$tmp/badsim/truth.jsonl"
+expect_exit 1 "eval of a malformed truth" -- "$kz" eval --truth "$tmp/badsim" "$tmp/findings.jsonl"
+grep -q "truth.jsonl:3: .*start" "$tmp/err" && ok || fail "malformed truth not reported by line: $(cat "$tmp/err")"
+# On a real simulation (when `simulate` works): no findings detect nothing; findings made from the
+# truth's own records (one per step, at the step's start) detect every step that lists records, with
+# delay 0 and no false positive.
+if timeout 60 "$kz" simulate --quiet -o "$tmp/real" --users 20 --days 2 --seed 5 >/dev/null 2>&1 &&
+    [ -s "$tmp/real/truth.jsonl" ]; then
+    : >"$tmp/nofindings.jsonl"
+    "$kz" eval --quiet --truth "$tmp/real" "$tmp/nofindings.jsonl" >"$tmp/real0.json"
+    python3 - "$tmp/real0.json" "$tmp/real/truth.jsonl" <<'PY' && ok || fail "eval with no findings on a real simulation"
+import json, sys
+r = json.load(open(sys.argv[1]))
+steps = sum(1 for l in open(sys.argv[2]) if l.strip())
+sys.exit(0 if r["steps_total"] == steps and r["steps_detected"] == 0 and r["false_positives"] == 0 else 1)
+PY
+    python3 - "$tmp/real" >"$tmp/perfect.jsonl" <<'PY'
+import json, os, sys
+root = sys.argv[1]
+for line in open(os.path.join(root, "truth.jsonl")):
+    if not line.strip():
+        continue
+    st = json.loads(line)
+    for rec in st.get("records", [])[:1]:
+        rid = rec.get("record_id", rec.get("line"))
+        print(json.dumps({"ts": st["start"], "kind": "sigma", "rule_id": "t", "title": "t", "level": "high",
+                          "score": 75, "tags": [], "host": None, "user": None, "src_ip": None, "reasons": [],
+                          "source": {"file": os.path.join(root, "logs", rec["file"]), "record_id": rid,
+                                     "format": "evtx"}, "event": None}))
+PY
+    "$kz" eval --quiet --truth "$tmp/real" "$tmp/perfect.jsonl" >"$tmp/real1.json"
+    python3 - "$tmp/real1.json" "$tmp/real/truth.jsonl" <<'PY' && ok || fail "eval with findings made from the truth: $(head -c 400 "$tmp/real1.json")"
+import json, sys
+r = json.load(open(sys.argv[1]))
+with_records = sum(1 for l in open(sys.argv[2]) if l.strip() and json.loads(l).get("records"))
+delays = [s["delay_s"] for sc in r["scenarios"] for s in sc["steps"] if s["detected"]]
+sys.exit(0 if r["steps_detected"] >= with_records and r["false_positives"] == 0 and all(d == 0 for d in delays) else 1)
+PY
+else
+    skip "eval on a real simulation: kizuki simulate did not run"
+fi
+
+# ---- simulate: a small estate, read back by kizuki dump and by Debian's evtxexport ----
+expect_exit 0 "simulate --help" -- "$kz" simulate --help
+grep -q -- "--scenario" "$tmp/out" && ok || fail "simulate --help does not explain --scenario"
+expect_exit 1 "simulate without -o" -- "$kz" simulate
+expect_exit 1 "simulate --scenario bogus" -- "$kz" simulate -o "$tmp/sim" --scenario bogus
+expect_exit 0 "simulate a small estate" -- "$kz" simulate -o "$tmp/sim" --users 12 --days 3 --seed 5
+grep -qE 'kizuki simulate: .* events' "$tmp/err" && ok || fail "simulate printed no summary"
+for f in truth.jsonl scenario.json customers.csv logs/PROXY01/access.log logs/VPNGW01/fortigate.log \
+    logs/DC01/Security.evtx "logs/PWRESET01/Microsoft-Windows-Sysmon%4Operational.evtx"; do
+    [ -s "$tmp/sim/$f" ] && ok || fail "simulate did not write $f"
+done
+"$kz" dump --quiet "$tmp/sim/logs" >"$tmp/sim.jsonl" 2>"$tmp/sim.err" && ok || fail "dump of simulated logs failed"
+"$kz" dump "$tmp/sim/logs" 2>&1 >/dev/null | grep -q '(0 bad, 0 from slack), [0-9]* chunks (0 bad, 0 checksum errors)' \
+    && ok || fail "simulated logs have bad records or chunks"
+"$kz" simulate -o "$tmp/sim2" --users 12 --days 3 --seed 5 --quiet --threads 1
+diff -r "$tmp/sim" "$tmp/sim2" >/dev/null && ok || fail "the same seed gave different output"
+"$kz" simulate -o "$tmp/sim3" --users 12 --days 3 --scenario none --quiet
+[ -f "$tmp/sim3/truth.jsonl" ] && [ ! -s "$tmp/sim3/truth.jsonl" ] && ok || fail "--scenario none: truth.jsonl not empty"
+"$kz" simulate -o "$tmp/simj" --users 12 --days 3 --seed 5 --format jsonl --quiet
+if command -v python3 >/dev/null; then
+    python3 - "$tmp/simj/logs" <<'PY' && ok || fail "simulate --format jsonl: lines that are not Winlogbeat JSON"
+import glob, json, sys
+for f in glob.glob(sys.argv[1] + "/*/*.jsonl"):
+    for n, line in enumerate(open(f, encoding="utf-8"), 1):
+        e = json.loads(line)
+        assert e["winlog"]["record_id"] == n and e["winlog"]["event_data"] is not None, (f, n)
+PY
+fi
+if command -v evtxexport >/dev/null; then
+    # Record counts per file: evtxexport (libevtx) and kizuki dump agree for every file.
+    # Known: libevtx 20181227 drops the last record of a chunk filled to its very last byte (free
+    # space offset 65536), which the EVTX writer can produce; such files are reported, not failed,
+    # until the writer leaves a byte free. Any other difference fails.
+    bad=0 known=0
+    while IFS= read -r -d '' f; do
+        n_lib=$(evtxexport "$f" 2>/dev/null | grep -c '^Event number')
+        n_kz=$("$kz" dump --quiet "$f" | wc -l)
+        if [ "$n_lib" -ne "$n_kz" ] || [ "$n_kz" -eq 0 ]; then
+            if [ "$n_kz" -eq $((n_lib + 1)) ] && python3 -c 'import sys,struct; d=open(sys.argv[1],"rb").read(); sys.exit(0 if any(struct.unpack_from("<I",d,4096+i*65536+48)[0]==65536 for i in range((len(d)-4096)//65536)) else 1)' "$f" 2>/dev/null; then
+                known=$((known + 1))
+            else
+                bad=$((bad + 1)); echo "  $f: evtxexport $n_lib, kizuki $n_kz"
+            fi
+        fi
+    done < <(find "$tmp/sim/logs" -name '*.evtx' -print0)
+    [ "$bad" -eq 0 ] && ok || fail "simulated EVTX: record counts differ from evtxexport in $bad files"
+    [ "$known" -eq 0 ] || skip "simulated EVTX: $known files with a chunk full to the last byte (libevtx drops its last record; EVTX writer fix pending)"
+else
+    skip "simulate vs evtxexport: evtxexport (libevtx-utils) not installed"
+fi
+
 echo "cli: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

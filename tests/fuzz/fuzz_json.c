@@ -65,9 +65,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         /* escapes may grow when written back (\b becomes \u0008): no size limit this time */
         struct kz_json_limits wide = lim;
         wide.max_input = 0;
-        if (!out.failed &&
-            (kz_json_parse(out.data, out.len, &a, &wide, &again, &err) != 0 ||
-             again.nnodes != doc.nnodes))
+        if (!out.failed && (kz_json_parse(out.data, out.len, &a, &wide, &again, &err) != 0 ||
+                            again.nnodes != doc.nnodes))
             abort();
         kz_buf_free(&out);
     } else if (err.offset > size || err.line == 0 || err.column == 0 || !err.msg[0]) {

@@ -65,3 +65,68 @@ while IFS= read -r f; do
 done < "$TMP.list"
 rm -f "$TMP.list"
 echo "seed.sh: $nchunks chunks in $OUT/seeds_chunk/, $nfiles files (+$ntrunc truncated) in $OUT/seeds_file/"
+
+# ---- seeds for the rule, mapping and JSON targets ----
+#   build-fuzz/seeds_rules/      SigmaHQ rule files (a sample of every folder), each followed by a few
+#                                events after `#EVENT` (the fuzz_sigma_match input format), and
+#                                kizuki's own rules; fuzz_sigma_load reads the same files
+#   build-fuzz/seeds_logsource/  data/logsource.yml
+#   build-fuzz/seeds_json/       the start of each OTRF JSON-lines dataset (64 KiB of each archive member)
+SIGMA=${SIGMA:-$(dirname "$DATA")/sigma/SigmaHQ}
+mkdir -p "$OUT/seeds_rules" "$OUT/seeds_logsource" "$OUT/seeds_json"
+cp data/logsource.yml "$OUT/seeds_logsource/logsource.yml"
+events='#EVENT
+Image: C:\Windows\System32\cmd.exe
+CommandLine: cmd.exe /c whoami /all & vssadmin delete shadows /all /quiet
+ParentImage: C:\Program Files\ManageEngine\ADSelfService Plus\jre\bin\java.exe
+User: CORP\svc_portal
+
+@event_id: 11
+TargetFilename: C:\Users\Public\NightSkyReadMe.hta
+Image: C:\Windows\System32\rundll32.exe
+'
+nrules=0
+for f in rules/*/*.yml; do
+    [ -f "$f" ] || continue
+    { cat "$f"; printf '\n%s' "$events"; } >"$OUT/seeds_rules/kizuki_$(basename "$f")"
+    nrules=$((nrules + 1))
+done
+if [ -d "$SIGMA" ]; then
+    # Every 8th rule file in name order: all categories and modifiers, a corpus that stays small.
+    find "$SIGMA"/rules* -name '*.yml' | sort | awk 'NR % 8 == 0' >"$TMP.rules"
+    while IFS= read -r f; do
+        sum=$(sha1sum "$f" | cut -c1-16)
+        { cat "$f"; printf '\n%s' "$events"; } >"$OUT/seeds_rules/$sum.yml"
+        nrules=$((nrules + 1))
+    done <"$TMP.rules"
+    rm -f "$TMP.rules"
+fi
+njson=0
+JSONL=$(dirname "$DATA")/jsonl
+if [ -d "$JSONL" ] && command -v python3 >/dev/null; then
+    # The OTRF datasets are zip (and gz) archives of JSON lines: the first 64 KiB of each member.
+    njson=$(python3 - "$JSONL" "$OUT/seeds_json" <<'PY'
+import gzip, hashlib, os, sys, zipfile
+src, dst = sys.argv[1], sys.argv[2]
+n = 0
+for root, _, files in sorted(os.walk(src)):
+    for name in sorted(files):
+        path = os.path.join(root, name)
+        try:
+            if name.endswith(".zip"):
+                with zipfile.ZipFile(path) as z:
+                    blobs = [z.open(m).read(65536) for m in z.namelist() if not m.endswith("/")]
+            elif name.endswith(".gz"):
+                blobs = [gzip.open(path).read(65536)]
+            else:
+                continue
+        except Exception:
+            continue
+        for b in blobs:
+            open(os.path.join(dst, hashlib.sha1(b).hexdigest()[:16]), "wb").write(b)
+            n += 1
+print(n)
+PY
+)
+fi
+echo "seed.sh: $nrules rule files in $OUT/seeds_rules/, 1 mapping, $njson JSON files in $OUT/seeds_json/"

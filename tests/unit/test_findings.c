@@ -50,8 +50,8 @@ static void finding_a(struct kz_finding *f, struct kz_event *ev, struct kz_field
     fields[0] = field("EventID", KZ_SEC_SYSTEM, KZ_VK_INT, "5145");
     fields[1] = field("Computer", KZ_SEC_SYSTEM, KZ_VK_STRING, "DC01.corp.local");
     fields[2] = field("ShareName", KZ_SEC_EVENTDATA, KZ_VK_STRING, "\\\\*\\SYSVOL");
-    fields[3] = field("RelativeTargetName", KZ_SEC_EVENTDATA, KZ_VK_STRING,
-                      "corp.local\\Policies\\x.xml");
+    fields[3] =
+        field("RelativeTargetName", KZ_SEC_EVENTDATA, KZ_VK_STRING, "corp.local\\Policies\\x.xml");
     fields[4] = field("AccessMask", KZ_SEC_EVENTDATA, KZ_VK_OTHER, "0x2");
     event_init(ev, fields, 5);
     ev->ent.share = "\\\\*\\SYSVOL";
@@ -143,6 +143,8 @@ KZ_TEST(findings_jsonl_unknowns_are_null) {
     kz_buf_free(&b);
 }
 
+/* Integers print as JSON numbers, everything else as strings, exactly as `kizuki dump` prints them
+ * (kz_event_json_value), so a finding's event and the dumped event compare equal. */
 KZ_TEST(findings_jsonl_event_repeats_and_number_kinds) {
     struct kz_field fields[10];
     fields[0] = field("EventID", KZ_SEC_SYSTEM, KZ_VK_INT, "4688");
@@ -170,7 +172,7 @@ KZ_TEST(findings_jsonl_event_repeats_and_number_kinds) {
     const char *ev_json = b.data ? strstr(b.data, "\"event\":") : NULL;
     REQUIRE(ev_json);
     CHECK_STR(ev_json, "\"event\":{\"EventID\":[4688,\"x\"],\"Data\":[\"one\",2,\"three\"],"
-                       "\"Ratio\":1.5E+03,\"Flag\":true,\"Padded\":\"007\",\"Bad\":\"NaN\","
+                       "\"Ratio\":\"1.5E+03\",\"Flag\":\"true\",\"Padded\":\"007\",\"Bad\":\"NaN\","
                        "\"Odd\":\"1\"}}\n");
     kz_buf_free(&b);
 }
@@ -239,7 +241,8 @@ static int write_temp(char *path, size_t size, const struct kz_buf *b) {
 /* Hostile strings everywhere: quotes, backslashes, ESC, NUL-free controls, invalid UTF-8. */
 static const char *const hostile_tags[] = {"a\"b", "\x1b[2J"};
 static void finding_hostile(struct kz_finding *f, struct kz_event *ev, struct kz_field *fields) {
-    fields[0] = field("CommandLine", KZ_SEC_EVENTDATA, KZ_VK_STRING, "cmd /c \"x\"\r\n\x1b]0;t\x07");
+    fields[0] =
+        field("CommandLine", KZ_SEC_EVENTDATA, KZ_VK_STRING, "cmd /c \"x\"\r\n\x1b]0;t\x07");
     fields[1] = field("Bin\xff", KZ_SEC_EVENTDATA, KZ_VK_STRING, "\xc3\x28 bad utf8");
     event_init(ev, fields, 2);
     ev->ent.command_line = fields[0].val;
@@ -291,11 +294,13 @@ KZ_TEST(findings_jsonl_hostile_input_is_valid_json_for_python) {
         return;
     }
     CHECK_INT(rc, 0);
-    CHECK_STR(out, "2\n"
-                   "[\"WS\\u001b[31mEVIL\", \"-bob\\\\\\u202e\", \"=HYPERLINK(\\\"http://x/\\\",\\\"y\\\")\", "
-                   "[\"a\\\"b\", \"\\u001b[2J\"]]\n"
-                   "{\"Bin\\ufffd\": \"\\ufffd( bad utf8\", "
-                   "\"CommandLine\": \"cmd /c \\\"x\\\"\\r\\n\\u001b]0;t\\u0007\"}\n");
+    CHECK_STR(
+        out,
+        "2\n"
+        "[\"WS\\u001b[31mEVIL\", \"-bob\\\\\\u202e\", \"=HYPERLINK(\\\"http://x/\\\",\\\"y\\\")\", "
+        "[\"a\\\"b\", \"\\u001b[2J\"]]\n"
+        "{\"Bin\\ufffd\": \"\\ufffd( bad utf8\", "
+        "\"CommandLine\": \"cmd /c \\\"x\\\"\\r\\n\\u001b]0;t\\u0007\"}\n");
 }
 
 /* ---- message ---- */
@@ -311,7 +316,7 @@ KZ_TEST(findings_message_exact) {
     CHECK_STR(b.data, "GPO Scheduled Task Written to SYSVOL [high] host=DC01.corp.local "
                       "user=admin-x src_ip=10.0.5.23 file=corp.local\\Policies\\x.xml "
                       "share=\\\\*\\SYSVOL");
-    /* Reasons come before the event's entities; a different target host is named. */
+    /* The event's entities, then the reasons; a target host other than the host is named. */
     static const char *const reasons[] = {"new device", "rare hour"};
     f.nreasons = 2;
     f.reasons = reasons;
@@ -322,9 +327,15 @@ KZ_TEST(findings_message_exact) {
     kz_buf_clear(&b);
     kz_finding_message(&b, &f);
     CHECK_STR(b.data, "GPO Scheduled Task Written to SYSVOL [high] host=DC01.corp.local "
-                      "user=admin-x src_ip=10.0.5.23 reasons=new device; rare hour "
-                      "process=C:\\Windows\\System32\\cmd.exe file=corp.local\\Policies\\x.xml "
-                      "share=\\\\*\\SYSVOL logon_type=10 target_host=FS02 bytes=5368709120");
+                      "user=admin-x src_ip=10.0.5.23 process=C:\\Windows\\System32\\cmd.exe "
+                      "file=corp.local\\Policies\\x.xml share=\\\\*\\SYSVOL logon_type=10 "
+                      "target_host=FS02 bytes=5368709120 reasons=new device; rare hour");
+    /* Without an event, the reasons follow the source address. */
+    f.event = NULL;
+    kz_buf_clear(&b);
+    kz_finding_message(&b, &f);
+    CHECK_STR(b.data, "GPO Scheduled Task Written to SYSVOL [high] host=DC01.corp.local "
+                      "user=admin-x src_ip=10.0.5.23 reasons=new device; rare hour");
     kz_buf_free(&b);
 }
 
@@ -411,10 +422,10 @@ KZ_TEST(findings_csv_every_formula_prefix_is_neutralised) {
     CHECK_STR(csv_cell(&b, "say \"hi\", then\r\nbye", 19), "\"say \"\"hi\"\", then\r\nbye\"");
     CHECK_STR(csv_cell(&b, "\"=x", 3), "\"\"\"=x\"");
     /* Other controls, C1 controls and invalid UTF-8 become U+FFFD; valid UTF-8 stays. */
-    CHECK_STR(csv_cell(&b, "a\x1b[0mb\x7f", 8), "\"a\xEF\xBF\xBD[0mb\xEF\xBF\xBD\"");
-    CHECK_STR(csv_cell(&b, "\xc2\x9b" "31m", 5), "\"\xEF\xBF\xBD" "31m\"");
-    CHECK_STR(csv_cell(&b, "\xff\xfe" "x", 3), "\"\xEF\xBF\xBD\xEF\xBF\xBDx\"");
-    CHECK_STR(csv_cell(&b, "a\0b", 3), "\"a\xEF\xBF\xBD" "b\"");
+    CHECK_STR(csv_cell(&b, "a\x1b[0mb\x7f", 7), "\"a\xEF\xBF\xBD[0mb\xEF\xBF\xBD\"");
+    CHECK_STR(csv_cell(&b, "\xc2\x9b[31m", 6), "\"\xEF\xBF\xBD[31m\"");
+    CHECK_STR(csv_cell(&b, "\xff\xfex", 3), "\"\xEF\xBF\xBD\xEF\xBF\xBDx\"");
+    CHECK_STR(csv_cell(&b, "a\0b", 3), "\"a\xEF\xBF\xBD\x62\"");
     CHECK_STR(csv_cell(&b, "\xe6\x97\xa5\xe6\x9c\xac", 6), "\"\xe6\x97\xa5\xe6\x9c\xac\"");
     kz_buf_free(&b);
 }
@@ -472,7 +483,7 @@ KZ_TEST(findings_visible_escapes_controls_and_cuts_to_width) {
     CHECK_STR(visible(&b, "del\x7f", 4, -1, &cols), "del\\x7f");
     CHECK_STR(visible(&b, "bad\xff\xc3", 5, -1, &cols), "bad\\xff\\xc3");
     /* C1 CSI, a right-to-left override, a zero-width space, a BOM. */
-    CHECK_STR(visible(&b, "\xc2\x9b" "1m", 4, -1, &cols), "\\u009b1m");
+    CHECK_STR(visible(&b, "\xc2\x9b[1m", 5, -1, &cols), "\\u009b[1m");
     CHECK_STR(visible(&b, "evil\xe2\x80\xaetxt.exe", 14, -1, &cols), "evil\\u202etxt.exe");
     CHECK_STR(visible(&b, "adm\xe2\x80\x8bin", 8, -1, &cols), "adm\\u200bin");
     CHECK_STR(visible(&b, "\xef\xbb\xbfx", 4, -1, &cols), "\\ufeffx");
@@ -482,7 +493,7 @@ KZ_TEST(findings_visible_escapes_controls_and_cuts_to_width) {
     CHECK_INT(cols, 6);
     CHECK_STR(visible(&b, "abcdefg", 7, 6, &cols), "abcde\xE2\x80\xA6");
     CHECK_INT(cols, 6);
-    CHECK_STR(visible(&b, "a\x1b" "bcd", 5, 6, &cols), "a\\x1b\xE2\x80\xA6");
+    CHECK_STR(visible(&b, "a\x1b-cd", 5, 6, &cols), "a\\x1b\xE2\x80\xA6");
     CHECK_INT(cols, 6);
     CHECK_STR(visible(&b, "abc", 3, 0, &cols), "");
     CHECK_INT(cols, 0);
@@ -520,16 +531,15 @@ KZ_TEST(findings_table_header_and_row_exact) {
     kz_buf_init(&want, 0);
     kz_finding_table_header(&b, 0);
     kz_finding_table_row(&b, &f, 0);
-    /* Widths 20, 5, 15, 15, 40 and 2 spaces between columns. */
-    kz_buf_printf(&want, "TIME%sLEVEL%sHOST%sUSER%sTITLE%sDETAILS\n", SP(16 + 2), SP(2),
-                  SP(11 + 2), SP(11 + 2), SP(35 + 2));
-    kz_buf_printf(&want, "2021-12-31T10:15:30Z%shigh%sDC01.corp.local%sadmin-x%s", SP(2),
-                  SP(1 + 2), SP(2), SP(8 + 2));
+    /* Widths 20, 5, 16, 20, 40 and 2 spaces between columns. */
+    kz_buf_printf(&want, "TIME%sLEVEL%sHOST%sUSER%sTITLE%sDETAILS\n", SP(16 + 2), SP(2), SP(12 + 2),
+                  SP(16 + 2), SP(35 + 2));
+    kz_buf_printf(&want, "2021-12-31T10:15:30Z%shigh%sDC01.corp.local%sadmin-x%s", SP(2), SP(1 + 2),
+                  SP(1 + 2), SP(13 + 2));
     kz_buf_printf(&want, "GPO Scheduled Task Written to SYSVOL%s", SP(4 + 2));
-    kz_buf_puts(&want,
-                "src_ip=10.0.5.23 file=corp.local\\Policies\\x.xml share=\\\\*\\SYSVOL\n");
+    kz_buf_puts(&want, "src_ip=10.0.5.23 file=corp.local\\Policies\\x.xml share=\\\\*\\SYSVOL\n");
     CHECK_STR(b.data, want.data);
-    /* A long host is cut to 15 columns; a finding without user or details shows '-'. */
+    /* A long host is cut to 16 columns; a finding without user or details shows '-'. */
     struct kz_finding g;
     memset(&g, 0, sizeof g);
     g.ts = TS_A;
@@ -539,8 +549,8 @@ KZ_TEST(findings_table_header_and_row_exact) {
     kz_buf_clear(&b);
     kz_buf_clear(&want);
     kz_finding_table_row(&b, &g, 0);
-    kz_buf_printf(&want, "2021-12-31T10:15:30Z%scrit%sabcdefghijklmn\xE2\x80\xA6%s-%sx%s-\n",
-                  SP(2), SP(3), SP(2), SP(16), SP(41));
+    kz_buf_printf(&want, "2021-12-31T10:15:30Z%scrit%sabcdefghijklmno\xE2\x80\xA6%s-%sx%s-\n",
+                  SP(2), SP(3), SP(2), SP(21), SP(41));
     CHECK_STR(b.data, want.data);
     kz_buf_free(&b);
     kz_buf_free(&want);
@@ -817,10 +827,10 @@ KZ_TEST(summary_format_exact) {
     kz_buf_clear(&b);
     kz_summary_format(s, &b, 0, 0);
     CHECK(strstr(b.data, "Findings: 2 (2 medium)\n  by detector: 1 correlation, 1 ueba\n") != NULL);
-    CHECK(strstr(b.data, "Users with most findings:\n"
-                         "            1  medium         a\n"
-                         "  1 finding under further users (only 1 distinct users are kept)\n") !=
-          NULL);
+    CHECK(strstr(b.data,
+                 "Users with most findings:\n"
+                 "            1  medium         a\n"
+                 "  1 finding under further users (only 1 distinct users are kept)\n") != NULL);
     kz_summary_free(s);
     kz_buf_free(&b);
 }

@@ -89,21 +89,20 @@ KZ_TEST(json_rfc8259_image_example) {
     const struct kz_json_node *k = kz_json_first(img);
     for (int i = 0; i < 6; i++, k = kz_json_next(k + 1))
         CHECK(kz_json_str_eq(k, order[i]));
-    CHECK(k == root + 25); /* past the last member is the end of the document */
+    CHECK(k == root + 25);                    /* past the last member is the end of the document */
     CHECK(kz_json_get(img, "width") == NULL); /* keys are case-sensitive */
     kz_arena_free(&a);
 }
 
 KZ_TEST(json_rfc8259_array_example_and_scalars) {
-    const char *text =
-        "[\n  {\n     \"precision\": \"zip\",\n     \"Latitude\":  37.7668,\n"
-        "     \"Longitude\": -122.3959,\n     \"Address\":   \"\",\n"
-        "     \"City\":      \"SAN FRANCISCO\",\n     \"State\":     \"CA\",\n"
-        "     \"Zip\":       \"94107\",\n     \"Country\":   \"US\"\n  },\n"
-        "  {\n     \"precision\": \"zip\",\n     \"Latitude\":  37.371991,\n"
-        "     \"Longitude\": -122.026020,\n     \"Address\":   \"\",\n"
-        "     \"City\":      \"SUNNYVALE\",\n     \"State\":     \"CA\",\n"
-        "     \"Zip\":       \"94085\",\n     \"Country\":   \"US\"\n  }\n]";
+    const char *text = "[\n  {\n     \"precision\": \"zip\",\n     \"Latitude\":  37.7668,\n"
+                       "     \"Longitude\": -122.3959,\n     \"Address\":   \"\",\n"
+                       "     \"City\":      \"SAN FRANCISCO\",\n     \"State\":     \"CA\",\n"
+                       "     \"Zip\":       \"94107\",\n     \"Country\":   \"US\"\n  },\n"
+                       "  {\n     \"precision\": \"zip\",\n     \"Latitude\":  37.371991,\n"
+                       "     \"Longitude\": -122.026020,\n     \"Address\":   \"\",\n"
+                       "     \"City\":      \"SUNNYVALE\",\n     \"State\":     \"CA\",\n"
+                       "     \"Zip\":       \"94085\",\n     \"Country\":   \"US\"\n  }\n]";
     struct kz_arena a;
     kz_arena_init(&a, 0, 0);
     struct kz_json_doc doc;
@@ -145,8 +144,8 @@ KZ_TEST(json_every_escape) {
     struct kz_json_doc doc;
     /* \" \\ \/ \b \f \n \r \t, \u0041 = 'A', \u00e9 = U+00E9 = C3 A9, \u20AC = U+20AC = E2 82 AC,
      * \u0000 = a NUL byte, \ud83d\ude00 = 0x10000 + (0x3D << 10) + 0x200 = U+1F600 = F0 9F 98 80 */
-    REQUIRE(parse(&a, "\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u0041\\u00e9\\u20AC\\u0000\\ud83d\\ude00\"", &doc,
-                  NULL) == 0);
+    REQUIRE(parse(&a, "\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u0041\\u00e9\\u20AC\\u0000\\ud83d\\ude00\"",
+                  &doc, NULL) == 0);
     const char want[] = "\"\\/\b\f\n\r\tA\xC3\xA9\xE2\x82\xAC\0\xF0\x9F\x98\x80";
     const struct kz_json_node *s = kz_json_root(&doc);
     CHECK(str_is(s, want, sizeof want - 1));
@@ -166,12 +165,13 @@ KZ_TEST(json_unpaired_surrogates_become_replacement_char) {
         const char *json;
         const char *want;
     } cases[] = {
-        {"\"\\ud800\"", "\xEF\xBF\xBD"},                /* high at the end */
-        {"\"\\ud800x\"", "\xEF\xBF\xBDx"},              /* high then plain text */
-        {"\"\\udc00\"", "\xEF\xBF\xBD"},                /* low alone */
+        {"\"\\ud800\"", "\xEF\xBF\xBD"},                    /* high at the end */
+        {"\"\\ud800x\"", "\xEF\xBF\xBDx"},                  /* high then plain text */
+        {"\"\\udc00\"", "\xEF\xBF\xBD"},                    /* low alone */
         {"\"\\udc00\\ud800\"", "\xEF\xBF\xBD\xEF\xBF\xBD"}, /* low then high: both unpaired */
-        {"\"\\ud800\\n\"", "\xEF\xBF\xBD\n"},           /* high then another escape */
-        {"\"\\ud800\\u0041\"", "\xEF\xBF\xBD" "A"},     /* high then a non-surrogate \u */
+        {"\"\\ud800\\n\"", "\xEF\xBF\xBD\n"},               /* high then another escape */
+        {"\"\\ud800\\u0041\"", "\xEF\xBF\xBD"
+                               "A"}, /* high then a non-surrogate \u */
         /* high, high, low: the first is unpaired, the second pairs: U+10000 = F0 90 80 80 */
         {"\"\\ud800\\ud800\\udc00\"", "\xEF\xBF\xBD\xF0\x90\x80\x80"},
         /* the last pair: U+10FFFF = F4 8F BF BF */
@@ -193,7 +193,8 @@ KZ_TEST(json_plain_strings_are_zero_copy_and_utf8_is_kept) {
     kz_arena_init(&a, 0, 0);
     struct kz_json_doc doc;
     /* Japanese text (valid UTF-8) and a long string past the 16-byte vector steps. */
-    const char *text = "{\"k\":\"\xE6\x97\xA5\xE6\x9C\xAC\",\"long\":\"0123456789abcdefghijklmnop\"}";
+    const char *text =
+        "{\"k\":\"\xE6\x97\xA5\xE6\x9C\xAC\",\"long\":\"0123456789abcdefghijklmnop\"}";
     REQUIRE(parse(&a, text, &doc, NULL) == 0);
     const struct kz_json_node *k = kz_json_get(kz_json_root(&doc), "k");
     CHECK(str_is(k, "\xE6\x97\xA5\xE6\x9C\xAC", 6));
@@ -204,6 +205,17 @@ KZ_TEST(json_plain_strings_are_zero_copy_and_utf8_is_kept) {
     CHECK(str_is(kz_json_get(kz_json_root(&doc), "long"), "0123456789abcdefghijklmnop", 26));
     /* the zero-copy key compares without a copy */
     CHECK(kz_json_getn(kz_json_root(&doc), "longer", 4) != NULL);
+    /* strdup copies even an unescaped string, so the copy outlives the document's arena */
+    struct kz_arena keep;
+    kz_arena_init(&keep, 0, 0);
+    struct kz_json_doc d2;
+    REQUIRE(parse(&a, "[\"a\\nb\"]", &d2, NULL) == 0);
+    const char *kept = kz_json_strdup(&keep, kz_json_at(kz_json_root(&d2), 0));
+    CHECK(kept != kz_json_at(kz_json_root(&d2), 0)->u.str);
+    kz_arena_reset(&a);
+    REQUIRE(parse(&a, "[\"zzzz\\nzzzz\"]", &d2, NULL) == 0); /* reuses the same memory */
+    CHECK_STR(kept, "a\nb");
+    kz_arena_free(&keep);
     kz_arena_free(&a);
 }
 
@@ -213,8 +225,19 @@ KZ_TEST(json_numbers_grammar_and_conversion) {
     struct kz_arena a;
     kz_arena_init(&a, 0, 0);
     struct kz_json_doc doc;
-    const char *valid[] = {"0",   "-0",    "1",     "-1",   "10",   "0.5",  "-0.0",
-                           "1e5", "1E+5",  "1e-5",  "0e0",  "1.5E3", "123456789012345678901234567890",
+    const char *valid[] = {"0",
+                           "-0",
+                           "1",
+                           "-1",
+                           "10",
+                           "0.5",
+                           "-0.0",
+                           "1e5",
+                           "1E+5",
+                           "1e-5",
+                           "0e0",
+                           "1.5E3",
+                           "123456789012345678901234567890",
                            "1e400"};
     for (size_t i = 0; i < sizeof valid / sizeof *valid; i++) {
         int rc = parse(&a, valid[i], &doc, NULL);
@@ -225,8 +248,9 @@ KZ_TEST(json_numbers_grammar_and_conversion) {
         CHECK_INT(n->len, strlen(valid[i]));
     }
     int64_t v;
-    REQUIRE(parse(&a, "[9223372036854775807,-9223372036854775808,9223372036854775808,"
-                      "-9223372036854775809,-0,1.0,1e2,12]",
+    REQUIRE(parse(&a,
+                  "[9223372036854775807,-9223372036854775808,9223372036854775808,"
+                  "-9223372036854775809,-0,1.0,1e2,12]",
                   &doc, NULL) == 0);
     const struct kz_json_node *arr = kz_json_root(&doc);
     CHECK(kz_json_int(kz_json_at(arr, 0), &v) == 0 && v == INT64_MAX);
@@ -287,9 +311,9 @@ KZ_TEST(json_every_error_class) {
         {"{\"a\":1 \"b\":2}", KZ_JSON_E_CHAR, 7},
         {"[1}", KZ_JSON_E_CHAR, 2},
         {"{\"a\":1]", KZ_JSON_E_CHAR, 6},
-        {"[\x80]", KZ_JSON_E_CHAR, 1},             /* non-ASCII outside a string */
-        {"\xEF\xBB", KZ_JSON_E_CHAR, 0},           /* half a byte order mark */
-        {"[\"a\"\v]", KZ_JSON_E_CHAR, 4},          /* \v is not JSON whitespace */
+        {"[\x80]", KZ_JSON_E_CHAR, 1},    /* non-ASCII outside a string */
+        {"\xEF\xBB", KZ_JSON_E_CHAR, 0},  /* half a byte order mark */
+        {"[\"a\"\v]", KZ_JSON_E_CHAR, 4}, /* \v is not JSON whitespace */
         {"{\"a\":}", KZ_JSON_E_CHAR, 5},
         {"1 2", KZ_JSON_E_TRAILING, 2},
         {"{} x", KZ_JSON_E_TRAILING, 3},
@@ -326,11 +350,11 @@ KZ_TEST(json_every_error_class) {
         {"\"a\nb\"", KZ_JSON_E_CONTROL, 2},
         {"\"\x1f\"", KZ_JSON_E_CONTROL, 1},
         {"\"0123456789abcdef\x01\"", KZ_JSON_E_CONTROL, 17}, /* found by the vector scan */
-        {"\"\x80\"", KZ_JSON_E_UTF8, 1},           /* lone continuation byte */
-        {"\"\xC3\"", KZ_JSON_E_UTF8, 1},           /* truncated sequence */
-        {"\"\xC0\xAF\"", KZ_JSON_E_UTF8, 1},       /* overlong '/' */
-        {"\"\xED\xA0\x80\"", KZ_JSON_E_UTF8, 1},   /* a surrogate encoded in UTF-8 */
-        {"\"\xF4\x90\x80\x80\"", KZ_JSON_E_UTF8, 1}, /* above U+10FFFF */
+        {"\"\x80\"", KZ_JSON_E_UTF8, 1},                     /* lone continuation byte */
+        {"\"\xC3\"", KZ_JSON_E_UTF8, 1},                     /* truncated sequence */
+        {"\"\xC0\xAF\"", KZ_JSON_E_UTF8, 1},                 /* overlong '/' */
+        {"\"\xED\xA0\x80\"", KZ_JSON_E_UTF8, 1},             /* a surrogate encoded in UTF-8 */
+        {"\"\xF4\x90\x80\x80\"", KZ_JSON_E_UTF8, 1},         /* above U+10FFFF */
         {"\"ok \xFF\"", KZ_JSON_E_UTF8, 4},
         {"{1:2}", KZ_JSON_E_KEY, 1},
         {"{a:2}", KZ_JSON_E_KEY, 1},
@@ -657,9 +681,9 @@ KZ_TEST(json_lines_callback_stops_and_keep_mode) {
 /* ---- differential test against Python ---- */
 
 /* The canonical form both sides print: objects as ordered pairs (duplicates kept), integers as
- * written but "-0" as "0" (Python reads it as int 0), other numbers as "%.17g" of the nearest double,
- * strings with printable ASCII as is and everything else as \uXXXX (UTF-16 units, lower-case
- * hex; surrogate code points as U+FFFD). */
+ * written but "-0" as "0" (Python reads it as int 0), other numbers as "%.17g" of the nearest
+ * double, strings with printable ASCII as is and everything else as \uXXXX (UTF-16 units,
+ * lower-case hex; surrogate code points as U+FFFD). */
 static void canon(struct kz_buf *o, const struct kz_json_node *n) {
     switch (n->type) {
     case KZ_JSON_NULL:
@@ -750,7 +774,8 @@ static const char python_canon[] =
     "    if isinstance(v, int): return str(v)\n"
     "    if isinstance(v, float): return '%.17g' % v\n"
     "    if isinstance(v, str): return '\"' + ''.join(esc(c) for c in v) + '\"'\n"
-    "    if isinstance(v, Obj): return '{' + ','.join(canon(k) + ':' + canon(x) for k, x in v) + '}'\n"
+    "    if isinstance(v, Obj): return '{' + ','.join(canon(k) + ':' + canon(x) for k, x in v) + "
+    "'}'\n"
     "    return '[' + ','.join(canon(x) for x in v) + ']'\n"
     "out = []\n"
     "for line in open(sys.argv[1]):\n"
@@ -758,7 +783,8 @@ static const char python_canon[] =
     "    try:\n"
     "        s = data.decode('utf-8')\n"
     "        if s.startswith('\\ufeff'): s = s[1:]\n"
-    "        out.append('OK ' + canon(json.loads(s, parse_constant=const, object_pairs_hook=Obj)))\n"
+    "        out.append('OK ' + canon(json.loads(s, parse_constant=const, "
+    "object_pairs_hook=Obj)))\n"
     "    except (ValueError, RecursionError):\n"
     "        out.append('ERR')\n"
     "sys.stdout.write('\\n'.join(out) + '\\n')\n";
@@ -769,18 +795,64 @@ static int have_python(void) {
 
 /* Documents chosen to reach every branch of both grammars; mutated below. */
 static const char *const tricky[] = {
-    "{}", "[]", "0", "-0", "-0.0", "1E400", "-1e-400", "123456789012345678901234567890",
-    "0.1", "1.7976931348623157e308", "5e-324", "2.2250738585072014e-308", "[1e5,1E+5,1e-5]",
-    "\"\"", "\" \"", "\"\\u0000\"", "\"\\ud83d\\ude00\"", "\"\\ud800\"", "\"\\udc00\\ud800\"",
-    "\"\\ud800\\ud800\\udc00\"", "\"\\/\\b\\f\\n\\r\\t\\\"\\\\\"", "\"\xE6\x97\xA5\xE6\x9C\xAC\"",
-    "\"\xF0\x9F\x98\x80\"", "\"\xEF\xBF\xBF\"", "\"\xC2\x80\xDF\xBF\"", "\"\x7F\"",
-    "{\"a\":1,\"a\":2}", "{\"\":\"\"}", "[[[[[]]]]]", "[{\"a\":[{\"b\":{}}]}]",
-    " \t\r\n[ 1 , 2 ]\n ", "[true,false,null]", "{\"C:\\\\Windows\\\\System32\":\"x\"}",
+    "{}",
+    "[]",
+    "0",
+    "-0",
+    "-0.0",
+    "1E400",
+    "-1e-400",
+    "123456789012345678901234567890",
+    "0.1",
+    "1.7976931348623157e308",
+    "5e-324",
+    "2.2250738585072014e-308",
+    "[1e5,1E+5,1e-5]",
+    "\"\"",
+    "\" \"",
+    "\"\\u0000\"",
+    "\"\\ud83d\\ude00\"",
+    "\"\\ud800\"",
+    "\"\\udc00\\ud800\"",
+    "\"\\ud800\\ud800\\udc00\"",
+    "\"\\/\\b\\f\\n\\r\\t\\\"\\\\\"",
+    "\"\xE6\x97\xA5\xE6\x9C\xAC\"",
+    "\"\xF0\x9F\x98\x80\"",
+    "\"\xEF\xBF\xBF\"",
+    "\"\xC2\x80\xDF\xBF\"",
+    "\"\x7F\"",
+    "{\"a\":1,\"a\":2}",
+    "{\"\":\"\"}",
+    "[[[[[]]]]]",
+    "[{\"a\":[{\"b\":{}}]}]",
+    " \t\r\n[ 1 , 2 ]\n ",
+    "[true,false,null]",
+    "{\"C:\\\\Windows\\\\System32\":\"x\"}",
     "{\"EventID\":4688,\"CommandLine\":\"cmd.exe /c \\\"whoami\\\"\",\"Level\":0.5}",
-    "\"0123456789abcdef0123456789abcdef\\u00e9\"", "[1,]", "{\"a\":1,}", "[01]", "[.5]",
-    "[1.]", "\"\\x\"", "\"\\u12\"", "\"\x01\"", "\"\x80\"", "\"\xED\xA0\x80\"", "NaN",
-    "Infinity", "[-Infinity]", "tru", "nulls", "[1 2]", "{\"a\" 1}", "\xEF\xBB\xBF[1]",
-    "[\"a\",{\"b\":-12.5e+3}]", "\"\\u00E9\\u00e9\"", "[-]", "[1e]", "[\"\\ud834\\udd1e\"]",
+    "\"0123456789abcdef0123456789abcdef\\u00e9\"",
+    "[1,]",
+    "{\"a\":1,}",
+    "[01]",
+    "[.5]",
+    "[1.]",
+    "\"\\x\"",
+    "\"\\u12\"",
+    "\"\x01\"",
+    "\"\x80\"",
+    "\"\xED\xA0\x80\"",
+    "NaN",
+    "Infinity",
+    "[-Infinity]",
+    "tru",
+    "nulls",
+    "[1 2]",
+    "{\"a\" 1}",
+    "\xEF\xBB\xBF[1]",
+    "[\"a\",{\"b\":-12.5e+3}]",
+    "\"\\u00E9\\u00e9\"",
+    "[-]",
+    "[1e]",
+    "[\"\\ud834\\udd1e\"]",
 };
 
 static uint32_t lcg(uint32_t *s) {
@@ -796,8 +868,8 @@ KZ_TEST(json_differential_python) {
     /* The documents: the tricky set, and 3000 mutations of it (a byte replaced by one of the
      * grammar's interesting bytes, deleted, inserted, or a slice doubled), all deterministic. */
     static const unsigned char interesting[] = {
-        '"', '\\', ',', ']', '}', '[', '{', ':', 'u', '0', '1', '-', '+', 'e', '.', ' ', '\n',
-        0x00, 0x1F, 0x7F, 0x80, 0xBF, 0xC3, 0xE2, 0xED, 0xF0, 0xF4, 0xFF, 'n', 't', 'd', 'D'};
+        '"',  '\\', ',',  ']',  '}',  '[',  '{',  ':',  'u',  '0',  '1',  '-',  '+', 'e', '.', ' ',
+        '\n', 0x00, 0x1F, 0x7F, 0x80, 0xBF, 0xC3, 0xE2, 0xED, 0xF0, 0xF4, 0xFF, 'n', 't', 'd', 'D'};
     size_t ntricky = sizeof tricky / sizeof *tricky, total = ntricky + 3000;
     char **docs = kz_calloc(total, sizeof *docs);
     size_t *lens = kz_calloc(total, sizeof *lens);
@@ -850,7 +922,8 @@ KZ_TEST(json_differential_python) {
     char script_path[] = "/tmp/kz_json_diff_py_XXXXXX";
     int sfd = mkstemp(script_path);
     REQUIRE(sfd >= 0);
-    REQUIRE(write(sfd, python_canon, sizeof python_canon - 1) == (ssize_t)(sizeof python_canon - 1));
+    REQUIRE(write(sfd, python_canon, sizeof python_canon - 1) ==
+            (ssize_t)(sizeof python_canon - 1));
     close(sfd);
     char cmd[256];
     snprintf(cmd, sizeof cmd, "python3 %s %s", script_path, path);
@@ -916,7 +989,8 @@ static const char python_otrf[] =
     "import sys, zipfile, glob, os\n"
     "root, raw, out = sys.argv[1], sys.argv[2], sys.argv[3]\n"
     "exec(open(sys.argv[4]).read().split('out = []')[0])\n"
-    "zips = sorted(glob.glob(os.path.join(root, 'datasets/atomic/windows/**/*.zip'), recursive=True))\n"
+    "zips = sorted(glob.glob(os.path.join(root, 'datasets/atomic/windows/**/*.zip'), "
+    "recursive=True))\n"
     "with open(raw, 'wb') as r, open(out, 'w') as o:\n"
     "    n = 0\n"
     "    for z in zips[:6]:\n"
@@ -928,7 +1002,8 @@ static const char python_otrf[] =
     "                    r.write(line + b'\\n')\n"
     "                    try:\n"
     "                        s = line.decode('utf-8')\n"
-    "                        o.write('OK ' + canon(json.loads(s, parse_constant=const, object_pairs_hook=Obj)) + '\\n')\n"
+    "                        o.write('OK ' + canon(json.loads(s, parse_constant=const, "
+    "object_pairs_hook=Obj)) + '\\n')\n"
     "                    except (ValueError, RecursionError):\n"
     "                        o.write('ERR\\n')\n"
     "                    n += 1\n"
@@ -981,7 +1056,8 @@ KZ_TEST(json_otrf_python) {
     snprintf(root, sizeof root, "%s/jsonl/otrf", shared);
     int fds[4] = {mkstemp(raw), mkstemp(exp), mkstemp(script), mkstemp(canon_py)};
     REQUIRE(fds[0] >= 0 && fds[1] >= 0 && fds[2] >= 0 && fds[3] >= 0);
-    REQUIRE(write(fds[2], python_otrf, sizeof python_otrf - 1) == (ssize_t)(sizeof python_otrf - 1));
+    REQUIRE(write(fds[2], python_otrf, sizeof python_otrf - 1) ==
+            (ssize_t)(sizeof python_otrf - 1));
     REQUIRE(write(fds[3], python_canon, sizeof python_canon - 1) ==
             (ssize_t)(sizeof python_canon - 1));
     for (int i = 0; i < 4; i++)
