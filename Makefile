@@ -33,6 +33,7 @@ demo: build
 
 bench: build
 	@bench/run.sh
+	@bench/sigma.sh
 
 fuzz:
 	@tests/fuzz/build.sh

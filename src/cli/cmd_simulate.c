@@ -73,8 +73,8 @@ static int parse_date(const char *s, int64_t *days) {
 int kz_cmd_simulate(int argc, char **argv) {
     struct kz_cli cli;
     kz_cli_init(&cli, "simulate");
-    struct kz_sim_opts o = {.users = 200, .days = 14, .seed = 1,
-                            .start_day = kz_sim_default_start()};
+    struct kz_sim_opts o = {
+        .users = 200, .days = 14, .seed = 1, .start_day = kz_sim_default_start()};
     unsigned scen = 0;
     int scen_given = 0, bad = 0;
     const char *val;
@@ -159,11 +159,13 @@ int kz_cmd_simulate(int argc, char **argv) {
         double secs = kz_cli_now() - t0;
         fprintf(stderr,
                 "kizuki simulate: %u users, %u hosts, %u customers, %u days: %" PRIu64
-                " events (%" PRIu64 " Windows events, %" PRIu64 " text log lines) in %u files, %.1f MB, "
-                "%.2f s (%.0f events/s); %u attack steps with %" PRIu64 " records in %s/truth.jsonl\n",
-                o.users, st.hosts, st.customers, o.days, st.events, st.evtx_records,
-                st.text_lines, st.files, (double)st.bytes / 1e6, secs,
-                secs > 0 ? (double)st.events / secs : 0.0, st.steps, st.truth_records, o.outdir);
+                " events (%" PRIu64 " Windows events, %" PRIu64
+                " text log lines) in %u files, %.1f MB, "
+                "%.2f s (%.0f events/s); %u attack steps with %" PRIu64
+                " records in %s/truth.jsonl\n",
+                o.users, st.hosts, st.customers, o.days, st.events, st.evtx_records, st.text_lines,
+                st.files, (double)st.bytes / 1e6, secs, secs > 0 ? (double)st.events / secs : 0.0,
+                st.steps, st.truth_records, o.outdir);
     }
     return KZ_EXIT_OK;
 }

@@ -3,6 +3,7 @@
 #include "match_int.h"
 
 #include "core/alloc.h"
+#include "core/intern.h"
 #include "logsource.h"
 
 #include <stdarg.h>
@@ -71,6 +72,119 @@ static int group_of(struct kz_sigma_engine *e, const char *channel, uint32_t *ou
     return 0;
 }
 
+/* ---- event ids a rule's condition requires ---- */
+
+#define MAX_RULE_IDS 64u
+
+/* A set of event ids; none = the condition does not pin the event id down. */
+struct idset {
+    int none;
+    uint32_t n;
+    uint32_t v[MAX_RULE_IDS];
+};
+
+static void ids_union(struct idset *s, const struct idset *t) {
+    if (s->none || t->none) {
+        s->none = 1;
+        return;
+    }
+    for (uint32_t i = 0; i < t->n; i++) {
+        uint32_t k = 0;
+        while (k < s->n && s->v[k] != t->v[i])
+            k++;
+        if (k < s->n) continue;
+        if (s->n == MAX_RULE_IDS) {
+            s->none = 1;
+            return;
+        }
+        s->v[s->n++] = t->v[i];
+    }
+}
+
+/* `EventID: N` or a list of them, without modifiers. */
+static void item_ids(const struct kz_sigma_item *it, struct idset *out) {
+    out->none = 1;
+    out->n = 0;
+    if (it->field != KZ_F_EventID || it->mods || it->nvalues == 0 || it->nvalues > MAX_RULE_IDS)
+        return;
+    for (uint32_t k = 0; k < it->nvalues; k++) {
+        const struct kz_sigma_value *v = &it->values[k];
+        if (v->type != KZ_SV_NUMBER || v->num < 0 || v->num > 65535 || v->num != (uint32_t)v->num)
+            return;
+        out->v[out->n++] = (uint32_t)v->num;
+    }
+    out->none = 0;
+}
+
+static void selection_ids(const struct kz_sigma_selection *sel, struct idset *out) {
+    out->none = sel->ngroups == 0;
+    out->n = 0;
+    for (uint32_t g = 0; g < sel->ngroups && !out->none; g++) {
+        struct idset best = {.none = 1}, is;
+        for (uint32_t k = 0; k < sel->groups[g].nitems; k++) {
+            item_ids(&sel->groups[g].items[k], &is);
+            if (!is.none && (best.none || is.n < best.n)) best = is;
+        }
+        ids_union(out, &best);
+    }
+}
+
+/* The event ids an event must have for the condition to hold (recursion bounded by the parser's
+ * depth limit). */
+static void cond_ids(const struct kz_sigma_detection *det, const struct kz_sigma_cond *c,
+                     struct idset *out) {
+    out->none = 1;
+    out->n = 0;
+    if (c->op == KZ_COND_SEL) {
+        selection_ids(&det->selections[c->sel], out);
+        return;
+    }
+    if (c->op == KZ_COND_NOT) return;
+    struct idset kid;
+    out->none = c->op == KZ_COND_AND;
+    for (uint32_t k = 0; k < c->nkids; k++) {
+        cond_ids(det, c->kids[k], &kid);
+        if (c->op == KZ_COND_AND) {
+            if (!kid.none && (out->none || kid.n < out->n)) *out = kid;
+        } else {
+            ids_union(out, &kid);
+            if (out->none) return;
+        }
+    }
+}
+
+/* The variant's event ids: the target's, narrowed by what the rule requires. Returns 0, 1 when no
+ * event id can satisfy both (the variant never matches), or KZ_ENOMEM. */
+static int variant_ids(struct kz_sigma_engine *e, struct match_variant *mv,
+                       const struct kz_sigma_rule *r, const struct kz_ls_target *tg) {
+    mv->nevent_ids = tg->nevent_ids;
+    mv->event_ids = tg->event_ids;
+    if (!r->detection.cond) return 0;
+    struct idset *ids = kz_malloc(sizeof *ids);
+    if (!ids) return KZ_ENOMEM;
+    cond_ids(&r->detection, r->detection.cond, ids);
+    int rc = 0;
+    if (!ids->none) {
+        uint32_t *v = kz_arena_alloc(&e->arena, ids->n * sizeof *v + 1);
+        uint32_t n = 0;
+        if (!v) {
+            rc = KZ_ENOMEM;
+        } else {
+            for (uint32_t i = 0; i < ids->n; i++) {
+                int in_target = !tg->nevent_ids;
+                for (uint32_t k = 0; k < tg->nevent_ids && !in_target; k++)
+                    in_target = tg->event_ids[k] == ids->v[i];
+                if (in_target) v[n++] = ids->v[i];
+            }
+            mv->nevent_ids = n;
+            mv->event_ids = v;
+            rc = n == 0; /* the rule wants ids this log does not have */
+        }
+    }
+    kz_free(ids);
+    return rc;
+}
+
 /* Does selection sel use a field the target's log never carries? */
 static int selection_lacks(const struct kz_sigma_selection *sel, const struct kz_ls_target *tg) {
     for (uint32_t g = 0; g < sel->ngroups; g++)
@@ -124,13 +238,18 @@ static int make_variants(struct kz_sigma_engine *e, const struct kz_sigma_rule *
         mv->product = lower_dup(&e->arena, tg->product ? tg->product : "");
         mv->channel = lower_dup(&e->arena, tg->channel);
         mv->provider = tg->provider;
-        mv->nevent_ids = tg->nevent_ids;
-        mv->event_ids = tg->event_ids;
         mv->nrenames = tg->nrenames;
         mv->rename_from = tg->rename_from;
         mv->rename_to = tg->rename_to;
         mv->always = 1;
         if (!mv->product || (tg->channel && !mv->channel)) return KZ_ENOMEM;
+        int ids = variant_ids(e, mv, r, tg);
+        if (ids < 0) return ids;
+        if (ids) { /* e.g. a Security rule for 4688 on the 5156 source of network_connection */
+            (*n)--;
+            e->stats.sources_dropped++;
+            continue;
+        }
         if (group_of(e, mv->channel, &mv->group)) return KZ_ENOMEM;
     }
     return 0;

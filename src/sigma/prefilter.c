@@ -5,7 +5,8 @@
  *   - a pattern gives its literal (a glob its longest literal piece); `*` alone gives nothing;
  *   - a value gives the union of its patterns (windash and base64offset variants); an item the
  *     union of its values, or, with |all, the best single value; regexes, numbers compared,
- *     CIDR, field references, null, |exists and |neq give nothing (no literal is required);
+ *     CIDR, field references, null, |exists and |neq give nothing (no literal is required),
+ *     and neither do EventID, Channel and Provider_Name, which routing already decides;
  *   - an AND (items of a group, `and`, `all of`) needs all its parts, so the best part's set is
  *     enough; an OR (groups, values, `or`, `1 of`) needs the union of all parts, and has no set if
  *     one part has none; `not X` has no set.
@@ -14,26 +15,52 @@
  * MATCH_MAX_LITERALS members, is evaluated on every event of its route ("always").
  *
  * The literals of the rules of one channel, plus those of the any-channel rules, form that
- * channel's database; scanning an event is one hs_scan over its values joined by NUL bytes: the
+ * channel's database; scanning an event is one hs_scan over its values joined by a separator: the
  * values of the fields those rules name (every field when one has keywords).
  * The prefilter never decides a match, so a literal occurring across two values only costs a
  * needless evaluation. */
 #include "match_int.h"
 
 #include "core/alloc.h"
+#include "core/intern.h"
 
 #include <string.h>
 
+/* Values are joined with this byte in the scanned buffer (Vectorscan's literal API refuses NUL
+ * at the start of a literal). A literal containing it can only match more, never less. */
+#define SEP '\x1f'
+
+/* A literal; anchored ends match the separator around each value in the scanned buffer, so an
+ * exact value ("0x17") is found only as a whole value, not inside every hex number. */
+enum { ANCHOR_START = 1, ANCHOR_END = 2 };
 struct lit {
     const char *p;
     uint32_t len;
+    uint8_t anchor;
 };
+
+/* How selective a literal is: its length, an anchored end counting as two characters. */
+static uint32_t lit_weight(const struct lit *l) {
+    uint32_t w = l->len + (l->anchor & ANCHOR_START ? 2 : 0) + (l->anchor & ANCHOR_END ? 2 : 0);
+    /* Non-ASCII bytes are rare in Windows logs: a Cyrillic letter (two bytes) in a command line
+     * selects as well as four ASCII characters. */
+    for (uint32_t i = 0; i < l->len; i++)
+        w += (unsigned char)l->p[i] >= 0x80;
+    return w;
+}
 
 /* A literal set; none = "no set can be given" (the part may match without any literal). */
 struct litset {
     int none;
     uint32_t n;
     struct lit v[MATCH_MAX_LITERALS];
+};
+
+/* What the set computations need besides the rule: the log source (its value maps) and where to
+ * keep literals made here (from regexes). */
+struct setctx {
+    const struct kz_ls_target *tg;
+    struct kz_arena *arena;
 };
 
 static void set_none(struct litset *s) {
@@ -44,7 +71,7 @@ static void set_none(struct litset *s) {
 static uint32_t set_min_len(const struct litset *s) {
     uint32_t m = UINT32_MAX;
     for (uint32_t i = 0; i < s->n; i++)
-        if (s->v[i].len < m) m = s->v[i].len;
+        if (lit_weight(&s->v[i]) < m) m = lit_weight(&s->v[i]);
     return m;
 }
 
@@ -57,21 +84,21 @@ static int set_better(const struct litset *a, const struct litset *b) {
     return a->n < b->n;
 }
 
-static void set_add(struct litset *s, const char *p, uint32_t len) {
+static void set_add(struct litset *s, const char *p, uint32_t len, uint8_t anchor) {
     if (s->none) return;
-    if (len < MATCH_MIN_LITERAL || memchr(p, 0, len)) {
+    struct lit l = {p, len, anchor};
+    if (len == 0 || lit_weight(&l) < MATCH_MIN_LITERAL || memchr(p, 0, len)) {
         set_none(s);
         return;
     }
     for (uint32_t i = 0; i < s->n; i++)
-        if (s->v[i].len == len && !strncasecmp(s->v[i].p, p, len)) return;
+        if (s->v[i].len == len && s->v[i].anchor == anchor && !strncasecmp(s->v[i].p, p, len))
+            return;
     if (s->n == MATCH_MAX_LITERALS) {
         set_none(s);
         return;
     }
-    s->v[s->n].p = p;
-    s->v[s->n].len = len;
-    s->n++;
+    s->v[s->n++] = l;
 }
 
 /* s |= t */
@@ -81,26 +108,36 @@ static void set_union(struct litset *s, const struct litset *t) {
         return;
     }
     for (uint32_t i = 0; i < t->n && !s->none; i++)
-        set_add(s, t->v[i].p, t->v[i].len);
+        set_add(s, t->v[i].p, t->v[i].len, t->v[i].anchor);
 }
 
 static void pattern_set(const struct kz_sigma_pattern *p, struct litset *out) {
     switch (p->match) {
     case KZ_MATCH_EXACT:
+        set_add(out, p->text, p->len, ANCHOR_START | ANCHOR_END);
+        return;
     case KZ_MATCH_STARTSWITH:
+        set_add(out, p->text, p->len, ANCHOR_START);
+        return;
     case KZ_MATCH_ENDSWITH:
+        set_add(out, p->text, p->len, ANCHOR_END);
+        return;
     case KZ_MATCH_CONTAINS:
-        set_add(out, p->text, p->len);
+        set_add(out, p->text, p->len, 0);
         return;
     case KZ_MATCH_GLOB: {
-        const struct kz_sigma_piece *best = NULL;
+        uint32_t best = UINT32_MAX;
         for (uint32_t i = 0; i < p->npieces; i++)
-            if (p->pieces[i].kind == KZ_PIECE_LIT && (!best || p->pieces[i].len > best->len))
-                best = &p->pieces[i];
-        if (best)
-            set_add(out, best->text, best->len);
-        else
+            if (p->pieces[i].kind == KZ_PIECE_LIT &&
+                (best == UINT32_MAX || p->pieces[i].len > p->pieces[best].len))
+                best = i;
+        if (best == UINT32_MAX) {
             set_none(out);
+            return;
+        }
+        uint8_t anchor = (best == 0 ? ANCHOR_START : 0) |
+                         (best == p->npieces - 1 ? ANCHOR_END : 0);
+        set_add(out, p->pieces[best].text, p->pieces[best].len, anchor);
         return;
     }
     default:
@@ -108,10 +145,97 @@ static void pattern_set(const struct kz_sigma_pattern *p, struct litset *out) {
     }
 }
 
-static void value_set(const struct kz_sigma_item *it, const struct kz_sigma_value *v,
-                      struct litset *out) {
+/* A literal every match of regular expression re must contain, or 0: the longest run of plain
+ * characters at the top level of an expression without top-level alternation, where each
+ * character is required (not under ?, * or {0,}). Groups, classes and escapes other than escaped
+ * punctuation end a run. Conservative by construction: when unsure, no literal. */
+static size_t regex_literal(const char *re, size_t n, char *out) {
+    size_t best = 0, run = 0, best_at = 0;
+    char cur[256];
+    int depth = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = re[i];
+        if (c == '[') { /* a class: skip it (a `]` first in the class is a member) */
+            size_t j = i + 1;
+            if (j < n && re[j] == '^') j++;
+            if (j < n && re[j] == ']') j++;
+            for (; j < n && re[j] != ']'; j++)
+                if (re[j] == '\\') j++;
+            i = j;
+            run = 0;
+            continue;
+        }
+        if (c == '(') {
+            depth++;
+            run = 0;
+            continue;
+        }
+        if (c == ')') {
+            depth--;
+            run = 0;
+            continue;
+        }
+        if (c == '|') {
+            if (depth == 0) return 0; /* top-level alternation: nothing is required */
+            run = 0;
+            continue;
+        }
+        if (depth > 0) continue;
+        char lit;
+        if (c == '\\') {
+            if (i + 1 >= n) return 0;
+            char e = re[++i];
+            if ((e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z') || (e >= '0' && e <= '9')) {
+                run = 0; /* \d \s \w \b \x.. \1 ... are not literal characters */
+                continue;
+            }
+            lit = e;
+        } else if (c == '.' || c == '^' || c == '$') {
+            run = 0;
+            continue;
+        } else if (c == '?' || c == '*' || c == '+' || c == '{') {
+            /* A quantifier on the last character: `+` and `{n>0` keep one required copy, the
+             * others make it optional; either way the run cannot continue past it. */
+            int optional = c == '?' || c == '*' || (c == '{' && i + 1 < n && re[i + 1] == '0');
+            if (optional && run) run--;
+            if (run > best) {
+                best = run;
+                best_at = 0;
+                memcpy(out, cur, run);
+            }
+            run = 0;
+            if (c == '{')
+                while (i < n && re[i] != '}')
+                    i++;
+            continue;
+        } else {
+            lit = c;
+        }
+        if (run < sizeof cur) cur[run++] = lit;
+        /* the run so far is required unless a quantifier follows; that case is handled above */
+        if (run > best && !(i + 1 < n && (re[i + 1] == '?' || re[i + 1] == '*' || re[i + 1] == '{'))) {
+            best = run;
+            memcpy(out, cur, run);
+        }
+    }
+    (void)best_at;
+    return depth == 0 ? best : 0;
+}
+
+static void value_set(const struct setctx *cx, const struct kz_sigma_item *it,
+                      const struct kz_sigma_value *v, struct litset *out) {
     out->none = 0;
     out->n = 0;
+    if (v->type == KZ_SV_REGEX) {
+        char lit[256];
+        size_t n = v->raw ? regex_literal(v->raw, v->raw_len, lit) : 0;
+        char *p = n ? kz_arena_strndup(cx->arena, lit, n) : NULL;
+        if (p)
+            set_add(out, p, (uint32_t)n, 0);
+        else
+            set_none(out);
+        return;
+    }
     int textual = v->type == KZ_SV_STRING || v->type == KZ_SV_BOOL ||
                   (v->type == KZ_SV_NUMBER && !(it->mods & (KZ_SM_COMPARE | KZ_SM_TIMEPART)));
     if (!textual || v->npatterns == 0) {
@@ -122,10 +246,26 @@ static void value_set(const struct kz_sigma_item *it, const struct kz_sigma_valu
         pattern_set(&v->patterns[k], out);
 }
 
-static void item_set(const struct kz_sigma_item *it, struct litset *out) {
+/* Fields routing already decides (the event id, channel, provider): their values occur in every
+ * event of the route, so as literals they would select every event. */
+static int routing_field(uint32_t field) {
+    return field == KZ_F_EventID || field == KZ_F_Channel || field == KZ_F_Provider_Name;
+}
+
+/* Does the target write this Sigma field's values differently (logsource `values:`)? Then the
+ * rule's literals need not occur in its events. */
+static int valmapped(const struct kz_ls_target *tg, uint32_t field) {
+    for (uint32_t m = 0; tg && m < tg->nvalmaps; m++)
+        if (tg->valmaps[m].field == field) return 1;
+    return 0;
+}
+
+static void item_set(const struct setctx *cx, const struct kz_sigma_item *it,
+                     struct litset *out) {
     out->none = 0;
     out->n = 0;
-    if (it->mods & (KZ_SM(EXISTS) | KZ_SM(NEQ)) || it->nvalues == 0) {
+    if (it->mods & (KZ_SM(EXISTS) | KZ_SM(NEQ)) || it->nvalues == 0 || routing_field(it->field) ||
+        valmapped(cx->tg, it->field)) {
         set_none(out);
         return;
     }
@@ -133,18 +273,19 @@ static void item_set(const struct kz_sigma_item *it, struct litset *out) {
     if (it->mods & KZ_SM(ALL)) {
         set_none(out);
         for (uint32_t k = 0; k < it->nvalues; k++) {
-            value_set(it, &it->values[k], &vs);
+            value_set(cx, it, &it->values[k], &vs);
             if (set_better(&vs, out)) *out = vs;
         }
         return;
     }
     for (uint32_t k = 0; k < it->nvalues && !out->none; k++) {
-        value_set(it, &it->values[k], &vs);
+        value_set(cx, it, &it->values[k], &vs);
         set_union(out, &vs);
     }
 }
 
-static void selection_set(const struct kz_sigma_selection *sel, struct litset *out) {
+static void selection_set(const struct setctx *cx, const struct kz_sigma_selection *sel,
+                          struct litset *out) {
     out->none = 0;
     out->n = 0;
     if (sel->ngroups == 0) set_none(out);
@@ -153,7 +294,7 @@ static void selection_set(const struct kz_sigma_selection *sel, struct litset *o
         const struct kz_sigma_group *grp = &sel->groups[g];
         set_none(&best);
         for (uint32_t k = 0; k < grp->nitems; k++) {
-            item_set(&grp->items[k], &is);
+            item_set(cx, &grp->items[k], &is);
             if (set_better(&is, &best)) best = is;
         }
         set_union(out, &best);
@@ -162,13 +303,13 @@ static void selection_set(const struct kz_sigma_selection *sel, struct litset *o
 
 /* Recursion depth is bounded by the condition parser (KZ_SIGMA_MAX_COND_DEPTH). The sets are
  * large (MATCH_MAX_LITERALS), so they live on the heap, one per level. */
-static int cond_set(const struct kz_sigma_detection *det, const struct kz_sigma_cond *c,
-                    struct litset *out) {
+static int cond_set(const struct setctx *cx, const struct kz_sigma_detection *det,
+                    const struct kz_sigma_cond *c, struct litset *out) {
     out->none = 0;
     out->n = 0;
     switch (c->op) {
     case KZ_COND_SEL:
-        selection_set(&det->selections[c->sel], out);
+        selection_set(cx, &det->selections[c->sel], out);
         return 0;
     case KZ_COND_NOT:
         set_none(out);
@@ -180,7 +321,7 @@ static int cond_set(const struct kz_sigma_detection *det, const struct kz_sigma_
     if (!kid) return KZ_ENOMEM;
     if (c->op == KZ_COND_AND) set_none(out);
     for (uint32_t k = 0; k < c->nkids; k++) {
-        if (cond_set(det, c->kids[k], kid)) {
+        if (cond_set(cx, det, c->kids[k], kid)) {
             kz_free(kid);
             return KZ_ENOMEM;
         }
@@ -211,8 +352,8 @@ struct build {
     struct pair *pairs;
 };
 
-static uint32_t hash_lit(const char *p, uint32_t len) {
-    uint32_t h = 2166136261u;
+static uint32_t hash_lit(const char *p, uint32_t len, uint8_t anchor) {
+    uint32_t h = 2166136261u ^ anchor;
     for (uint32_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)p[i];
         if (c >= 'A' && c <= 'Z') c += 32;
@@ -221,13 +362,15 @@ static uint32_t hash_lit(const char *p, uint32_t len) {
     return h;
 }
 
-static int lit_id(struct build *b, const char *p, uint32_t len, uint32_t *id) {
+static int lit_id(struct build *b, const struct lit *want, uint32_t *id) {
+    const char *p = want->p;
+    uint32_t len = want->len;
     if (2 * (b->nlits + 1) > b->slots_cap) {
         uint32_t cap = b->slots_cap ? b->slots_cap * 2 : 1024;
         uint32_t *slots = kz_calloc(cap, sizeof *slots);
         if (!slots) return KZ_ENOMEM;
         for (uint32_t i = 0; i < b->nlits; i++) {
-            uint32_t h = hash_lit(b->lits[i].p, b->lits[i].len) & (cap - 1);
+            uint32_t h = hash_lit(b->lits[i].p, b->lits[i].len, b->lits[i].anchor) & (cap - 1);
             while (slots[h])
                 h = (h + 1) & (cap - 1);
             slots[h] = i + 1;
@@ -236,10 +379,10 @@ static int lit_id(struct build *b, const char *p, uint32_t len, uint32_t *id) {
         b->slots = slots;
         b->slots_cap = cap;
     }
-    uint32_t h = hash_lit(p, len) & (b->slots_cap - 1);
+    uint32_t h = hash_lit(p, len, want->anchor) & (b->slots_cap - 1);
     for (; b->slots[h]; h = (h + 1) & (b->slots_cap - 1)) {
         const struct lit *l = &b->lits[b->slots[h] - 1];
-        if (l->len == len && !strncasecmp(l->p, p, len)) {
+        if (l->len == len && l->anchor == want->anchor && !strncasecmp(l->p, p, len)) {
             *id = b->slots[h] - 1;
             return 0;
         }
@@ -251,8 +394,7 @@ static int lit_id(struct build *b, const char *p, uint32_t len, uint32_t *id) {
         b->lits = nl;
         b->lits_cap = cap;
     }
-    b->lits[b->nlits].p = p;
-    b->lits[b->nlits].len = len;
+    b->lits[b->nlits] = *want;
     b->slots[h] = b->nlits + 1;
     *id = b->nlits++;
     return 0;
@@ -295,6 +437,7 @@ static int group_fields(struct match_group *g, const struct match_variant *v) {
                     g->scan_all = 1;
                     continue;
                 }
+                if (routing_field(f)) continue;
                 f = renamed(v, f);
                 if (f >= g->nscan_ids) {
                     uint32_t n = f + 256;
@@ -326,7 +469,7 @@ static int group_db(struct build *b, uint32_t g, uint8_t *want, struct kz_err *e
     for (uint32_t i = 0; i < b->nlits; i++)
         n += want[i];
     if (n == 0) return 0;
-    const char **exprs = kz_malloc(n * sizeof *exprs);
+    const char **exprs = kz_calloc(n, sizeof *exprs);
     unsigned *flags = kz_malloc(n * sizeof *flags), *ids = kz_malloc(n * sizeof *ids);
     size_t *lens = kz_malloc(n * sizeof *lens);
     int rc = 0;
@@ -337,8 +480,20 @@ static int group_db(struct build *b, uint32_t g, uint8_t *want, struct kz_err *e
     uint32_t k = 0;
     for (uint32_t i = 0; i < b->nlits; i++) {
         if (!want[i]) continue;
-        exprs[k] = b->lits[i].p;
-        lens[k] = b->lits[i].len;
+        const struct lit *l = &b->lits[i];
+        /* The anchors are the separators around each value in the scanned buffer. */
+        char *x = kz_malloc(l->len + 2);
+        if (!x) {
+            rc = kz_err_set(err, KZ_ENOMEM, "out of memory building the prefilter");
+            goto out;
+        }
+        size_t o = 0;
+        if (l->anchor & ANCHOR_START) x[o++] = SEP;
+        memcpy(x + o, l->p, l->len);
+        o += l->len;
+        if (l->anchor & ANCHOR_END) x[o++] = SEP;
+        exprs[k] = x;
+        lens[k] = o;
         flags[k] = HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH;
         ids[k] = i;
         k++;
@@ -355,25 +510,13 @@ static int group_db(struct build *b, uint32_t g, uint8_t *want, struct kz_err *e
     if (hs_alloc_scratch(e->groups[g].db, &e->hs_proto) != HS_SUCCESS)
         rc = kz_err_set(err, KZ_ENOMEM, "out of memory for Vectorscan scratch");
 out:
+    for (uint32_t i = 0; exprs && i < n; i++)
+        kz_free((char *)exprs[i]);
     kz_free(exprs);
     kz_free(flags);
     kz_free(ids);
     kz_free(lens);
     return rc;
-}
-
-/* Does the detection test a field the target writes differently (logsource `values:`)? Then
- * the rule's literals may not occur in the event, and the variant must not be gated by them. */
-static int uses_valmap(const struct kz_sigma_detection *det, const struct kz_ls_target *tg) {
-    if (!tg || !tg->nvalmaps) return 0;
-    for (uint32_t si = 0; si < det->nselections; si++)
-        for (uint32_t g = 0; g < det->selections[si].ngroups; g++)
-            for (uint32_t k = 0; k < det->selections[si].groups[g].nitems; k++) {
-                uint32_t field = det->selections[si].groups[g].items[k].field;
-                for (uint32_t m = 0; m < tg->nvalmaps; m++)
-                    if (tg->valmaps[m].field == field) return 1;
-            }
-    return 0;
 }
 
 int prefilter_build(struct kz_sigma_engine *e, struct kz_err *err) {
@@ -387,8 +530,9 @@ int prefilter_build(struct kz_sigma_engine *e, struct kz_err *err) {
         v->always = 1;
         if (e->no_prefilter) continue;
         const struct kz_sigma_detection *det = &v->rule->detection;
-        if (!det->cond || uses_valmap(det, v->target)) continue;
-        if (cond_set(det, det->cond, set)) {
+        if (!det->cond) continue;
+        struct setctx cx = {v->target, &e->arena};
+        if (cond_set(&cx, det, det->cond, set)) {
             rc = kz_err_set(err, KZ_ENOMEM, "out of memory");
             goto out;
         }
@@ -396,7 +540,7 @@ int prefilter_build(struct kz_sigma_engine *e, struct kz_err *err) {
         v->always = 0;
         for (uint32_t k = 0; k < set->n; k++) {
             uint32_t id;
-            if ((rc = lit_id(&b, set->v[k].p, set->v[k].len, &id)) ||
+            if ((rc = lit_id(&b, &set->v[k], &id)) ||
                 (rc = pair_add(&b, id, vi))) {
                 rc = kz_err_set(err, KZ_ENOMEM, "out of memory");
                 goto out;
@@ -467,20 +611,21 @@ uint32_t prefilter_scan(struct kz_sigma_scratch *s, const struct match_group *g)
     struct kz_buf *b = &s->pbuf;
     kz_buf_clear(b);
     /* Only the fields the group's rules name: GUIDs, hashes and times carry no literal. */
-    size_t total = 0;
+    size_t total = 1; /* a separator before the first value: each value has one on both sides */
     for (uint32_t i = 0; i < ev->nfields; i++) {
         uint32_t id = ev->fields[i].name;
         if (g->scan_all || (id < g->nscan_ids && g->scan_ids[id])) total += ev->fields[i].len + 1;
     }
     if (total > MATCH_MAX_PREFILTER || kz_buf_reserve(b, total)) return PREFILTER_ALL;
-    if (total == 0) return 0;
+    if (total == 1) return 0;
     char *d = b->data;
+    *d++ = SEP;
     for (uint32_t i = 0; i < ev->nfields; i++) {
         uint32_t id = ev->fields[i].name;
         if (!g->scan_all && (id >= g->nscan_ids || !g->scan_ids[id])) continue;
         memcpy(d, ev->fields[i].val, ev->fields[i].len);
         d += ev->fields[i].len;
-        *d++ = 0;
+        *d++ = SEP;
     }
     s->stats.scans++;
     if (hs_scan(g->db, b->data, (unsigned)total, 0, s->hs, on_literal, s) != HS_SUCCESS)

@@ -5,8 +5,9 @@
  * customer documents, reading and writing their department's customer folders on the file servers,
  * locking the screen at lunch, working from home over the VPN (a company laptop, or their own PC
  * into a VDI host), resetting a forgotten password on the portal; administrators connecting to
- * servers with their admin accounts, running PowerShell, installing services, editing GPOs; machines
- * installing updates and running scheduled tasks; a backup job reading the shares every night.
+ * servers with their admin accounts, running PowerShell, installing services, editing GPOs;
+ * machines installing updates and running scheduled tasks; a backup job reading the shares every
+ * night.
  *
  * The confounders are benign events a naive detector flags (scenario.json lists them so eval can
  * count them): a traveller on a new device, late nights before a deadline, a new hire, an admin
@@ -179,8 +180,8 @@ static const char *office_for(const char *path) {
 }
 
 static const char *const it_commands[] = {
-    "ipconfig /all", "ping -n 2 FS01", "nslookup corp.example", "gpupdate /force",
-    "net use", "whoami /groups", "query user /server:VDI01", "tasklist"};
+    "ipconfig /all", "ping -n 2 FS01", "nslookup corp.example",    "gpupdate /force",
+    "net use",       "whoami /groups", "query user /server:VDI01", "tasklist"};
 
 static const char *const admin_ps[] = {
     "Get-ADUser -Filter * -SearchBase \"OU=Users,DC=corp,DC=example\" -Properties LastLogonDate "
@@ -205,9 +206,9 @@ static const char *const updates[] = {
 /* ---- one person's day ---- */
 
 struct session {
-    uint32_t host;    /* where they work: desk machine, laptop or VDI host */
-    uint32_t src_ip;  /* the address their share access comes from */
-    uint64_t lid;     /* logon id on host */
+    uint32_t host;     /* where they work: desk machine, laptop or VDI host */
+    uint32_t src_ip;   /* the address their share access comes from */
+    uint64_t lid;      /* logon id on host */
     uint32_t explorer; /* explorer.exe pid */
 };
 
@@ -224,13 +225,12 @@ static void work_on_customers(struct sim_gen *g, struct session *ss, uint32_t u,
     kz_time span = t1 - t0;
     for (uint32_t c = 0; c < ncust; c++) {
         /* People work on the same few customers: a per-user favourite set, not uniform. */
-        uint32_t k = (uint32_t)(kz_sim_mix(u * 7919u + kz_sim_rng_below(&g->rng, 4)) %
-                                dp->ncustomers);
+        uint32_t k =
+            (uint32_t)(kz_sim_mix(u * 7919u + kz_sim_rng_below(&g->rng, 4)) % dp->ncustomers);
         uint32_t cust = dp->first_customer + k;
         uint32_t fs = e->customers[cust].fs;
         kz_time t = t0 + (kz_time)(kz_sim_rng_next(&g->rng) % (uint64_t)span);
-        uint64_t lid =
-            sim_logon(g, fs, t, u, 3, ss->src_ip, e->hosts[ss->host].name, SL_KERBEROS);
+        uint64_t lid = sim_logon(g, fs, t, u, 3, ss->src_ip, e->hosts[ss->host].name, SL_KERBEROS);
         sim_share_connect(g, fs, t + SEC / 10, u, lid, ss->src_ip, SHARE_PROJECTS,
                           SHARE_PROJECTS_LOCAL);
         uint32_t nf = 1 + kz_sim_rng_below(&g->rng, nfiles);
@@ -238,14 +238,14 @@ static void work_on_customers(struct sim_gen *g, struct session *ss, uint32_t u,
             t += kz_sim_rng_range(&g->rng, 2, 600) * SEC + kz_sim_rng_below(&g->rng, 1000) * 10000;
             const char *rel = sim_customer_path(g->d, cust, kz_sim_rng_below(&g->rng, 12));
             int write = kz_sim_rng_chance(&g->rng, 200);
-            sim_share_file(g, fs, t, u, lid, ss->src_ip, SHARE_PROJECTS, SHARE_PROJECTS_LOCAL,
-                           rel, write ? 2 : 1);
+            sim_share_file(g, fs, t, u, lid, ss->src_ip, SHARE_PROJECTS, SHARE_PROJECTS_LOCAL, rel,
+                           write ? 2 : 1);
             if (f < 3 && kz_sim_rng_chance(&g->rng, 500)) {
                 const char *img = office_for(rel);
-                sim_proc(g, ss->host, t - SEC, u, ss->lid, img,
-                         sim_strf(g->d, "\"%s\" \"\\\\%s\\projects\\%s\"", img, e->hosts[fs].name,
-                                  rel),
-                         ss->explorer, EXPLORER, EXPLORER, 1);
+                sim_proc(
+                    g, ss->host, t - SEC, u, ss->lid, img,
+                    sim_strf(g->d, "\"%s\" \"\\\\%s\\projects\\%s\"", img, e->hosts[fs].name, rel),
+                    ss->explorer, EXPLORER, EXPLORER, 1);
             }
         }
         sim_logoff(g, fs, t + kz_sim_rng_range(&g->rng, 60, 900) * SEC, u, lid, 3);
@@ -265,13 +265,13 @@ static void desktop_start(struct sim_gen *g, struct session *ss, uint32_t u, kz_
     }
     ss->lid = sim_logon(g, ss->host, t, u, ltype, ltype == 10 ? ss->src_ip : 0,
                         ltype == 10 ? NULL : NULL, flags | SL_TGT);
-    uint32_t init = sim_proc(g, ss->host, t + 2 * SEC, u, ss->lid,
-                             "C:\\Windows\\System32\\userinit.exe",
-                             "C:\\Windows\\system32\\userinit.exe", 600,
-                             "C:\\Windows\\System32\\winlogon.exe", "winlogon.exe", 1);
-    ss->explorer = sim_proc(g, ss->host, t + 3 * SEC, u, ss->lid, EXPLORER, EXPLORER, init,
-                            "C:\\Windows\\System32\\userinit.exe",
-                            "C:\\Windows\\system32\\userinit.exe", 1);
+    uint32_t init =
+        sim_proc(g, ss->host, t + 2 * SEC, u, ss->lid, "C:\\Windows\\System32\\userinit.exe",
+                 "C:\\Windows\\system32\\userinit.exe", 600, "C:\\Windows\\System32\\winlogon.exe",
+                 "winlogon.exe", 1);
+    ss->explorer =
+        sim_proc(g, ss->host, t + 3 * SEC, u, ss->lid, EXPLORER, EXPLORER, init,
+                 "C:\\Windows\\System32\\userinit.exe", "C:\\Windows\\system32\\userinit.exe", 1);
     uint32_t napps = kz_sim_rng_range(&g->rng, 2, 5);
     for (uint32_t i = 0; i < napps; i++) {
         uint32_t a = i < 2 ? i : kz_sim_rng_below(&g->rng, N(apps));
@@ -294,24 +294,23 @@ static void it_admin_work(struct sim_gen *g, struct session *ss, uint32_t person
     const struct kz_sim_estate *e = g->d->e;
     uint32_t adm = e->users[person].admin;
     if (adm == KZ_SIM_NONE || t1 <= t0) return;
-    uint32_t servers[] = {e->wk.adops, e->wk.ops, e->wk.dc[0], e->wk.fs_first, e->wk.cis,
-                          e->wk.portal, e->wk.backup, e->wk.dc[1]};
+    uint32_t servers[] = {e->wk.adops, e->wk.ops,    e->wk.dc[0],  e->wk.fs_first,
+                          e->wk.cis,   e->wk.portal, e->wk.backup, e->wk.dc[1]};
     uint32_t nvisit = many_hosts ? 0 : kz_sim_rng_range(&g->rng, 1, 3);
     kz_time span = t1 - t0;
     for (uint32_t i = 0; i < nvisit; i++) {
         uint32_t srv = servers[kz_sim_rng_below(&g->rng, N(servers))];
         kz_time t = t0 + (kz_time)(kz_sim_rng_next(&g->rng) % (uint64_t)span);
         /* mstsc with the admin account's credentials: 4648 on the admin's own machine. */
-        uint32_t mstsc = sim_proc(g, ss->host, t - 5 * SEC, person, ss->lid,
-                                  "C:\\Windows\\System32\\mstsc.exe",
-                                  sim_strf(g->d, "\"C:\\Windows\\system32\\mstsc.exe\" /v:%s",
-                                           e->hosts[srv].name),
-                                  ss->explorer, EXPLORER, EXPLORER, 1);
+        uint32_t mstsc = sim_proc(
+            g, ss->host, t - 5 * SEC, person, ss->lid, "C:\\Windows\\System32\\mstsc.exe",
+            sim_strf(g->d, "\"C:\\Windows\\system32\\mstsc.exe\" /v:%s", e->hosts[srv].name),
+            ss->explorer, EXPLORER, EXPLORER, 1);
         struct sim_ev *x = sim_ev_new(g, K_4648, ss->host, t - 4 * SEC);
         x->u = person, x->lid = ss->lid, x->u2 = adm, x->s1 = e->hosts[srv].name;
         x->s2 = "C:\\Windows\\System32\\mstsc.exe", x->pid = mstsc;
-        uint64_t lid = sim_logon(g, srv, t, adm, 10, e->hosts[ss->host].ip,
-                                 e->hosts[ss->host].name, SL_TGT | SL_PRIV);
+        uint64_t lid = sim_logon(g, srv, t, adm, 10, e->hosts[ss->host].ip, e->hosts[ss->host].name,
+                                 SL_TGT | SL_PRIV);
         kz_time tw = t + 60 * SEC;
         if (srv == e->wk.adops || kz_sim_rng_chance(&g->rng, 400)) {
             uint32_t ps = sim_proc(g, srv, tw, adm, lid, POWERSHELL,
@@ -350,9 +349,9 @@ static void it_admin_work(struct sim_gen *g, struct session *ss, uint32_t person
             struct sim_ev *tk = sim_ev_new(g, K_4698, srv, tw + 8 * MIN);
             tk->u = adm, tk->lid = lid, tk->s1 = "\\Maintenance\\Cleanup Temp";
             tk->s2 = "<?xml version=\"1.0\" encoding=\"UTF-16\"?><Task version=\"1.2\" "
-                    "xmlns=\"http://schemas.microsoft.com/windows/2004/02/mit/task\"><Actions "
-                    "Context=\"Author\"><Exec><Command>C:\\Scripts\\cleanup.cmd</Command></Exec>"
-                    "</Actions></Task>";
+                     "xmlns=\"http://schemas.microsoft.com/windows/2004/02/mit/task\"><Actions "
+                     "Context=\"Author\"><Exec><Command>C:\\Scripts\\cleanup.cmd</Command></Exec>"
+                     "</Actions></Task>";
         }
         if (srv == e->wk.dc[0] && kz_sim_rng_chance(&g->rng, 300)) { /* a GPO edited */
             kz_time tg = tw + 3 * MIN;
@@ -373,11 +372,11 @@ static void it_admin_work(struct sim_gen *g, struct session *ss, uint32_t person
         for (uint32_t h = 0; h < e->nhosts; h++) {
             if (!e->hosts[h].windows || h == ss->host) continue;
             t += kz_sim_rng_range(&g->rng, 3, 25) * SEC;
-            uint64_t lid = sim_logon(g, h, t, adm, 3, e->hosts[ss->host].ip,
-                                     e->hosts[ss->host].name, SL_PRIV);
+            uint64_t lid =
+                sim_logon(g, h, t, adm, 3, e->hosts[ss->host].ip, e->hosts[ss->host].name, SL_PRIV);
             sim_proc(g, h, t + SEC, adm, lid, "C:\\Windows\\System32\\wbem\\WmiPrvSE.exe",
-                     "C:\\Windows\\system32\\wbem\\wmiprvse.exe -secured -Embedding", 800,
-                     SVCHOST, "C:\\Windows\\system32\\svchost.exe -k DcomLaunch -p", 3);
+                     "C:\\Windows\\system32\\wbem\\wmiprvse.exe -secured -Embedding", 800, SVCHOST,
+                     "C:\\Windows\\system32\\svchost.exe -k DcomLaunch -p", 3);
             sim_logoff(g, h, t + 4 * SEC, adm, lid, 3);
         }
     }
@@ -395,11 +394,10 @@ static void portal_visit(struct sim_gen *g, uint32_t u, kz_time t, uint32_t clie
     t += kz_sim_rng_range(&g->rng, 20, 90) * SEC;
     sim_web(g, t, client, "GET /accounts/Reset HTTP/1.1", 200, 8821, ua, NULL);
     t += kz_sim_rng_range(&g->rng, 30, 120) * SEC;
-    sim_web(g, t, client, "POST /accounts/ResetPassword HTTP/1.1", 200, 3412, ua,
-            e->users[u].sam);
+    sim_web(g, t, client, "POST /accounts/ResetPassword HTTP/1.1", 200, 3412, ua, e->users[u].sam);
     uint32_t dc = e->wk.dc[0];
-    uint64_t lid = sim_logon(g, dc, t + SEC, e->wk.svc_adss, 3, e->hosts[e->wk.portal].ip, NULL,
-                             SL_KERBEROS);
+    uint64_t lid =
+        sim_logon(g, dc, t + SEC, e->wk.svc_adss, 3, e->hosts[e->wk.portal].ip, NULL, SL_KERBEROS);
     struct sim_ev *x = sim_ev_new(g, K_4724, dc, t + SEC + SEC / 2);
     x->u = e->wk.svc_adss, x->lid = lid, x->u2 = u;
     sim_logoff(g, dc, t + 3 * SEC, e->wk.svc_adss, lid, 3);
@@ -454,10 +452,10 @@ static void user_day(struct sim_gen *g, struct benign *b, uint32_t u) {
         ss.src_ip = e->hosts[ss.host].ip;
         /* The RDP logon names the client device and the tunnel address. */
         ss.lid = sim_logon(g, ss.host, t0, u, 10, vpn_tip, dev, SL_TGT);
-        uint32_t init = sim_proc(g, ss.host, t0 + 2 * SEC, u, ss.lid,
-                                 "C:\\Windows\\System32\\userinit.exe",
-                                 "C:\\Windows\\system32\\userinit.exe", 600,
-                                 "C:\\Windows\\System32\\winlogon.exe", "winlogon.exe", 1);
+        uint32_t init =
+            sim_proc(g, ss.host, t0 + 2 * SEC, u, ss.lid, "C:\\Windows\\System32\\userinit.exe",
+                     "C:\\Windows\\system32\\userinit.exe", 600,
+                     "C:\\Windows\\System32\\winlogon.exe", "winlogon.exe", 1);
         ss.explorer = sim_proc(g, ss.host, t0 + 3 * SEC, u, ss.lid, EXPLORER, EXPLORER, init,
                                "C:\\Windows\\System32\\userinit.exe",
                                "C:\\Windows\\system32\\userinit.exe", 1);
@@ -467,8 +465,7 @@ static void user_day(struct sim_gen *g, struct benign *b, uint32_t u) {
     /* Lunch: the screen locks and unlocks (type 7). */
     if (!d->holiday && len_min > 300 && kz_sim_rng_chance(&g->rng, 500)) {
         kz_time tl = local_time(d, 12, 0) + kz_sim_rng_below(&g->rng, 3600) * SEC;
-        if (tl > t0 && tl < t1)
-            sim_logon(g, ss.host, tl + 50 * MIN, u, 7, 0, NULL, SL_NODC);
+        if (tl > t0 && tl < t1) sim_logon(g, ss.host, tl + 50 * MIN, u, 7, 0, NULL, SL_NODC);
     }
     /* Customer work. */
     uint32_t ncust = d->holiday ? 1 : kz_sim_rng_range(&g->rng, 1, 3);
@@ -480,9 +477,9 @@ static void user_day(struct sim_gen *g, struct benign *b, uint32_t u) {
         if (kz_sim_rng_chance(&g->rng, 500)) {
             const char *c = it_commands[kz_sim_rng_below(&g->rng, N(it_commands))];
             kz_time tc = t0 + HOUR + kz_sim_rng_below(&g->rng, 3600) * SEC;
-            uint32_t cmd = sim_proc(g, ss.host, tc, u, ss.lid, CMD,
-                                    "\"C:\\Windows\\system32\\cmd.exe\"", ss.explorer, EXPLORER,
-                                    EXPLORER, 1);
+            uint32_t cmd =
+                sim_proc(g, ss.host, tc, u, ss.lid, CMD, "\"C:\\Windows\\system32\\cmd.exe\"",
+                         ss.explorer, EXPLORER, EXPLORER, 1);
             const char *sp = strchr(c, ' ');
             size_t n = sp ? (size_t)(sp - c) : strlen(c);
             sim_proc(g, ss.host, tc + 5 * SEC, u, ss.lid,
@@ -503,8 +500,7 @@ static void user_day(struct sim_gen *g, struct benign *b, uint32_t u) {
             struct sim_ev *x = sim_ev_new(g, K_4663, cis, te + 2 * MIN + c * SEC / 2);
             x->u = u, x->lid = lid, x->pid = exp, x->s2 = "C:\\CIS\\bin\\CisExport.exe";
             x->n = 1;
-            x->s1 = sim_strf(d, "E:\\CISData\\%s\\construction_records.csv",
-                             e->customers[c].code);
+            x->s1 = sim_strf(d, "E:\\CISData\\%s\\construction_records.csv", e->customers[c].code);
         }
         sim_logoff(g, cis, te + HOUR, u, lid, 10);
     }
@@ -538,9 +534,8 @@ static void machine_day(struct sim_gen *g, uint32_t h) {
     if ((h + d->day) % 7 == 2) {
         kz_time tu = local_time(d, 4, (int)kz_sim_rng_below(&g->rng, 60));
         uint32_t wu = sim_proc(g, h, tu, KZ_SIM_NONE, 0x3e7, "C:\\Windows\\System32\\wuauclt.exe",
-                               "\"C:\\Windows\\system32\\wuauclt.exe\" /RunHandlerComServer",
-                               1200, SVCHOST, "C:\\Windows\\system32\\svchost.exe -k netsvcs -p",
-                               3);
+                               "\"C:\\Windows\\system32\\wuauclt.exe\" /RunHandlerComServer", 1200,
+                               SVCHOST, "C:\\Windows\\system32\\svchost.exe -k netsvcs -p", 3);
         (void)wu;
         uint32_t n = kz_sim_rng_range(&g->rng, 1, 2);
         for (uint32_t i = 0; i < n; i++) {
@@ -596,8 +591,8 @@ static void admin_events(struct sim_gen *g, struct benign *b) {
     if (d->day != create_day) return;
     uint32_t adm = b->admin_many, dc = e->wk.dc[0];
     kz_time t = local_time(d, 15, 10);
-    uint64_t lid = sim_logon(g, dc, t, adm, 3, e->hosts[e->wk.adops].ip, "ADOPS01",
-                             SL_TGT | SL_PRIV);
+    uint64_t lid =
+        sim_logon(g, dc, t, adm, 3, e->hosts[e->wk.adops].ip, "ADOPS01", SL_TGT | SL_PRIV);
     struct sim_ev *x = sim_ev_new(g, K_4720, dc, t + 20 * SEC);
     x->u = adm, x->lid = lid, x->u2 = b->newhire;
     sim_logoff(g, dc, t + 2 * MIN, adm, lid, 3);

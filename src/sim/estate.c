@@ -1,9 +1,9 @@
 /* estate.c - builds the simulated organisation of estate.h from a seed.
  *
- * Sizes follow --users: one desk machine or laptop per employee, a VDI host per 40 employees, a file
- * server per 300, and hundreds of customer companies whatever the size (the NTT incident touched
- * 188 customers' folders, so even a small estate must have more than that). Names, addresses and
- * habits are drawn from short word lists with the estate's PRNG. */
+ * Sizes follow --users: one desk machine or laptop per employee, a VDI host per 40 employees, a
+ * file server per 300, and hundreds of customer companies whatever the size (the NTT incident
+ * touched 188 customers' folders, so even a small estate must have more than that). Names,
+ * addresses and habits are drawn from short word lists with the estate's PRNG. */
 #include "estate.h"
 
 #include "../core/alloc.h"
@@ -48,36 +48,36 @@ uint64_t kz_sim_rng_next(struct kz_sim_rng *r) {
 /* ---- word lists ---- */
 
 static const char *const family_names[] = {
-    "Sato",     "Suzuki",   "Takahashi", "Tanaka",   "Watanabe", "Ito",      "Yamamoto",
-    "Nakamura", "Kobayashi", "Kato",     "Yoshida",  "Yamada",   "Sasaki",   "Yamaguchi",
-    "Matsumoto", "Inoue",   "Kimura",    "Hayashi",  "Shimizu",  "Yamazaki", "Mori",
-    "Abe",      "Ikeda",    "Hashimoto", "Yamashita", "Ishikawa", "Nakajima", "Maeda",
-    "Fujita",   "Ogawa",    "Goto",      "Okada",    "Hasegawa", "Murakami", "Kondo",
-    "Ishii",    "Saito",    "Sakamoto",  "Endo",     "Aoki",     "Fujii",    "Nishimura",
-    "Fukuda",   "Ota",      "Miura",     "Fujiwara", "Okamoto",  "Matsuda",  "Nakagawa"};
+    "Sato",      "Suzuki",    "Takahashi", "Tanaka",    "Watanabe", "Ito",      "Yamamoto",
+    "Nakamura",  "Kobayashi", "Kato",      "Yoshida",   "Yamada",   "Sasaki",   "Yamaguchi",
+    "Matsumoto", "Inoue",     "Kimura",    "Hayashi",   "Shimizu",  "Yamazaki", "Mori",
+    "Abe",       "Ikeda",     "Hashimoto", "Yamashita", "Ishikawa", "Nakajima", "Maeda",
+    "Fujita",    "Ogawa",     "Goto",      "Okada",     "Hasegawa", "Murakami", "Kondo",
+    "Ishii",     "Saito",     "Sakamoto",  "Endo",      "Aoki",     "Fujii",    "Nishimura",
+    "Fukuda",    "Ota",       "Miura",     "Fujiwara",  "Okamoto",  "Matsuda",  "Nakagawa"};
 static const char *const given_names[] = {
-    "Hiroshi", "Takeshi", "Kenji",   "Daisuke", "Yuki",   "Akira",   "Naoki",   "Kazuya",
-    "Shota",   "Ryo",     "Makoto",  "Satoshi", "Tomoko", "Yoko",    "Keiko",   "Yumi",
-    "Aya",     "Haruka",  "Misaki",  "Naomi",   "Emi",    "Kaori",   "Mai",     "Sakura",
-    "Takumi",  "Yuta",    "Kenta",   "Sho",     "Hana",   "Rina",    "Yui",     "Koji"};
+    "Hiroshi", "Takeshi", "Kenji",  "Daisuke", "Yuki",   "Akira", "Naoki", "Kazuya",
+    "Shota",   "Ryo",     "Makoto", "Satoshi", "Tomoko", "Yoko",  "Keiko", "Yumi",
+    "Aya",     "Haruka",  "Misaki", "Naomi",   "Emi",    "Kaori", "Mai",   "Sakura",
+    "Takumi",  "Yuta",    "Kenta",  "Sho",     "Hana",   "Rina",  "Yui",   "Koji"};
 static const char *const intl_given[] = {"David", "Maria", "James", "Priya",  "Wei",
                                          "Anna",  "Lucas", "Sofia", "Minjun", "Olivia"};
-static const char *const intl_family[] = {"Smith",  "Garcia", "Chen", "Kumar", "Muller",
-                                          "Rossi",  "Kim",    "Silva", "Brown", "Nguyen"};
+static const char *const intl_family[] = {"Smith", "Garcia", "Chen",  "Kumar", "Muller",
+                                          "Rossi", "Kim",    "Silva", "Brown", "Nguyen"};
 
 static const char *const jp_prefix[] = {
-    "Sakura",  "Fuji",    "Yamato",  "Tokai",   "Kansai",   "Hokuriku", "Asahi",   "Nippon",
-    "Mitsuba", "Aozora",  "Shinsei", "Daiichi", "Chuo",     "Hoshino",  "Kawasaki", "Minato",
-    "Tohoku",  "Kyushu",  "Setouchi", "Hikari", "Midori",   "Taiyo",    "Shirakawa", "Kitano",
-    "Heiwa",   "Seiwa",   "Tsubasa", "Marunouchi", "Nishiki", "Kasumi", "Ootori",  "Takara"};
+    "Sakura",  "Fuji",   "Yamato",   "Tokai",      "Kansai",  "Hokuriku", "Asahi",     "Nippon",
+    "Mitsuba", "Aozora", "Shinsei",  "Daiichi",    "Chuo",    "Hoshino",  "Kawasaki",  "Minato",
+    "Tohoku",  "Kyushu", "Setouchi", "Hikari",     "Midori",  "Taiyo",    "Shirakawa", "Kitano",
+    "Heiwa",   "Seiwa",  "Tsubasa",  "Marunouchi", "Nishiki", "Kasumi",   "Ootori",    "Takara"};
 static const char *const jp_industry[] = {
-    "Kensetsu", "Shoji",  "Denki",    "Kogyo",  "Sangyo", "Unyu",     "Seimitsu", "Shokuhin",
-    "Tsushin",  "Kaihatsu", "Setsubi", "Koumuten", "Butsuryu", "Fudosan", "Kagaku", "Jidosha"};
+    "Kensetsu", "Shoji",    "Denki",   "Kogyo",    "Sangyo",   "Unyu",    "Seimitsu", "Shokuhin",
+    "Tsushin",  "Kaihatsu", "Setsubi", "Koumuten", "Butsuryu", "Fudosan", "Kagaku",   "Jidosha"};
 static const char *const jp_suffix[] = {"K.K.", "Co. Ltd.", "Holdings", "Kogyo K.K."};
-static const char *const intl_prefix[] = {
-    "Harbor", "Alpine", "Northwind", "Bluewater", "Redwood", "Silverline", "Summit", "Crescent",
-    "Granite", "Meridian", "Pinecrest", "Lakeside", "Ironbridge", "Oakfield", "Brightstone",
-    "Riverside"};
+static const char *const intl_prefix[] = {"Harbor",     "Alpine",     "Northwind",   "Bluewater",
+                                          "Redwood",    "Silverline", "Summit",      "Crescent",
+                                          "Granite",    "Meridian",   "Pinecrest",   "Lakeside",
+                                          "Ironbridge", "Oakfield",   "Brightstone", "Riverside"};
 static const char *const intl_industry[] = {"Logistics", "Medical",   "Engineering", "Foods",
                                             "Systems",   "Materials", "Energy",      "Retail",
                                             "Pharma",    "Robotics"};
@@ -89,9 +89,15 @@ static const struct {
     int customers;
     int weight; /* share of employees */
 } dept_table[] = {
-    {"Sales", 1, 18},        {"Engineering", 1, 20},     {"Construction", 1, 18},
-    {"Consulting", 1, 10},   {"CustomerSupport", 1, 10}, {"Finance", 0, 7},
-    {"HumanResources", 0, 5}, {"Legal", 0, 3},           {"IT", 0, 9},
+    {"Sales", 1, 18},
+    {"Engineering", 1, 20},
+    {"Construction", 1, 18},
+    {"Consulting", 1, 10},
+    {"CustomerSupport", 1, 10},
+    {"Finance", 0, 7},
+    {"HumanResources", 0, 5},
+    {"Legal", 0, 3},
+    {"IT", 0, 9},
 };
 #define NDEPTS (sizeof dept_table / sizeof *dept_table)
 #define N(a) (sizeof(a) / sizeof *(a))
@@ -203,22 +209,41 @@ static int nameset_add(struct nameset *s, const char *name) {
 
 /* ---- customers' files ---- */
 
-static const char *const doc_names[] = {
-    "見積書",        "契約書",           "工事計画書",       "議事録",          "仕様書",
-    "請求書",        "図面",             "作業報告書",       "提案書",          "発注書",
-    "Quotation",     "Contract",         "Site_Survey",      "Meeting_Minutes", "Requirements",
-    "Invoice",       "Network_Diagram",  "Acceptance_Test",  "Proposal",        "Purchase_Order",
-    "Customer_List", "Contact_Directory", "Maintenance_Log", "Budget",          "Schedule"};
+static const char *const doc_names[] = {"見積書",
+                                        "契約書",
+                                        "工事計画書",
+                                        "議事録",
+                                        "仕様書",
+                                        "請求書",
+                                        "図面",
+                                        "作業報告書",
+                                        "提案書",
+                                        "発注書",
+                                        "Quotation",
+                                        "Contract",
+                                        "Site_Survey",
+                                        "Meeting_Minutes",
+                                        "Requirements",
+                                        "Invoice",
+                                        "Network_Diagram",
+                                        "Acceptance_Test",
+                                        "Proposal",
+                                        "Purchase_Order",
+                                        "Customer_List",
+                                        "Contact_Directory",
+                                        "Maintenance_Log",
+                                        "Budget",
+                                        "Schedule"};
 static const char *const doc_ext[] = {".xlsx", ".docx", ".pdf", ".pptx", ".xlsx", ".pdf", ".csv"};
 
 size_t kz_sim_customer_file(const struct kz_sim_estate *e, uint32_t customer, uint32_t k, char *out,
                             size_t cap) {
     uint64_t h = kz_sim_mix(e->seed ^ ((uint64_t)customer << 20) ^ k);
     const struct kz_sim_customer *c = &e->customers[customer];
-    int n = snprintf(out, cap, "%s\\%u\\P%02u-%04u\\%s_v%u%s", c->folder,
-                     2024u + (unsigned)(h % 3), 24u + (unsigned)(h >> 8) % 3,
-                     (unsigned)(h >> 16) % 10000, doc_names[(h >> 32) % N(doc_names)],
-                     1u + (unsigned)(h >> 40) % 4, doc_ext[(h >> 48) % N(doc_ext)]);
+    int n = snprintf(out, cap, "%s\\%u\\P%02u-%04u\\%s_v%u%s", c->folder, 2024u + (unsigned)(h % 3),
+                     24u + (unsigned)(h >> 8) % 3, (unsigned)(h >> 16) % 10000,
+                     doc_names[(h >> 32) % N(doc_names)], 1u + (unsigned)(h >> 40) % 4,
+                     doc_ext[(h >> 48) % N(doc_ext)]);
     return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
 }
 
@@ -228,8 +253,7 @@ int kz_sim_estate_build(struct kz_sim_estate **out, uint64_t seed, uint32_t user
                         struct kz_err *err) {
     *out = NULL;
     if (users < 1 || users > KZ_SIM_MAX_USERS)
-        return kz_err_set(err, KZ_EUSAGE, "users: %u is not from 1 to %u", users,
-                          KZ_SIM_MAX_USERS);
+        return kz_err_set(err, KZ_EUSAGE, "users: %u is not from 1 to %u", users, KZ_SIM_MAX_USERS);
     struct kz_sim_estate *e = kz_calloc(1, sizeof *e);
     if (!e) return kz_err_set(err, KZ_ENOMEM, "out of memory building the estate");
     kz_arena_init(&e->arena, 1 << 20, (size_t)1 << 31);
@@ -281,10 +305,9 @@ int kz_sim_estate_build(struct kz_sim_estate **out, uint64_t seed, uint32_t user
     wk->cis = (uint32_t)add_host(e, "CIS01", KZ_SIM_CIS, srv | 1 << 8 | 12, KZ_SIM_NONE);
     wk->portal = (uint32_t)add_host(e, "PWRESET01", KZ_SIM_PORTAL, srv | 2 << 8 | 10, KZ_SIM_NONE);
     wk->backup = (uint32_t)add_host(e, "BKP01", KZ_SIM_BACKUP, srv | 30, KZ_SIM_NONE);
-    wk->proxy = (uint32_t)add_host(e, "PROXY01", KZ_SIM_PROXY, 10u << 24 | 250u << 16 | 10,
-                                   KZ_SIM_NONE);
-    wk->vpn =
-        (uint32_t)add_host(e, "VPNGW01", KZ_SIM_VPN, 10u << 24 | 250u << 16 | 1, KZ_SIM_NONE);
+    wk->proxy =
+        (uint32_t)add_host(e, "PROXY01", KZ_SIM_PROXY, 10u << 24 | 250u << 16 | 10, KZ_SIM_NONE);
+    wk->vpn = (uint32_t)add_host(e, "VPNGW01", KZ_SIM_VPN, 10u << 24 | 250u << 16 | 1, KZ_SIM_NONE);
     wk->vdi_first = e->nhosts;
     wk->nvdi = nvdi;
     for (uint32_t i = 0; i < nvdi; i++) {
@@ -333,8 +356,10 @@ int kz_sim_estate_build(struct kz_sim_estate **out, uint64_t seed, uint32_t user
             u->it_staff = !strcmp(dept_table[d].name, "IT");
             u->home_ip = home_ip(&r);
             /* A third work from home on one or two weekdays; a few mostly remote. */
-            if (kz_sim_rng_chance(&r, 350)) u->remote_days |= (uint8_t)(1u << kz_sim_rng_below(&r, 5));
-            if (kz_sim_rng_chance(&r, 150)) u->remote_days |= (uint8_t)(1u << kz_sim_rng_below(&r, 5));
+            if (kz_sim_rng_chance(&r, 350))
+                u->remote_days |= (uint8_t)(1u << kz_sim_rng_below(&r, 5));
+            if (kz_sim_rng_chance(&r, 150))
+                u->remote_days |= (uint8_t)(1u << kz_sim_rng_below(&r, 5));
             if (kz_sim_rng_chance(&r, 40)) u->remote_days = 0x1b;
             int laptop = kz_sim_rng_chance(&r, 250) || u->it_staff;
             if (laptop)
@@ -350,7 +375,8 @@ int kz_sim_estate_build(struct kz_sim_estate **out, uint64_t seed, uint32_t user
                 goto fail;
             }
             u->home_host = (uint32_t)h;
-            /* Personal devices: remote workers without a laptop use their own PC over VPN to VDI. */
+            /* Personal devices: remote workers without a laptop use their own PC over VPN to VDI.
+             */
             if (u->remote_days && !laptop) u->byod = device_name(e, &r);
         }
     }

@@ -23,10 +23,10 @@
 #include <stdint.h>
 
 /* ---- limits ---- */
-#define KZ_SIM_MAX_USERS 100000  /* --users */
-#define KZ_SIM_MAX_HOSTS 65000   /* host indexes are 16 bits in simulated events */
-#define KZ_SIM_NONE UINT32_MAX   /* "no user / no host" */
-#define KZ_SIM_DOMAIN "CORP"     /* NetBIOS domain name */
+#define KZ_SIM_MAX_USERS 100000   /* --users */
+#define KZ_SIM_MAX_HOSTS 65000    /* host indexes are 16 bits in simulated events */
+#define KZ_SIM_NONE UINT32_MAX    /* "no user / no host" */
+#define KZ_SIM_DOMAIN "CORP"      /* NetBIOS domain name */
 #define KZ_SIM_DNS "corp.example" /* DNS domain name */
 #define KZ_SIM_REALM "CORP.EXAMPLE"
 #define KZ_SIM_TZ_OFFSET (9 * 3600) /* the estate lives in Japan (JST, UTC+9, no DST) */
@@ -76,13 +76,13 @@ enum kz_sim_role {
 };
 
 struct kz_sim_host {
-    const char *name;  /* "WS0012" */
-    const char *fqdn;  /* "WS0012.corp.example" */
+    const char *name; /* "WS0012" */
+    const char *fqdn; /* "WS0012.corp.example" */
     const char *ip_text;
-    uint32_t ip;       /* IPv4, host order */
-    uint8_t role;      /* enum kz_sim_role */
-    uint8_t windows;   /* a domain-joined Windows machine (EVTX logs) */
-    uint32_t owner;    /* user whose desk machine or laptop it is, or KZ_SIM_NONE */
+    uint32_t ip;            /* IPv4, host order */
+    uint8_t role;           /* enum kz_sim_role */
+    uint8_t windows;        /* a domain-joined Windows machine (EVTX logs) */
+    uint32_t owner;         /* user whose desk machine or laptop it is, or KZ_SIM_NONE */
     struct kz_evtx_sid sid; /* the computer account's SID */
 };
 
@@ -93,24 +93,24 @@ enum kz_sim_kind {
 };
 
 struct kz_sim_user {
-    const char *sam;       /* sAMAccountName, "tsuzuki" */
-    const char *display;   /* "Suzuki Takeshi" */
-    const char *sid_text;  /* "S-1-5-21-...-1105" */
-    const char *upn;       /* "tsuzuki@corp.example" */
+    const char *sam;      /* sAMAccountName, "tsuzuki" */
+    const char *display;  /* "Suzuki Takeshi" */
+    const char *sid_text; /* "S-1-5-21-...-1105" */
+    const char *upn;      /* "tsuzuki@corp.example" */
     struct kz_evtx_sid sid;
-    uint8_t kind;          /* enum kz_sim_kind */
-    uint8_t dept;          /* department index */
-    uint8_t start_hour;    /* usual arrival, JST */
+    uint8_t kind;       /* enum kz_sim_kind */
+    uint8_t dept;       /* department index */
+    uint8_t start_hour; /* usual arrival, JST */
     uint8_t start_min;
-    uint8_t work_hours;    /* usual length of the working day */
-    uint8_t remote_days;   /* bit d (0 = Monday) set: works from home that weekday */
-    uint8_t it_staff;      /* works in IT: admin tools, servers, has an admin account */
-    uint8_t join_day;      /* 0, or the day (index) a new hire starts */
-    uint32_t home_host;    /* desk workstation or laptop */
-    uint32_t admin;        /* this person's admin account (user index) or KZ_SIM_NONE */
-    uint32_t person;       /* for admin accounts: the person using it */
-    uint32_t home_ip;      /* public address of the home connection */
-    const char *byod;      /* personal device name used over VPN, or NULL */
+    uint8_t work_hours;  /* usual length of the working day */
+    uint8_t remote_days; /* bit d (0 = Monday) set: works from home that weekday */
+    uint8_t it_staff;    /* works in IT: admin tools, servers, has an admin account */
+    uint8_t join_day;    /* 0, or the day (index) a new hire starts */
+    uint32_t home_host;  /* desk workstation or laptop */
+    uint32_t admin;      /* this person's admin account (user index) or KZ_SIM_NONE */
+    uint32_t person;     /* for admin accounts: the person using it */
+    uint32_t home_ip;    /* public address of the home connection */
+    const char *byod;    /* personal device name used over VPN, or NULL */
 };
 
 struct kz_sim_dept {
@@ -126,7 +126,7 @@ struct kz_sim_customer {
     const char *folder; /* "Sakura_Kensetsu" (the folder under \\FSnn\projects) */
     const char *code;   /* "C0123", the record key on the construction-information server */
     uint16_t dept;
-    uint32_t fs;        /* host index of the file server holding its folder */
+    uint32_t fs; /* host index of the file server holding its folder */
 };
 
 /* Indexes of the well-known hosts and accounts. */
@@ -135,7 +135,7 @@ struct kz_sim_wellknown {
     uint32_t fs_first, nfs;   /* file servers [fs_first, fs_first + nfs) */
     uint32_t vdi_first, nvdi; /* VDI hosts */
     uint32_t svc_backup, svc_adss, svc_sql, svc_deploy; /* service accounts */
-    uint32_t administrator;   /* the built-in Administrator (RID 500) */
+    uint32_t administrator;                             /* the built-in Administrator (RID 500) */
 };
 
 struct kz_sim_estate {

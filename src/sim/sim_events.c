@@ -49,103 +49,165 @@ static const struct kz_evtx_guid g_wu = {
 #define BOOL KZ_EVTX_VT_BOOL
 #define FT KZ_EVTX_VT_FILETIME
 
-#define SUBJ {"SubjectUserSid", SID, 0}, {"SubjectUserName", S, 0}, {"SubjectDomainName", S, 0}, \
-             {"SubjectLogonId", H64, 0}
+#define SUBJ                                                                                       \
+    {"SubjectUserSid", SID, 0}, {"SubjectUserName", S, 0}, {"SubjectDomainName", S, 0}, {          \
+        "SubjectLogonId", H64, 0                                                                   \
+    }
 
-static const struct kz_evtx_item i4624[] = {
-    SUBJ,
-    {"TargetUserSid", SID, 0},         {"TargetUserName", S, 0},
-    {"TargetDomainName", S, 0},        {"TargetLogonId", H64, 0},
-    {"LogonType", U32, 0},             {"LogonProcessName", S, 0},
-    {"AuthenticationPackageName", S, 0}, {"WorkstationName", S, 0},
-    {"LogonGuid", GUID, 0},            {"TransmittedServices", S, 0},
-    {"LmPackageName", S, 0},           {"KeyLength", U32, 0},
-    {"ProcessId", H64, 0},             {"ProcessName", S, 0},
-    {"IpAddress", S, 0},               {"IpPort", S, 0},
-    {"ImpersonationLevel", S, 0},      {"RestrictedAdminMode", S, 0},
-    {"TargetOutboundUserSid", SID, 0}, {"TargetOutboundDomainName", S, 0},
-    {"VirtualAccount", S, 0},          {"TargetLinkedLogonId", H64, 0},
-    {"ElevatedToken", S, 0}};
-static const struct kz_evtx_item i4625[] = {
-    SUBJ,
-    {"TargetUserSid", SID, 0},   {"TargetUserName", S, 0},   {"TargetDomainName", S, 0},
-    {"Status", H32, 0},          {"FailureReason", S, 0},    {"SubStatus", H32, 0},
-    {"LogonType", U32, 0},       {"LogonProcessName", S, 0}, {"AuthenticationPackageName", S, 0},
-    {"WorkstationName", S, 0},   {"TransmittedServices", S, 0}, {"LmPackageName", S, 0},
-    {"KeyLength", U32, 0},       {"ProcessId", H64, 0},      {"ProcessName", S, 0},
-    {"IpAddress", S, 0},         {"IpPort", S, 0}};
+static const struct kz_evtx_item i4624[] = {SUBJ,
+                                            {"TargetUserSid", SID, 0},
+                                            {"TargetUserName", S, 0},
+                                            {"TargetDomainName", S, 0},
+                                            {"TargetLogonId", H64, 0},
+                                            {"LogonType", U32, 0},
+                                            {"LogonProcessName", S, 0},
+                                            {"AuthenticationPackageName", S, 0},
+                                            {"WorkstationName", S, 0},
+                                            {"LogonGuid", GUID, 0},
+                                            {"TransmittedServices", S, 0},
+                                            {"LmPackageName", S, 0},
+                                            {"KeyLength", U32, 0},
+                                            {"ProcessId", H64, 0},
+                                            {"ProcessName", S, 0},
+                                            {"IpAddress", S, 0},
+                                            {"IpPort", S, 0},
+                                            {"ImpersonationLevel", S, 0},
+                                            {"RestrictedAdminMode", S, 0},
+                                            {"TargetOutboundUserSid", SID, 0},
+                                            {"TargetOutboundDomainName", S, 0},
+                                            {"VirtualAccount", S, 0},
+                                            {"TargetLinkedLogonId", H64, 0},
+                                            {"ElevatedToken", S, 0}};
+static const struct kz_evtx_item i4625[] = {SUBJ,
+                                            {"TargetUserSid", SID, 0},
+                                            {"TargetUserName", S, 0},
+                                            {"TargetDomainName", S, 0},
+                                            {"Status", H32, 0},
+                                            {"FailureReason", S, 0},
+                                            {"SubStatus", H32, 0},
+                                            {"LogonType", U32, 0},
+                                            {"LogonProcessName", S, 0},
+                                            {"AuthenticationPackageName", S, 0},
+                                            {"WorkstationName", S, 0},
+                                            {"TransmittedServices", S, 0},
+                                            {"LmPackageName", S, 0},
+                                            {"KeyLength", U32, 0},
+                                            {"ProcessId", H64, 0},
+                                            {"ProcessName", S, 0},
+                                            {"IpAddress", S, 0},
+                                            {"IpPort", S, 0}};
 static const struct kz_evtx_item i4634[] = {{"TargetUserSid", SID, 0},
                                             {"TargetUserName", S, 0},
                                             {"TargetDomainName", S, 0},
                                             {"TargetLogonId", H64, 0},
                                             {"LogonType", U32, 0}};
-static const struct kz_evtx_item i4648[] = {
-    SUBJ,
-    {"LogonGuid", GUID, 0},       {"TargetUserName", S, 0}, {"TargetDomainName", S, 0},
-    {"TargetLogonGuid", GUID, 0}, {"TargetServerName", S, 0}, {"TargetInfo", S, 0},
-    {"ProcessId", H64, 0},        {"ProcessName", S, 0},    {"IpAddress", S, 0},
-    {"IpPort", S, 0}};
+static const struct kz_evtx_item i4648[] = {SUBJ,
+                                            {"LogonGuid", GUID, 0},
+                                            {"TargetUserName", S, 0},
+                                            {"TargetDomainName", S, 0},
+                                            {"TargetLogonGuid", GUID, 0},
+                                            {"TargetServerName", S, 0},
+                                            {"TargetInfo", S, 0},
+                                            {"ProcessId", H64, 0},
+                                            {"ProcessName", S, 0},
+                                            {"IpAddress", S, 0},
+                                            {"IpPort", S, 0}};
 static const struct kz_evtx_item i4672[] = {SUBJ, {"PrivilegeList", S, 0}};
-static const struct kz_evtx_item i4688[] = {
-    SUBJ,
-    {"NewProcessId", H64, 0},       {"NewProcessName", S, 0},    {"TokenElevationType", S, 0},
-    {"ProcessId", H64, 0},          {"CommandLine", S, 0},       {"TargetUserSid", SID, 0},
-    {"TargetUserName", S, 0},       {"TargetDomainName", S, 0},  {"TargetLogonId", H64, 0},
-    {"ParentProcessName", S, 0},    {"MandatoryLabel", SID, 0}};
-static const struct kz_evtx_item i4663[] = {
-    SUBJ,
-    {"ObjectServer", S, 0}, {"ObjectType", S, 0},  {"ObjectName", S, 0},
-    {"HandleId", H64, 0},   {"AccessList", S, 0},  {"AccessMask", H32, 0},
-    {"ProcessId", H64, 0},  {"ProcessName", S, 0}, {"ResourceAttributes", S, 0}};
-static const struct kz_evtx_item i4697[] = {
-    SUBJ,
-    {"ServiceName", S, 0},      {"ServiceFileName", S, 0}, {"ServiceType", H32, 0},
-    {"ServiceStartType", U32, 0}, {"ServiceAccount", S, 0}};
+static const struct kz_evtx_item i4688[] = {SUBJ,
+                                            {"NewProcessId", H64, 0},
+                                            {"NewProcessName", S, 0},
+                                            {"TokenElevationType", S, 0},
+                                            {"ProcessId", H64, 0},
+                                            {"CommandLine", S, 0},
+                                            {"TargetUserSid", SID, 0},
+                                            {"TargetUserName", S, 0},
+                                            {"TargetDomainName", S, 0},
+                                            {"TargetLogonId", H64, 0},
+                                            {"ParentProcessName", S, 0},
+                                            {"MandatoryLabel", SID, 0}};
+static const struct kz_evtx_item i4663[] = {SUBJ,
+                                            {"ObjectServer", S, 0},
+                                            {"ObjectType", S, 0},
+                                            {"ObjectName", S, 0},
+                                            {"HandleId", H64, 0},
+                                            {"AccessList", S, 0},
+                                            {"AccessMask", H32, 0},
+                                            {"ProcessId", H64, 0},
+                                            {"ProcessName", S, 0},
+                                            {"ResourceAttributes", S, 0}};
+static const struct kz_evtx_item i4697[] = {SUBJ,
+                                            {"ServiceName", S, 0},
+                                            {"ServiceFileName", S, 0},
+                                            {"ServiceType", H32, 0},
+                                            {"ServiceStartType", U32, 0},
+                                            {"ServiceAccount", S, 0}};
 static const struct kz_evtx_item i4698[] = {SUBJ, {"TaskName", S, 0}, {"TaskContent", S, 0}};
 static const struct kz_evtx_item i4720[] = {
-    {"TargetUserName", S, 0},     {"TargetDomainName", S, 0},   {"TargetSid", SID, 0},
-    SUBJ,
-    {"PrivilegeList", S, 0},      {"SamAccountName", S, 0},     {"DisplayName", S, 0},
-    {"UserPrincipalName", S, 0},  {"HomeDirectory", S, 0},      {"HomePath", S, 0},
-    {"ScriptPath", S, 0},         {"ProfilePath", S, 0},        {"UserWorkstations", S, 0},
-    {"PasswordLastSet", S, 0},    {"AccountExpires", S, 0},     {"PrimaryGroupId", S, 0},
-    {"AllowedToDelegateTo", S, 0}, {"OldUacValue", S, 0},       {"NewUacValue", S, 0},
-    {"UserAccountControl", S, 0}, {"UserParameters", S, 0},     {"SidHistory", S, 0},
+    {"TargetUserName", S, 0},      {"TargetDomainName", S, 0},
+    {"TargetSid", SID, 0},         SUBJ,
+    {"PrivilegeList", S, 0},       {"SamAccountName", S, 0},
+    {"DisplayName", S, 0},         {"UserPrincipalName", S, 0},
+    {"HomeDirectory", S, 0},       {"HomePath", S, 0},
+    {"ScriptPath", S, 0},          {"ProfilePath", S, 0},
+    {"UserWorkstations", S, 0},    {"PasswordLastSet", S, 0},
+    {"AccountExpires", S, 0},      {"PrimaryGroupId", S, 0},
+    {"AllowedToDelegateTo", S, 0}, {"OldUacValue", S, 0},
+    {"NewUacValue", S, 0},         {"UserAccountControl", S, 0},
+    {"UserParameters", S, 0},      {"SidHistory", S, 0},
     {"LogonHours", S, 0}};
 static const struct kz_evtx_item i4724[] = {
     {"TargetUserName", S, 0}, {"TargetDomainName", S, 0}, {"TargetSid", SID, 0}, SUBJ};
-static const struct kz_evtx_item i4728[] = {
-    {"MemberName", S, 0}, {"MemberSid", SID, 0}, {"TargetUserName", S, 0},
-    {"TargetDomainName", S, 0}, {"TargetSid", SID, 0}, SUBJ, {"PrivilegeList", S, 0}};
+static const struct kz_evtx_item i4728[] = {{"MemberName", S, 0},     {"MemberSid", SID, 0},
+                                            {"TargetUserName", S, 0}, {"TargetDomainName", S, 0},
+                                            {"TargetSid", SID, 0},    SUBJ,
+                                            {"PrivilegeList", S, 0}};
 static const struct kz_evtx_item i4768[] = {
-    {"TargetUserName", S, 0},       {"TargetDomainName", S, 0}, {"TargetSid", SID, 0},
-    {"ServiceName", S, 0},          {"ServiceSid", SID, 0},     {"TicketOptions", H32, 0},
-    {"Status", H32, 0},             {"TicketEncryptionType", H32, 0}, {"PreAuthType", S, 0},
-    {"IpAddress", S, 0},            {"IpPort", S, 0},           {"CertIssuerName", S, 0},
-    {"CertSerialNumber", S, 0},     {"CertThumbprint", S, 0}};
+    {"TargetUserName", S, 0},   {"TargetDomainName", S, 0},
+    {"TargetSid", SID, 0},      {"ServiceName", S, 0},
+    {"ServiceSid", SID, 0},     {"TicketOptions", H32, 0},
+    {"Status", H32, 0},         {"TicketEncryptionType", H32, 0},
+    {"PreAuthType", S, 0},      {"IpAddress", S, 0},
+    {"IpPort", S, 0},           {"CertIssuerName", S, 0},
+    {"CertSerialNumber", S, 0}, {"CertThumbprint", S, 0}};
 static const struct kz_evtx_item i4769[] = {
-    {"TargetUserName", S, 0}, {"TargetDomainName", S, 0}, {"ServiceName", S, 0},
-    {"ServiceSid", SID, 0},   {"TicketOptions", H32, 0},  {"TicketEncryptionType", H32, 0},
-    {"IpAddress", S, 0},      {"IpPort", S, 0},           {"Status", H32, 0},
-    {"LogonGuid", GUID, 0},   {"TransmittedServices", S, 0}};
-static const struct kz_evtx_item i4776[] = {{"PackageName", S, 0},
-                                            {"TargetUserName", S, 0},
-                                            {"Workstation", S, 0},
-                                            {"Status", H32, 0}};
-static const struct kz_evtx_item i5136[] = {
-    {"OpCorrelationID", GUID, 0}, {"AppCorrelationID", S, 0}, SUBJ,
-    {"DSName", S, 0},             {"DSType", S, 0},           {"ObjectDN", S, 0},
-    {"ObjectGUID", GUID, 0},      {"ObjectClass", S, 0},      {"AttributeLDAPDisplayName", S, 0},
-    {"AttributeSyntaxOID", S, 0}, {"AttributeValue", S, 0},   {"OperationType", S, 0}};
-static const struct kz_evtx_item i5140[] = {
-    SUBJ,
-    {"ObjectType", S, 0}, {"IpAddress", S, 0},  {"IpPort", S, 0},     {"ShareName", S, 0},
-    {"ShareLocalPath", S, 0}, {"AccessMask", H32, 0}, {"AccessList", S, 0}};
-static const struct kz_evtx_item i5145[] = {
-    SUBJ,
-    {"ObjectType", S, 0},         {"IpAddress", S, 0},  {"IpPort", S, 0},
-    {"ShareName", S, 0},          {"ShareLocalPath", S, 0}, {"RelativeTargetName", S, 0},
-    {"AccessMask", H32, 0},       {"AccessList", S, 0}, {"AccessReason", S, 0}};
+    {"TargetUserName", S, 0},     {"TargetDomainName", S, 0},
+    {"ServiceName", S, 0},        {"ServiceSid", SID, 0},
+    {"TicketOptions", H32, 0},    {"TicketEncryptionType", H32, 0},
+    {"IpAddress", S, 0},          {"IpPort", S, 0},
+    {"Status", H32, 0},           {"LogonGuid", GUID, 0},
+    {"TransmittedServices", S, 0}};
+static const struct kz_evtx_item i4776[] = {
+    {"PackageName", S, 0}, {"TargetUserName", S, 0}, {"Workstation", S, 0}, {"Status", H32, 0}};
+static const struct kz_evtx_item i5136[] = {{"OpCorrelationID", GUID, 0},
+                                            {"AppCorrelationID", S, 0},
+                                            SUBJ,
+                                            {"DSName", S, 0},
+                                            {"DSType", S, 0},
+                                            {"ObjectDN", S, 0},
+                                            {"ObjectGUID", GUID, 0},
+                                            {"ObjectClass", S, 0},
+                                            {"AttributeLDAPDisplayName", S, 0},
+                                            {"AttributeSyntaxOID", S, 0},
+                                            {"AttributeValue", S, 0},
+                                            {"OperationType", S, 0}};
+static const struct kz_evtx_item i5140[] = {SUBJ,
+                                            {"ObjectType", S, 0},
+                                            {"IpAddress", S, 0},
+                                            {"IpPort", S, 0},
+                                            {"ShareName", S, 0},
+                                            {"ShareLocalPath", S, 0},
+                                            {"AccessMask", H32, 0},
+                                            {"AccessList", S, 0}};
+static const struct kz_evtx_item i5145[] = {SUBJ,
+                                            {"ObjectType", S, 0},
+                                            {"IpAddress", S, 0},
+                                            {"IpPort", S, 0},
+                                            {"ShareName", S, 0},
+                                            {"ShareLocalPath", S, 0},
+                                            {"RelativeTargetName", S, 0},
+                                            {"AccessMask", H32, 0},
+                                            {"AccessList", S, 0},
+                                            {"AccessReason", S, 0}};
 static const struct kz_evtx_item i7045[] = {{"ServiceName", S, 0},
                                             {"ImagePath", S, 0},
                                             {"ServiceType", S, 0},
@@ -153,56 +215,98 @@ static const struct kz_evtx_item i7045[] = {{"ServiceName", S, 0},
                                             {"AccountName", S, 0}};
 static const struct kz_evtx_item iwu19[] = {
     {"updateTitle", S, 0}, {"updateGuid", GUID, 0}, {"updateRevisionNumber", U32, 0}};
-static const struct kz_evtx_item is1[] = {
-    {"RuleName", S, 0},          {"UtcTime", S, 0},           {"ProcessGuid", GUID, 0},
-    {"ProcessId", U32, 0},       {"Image", S, 0},             {"FileVersion", S, 0},
-    {"Description", S, 0},       {"Product", S, 0},           {"Company", S, 0},
-    {"OriginalFileName", S, 0},  {"CommandLine", S, 0},       {"CurrentDirectory", S, 0},
-    {"User", S, 0},              {"LogonGuid", GUID, 0},      {"LogonId", H64, 0},
-    {"TerminalSessionId", U32, 0}, {"IntegrityLevel", S, 0},  {"Hashes", S, 0},
-    {"ParentProcessGuid", GUID, 0}, {"ParentProcessId", U32, 0}, {"ParentImage", S, 0},
-    {"ParentCommandLine", S, 0}, {"ParentUser", S, 0}};
-static const struct kz_evtx_item is3[] = {
-    {"RuleName", S, 0},          {"UtcTime", S, 0},           {"ProcessGuid", GUID, 0},
-    {"ProcessId", U32, 0},       {"Image", S, 0},             {"User", S, 0},
-    {"Protocol", S, 0},          {"Initiated", BOOL, 0},      {"SourceIsIpv6", BOOL, 0},
-    {"SourceIp", S, 0},          {"SourceHostname", S, 0},    {"SourcePort", U16, 0},
-    {"SourcePortName", S, 0},    {"DestinationIsIpv6", BOOL, 0}, {"DestinationIp", S, 0},
-    {"DestinationHostname", S, 0}, {"DestinationPort", U16, 0}, {"DestinationPortName", S, 0}};
-static const struct kz_evtx_item is10[] = {
-    {"RuleName", S, 0},          {"UtcTime", S, 0},          {"SourceProcessGUID", GUID, 0},
-    {"SourceProcessId", U32, 0}, {"SourceThreadId", U32, 0}, {"SourceImage", S, 0},
-    {"TargetProcessGUID", GUID, 0}, {"TargetProcessId", U32, 0}, {"TargetImage", S, 0},
-    {"GrantedAccess", S, 0},     {"CallTrace", S, 0},        {"SourceUser", S, 0},
-    {"TargetUser", S, 0}};
+static const struct kz_evtx_item is1[] = {{"RuleName", S, 0},
+                                          {"UtcTime", S, 0},
+                                          {"ProcessGuid", GUID, 0},
+                                          {"ProcessId", U32, 0},
+                                          {"Image", S, 0},
+                                          {"FileVersion", S, 0},
+                                          {"Description", S, 0},
+                                          {"Product", S, 0},
+                                          {"Company", S, 0},
+                                          {"OriginalFileName", S, 0},
+                                          {"CommandLine", S, 0},
+                                          {"CurrentDirectory", S, 0},
+                                          {"User", S, 0},
+                                          {"LogonGuid", GUID, 0},
+                                          {"LogonId", H64, 0},
+                                          {"TerminalSessionId", U32, 0},
+                                          {"IntegrityLevel", S, 0},
+                                          {"Hashes", S, 0},
+                                          {"ParentProcessGuid", GUID, 0},
+                                          {"ParentProcessId", U32, 0},
+                                          {"ParentImage", S, 0},
+                                          {"ParentCommandLine", S, 0},
+                                          {"ParentUser", S, 0}};
+static const struct kz_evtx_item is3[] = {{"RuleName", S, 0},
+                                          {"UtcTime", S, 0},
+                                          {"ProcessGuid", GUID, 0},
+                                          {"ProcessId", U32, 0},
+                                          {"Image", S, 0},
+                                          {"User", S, 0},
+                                          {"Protocol", S, 0},
+                                          {"Initiated", BOOL, 0},
+                                          {"SourceIsIpv6", BOOL, 0},
+                                          {"SourceIp", S, 0},
+                                          {"SourceHostname", S, 0},
+                                          {"SourcePort", U16, 0},
+                                          {"SourcePortName", S, 0},
+                                          {"DestinationIsIpv6", BOOL, 0},
+                                          {"DestinationIp", S, 0},
+                                          {"DestinationHostname", S, 0},
+                                          {"DestinationPort", U16, 0},
+                                          {"DestinationPortName", S, 0}};
+static const struct kz_evtx_item is10[] = {{"RuleName", S, 0},
+                                           {"UtcTime", S, 0},
+                                           {"SourceProcessGUID", GUID, 0},
+                                           {"SourceProcessId", U32, 0},
+                                           {"SourceThreadId", U32, 0},
+                                           {"SourceImage", S, 0},
+                                           {"TargetProcessGUID", GUID, 0},
+                                           {"TargetProcessId", U32, 0},
+                                           {"TargetImage", S, 0},
+                                           {"GrantedAccess", S, 0},
+                                           {"CallTrace", S, 0},
+                                           {"SourceUser", S, 0},
+                                           {"TargetUser", S, 0}};
 static const struct kz_evtx_item is11[] = {
-    {"RuleName", S, 0}, {"UtcTime", S, 0},        {"ProcessGuid", GUID, 0},
-    {"ProcessId", U32, 0}, {"Image", S, 0},       {"TargetFilename", S, 0},
-    {"CreationUtcTime", S, 0}, {"User", S, 0}};
+    {"RuleName", S, 0}, {"UtcTime", S, 0},        {"ProcessGuid", GUID, 0},  {"ProcessId", U32, 0},
+    {"Image", S, 0},    {"TargetFilename", S, 0}, {"CreationUtcTime", S, 0}, {"User", S, 0}};
 static const struct kz_evtx_item is13[] = {
-    {"RuleName", S, 0}, {"EventType", S, 0},     {"UtcTime", S, 0},
+    {"RuleName", S, 0},       {"EventType", S, 0},   {"UtcTime", S, 0},
     {"ProcessGuid", GUID, 0}, {"ProcessId", U32, 0}, {"Image", S, 0},
-    {"TargetObject", S, 0}, {"Details", S, 0},   {"User", S, 0}};
+    {"TargetObject", S, 0},   {"Details", S, 0},     {"User", S, 0}};
 static const struct kz_evtx_item i4104[] = {{"MessageNumber", I32, 0},
                                             {"MessageTotal", I32, 0},
                                             {"ScriptBlockText", S, 0},
                                             {"ScriptBlockId", GUID, 0},
                                             {"Path", S, 0}};
 
-#define SECDEF(id, ver, task_, items_)                                                               \
-    {.provider = SEC_PROVIDER, .provider_guid = &g_security, .event_id = id, .qualifiers = -1,     \
-     .version = ver, .level = 0, .task = task_, .keywords = 0x8020000000000000ull,                   \
-     .channel = "Security", .nested = 1, .items = items_, .nitems = N(items_)}
-#define SYSMONDEF(id, ver, task_, items_)                                                            \
-    {.provider = SYSMON_PROVIDER, .provider_guid = &g_sysmon, .event_id = id, .qualifiers = -1,    \
-     .version = ver, .level = 4, .task = task_, .keywords = 0x8000000000000000ull,                   \
-     .channel = SYSMON_CHANNEL, .items = items_, .nitems = N(items_)}
+#define SECDEF(id, ver, task_, items_)                                                             \
+    {                                                                                              \
+        .provider = SEC_PROVIDER, .provider_guid = &g_security, .event_id = id, .qualifiers = -1,  \
+        .version = ver, .level = 0, .task = task_, .keywords = 0x8020000000000000ull,              \
+        .channel = "Security", .nested = 1, .items = items_, .nitems = N(items_)                   \
+    }
+#define SYSMONDEF(id, ver, task_, items_)                                                          \
+    {                                                                                              \
+        .provider = SYSMON_PROVIDER, .provider_guid = &g_sysmon, .event_id = id, .qualifiers = -1, \
+        .version = ver, .level = 4, .task = task_, .keywords = 0x8000000000000000ull,              \
+        .channel = SYSMON_CHANNEL, .items = items_, .nitems = N(items_)                            \
+    }
 
 static const struct kz_evtx_template_def defs[NKINDS] = {
     [K_4624] = SECDEF(4624, 2, 12544, i4624),
-    [K_4625] = {.provider = SEC_PROVIDER, .provider_guid = &g_security, .event_id = 4625,
-                .qualifiers = -1, .task = 12544, .keywords = 0x8010000000000000ull,
-                .channel = "Security", .nested = 1, .items = i4625, .nitems = N(i4625)},
+    [K_4625] = {.provider = SEC_PROVIDER,
+                .provider_guid = &g_security,
+                .event_id = 4625,
+                .qualifiers = -1,
+                .task = 12544,
+                .keywords = 0x8010000000000000ull,
+                .channel = "Security",
+                .nested = 1,
+                .items = i4625,
+                .nitems = N(i4625)},
     [K_4634] = SECDEF(4634, 0, 12545, i4634),
     [K_4648] = SECDEF(4648, 0, 12544, i4648),
     [K_4672] = SECDEF(4672, 0, 12548, i4672),
@@ -219,27 +323,55 @@ static const struct kz_evtx_template_def defs[NKINDS] = {
     [K_5136] = SECDEF(5136, 0, 14081, i5136),
     [K_5140] = SECDEF(5140, 1, 12808, i5140),
     [K_5145] = SECDEF(5145, 0, 12811, i5145),
-    [K_7045] = {.provider = "Service Control Manager", .provider_guid = &g_scm,
-                .event_source = "Service Control Manager", .event_id = 7045, .qualifiers = 16384,
-                .level = 4, .keywords = 0x8080000000000000ull, .channel = "System",
-                .items = i7045, .nitems = N(i7045)},
-    [K_WU19] = {.provider = "Microsoft-Windows-WindowsUpdateClient", .provider_guid = &g_wu,
-                .event_id = 19, .qualifiers = -1, .version = 1, .level = 4, .task = 1,
-                .opcode = 13, .keywords = 0x8000000000000018ull, .channel = "System",
-                .items = iwu19, .nitems = N(iwu19)},
+    [K_7045] = {.provider = "Service Control Manager",
+                .provider_guid = &g_scm,
+                .event_source = "Service Control Manager",
+                .event_id = 7045,
+                .qualifiers = 16384,
+                .level = 4,
+                .keywords = 0x8080000000000000ull,
+                .channel = "System",
+                .items = i7045,
+                .nitems = N(i7045)},
+    [K_WU19] = {.provider = "Microsoft-Windows-WindowsUpdateClient",
+                .provider_guid = &g_wu,
+                .event_id = 19,
+                .qualifiers = -1,
+                .version = 1,
+                .level = 4,
+                .task = 1,
+                .opcode = 13,
+                .keywords = 0x8000000000000018ull,
+                .channel = "System",
+                .items = iwu19,
+                .nitems = N(iwu19)},
     [K_S1] = SYSMONDEF(1, 5, 1, is1),
     [K_S3] = SYSMONDEF(3, 5, 3, is3),
     [K_S10] = SYSMONDEF(10, 3, 10, is10),
     [K_S11] = SYSMONDEF(11, 2, 11, is11),
     [K_S13] = SYSMONDEF(13, 2, 13, is13),
-    [K_4104] = {.provider = "Microsoft-Windows-PowerShell", .provider_guid = &g_powershell,
-                .event_id = 4104, .qualifiers = -1, .version = 1, .level = 5, .task = 2,
-                .opcode = 15, .channel = "Microsoft-Windows-PowerShell/Operational",
-                .items = i4104, .nitems = N(i4104)},
-    [K_4104W] = {.provider = "Microsoft-Windows-PowerShell", .provider_guid = &g_powershell,
-                 .event_id = 4104, .qualifiers = -1, .version = 1, .level = 3, .task = 2,
-                 .opcode = 15, .channel = "Microsoft-Windows-PowerShell/Operational",
-                 .items = i4104, .nitems = N(i4104)},
+    [K_4104] = {.provider = "Microsoft-Windows-PowerShell",
+                .provider_guid = &g_powershell,
+                .event_id = 4104,
+                .qualifiers = -1,
+                .version = 1,
+                .level = 5,
+                .task = 2,
+                .opcode = 15,
+                .channel = "Microsoft-Windows-PowerShell/Operational",
+                .items = i4104,
+                .nitems = N(i4104)},
+    [K_4104W] = {.provider = "Microsoft-Windows-PowerShell",
+                 .provider_guid = &g_powershell,
+                 .event_id = 4104,
+                 .qualifiers = -1,
+                 .version = 1,
+                 .level = 3,
+                 .task = 2,
+                 .opcode = 15,
+                 .channel = "Microsoft-Windows-PowerShell/Operational",
+                 .items = i4104,
+                 .nitems = N(i4104)},
 };
 
 int sim_render_channel(int kind) {
@@ -294,8 +426,7 @@ static const struct image_info images[] = {
     {"WMIC.exe", WV, "WMI Commandline Utility", MSW, MSC, "wmic.exe"},
     {"schtasks.exe", WV, "Task Scheduler Configuration Tool", MSW, MSC, "schtasks.exe"},
     {"taskhostw.exe", WV, "Host Process for Windows Tasks", MSW, MSC, "taskhostw.exe"},
-    {"gpupdate.exe", WV, "Microsoft\xc2\xae Group Policy Update Utility", MSW, MSC,
-     "gpupdate.exe"},
+    {"gpupdate.exe", WV, "Microsoft\xc2\xae Group Policy Update Utility", MSW, MSC, "gpupdate.exe"},
     {"mstsc.exe", WV, "Remote Desktop Connection", MSW, MSC, "mstsc.exe"},
     {"notepad.exe", WV, "Notepad", MSW, MSC, "NOTEPAD.EXE"},
     {"robocopy.exe", WV, "Microsoft Robocopy", MSW, MSC, "robocopy.exe"},
@@ -312,16 +443,15 @@ static const struct image_info images[] = {
     {"ms-teams.exe", "24004.1307.2669.7070", "Microsoft Teams", "Microsoft Teams", MSC,
      "ms-teams.exe"},
     {"msedge.exe", "122.0.2365.66", "Microsoft Edge", "Microsoft Edge", MSC, "msedge.exe"},
-    {"chrome.exe", "122.0.6261.112", "Google Chrome", "Google Chrome", "Google LLC",
-     "chrome.exe"},
+    {"chrome.exe", "122.0.6261.112", "Google Chrome", "Google Chrome", "Google LLC", "chrome.exe"},
     {"AcroRd32.exe", "23.8.20470.0", "Adobe Acrobat Reader", "Adobe Acrobat Reader",
      "Adobe Systems Incorporated", "AcroRd32.exe"},
     {"java.exe", "8.0.3010.9", "Java(TM) Platform SE binary", "Java(TM) Platform SE 8",
      "Oracle Corporation", "java.exe"},
     {"keytool.exe", "8.0.3010.9", "Java(TM) Platform SE binary", "Java(TM) Platform SE 8",
      "Oracle Corporation", "keytool.exe"},
-    {"sqlservr.exe", "2019.150.4355.3", "SQL Server Windows NT - 64 Bit",
-     "Microsoft SQL Server", MSC, "sqlservr.exe"},
+    {"sqlservr.exe", "2019.150.4355.3", "SQL Server Windows NT - 64 Bit", "Microsoft SQL Server",
+     MSC, "sqlservr.exe"},
     {"7z.exe", "23.01", "7-Zip Console", "7-Zip", "Igor Pavlov", "7z.exe"},
     {"rclone.exe", "1.65.2", "Rclone", "Rclone", "https://rclone.org", "rclone.exe"},
     {"tsclient.exe", "-", "-", "-", "-", "-"},
@@ -552,11 +682,12 @@ static int build(struct sim_render *r, const struct sim_ev *ev, struct kz_evtx_e
             subj = who_of(r, KZ_SIM_NONE, ev->host);
             subj_lid = 0x3e7;
         }
-        const char *lproc = lt == 3 ? (ntlm ? "NtLmSsp " : "Kerberos") : lt == 5 ? "Advapi  "
-                                                                                : "User32 ";
+        const char *lproc = lt == 3   ? (ntlm ? "NtLmSsp " : "Kerberos")
+                            : lt == 5 ? "Advapi  "
+                                      : "User32 ";
         const char *auth = lt == 3 ? (ntlm ? "NTLM" : "Kerberos") : "Negotiate";
         const char *ws = lt == 3 ? (ntlm && ev->s1 ? ev->s1 : "-") : ev->s1 ? ev->s1 : h->name;
-        const char *pname = lt == 3 ? "-"
+        const char *pname = lt == 3   ? "-"
                             : lt == 5 ? "C:\\Windows\\System32\\services.exe"
                                       : "C:\\Windows\\System32\\svchost.exe";
         uint64_t ppid = lt == 3 ? 0 : 0x300 + 4 * (ev->host % 64);
@@ -606,11 +737,12 @@ static int build(struct sim_render *r, const struct sim_ev *ev, struct kz_evtx_e
     case K_4688:
         PUT(V_SID(s.sid)), PUT(V_S(s.name)), PUT(V_S(s.domain)),
             PUT(V_H64(ev->u == KZ_SIM_NONE ? 0x3e7 : ev->lid));
-        PUT(V_H64(ev->pid)), PUT(V_S(ev->s1)),
-            PUT(V_S(ev->ltype >= 2 ? "%%1937" : "%%1938")), PUT(V_H64(ev->ppid));
+        PUT(V_H64(ev->pid)), PUT(V_S(ev->s1)), PUT(V_S(ev->ltype >= 2 ? "%%1937" : "%%1938")),
+            PUT(V_H64(ev->ppid));
         PUT(V_S(ev->s2)), PUT(V_SID(&r->null_sid)), PUT(V_S("-")), PUT(V_S("-")), PUT(V_H64(0));
-        PUT(V_S(ev->s3 ? ev->s3 : "")),
-            PUT(V_SID(ev->ltype >= 3 ? &r->sysil : ev->ltype == 2 ? &r->high : &r->medium));
+        PUT(V_S(ev->s3 ? ev->s3 : "")), PUT(V_SID(ev->ltype >= 3   ? &r->sysil
+                                                  : ev->ltype == 2 ? &r->high
+                                                                   : &r->medium));
         break;
     case K_4663:
         PUT(V_SID(s.sid)), PUT(V_S(s.name)), PUT(V_S(s.domain)), PUT(V_H64(ev->lid));
@@ -680,10 +812,12 @@ static int build(struct sim_render *r, const struct sim_ev *ev, struct kz_evtx_e
         break;
     case K_5136: {
         uint64_t c = kz_sim_mix(ev->pid);
-        r->g1.data1 = (uint32_t)c, r->g1.data2 = (uint16_t)(c >> 32), r->g1.data3 = (uint16_t)(c >> 48);
+        r->g1.data1 = (uint32_t)c, r->g1.data2 = (uint16_t)(c >> 32),
+        r->g1.data3 = (uint16_t)(c >> 48);
         memcpy(r->g1.data4, &ev->lid, 8);
         uint64_t og = kz_sim_mix(e->seed ^ 0x6b0);
-        r->g2.data1 = (uint32_t)og, r->g2.data2 = (uint16_t)(og >> 32), r->g2.data3 = (uint16_t)(og >> 48);
+        r->g2.data1 = (uint32_t)og, r->g2.data2 = (uint16_t)(og >> 32),
+        r->g2.data3 = (uint16_t)(og >> 48);
         memcpy(r->g2.data4, &og, 8);
         PUT(V_GUID(&r->g1)), PUT(V_S("-"));
         PUT(V_SID(s.sid)), PUT(V_S(s.name)), PUT(V_S(s.domain)), PUT(V_H64(ev->lid));
@@ -721,10 +855,12 @@ static int build(struct sim_render *r, const struct sim_ev *ev, struct kz_evtx_e
         break;
     case K_WU19: {
         uint64_t c = e->seed;
-        for (const char *p = ev->s1; *p; p++) /* from the title's text: the same update, the same id */
+        for (const char *p = ev->s1; *p;
+             p++) /* from the title's text: the same update, the same id */
             c = (c ^ (uint8_t)*p) * 1099511628211ull;
         c = kz_sim_mix(c);
-        r->g1.data1 = (uint32_t)c, r->g1.data2 = (uint16_t)(c >> 32), r->g1.data3 = (uint16_t)(c >> 48);
+        r->g1.data1 = (uint32_t)c, r->g1.data2 = (uint16_t)(c >> 32),
+        r->g1.data3 = (uint16_t)(c >> 48);
         memcpy(r->g1.data4, &c, 8);
         out->user = &r->system_sid;
         PUT(V_S(ev->s1)), PUT(V_GUID(&r->g1)), PUT(V_U32(200 + ev->n % 50));
@@ -743,9 +879,9 @@ static int build(struct sim_render *r, const struct sim_ev *ev, struct kz_evtx_e
         PUT(V_S(ev->s1)), PUT(V_S(ii ? ii->version : "-")), PUT(V_S(ii ? ii->description : "-"));
         PUT(V_S(ii ? ii->product : "-")), PUT(V_S(ii ? ii->company : "-"));
         PUT(V_S(ii ? ii->original : "-")), PUT(V_S(ev->s2));
-        PUT(V_S(ev->u == KZ_SIM_NONE ? "C:\\Windows\\system32\\" : ev->s4 && ev->ltype >= 2 ?
-                                                                   "C:\\Windows\\system32\\"
-                                                                   : "C:\\Users\\Public\\"));
+        PUT(V_S(ev->u == KZ_SIM_NONE       ? "C:\\Windows\\system32\\"
+                : ev->s4 && ev->ltype >= 2 ? "C:\\Windows\\system32\\"
+                                           : "C:\\Users\\Public\\"));
         PUT(V_S(user_q(r, ev->u))), PUT(V_GUID(&r->scratch_guid));
         PUT(V_H64(ev->u == KZ_SIM_NONE ? 0x3e7 : ev->lid));
         PUT(V_U32(ev->u == KZ_SIM_NONE ? 0 : 1 + ev->host % 3));
@@ -802,7 +938,8 @@ static int build(struct sim_render *r, const struct sim_ev *ev, struct kz_evtx_e
     case K_4104:
     case K_4104W: {
         uint64_t c = kz_sim_mix(ev->seq ^ ((uint64_t)ev->host << 40) ^ (uint64_t)ev->t);
-        r->g1.data1 = (uint32_t)c, r->g1.data2 = (uint16_t)(c >> 32), r->g1.data3 = (uint16_t)(c >> 48);
+        r->g1.data1 = (uint32_t)c, r->g1.data2 = (uint16_t)(c >> 32),
+        r->g1.data3 = (uint16_t)(c >> 48);
         memcpy(r->g1.data4, &c, 8);
         out->user = s.sid;
         out->process_id = ev->pid;
@@ -889,22 +1026,24 @@ const char *sim_render_text(struct sim_render *r, const struct sim_ev *ev, size_
         if (n < 0) n = 0;
         int m;
         if (ev->n == VPN_UP)
-            m = snprintf(r->line + n, cap - (size_t)n,
-                         "logid=\"0101039947\" type=\"event\" subtype=\"vpn\" level=\"information\" "
-                         "vd=\"root\" logdesc=\"SSL VPN tunnel up\" action=\"tunnel-up\" "
-                         "tunneltype=\"ssl-tunnel\" tunnelid=%u remip=%s tunnelip=%s user=\"%s\" "
-                         "group=\"SSLVPN-Users\" dst_host=\"N/A\" reason=\"N/A\" "
-                         "msg=\"SSL tunnel established\"\n",
-                         ev->pid, ip_str(ip, ev->src), ip_str(tip, ev->ppid), user);
+            m = snprintf(
+                r->line + n, cap - (size_t)n,
+                "logid=\"0101039947\" type=\"event\" subtype=\"vpn\" level=\"information\" "
+                "vd=\"root\" logdesc=\"SSL VPN tunnel up\" action=\"tunnel-up\" "
+                "tunneltype=\"ssl-tunnel\" tunnelid=%u remip=%s tunnelip=%s user=\"%s\" "
+                "group=\"SSLVPN-Users\" dst_host=\"N/A\" reason=\"N/A\" "
+                "msg=\"SSL tunnel established\"\n",
+                ev->pid, ip_str(ip, ev->src), ip_str(tip, ev->ppid), user);
         else if (ev->n == VPN_DOWN)
-            m = snprintf(r->line + n, cap - (size_t)n,
-                         "logid=\"0101039948\" type=\"event\" subtype=\"vpn\" level=\"information\" "
-                         "vd=\"root\" logdesc=\"SSL VPN tunnel down\" action=\"tunnel-down\" "
-                         "tunneltype=\"ssl-tunnel\" tunnelid=%u remip=%s tunnelip=%s user=\"%s\" "
-                         "group=\"SSLVPN-Users\" dst_host=\"N/A\" reason=\"N/A\" duration=%u "
-                         "sentbyte=%llu rcvdbyte=%llu msg=\"SSL tunnel shutdown\"\n",
-                         ev->pid, ip_str(ip, ev->src), ip_str(tip, ev->ppid), user, ev->u2,
-                         (unsigned long long)ev->lid / 7, (unsigned long long)ev->lid);
+            m = snprintf(
+                r->line + n, cap - (size_t)n,
+                "logid=\"0101039948\" type=\"event\" subtype=\"vpn\" level=\"information\" "
+                "vd=\"root\" logdesc=\"SSL VPN tunnel down\" action=\"tunnel-down\" "
+                "tunneltype=\"ssl-tunnel\" tunnelid=%u remip=%s tunnelip=%s user=\"%s\" "
+                "group=\"SSLVPN-Users\" dst_host=\"N/A\" reason=\"N/A\" duration=%u "
+                "sentbyte=%llu rcvdbyte=%llu msg=\"SSL tunnel shutdown\"\n",
+                ev->pid, ip_str(ip, ev->src), ip_str(tip, ev->ppid), user, ev->u2,
+                (unsigned long long)ev->lid / 7, (unsigned long long)ev->lid);
         else
             m = snprintf(r->line + n, cap - (size_t)n,
                          "logid=\"0101039426\" type=\"event\" subtype=\"vpn\" level=\"alert\" "
@@ -1030,8 +1169,8 @@ void sim_file_create(struct sim_gen *g, uint32_t host, kz_time t, uint32_t user,
     x->u = user, x->pid = pid, x->s1 = image, x->s2 = path;
 }
 
-void sim_web(struct sim_gen *g, kz_time t, uint32_t client_ip, const char *method_path,
-             int status, uint32_t bytes, const char *ua, const char *user) {
+void sim_web(struct sim_gen *g, kz_time t, uint32_t client_ip, const char *method_path, int status,
+             uint32_t bytes, const char *ua, const char *user) {
     const struct kz_sim_estate *e = g->d->e;
     struct sim_ev *x = sim_ev_new(g, K_NGINX, e->wk.proxy, t + 20 * 10000);
     x->src = client_ip, x->s1 = method_path, x->s2 = ua, x->n = (uint32_t)status, x->lid = bytes;

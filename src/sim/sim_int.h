@@ -124,8 +124,6 @@ struct sim_step {
     uint32_t account; /* index in the scenario's accounts */
     kz_time start, end;
     kz_time host_time; /* time of the event that chose host */
-    struct sim_rec *recs;
-    uint64_t nrecs, cap;
 };
 
 #define SIM_MAX_SOURCES 8
@@ -163,8 +161,12 @@ struct sim_scenario {
 #define SIM_MAX_ACCOUNTS 32
 #define SIM_MAX_CONFOUNDERS 64
 #define SIM_MAX_SCENARIOS 4
-#define SIM_MAX_DAY_EVENTS (8u << 20)   /* events in one day's buffer (~800 MiB) */
+#define SIM_MAX_DAY_EVENTS (8u << 20) /* events in one day's buffer (~800 MiB) */
 #define SIM_MAX_TRUTH_RECORDS (64u << 20)
+/* Hosts whose logs are written in one pass over the days: with more, the days are generated again
+ * for the next hosts (generation is cheap next to writing), so at most this many hosts' writers
+ * (about 90 KiB per log file) are open at a time. */
+#define SIM_SHARD_HOSTS 400
 
 struct sim {
     const struct kz_sim_opts *o;
@@ -189,13 +191,15 @@ struct sim {
 struct sim_day {
     struct sim *s;
     const struct kz_sim_estate *e;
-    uint32_t day;     /* index from 0 */
-    kz_time t0;       /* local (JST) midnight of the day, in UTC ticks */
-    int weekday;      /* 0 Monday .. 6 Sunday */
-    int holiday;      /* weekend or public holiday */
+    uint32_t day; /* index from 0 */
+    kz_time t0;   /* local (JST) midnight of the day, in UTC ticks */
+    int weekday;  /* 0 Monday .. 6 Sunday */
+    int holiday;  /* weekend or public holiday */
     struct sim_ev *ev;
     uint32_t nev, cap;
-    struct kz_arena arena; /* strings made for this day */
+    uint32_t nseq;             /* events generated today, kept or not */
+    uint32_t host_lo, host_hi; /* the hosts whose events this pass keeps */
+    struct kz_arena arena;     /* strings made for this day */
 };
 
 /* A generator's cursor: its day, its PRNG, and the step its events count for (0: benign). */
@@ -212,8 +216,8 @@ struct sim_gen {
 
 /* ---- sim.c ---- */
 void sim_gen_init(struct sim_gen *g, struct sim_day *d, uint64_t stream);
-/* A new event of kind on host at t (clamped into the day). Never NULL: when the day's buffer is full
- * the event goes to a scratch slot and the run fails at the end of the day. */
+/* A new event of kind on host at t (clamped into the day). Never NULL: when the day's buffer is
+ * full the event goes to a scratch slot and the run fails at the end of the day. */
 struct sim_ev *sim_ev_new(struct sim_gen *g, int kind, uint32_t host, kz_time t);
 /* A customer's file k, relative to the projects share, in the day's arena. */
 const char *sim_customer_path(struct sim_day *d, uint32_t customer, uint32_t k);
@@ -222,8 +226,8 @@ const char *sim_customer_path(struct sim_day *d, uint32_t customer, uint32_t k);
 /* printf into the day's arena; "" when it is full. */
 const char *sim_strf(struct sim_day *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Registers an attack step; returns its index + 1 (what sim_gen.step takes), 0 when full. */
-uint32_t sim_step_add(struct sim *s, const char *scenario, const char *stage,
-                      const char *technique, uint32_t account);
+uint32_t sim_step_add(struct sim *s, const char *scenario, const char *stage, const char *technique,
+                      uint32_t account);
 /* Registers an attacker-controlled account of a scenario; returns its index or KZ_SIM_NONE. */
 uint32_t sim_account_add(struct sim *s, uint32_t scenario, uint32_t user);
 /* Adds an attacker source (IP or device name; copied) to an account. */
@@ -264,8 +268,8 @@ void sim_file_create(struct sim_gen *g, uint32_t host, kz_time t, uint32_t user,
                      const char *image, const char *path);
 /* A web request through the reverse proxy to the portal: one nginx line, and one Tomcat line when
  * the request reaches the portal (status of the backend). */
-void sim_web(struct sim_gen *g, kz_time t, uint32_t client_ip, const char *method_path,
-             int status, uint32_t bytes, const char *ua, const char *user);
+void sim_web(struct sim_gen *g, kz_time t, uint32_t client_ip, const char *method_path, int status,
+             uint32_t bytes, const char *ua, const char *user);
 /* A VPN tunnel (up at t, down at t_end) with its events; returns the tunnel's address. */
 uint32_t sim_vpn(struct sim_gen *g, kz_time t, kz_time t_end, uint32_t user, uint32_t remote_ip);
 /* A random pid, as Windows hands them out (multiples of 4). */

@@ -46,8 +46,12 @@ static int simulate(char *dir, size_t cap, uint64_t seed, uint32_t users, uint32
                     unsigned scen, int threads, struct kz_sim_stats *st) {
     snprintf(dir, cap, "/tmp/kz_sim_XXXXXX");
     if (!mkdtemp(dir)) return -1;
-    struct kz_sim_opts o = {.outdir = dir, .seed = seed, .users = users, .days = days,
-                            .start_day = kz_sim_default_start(), .scenarios = scen,
+    struct kz_sim_opts o = {.outdir = dir,
+                            .seed = seed,
+                            .users = users,
+                            .days = days,
+                            .start_day = kz_sim_default_start(),
+                            .scenarios = scen,
                             .threads = threads};
     struct kz_err err = {0};
     int rc = kz_sim_run(&o, st, &err);
@@ -102,6 +106,30 @@ static uint64_t tree_hash(const char *root, int *nfiles) {
     *nfiles = 0;
     hash_tree(root, "", &h, nfiles);
     return h;
+}
+
+/* Writing the hosts in several passes (to bound open logs) gives the same bytes as one pass. */
+KZ_TEST(sim_passes_do_not_change_output) {
+    char a[64], b[64];
+    struct kz_sim_stats sa, sb;
+    REQUIRE(simulate(a, sizeof a, 8, 20, 3, KZ_SIM_ALL, 0, &sa) == 0);
+    snprintf(b, sizeof b, "/tmp/kz_simp_XXXXXX");
+    REQUIRE(mkdtemp(b));
+    struct kz_sim_opts o = {.outdir = b,
+                            .seed = 8,
+                            .users = 20,
+                            .days = 3,
+                            .start_day = kz_sim_default_start(),
+                            .scenarios = KZ_SIM_ALL,
+                            .shard_hosts = 7};
+    struct kz_err err;
+    REQUIRE(kz_sim_run(&o, &sb, &err) == 0);
+    int na, nb;
+    CHECK_MSG(tree_hash(a, &na) == tree_hash(b, &nb), "5 passes and 1 pass differ");
+    CHECK_INT(na, nb);
+    CHECK_INT(sa.events, sb.events);
+    cleanup(a);
+    cleanup(b);
 }
 
 KZ_TEST(sim_same_seed_same_bytes) {
@@ -300,12 +328,14 @@ static kz_time text_time(const char *line) {
         const char *m = strstr(mons, mon);
         int mo = m ? (int)(m - mons) / 3 + 1 : 1;
         return (kz_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + s -
-                9 * 3600) * KZ_TICKS_PER_SEC;
+                9 * 3600) *
+               KZ_TICKS_PER_SEC;
     }
     int mo;
     if (sscanf(line, "date=%d-%d-%d time=%d:%d:%d", &y, &mo, &d, &h, &mi, &s) == 6)
         return (kz_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + s -
-                9 * 3600) * KZ_TICKS_PER_SEC;
+                9 * 3600) *
+               KZ_TICKS_PER_SEC;
     return -1;
 }
 
@@ -359,8 +389,8 @@ KZ_TEST(sim_truth_records_exist) {
         size_t hl = strcspn(f->rel, "/");
         for (uint64_t k = 0; k < f->n; k++) {
             if (strncasecmp(f->r[k].host, f->rel, hl) || f->r[k].host[hl] != '.') {
-                CHECK_MSG(0, "%s: record %llu is from %s", f->rel,
-                          (unsigned long long)f->r[k].id, f->r[k].host);
+                CHECK_MSG(0, "%s: record %llu is from %s", f->rel, (unsigned long long)f->r[k].id,
+                          f->r[k].host);
                 break;
             }
             if (k && f->r[k].ts < f->r[k - 1].ts) {
@@ -416,28 +446,30 @@ KZ_TEST(sim_truth_records_exist) {
                 snprintf(full, sizeof full, "%s/logs/%s", dir, file);
                 long n = count_lines(full, (long)id, text, sizeof text);
                 if (id < 1 || (long)id > n) {
-                    if (bad++ < 5) CHECK_MSG(0, "%s line %llu: no such line", file,
-                                             (unsigned long long)id);
+                    if (bad++ < 5)
+                        CHECK_MSG(0, "%s line %llu: no such line", file, (unsigned long long)id);
                     continue;
                 }
                 kz_time tt = text_time(text);
                 /* Text logs have whole seconds. */
                 if (tt < t0 - KZ_TICKS_PER_SEC || tt > t1) {
-                    if (bad++ < 5) CHECK_MSG(0, "%s line %llu: outside its step", file,
-                                             (unsigned long long)id);
+                    if (bad++ < 5)
+                        CHECK_MSG(0, "%s line %llu: outside its step", file,
+                                  (unsigned long long)id);
                 }
                 continue;
             }
             struct evfile *f = find_file(file);
             if (!f || id < 1 || id > f->n) {
-                if (bad++ < 5) CHECK_MSG(0, "%s record %llu: no such record", file,
-                                         (unsigned long long)id);
+                if (bad++ < 5)
+                    CHECK_MSG(0, "%s record %llu: no such record", file, (unsigned long long)id);
                 continue;
             }
             const struct rec *r = &f->r[id - 1];
             if (r->ts < t0 || r->ts > t1) {
-                if (bad++ < 5) CHECK_MSG(0, "%s record %llu: outside [%s, %s]", file,
-                                         (unsigned long long)id, start, end);
+                if (bad++ < 5)
+                    CHECK_MSG(0, "%s record %llu: outside [%s, %s]", file, (unsigned long long)id,
+                              start, end);
             }
             keep_path(&tp, r->path);
         }
@@ -506,9 +538,9 @@ KZ_TEST(sim_truth_records_exist) {
     CHECK_INT(scen_with_customers, 2);
     CHECK(touched > 100);
     CHECK(strstr(scj, "\"files_exfiltrated\":3242"));
-    static const char *const kinds[] = {"traveller_new_device", "late_nights_deadline",
-                                        "new_hire", "admin_many_hosts", "backup_job",
-                                        "department_move", "bulk_export"};
+    static const char *const kinds[] = {
+        "traveller_new_device", "late_nights_deadline", "new_hire",   "admin_many_hosts",
+        "backup_job",           "department_move",      "bulk_export"};
     for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++)
         CHECK_MSG(strstr(scj, kinds[k]), "confounder %s missing", kinds[k]);
     for (int k = 0; k < tp.n; k++)
@@ -712,8 +744,12 @@ KZ_TEST(sim_survives_allocation_failures) {
     char dir[64];
     snprintf(dir, sizeof dir, "/tmp/kz_simfail_XXXXXX");
     REQUIRE(mkdtemp(dir));
-    struct kz_sim_opts o = {.outdir = dir, .seed = 2, .users = 6, .days = 2,
-                            .start_day = kz_sim_default_start(), .scenarios = KZ_SIM_ALL,
+    struct kz_sim_opts o = {.outdir = dir,
+                            .seed = 2,
+                            .users = 6,
+                            .days = 2,
+                            .start_day = kz_sim_default_start(),
+                            .scenarios = KZ_SIM_ALL,
                             .threads = 2};
     struct kz_sim_stats st;
     struct kz_err err;
@@ -745,8 +781,12 @@ KZ_TEST(sim_jsonl_matches_evtx) {
     REQUIRE(simulate(a, sizeof a, 21, 15, 3, KZ_SIM_ALL, 0, &sa) == 0);
     snprintf(b, sizeof b, "/tmp/kz_simj_XXXXXX");
     REQUIRE(mkdtemp(b));
-    struct kz_sim_opts o = {.outdir = b, .seed = 21, .users = 15, .days = 3,
-                            .start_day = kz_sim_default_start(), .scenarios = KZ_SIM_ALL,
+    struct kz_sim_opts o = {.outdir = b,
+                            .seed = 21,
+                            .users = 15,
+                            .days = 3,
+                            .start_day = kz_sim_default_start(),
+                            .scenarios = KZ_SIM_ALL,
                             .format = KZ_SIM_FORMAT_JSONL};
     struct kz_err err;
     REQUIRE(kz_sim_run(&o, &sb, &err) == 0);
