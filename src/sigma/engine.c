@@ -275,10 +275,7 @@ static int compile_regexes(struct kz_sigma_engine *e, const struct kz_sigma_dete
                     }
                     int rc = match_regex_compile(&e->regex[e->nregex], it, &it->values[vi], err);
                     if (rc) return rc;
-                    if (e->regex[e->nregex].hs)
-                        e->stats.regex_hs++;
-                    else
-                        e->stats.regex_pcre++;
+                    e->stats.regexes++;
                     e->nregex++;
                 }
             }
@@ -365,6 +362,7 @@ int kz_sigma_engine_new(struct kz_sigma_engine **out, const struct kz_sigma_rule
     e->rs = rs;
     e->no_prefilter = opts && opts->no_prefilter;
     kz_arena_init(&e->arena, 64 << 10, ENGINE_ARENA_CAP);
+    pthread_mutex_init(&e->regex_lock, NULL);
     int rc = 0;
     uint32_t vcap = 0, fcap = 0;
     uint32_t *first_variant = kz_malloc((rs->nrules + 1) * sizeof *first_variant);
@@ -443,6 +441,7 @@ void kz_sigma_engine_free(struct kz_sigma_engine *e) {
     kz_free(e->groups);
     kz_free(e->skips);
     kz_arena_free(&e->arena);
+    pthread_mutex_destroy(&e->regex_lock);
     kz_free(e);
 }
 
@@ -477,11 +476,9 @@ int kz_sigma_scratch_new(const struct kz_sigma_engine *e, struct kz_sigma_scratc
         pcre2_set_depth_limit(s->mctx, 10000);
     }
     hs_scratch_t *proto = e->hs_proto;
-    /* Regex databases may need more scratch than the prefilter's: grow the prototype's clone. */
+    /* Regex databases grow this clone when first used (evaluate.c, regex_match). */
     if (!rc && proto && hs_clone_scratch(proto, &s->hs) != HS_SUCCESS) rc = KZ_ENOMEM;
-    for (uint32_t i = 0; !rc && i < e->nregex; i++)
-        if (e->regex[i].hs && hs_alloc_scratch(e->regex[i].hs, &s->hs) != HS_SUCCESS)
-            rc = KZ_ENOMEM;
+    if (!rc && !(s->hs_fitted = kz_calloc(e->nregex + 1, 1))) rc = KZ_ENOMEM;
     if (rc) {
         kz_sigma_scratch_free(s);
         return rc;
@@ -513,6 +510,7 @@ void kz_sigma_scratch_free(struct kz_sigma_scratch *s) {
     kz_free(s->lower);
     kz_free(s->mark);
     kz_free(s->cand);
+    kz_free(s->hs_fitted);
     kz_buf_free(&s->pbuf);
     kz_arena_free(&s->arena);
     kz_free(s);

@@ -322,18 +322,14 @@ int match_regex_compile(struct match_regex *r, const struct kz_sigma_item *it,
     memset(r, 0, sizeof *r);
     r->value = v;
     uint64_t m = it->mods;
-    /* Vectorscan first: it runs the common rule regexes many times faster than backtracking.
-     * Byte semantics there, so expressions with non-ASCII characters go to PCRE2 (UTF mode). */
-    if (!has_non_ascii(v->raw, v->raw_len)) {
-        unsigned flags = HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY;
-        if (m & KZ_SM(RE_I)) flags |= HS_FLAG_CASELESS;
-        if (m & KZ_SM(RE_M)) flags |= HS_FLAG_MULTILINE;
-        if (m & KZ_SM(RE_S)) flags |= HS_FLAG_DOTALL;
-        hs_compile_error_t *ce = NULL;
-        if (hs_compile(v->raw, flags, HS_MODE_BLOCK, NULL, &r->hs, &ce) == HS_SUCCESS) return 0;
-        hs_free_compile_error(ce);
-        r->hs = NULL;
-    }
+    unsigned flags = HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY;
+    if (m & KZ_SM(RE_I)) flags |= HS_FLAG_CASELESS;
+    if (m & KZ_SM(RE_M)) flags |= HS_FLAG_MULTILINE;
+    if (m & KZ_SM(RE_S)) flags |= HS_FLAG_DOTALL;
+    r->hs_flags = flags;
+    /* Vectorscan has byte semantics: expressions with non-ASCII characters stay with PCRE2 (UTF
+     * mode), where `.` is one character. */
+    atomic_init(&r->hs_state, has_non_ascii(v->raw, v->raw_len) ? REGEX_HS_REFUSED : REGEX_HS_UNTRIED);
     uint32_t opts = PCRE2_UTF | PCRE2_MATCH_INVALID_UTF;
     if (m & KZ_SM(RE_I)) opts |= PCRE2_CASELESS;
     if (m & KZ_SM(RE_M)) opts |= PCRE2_MULTILINE;
@@ -358,6 +354,31 @@ void match_regex_free(struct match_regex *r) {
     r->pcre = NULL;
 }
 
+/* The regex's Vectorscan database, compiled on first use (by whichever thread gets there first),
+ * or NULL when Vectorscan does not take the expression. */
+static hs_database_t *regex_hs(const struct kz_sigma_engine *ce, struct match_regex *r) {
+    int st = atomic_load_explicit(&r->hs_state, memory_order_acquire);
+    if (st == REGEX_HS_READY) return r->hs;
+    if (st == REGEX_HS_REFUSED) return NULL;
+    struct kz_sigma_engine *e = (struct kz_sigma_engine *)ce; /* the lock is the mutable part */
+    pthread_mutex_lock(&e->regex_lock);
+    if (atomic_load_explicit(&r->hs_state, memory_order_relaxed) == REGEX_HS_UNTRIED) {
+        hs_compile_error_t *ce_err = NULL;
+        hs_database_t *db = NULL;
+        if (hs_compile(r->value->raw, r->hs_flags, HS_MODE_BLOCK, NULL, &db, &ce_err) ==
+            HS_SUCCESS) {
+            r->hs = db;
+            atomic_store_explicit(&r->hs_state, REGEX_HS_READY, memory_order_release);
+        } else {
+            hs_free_compile_error(ce_err);
+            atomic_store_explicit(&r->hs_state, REGEX_HS_REFUSED, memory_order_release);
+        }
+    }
+    pthread_mutex_unlock(&e->regex_lock);
+    return atomic_load_explicit(&r->hs_state, memory_order_acquire) == REGEX_HS_READY ? r->hs
+                                                                                      : NULL;
+}
+
 static int on_hs_match(unsigned id, unsigned long long from, unsigned long long to,
                        unsigned flags, void *ctx) {
     return 1; /* one match decides: stop the scan */
@@ -367,11 +388,18 @@ static int regex_match(struct kz_sigma_scratch *s, const struct kz_sigma_value *
                        const struct kz_field *f) {
     const struct kz_sigma_engine *e = s->e;
     struct match_regex key = {.value = v};
-    const struct match_regex *r = bsearch(&key, e->regex, e->nregex, sizeof *e->regex, regex_cmp);
+    struct match_regex *r = bsearch(&key, e->regex, e->nregex, sizeof *e->regex, regex_cmp);
     if (!r) return 0;
-    if (r->hs)
-        return hs_scan(r->hs, f->val, f->len, 0, s->hs, on_hs_match, NULL) == HS_SCAN_TERMINATED;
-    if (!r->pcre) return 0;
+    hs_database_t *db = regex_hs(e, r);
+    if (db) {
+        size_t idx = (size_t)(r - e->regex);
+        /* This thread's scratch must fit the database: grow it the first time. */
+        if (!s->hs_fitted[idx]) {
+            if (hs_alloc_scratch(db, &s->hs) == HS_SUCCESS) s->hs_fitted[idx] = 1;
+        }
+        if (s->hs_fitted[idx])
+            return hs_scan(db, f->val, f->len, 0, s->hs, on_hs_match, NULL) == HS_SCAN_TERMINATED;
+    }
     return pcre2_match(r->pcre, (PCRE2_SPTR)f->val, f->len, 0, 0, s->md, s->mctx) >= 0;
 }
 

@@ -56,8 +56,7 @@ struct kz_sigma_engine_stats {
     uint32_t filters;      /* filters attached to rules */
     uint32_t literals;     /* distinct prefilter literals */
     uint32_t unfiltered;   /* variants without a literal set (always evaluated on their route) */
-    uint32_t regex_hs;     /* regexes compiled by Vectorscan */
-    uint32_t regex_pcre;   /* regexes compiled by PCRE2 */
+    uint32_t regexes;      /* |re values (PCRE2 checks them; Vectorscan compiles them on first use) */
 };
 
 /* Compiles the detection rules and filters of rs. Returns 0, or KZ_ENOMEM / KZ_EFORMAT (the

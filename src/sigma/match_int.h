@@ -12,6 +12,8 @@
 #include "logsource.h"
 
 #include <hs/hs.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
@@ -48,11 +50,17 @@ struct match_filter {
     struct match_variant *variants; /* its sources (only routing and renames are used) */
 };
 
-/* A compiled |re value. */
+/* A compiled |re value. PCRE2 compiles it when the engine is built (that is the check that the
+ * rule can run); Vectorscan, which runs it faster but takes long to compile, on first use: most of
+ * a rule set's regexes are never reached behind the prefilter. That first use is the only change
+ * an engine sees after it is built, under regex_lock; hs_state publishes the result. */
+enum { REGEX_HS_UNTRIED = 0, REGEX_HS_READY, REGEX_HS_REFUSED };
 struct match_regex {
     const struct kz_sigma_value *value;
-    hs_database_t *hs;   /* Vectorscan when it takes the expression, else NULL */
-    pcre2_code *pcre;    /* PCRE2 otherwise */
+    unsigned hs_flags;
+    _Atomic int hs_state;  /* REGEX_HS_* */
+    hs_database_t *hs;     /* when READY */
+    pcre2_code *pcre;      /* always */
 };
 
 /* A prefilter database: the literals of the rules of one channel (plus the any-channel rules). */
@@ -76,6 +84,7 @@ struct kz_sigma_engine {
     struct match_filter *filters;
     uint32_t nregex, regex_cap;
     struct match_regex *regex; /* sorted by value pointer after build, for lookup */
+    pthread_mutex_t regex_lock; /* Vectorscan compiles on first use (struct match_regex) */
     uint32_t ngroups;
     struct match_group *groups;
     uint32_t nliterals;
@@ -105,6 +114,7 @@ struct kz_sigma_scratch {
     hs_scratch_t *hs;
     pcre2_match_data *md;
     pcre2_match_context *mctx; /* PCRE2 limits: no regex may backtrack without bound */
+    uint8_t *hs_fitted;        /* per regex: s->hs has been grown for its database */
     /* field index of the current event: first field with a name id, then a chain */
     uint32_t epoch;
     uint32_t slots_cap;
