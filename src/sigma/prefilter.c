@@ -39,13 +39,18 @@ struct lit {
     uint8_t anchor;
 };
 
-/* How selective a literal is: its length, an anchored end counting as two characters. */
+/* How selective a literal is: its length, where characters that are rare in Windows logs count
+ * double (punctuation other than path and command-line separators, non-ASCII bytes: `^^` or a
+ * Cyrillic letter select as well as four letters), and an anchored end counts as two. */
 static uint32_t lit_weight(const struct lit *l) {
-    uint32_t w = l->len + (l->anchor & ANCHOR_START ? 2 : 0) + (l->anchor & ANCHOR_END ? 2 : 0);
-    /* Non-ASCII bytes are rare in Windows logs: a Cyrillic letter (two bytes) in a command line
-     * selects as well as four ASCII characters. */
-    for (uint32_t i = 0; i < l->len; i++)
-        w += (unsigned char)l->p[i] >= 0x80;
+    uint32_t w = (l->anchor & ANCHOR_START ? 2 : 0) + (l->anchor & ANCHOR_END ? 2 : 0);
+    for (uint32_t i = 0; i < l->len; i++) {
+        unsigned char c = (unsigned char)l->p[i];
+        int common = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                     c == ' ' || c == '.' || c == '\\' || c == '/' || c == ':' || c == '-' ||
+                     c == '_' || c == '"';
+        w += common ? 1 : 2;
+    }
     return w;
 }
 
