@@ -2,7 +2,7 @@
 # bench/sigma.sh - the Sigma benchmarks of bench/RESULTS.md (issue 3's targets), reproducible by anyone:
 # `bench/sigma.sh` from the repository root. Needs the shared data in ../shared/data (or KZ_DATA).
 #
-# For each corpus it times `kizuki scan --threads 1` three ways, each several times (median reported):
+# For each corpus it times `kizuki scan --threads 1 --no-ueba` (Sigma alone) three ways, each several times (median reported):
 #   decode only      --no-default-rules and no --rules (the baseline: read, decode, normalise)
 #   rules            every SigmaHQ Windows rule (rules/windows), with the Vectorscan prefilter
 #   no prefilter     the same rules with --no-prefilter (every rule of the channel evaluated)
@@ -64,7 +64,7 @@ scan_runs() {
     for ((i = 0; i < runs; i++)); do
         local t0 t1
         t0=$(date +%s%N)
-        /usr/bin/time -f '%U %S %M' -o "$log" "$kizuki" scan --threads 1 --format jsonl "$@" \
+        /usr/bin/time -f '%U %S %M' -o "$log" "$kizuki" scan --threads 1 --format jsonl --no-ueba "$@" \
             >/dev/null 2>"$work/scan.err" || die "failed: kizuki scan $* (see $work/scan.err)"
         t1=$(date +%s%N)
         walls+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')")
@@ -118,7 +118,7 @@ nrules=$(find "$rules" -name '*.yml' | wc -l)
 mkdir -p "$work/empty"
 costs=()
 for ((i = 0; i < runs; i++)); do
-    /usr/bin/time -f '%U %S %M' -o "$work/time.log" "$kizuki" scan --threads 1 --format jsonl --quiet \
+    /usr/bin/time -f '%U %S %M' -o "$work/time.log" "$kizuki" scan --threads 1 --format jsonl --quiet --no-ueba \
         --no-default-rules --rules "$rules" "$work/empty" >/dev/null 2>&1 || true
     costs+=("$(tail -n 1 "$work/time.log" | awk '{ printf "%.2f", $1 + $2 }')")
 done

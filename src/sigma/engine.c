@@ -68,6 +68,7 @@ static int group_of(struct kz_sigma_engine *e, const char *channel, uint32_t *ou
     e->groups = ng;
     memset(&e->groups[e->ngroups], 0, sizeof e->groups[e->ngroups]);
     e->groups[e->ngroups].channel = channel;
+    e->groups[e->ngroups].parent = e->ngroups;
     *out = e->ngroups++;
     return 0;
 }
@@ -526,6 +527,8 @@ const char *kz_sigma_event_product(const struct kz_event *ev) {
     switch (ev->format) {
     case KZ_FMT_EVTX:
         return "windows";
+    case KZ_FMT_JSONL: /* Windows events shipped as JSON; other JSON has no channel */
+        return ev->channel ? "windows" : "";
     default:
         return "";
     }
@@ -588,8 +591,13 @@ static const struct match_route *route_get(struct kz_sigma_scratch *s, const cha
         kz_free(r->always);
         return NULL;
     }
+    /* The channel's database, or better the one for this event id of the channel. */
     for (uint32_t g = 1; g < e->ngroups; g++)
-        if (!strcmp(e->groups[g].channel, channel)) r->group = g;
+        if (!e->groups[g].has_id && !strcmp(e->groups[g].channel, channel)) r->group = g;
+    for (uint32_t g = 1; g < e->ngroups && r->group; g++)
+        if (e->groups[g].has_id && e->groups[g].parent == r->group &&
+            e->groups[g].event_id == event_id)
+            r->group = g;
     for (uint32_t vi = 0; vi < e->nvariants; vi++) {
         const struct match_variant *v = &e->variants[vi];
         if (!accepts(v, product, channel, event_id)) continue;

@@ -66,6 +66,9 @@ struct match_regex {
 /* A prefilter database: the literals of the rules of one channel (plus the any-channel rules). */
 struct match_group {
     const char *channel;  /* lowercase; NULL for the any-channel group */
+    uint32_t parent;      /* the channel's group (itself for a channel group) */
+    uint8_t has_id;       /* 1: only the rules of this event id (and the channel-wide ones) */
+    uint32_t event_id;
     hs_database_t *db;    /* NULL when the group has no literals */
     /* Which event fields are worth scanning: the fields its rules name (after renames), unless
      * one of them has keywords (then every field). Ids beyond nscan_ids are not named. */

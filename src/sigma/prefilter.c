@@ -14,8 +14,8 @@
  * without a set, or whose set would have a literal shorter than MATCH_MIN_LITERAL or more than
  * MATCH_MAX_LITERALS members, is evaluated on every event of its route ("always").
  *
- * The literals of the rules of one channel, plus those of the any-channel rules, form that
- * channel's database; scanning an event is one hs_scan over its values joined by a separator: the
+ * The literals of the rules of one channel and event id (plus the channel-wide and any-channel
+ * rules) form that route's database; scanning an event is one hs_scan over its values joined by a separator: the
  * values of the fields those rules name (every field when one has keywords).
  * The prefilter never decides a match, so a literal occurring across two values only costs a
  * needless evaluation. */
@@ -457,17 +457,55 @@ static int group_fields(struct match_group *g, const struct match_variant *v) {
     return 0;
 }
 
-/* Compiles group g's database from the literals of its variants and of the any-channel group. */
+/* Does variant v belong in group g's database? Any-channel rules are in every database; a channel's
+ * database holds its channel-wide rules; an (event id) database of a channel adds the rules of that
+ * event id. */
+static int in_group(const struct match_group *g, const struct match_variant *v) {
+    if (v->group == 0) return 1;
+    if (v->group != g->parent) return 0;
+    if (v->nevent_ids == 0) return 1;
+    if (!g->has_id) return 0;
+    for (uint32_t i = 0; i < v->nevent_ids; i++)
+        if (v->event_ids[i] == g->event_id) return 1;
+    return 0;
+}
+
+/* Splits each channel's database by event id: one for each event id its gated rules name (most
+ * name one), so an event's scan sees only the literals of rules that can apply to it. */
+static int split_by_event_id(struct kz_sigma_engine *e) {
+    uint32_t nchannels = e->ngroups;
+    for (uint32_t vi = 0; vi < e->nvariants; vi++) {
+        const struct match_variant *v = &e->variants[vi];
+        if (v->always || v->group == 0 || v->group >= nchannels) continue;
+        for (uint32_t i = 0; i < v->nevent_ids; i++) {
+            uint32_t g = nchannels;
+            while (g < e->ngroups &&
+                   !(e->groups[g].parent == v->group && e->groups[g].event_id == v->event_ids[i]))
+                g++;
+            if (g < e->ngroups) continue;
+            struct match_group *ng = kz_realloc(e->groups, (e->ngroups + 1) * sizeof *ng);
+            if (!ng) return KZ_ENOMEM;
+            e->groups = ng;
+            struct match_group *x = &e->groups[e->ngroups++];
+            memset(x, 0, sizeof *x);
+            x->channel = e->groups[v->group].channel;
+            x->parent = v->group;
+            x->has_id = 1;
+            x->event_id = v->event_ids[i];
+        }
+    }
+    return 0;
+}
+
+/* Compiles group g's database from the literals of the variants that belong in it. */
 static int group_db(struct build *b, uint32_t g, uint8_t *want, struct kz_err *err) {
     struct kz_sigma_engine *e = b->e;
     memset(want, 0, b->nlits);
-    for (uint32_t i = 0; i < b->npairs; i++) {
-        uint32_t vg = e->variants[b->pairs[i].variant].group;
-        if (vg == g || vg == 0) want[b->pairs[i].lit] = 1;
-    }
+    for (uint32_t i = 0; i < b->npairs; i++)
+        if (in_group(&e->groups[g], &e->variants[b->pairs[i].variant])) want[b->pairs[i].lit] = 1;
     for (uint32_t vi = 0; vi < e->nvariants; vi++) {
         const struct match_variant *v = &e->variants[vi];
-        if (!v->always && (v->group == g || v->group == 0) && group_fields(&e->groups[g], v))
+        if (!v->always && in_group(&e->groups[g], v) && group_fields(&e->groups[g], v))
             return kz_err_set(err, KZ_ENOMEM, "out of memory building the prefilter");
     }
     uint32_t n = 0;
@@ -571,6 +609,10 @@ int prefilter_build(struct kz_sigma_engine *e, struct kz_err *err) {
         if (e->lit_count[l] == 0) e->lit_first[l] = i;
         e->lit_count[l]++;
         e->lit_variants[i] = b.pairs[i].variant;
+    }
+    if (split_by_event_id(e)) {
+        rc = kz_err_set(err, KZ_ENOMEM, "out of memory");
+        goto out;
     }
     for (uint32_t g = 0; g < e->ngroups && !rc; g++)
         rc = group_db(&b, g, want, err);

@@ -47,7 +47,7 @@ fi
 rule=$sigma/rules/windows/process_creation/proc_creation_win_bitsadmin_download.yml
 sample=$(ls "$sigma"/regression_data/rules/windows/process_creation/proc_creation_win_bitsadmin_download/*.evtx 2>/dev/null | head -1)
 if [ -f "$rule" ] && [ -f "$sample" ]; then
-    expect_exit 0 "scan of a regression sample" -- "$kz" scan --no-default-rules --rules "$rule" \
+    expect_exit 0 "scan of a regression sample" -- "$kz" scan --no-ueba --no-default-rules --rules "$rule" \
         --format jsonl "$sample"
     python3 - "$tmp/out" "$rule" "$sample" <<'PY' && ok || fail "the regression sample's findings (see above)"
 import json, re, sys
@@ -79,13 +79,14 @@ fi
 
 # ---- EVTX-ATTACK-SAMPLES with every SigmaHQ Windows rule ----
 rules=$sigma/rules/windows
-"$kz" scan --quiet --no-default-rules --rules "$rules" --format jsonl --threads 1 "$attack" >"$tmp/t1.jsonl"
+# These checks are about Sigma: UEBA (on by default) is left out with --no-ueba.
+"$kz" scan --quiet --no-ueba --no-default-rules --rules "$rules" --format jsonl --threads 1 "$attack" >"$tmp/t1.jsonl"
 [ $? -eq 0 ] && ok || fail "scan --threads 1 exited non-zero"
-"$kz" scan --quiet --no-default-rules --rules "$rules" --format jsonl --threads 2 "$attack" >"$tmp/t2.jsonl"
+"$kz" scan --quiet --no-ueba --no-default-rules --rules "$rules" --format jsonl --threads 2 "$attack" >"$tmp/t2.jsonl"
 cmp -s "$tmp/t1.jsonl" "$tmp/t2.jsonl" && ok || fail "scan output differs between --threads 1 and --threads 2"
-"$kz" scan --quiet --no-default-rules --rules "$rules" --format jsonl "$attack" >"$tmp/t3.jsonl"
+"$kz" scan --quiet --no-ueba --no-default-rules --rules "$rules" --format jsonl "$attack" >"$tmp/t3.jsonl"
 cmp -s "$tmp/t1.jsonl" "$tmp/t3.jsonl" && ok || fail "two runs of the same scan differ"
-"$kz" scan --quiet --no-default-rules --rules "$rules" --format jsonl --no-prefilter "$attack" >"$tmp/np.jsonl"
+"$kz" scan --quiet --no-ueba --no-default-rules --rules "$rules" --format jsonl --no-prefilter "$attack" >"$tmp/np.jsonl"
 cmp -s "$tmp/t1.jsonl" "$tmp/np.jsonl" && ok || fail "the prefilter changed the findings (compare with --no-prefilter)"
 [ "$(wc -l <"$tmp/t1.jsonl")" -gt 500 ] && ok || fail "only $(wc -l <"$tmp/t1.jsonl") findings on EVTX-ATTACK-SAMPLES"
 
@@ -108,7 +109,7 @@ for l in open(sys.argv[1]):
 PY
 
 # --min-level keeps only findings at or above the level.
-"$kz" scan --quiet --no-default-rules --rules "$rules" --format jsonl --min-level high "$attack" >"$tmp/high.jsonl"
+"$kz" scan --quiet --no-ueba --no-default-rules --rules "$rules" --format jsonl --min-level high "$attack" >"$tmp/high.jsonl"
 python3 - "$tmp/t1.jsonl" "$tmp/high.jsonl" <<'PY' && ok || fail "--min-level high (see above)"
 import json, sys
 rank = {"informational": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
@@ -119,7 +120,7 @@ if len(high) != len(want) or any(rank[f["level"]] < 3 for f in high): sys.exit(f
 PY
 
 # --since / --until keep the events inside the window (inclusive).
-"$kz" scan --quiet --no-default-rules --rules "$rules" --format jsonl --since 2019-03-01 \
+"$kz" scan --quiet --no-ueba --no-default-rules --rules "$rules" --format jsonl --since 2019-03-01 \
     --until 2019-06-30T23:59:59Z "$attack" >"$tmp/win.jsonl"
 python3 - "$tmp/t1.jsonl" "$tmp/win.jsonl" <<'PY' && ok || fail "--since/--until (see above)"
 import json, sys
@@ -131,7 +132,7 @@ if not got or len(got) != len(want): sys.exit(f"{len(got)} findings in the windo
 PY
 
 # CSV: Timesketch's columns first, one row per finding, parseable.
-"$kz" scan --quiet --no-default-rules --rules "$rules" --format csv --min-level high "$attack" >"$tmp/f.csv"
+"$kz" scan --quiet --no-ueba --no-default-rules --rules "$rules" --format csv --min-level high "$attack" >"$tmp/f.csv"
 python3 - "$tmp/f.csv" "$tmp/high.jsonl" <<'PY' && ok || fail "CSV output (see above)"
 import csv, sys
 rows = list(csv.reader(open(sys.argv[1], newline='')))
@@ -144,14 +145,14 @@ for r in rows[1:]:
 PY
 
 # The table and the summary.
-expect_exit 0 "scan --format table" -- "$kz" scan --no-default-rules --rules "$rules" --format table \
+expect_exit 0 "scan --format table" -- "$kz" scan --no-ueba --no-default-rules --rules "$rules" --format table \
     --min-level critical "$attack"
 [ "$(wc -l <"$tmp/out")" -gt 1 ] && ok || fail "the table has no rows"
 grep -q "Findings:" "$tmp/err" && ok || fail "no summary on stderr"
 grep -q "Rules:" "$tmp/err" && ok || fail "the summary does not count the rules"
 
 # Decode only: no rules at all is a valid scan (the benchmark's baseline).
-expect_exit 0 "scan --no-default-rules without --rules" -- "$kz" scan --no-default-rules --format jsonl "$attack"
+expect_exit 0 "scan --no-default-rules without --rules" -- "$kz" scan --no-ueba --no-default-rules --format jsonl "$attack"
 [ ! -s "$tmp/out" ] && ok || fail "a scan without rules printed findings"
 
 echo "scan: $passed passed, $failed failed, $skipped skipped"
