@@ -50,5 +50,10 @@ int kz_cmd_rules(int argc, char **argv);
 int kz_cmd_simulate(int argc, char **argv);
 int kz_cmd_scan(int argc, char **argv);
 int kz_cmd_eval(int argc, char **argv);
+int kz_cmd_risk(int argc, char **argv);
+int kz_cmd_ingest(int argc, char **argv);
+int kz_cmd_verify(int argc, char **argv);
+int kz_cmd_scope(int argc, char **argv);
+int kz_cmd_timeline(int argc, char **argv);
 
 #endif

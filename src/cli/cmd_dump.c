@@ -8,6 +8,7 @@
 #include "../core/pool.h"
 #include "../input/evtx/evtx_reader.h"
 #include "../input/sources.h"
+#include "../input/text_reader.h"
 #include "../output/event_json.h"
 
 #include <errno.h>
@@ -18,22 +19,25 @@ static const char help[] =
     "usage: kizuki dump PATH... [--format jsonl|xml] [--slack] [--threads N] [-o FILE] [--quiet]\n"
     "\n"
     "Decodes every event of the logs under PATH (files, or folders walked recursively; the format\n"
-    "is told by content) and prints one event per line, in file order.\n"
+    "is told by content: EVTX, JSON lines of Windows events (Winlogbeat, NXLog), web access logs\n"
+    "(nginx, Apache, Tomcat), FortiGate logs; .gz read in place) and prints one event per line,\n"
+    "in file order. Formats and fields: docs/inputs.md.\n"
     "\n"
     "  --format jsonl  (default) one JSON object per event: ts, file, record_id, event_id, "
     "channel,\n"
     "                  host, provider, norm (the entities kizuki recognised), then System, "
     "EventData\n"
     "                  and UserData with the fields under their Windows names\n"
-    "  --format xml    each event as Windows' own XML, on one line\n"
+    "  --format xml    each event as Windows' own XML, on one line (EVTX only; text logs are\n"
+    "                  skipped)\n"
     "  --slack         also recover records from free space and from chunks the file header no\n"
     "                  longer counts (deleted or overwritten events; may include stale data)\n"
     "  --threads N     decoding threads (default: one per CPU); output order never changes\n"
     "  -o FILE         write to FILE instead of standard output\n"
     "  --quiet         no progress and no summary on stderr\n"
     "\n"
-    "Damaged files are read as far as they can be: bad chunks and records are skipped, reported\n"
-    "on stderr with their offsets, and counted in the summary.\n"
+    "Damaged files are read as far as they can be: bad chunks, records and lines are skipped,\n"
+    "reported on stderr with their offsets or line numbers, and counted in the summary.\n"
     "\n"
     "examples:\n"
     "  kizuki dump Security.evtx | head -1\n"
@@ -49,6 +53,7 @@ struct dump {
     FILE *out;
     int write_failed;
     struct kz_evtx_reader *reader;
+    struct kz_text_reader *text; /* text logs (JSON lines, access logs, FortiGate) */
     char **file_json; /* each source path as a JSON string, quoted once */
 };
 
@@ -66,11 +71,21 @@ static void emit(void *ctx, struct kz_evtx_decoder *d, const struct kz_evtx_reco
     kz_event_json(out, rec->event, dp->file_json[file_id]);
 }
 
+static void emit_text(void *ctx, struct kz_text_decoder *d, const struct kz_event *ev,
+                      uint32_t file_id, struct kz_buf *out) {
+    struct dump *dp = ctx;
+    kz_event_json(out, ev, dp->file_json[file_id]);
+}
+
 static void write_out(void *ctx, const char *data, size_t len) {
     struct dump *dp = ctx;
     if (!dp->write_failed && fwrite(data, 1, len, dp->out) != len) dp->write_failed = 1;
-    kz_cli_progress(&dp->cli, kz_evtx_reader_bytes(dp->reader), dp->sources.bytes,
-                    kz_evtx_reader_stats(dp->reader)->records);
+    uint64_t bytes = kz_evtx_reader_bytes(dp->reader), events = kz_evtx_reader_stats(dp->reader)->records;
+    if (dp->text) {
+        bytes += kz_text_reader_bytes(dp->text);
+        events += kz_text_reader_stats(dp->text)->events;
+    }
+    kz_cli_progress(&dp->cli, bytes, dp->sources.bytes, events);
 }
 
 static void report_problem(void *ctx, const char *path, const char *msg) {
@@ -165,21 +180,42 @@ int kz_cmd_dump(int argc, char **argv) {
     struct kz_pool *pool = kz_pool_new((int)threads);
     struct kz_evtx_reader_opts o = {
         .slack = slack, .emit = emit, .write = write_out, .report = report_problem, .ctx = &dp};
+    struct kz_text_reader_opts to = {
+        .emit = emit_text, .write = write_out, .report = report_problem, .ctx = &dp};
     dp.reader = pool ? kz_evtx_reader_new(pool, &o) : NULL;
-    if (!dp.reader) {
+    dp.text = pool ? kz_text_reader_new(pool, &to) : NULL;
+    if (!dp.reader || !dp.text) {
+        kz_evtx_reader_free(dp.reader);
+        kz_text_reader_free(dp.text);
         kz_cli_error(&dp.cli, "out of memory starting the decoder");
         kz_pool_free(pool);
         rc = KZ_EXIT_INTERNAL;
         goto out;
     }
+    /* Each file goes to its format's reader; switching readers first drains the other one, so
+     * the output stays in file order. */
+    uint32_t text_skipped = 0;
     for (uint32_t i = 0; i < dp.sources.n; i++) {
         struct kz_err err = {0};
-        if (kz_evtx_reader_add_file(dp.reader, dp.sources.v[i].path, i, &err)) {
+        uint8_t fmt = dp.sources.v[i].format;
+        int arc;
+        if (fmt == KZ_FMT_EVTX) {
+            kz_text_reader_flush(dp.text);
+            arc = kz_evtx_reader_add_file(dp.reader, dp.sources.v[i].path, i, &err);
+        } else if (dp.format == OUT_XML) {
+            text_skipped++;
+            continue;
+        } else {
+            kz_evtx_reader_flush(dp.reader);
+            arc = kz_text_reader_add_file(dp.text, dp.sources.v[i].path, fmt, i, &err);
+        }
+        if (arc) {
             kz_cli_error(&dp.cli, "%s", err.msg);
             rc = err.code == KZ_ENOMEM ? KZ_EXIT_INTERNAL : KZ_EXIT_INPUT;
         }
     }
     kz_evtx_reader_flush(dp.reader);
+    kz_text_reader_flush(dp.text);
     kz_cli_progress_clear(&dp.cli);
     if (fflush(dp.out) || dp.write_failed) {
         kz_cli_error(&dp.cli, "writing output: %s", strerror(errno));
@@ -194,16 +230,25 @@ int kz_cmd_dump(int argc, char **argv) {
                 dp.sources.n, (unsigned long long)st->records, (unsigned long long)st->bad_records,
                 (unsigned long long)st->slack_records, (unsigned long long)st->chunks,
                 (unsigned long long)st->bad_chunks, (unsigned long long)st->checksum_errors,
-                (double)kz_evtx_reader_bytes(dp.reader) / 1e6, secs);
+                (double)(kz_evtx_reader_bytes(dp.reader) + kz_text_reader_bytes(dp.text)) / 1e6,
+                secs);
+        const struct kz_text_stats *ts = kz_text_reader_stats(dp.text);
+        if (ts->files)
+            fprintf(stderr, "; %llu text files: %llu lines, %llu events, %llu bad lines",
+                    (unsigned long long)ts->files, (unsigned long long)ts->lines,
+                    (unsigned long long)ts->events, (unsigned long long)ts->bad_lines);
+        if (text_skipped)
+            fprintf(stderr, "; %u text files skipped (--format xml is for EVTX)", text_skipped);
         if (dp.sources.skipped)
             fprintf(stderr, "; %u files in other formats skipped", dp.sources.skipped);
         fputc('\n', stderr);
     }
     if (dp.sources.n == 0 && rc == KZ_EXIT_OK) {
-        kz_cli_error(&dp.cli, "no EVTX files found under the given paths");
+        kz_cli_error(&dp.cli, "no logs in a format kizuki reads found under the given paths");
         rc = KZ_EXIT_INPUT;
     }
     kz_evtx_reader_free(dp.reader);
+    kz_text_reader_free(dp.text);
     kz_pool_free(pool);
 out:
     if (dp.out && dp.out != stdout) fclose(dp.out);

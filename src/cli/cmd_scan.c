@@ -19,10 +19,12 @@
 #include "../core/pool.h"
 #include "../input/evtx/evtx_reader.h"
 #include "../input/sources.h"
+#include "../input/text_reader.h"
 #include "../output/findings.h"
 #include "../output/summary.h"
 #include "../sigma/correlate.h"
 #include "../sigma/match.h"
+#include "../ueba/ueba.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -53,6 +55,10 @@ static const char help[] =
     "  -o FILE             write findings to FILE instead of standard output\n"
     "  --threads N         decoding and matching threads (default: one per CPU); the output\n"
     "                      is the same for every N\n"
+    "  --no-ueba           no behaviour analytics (UEBA runs by default: `ueba` findings\n"
+    "                      when an account or host behaves unlike its history; docs/ueba.md)\n"
+    "  --baseline-days N   UEBA only learns during the first N days of the input (default 5)\n"
+    "  --ueba-threshold N  risk at which UEBA raises a finding (default 55)\n"
     "  --no-prefilter      evaluate every rule on every event of its channel (slower; for\n"
     "                      measuring the Vectorscan prefilter)\n"
     "  --quiet             no progress and no summary\n"
@@ -64,7 +70,7 @@ static const char help[] =
 
 enum out_format { OUT_TABLE, OUT_JSONL, OUT_CSV };
 
-#define SCAN_MAX_CORR_INPUTS (8u << 20) /* correlation inputs kept for one run */
+#define SCAN_MAX_CORR_INPUTS (1u << 20) /* correlation inputs kept for one run (~150 MiB at most) */
 
 /* A correlation input, kept on the main thread until the end. */
 struct corr_in {
@@ -95,6 +101,7 @@ struct scan {
     FILE *out;
     int write_failed;
     struct kz_evtx_reader *reader;
+    struct kz_text_reader *text; /* text logs: JSON lines, access logs, FortiGate */
     pthread_mutex_t lock; /* the workers registry */
     uint32_t nworkers, workers_cap;
     struct worker **workers;
@@ -107,6 +114,7 @@ struct scan {
     uint64_t corr_dropped;
     uint64_t findings;
     struct kz_buf line; /* main thread: correlation findings */
+    struct kz_ueba *ueba; /* behaviour analytics; NULL with --no-ueba */
 };
 
 /* ---- worker side ---- */
@@ -202,7 +210,7 @@ static void on_hit(void *ctx, const struct kz_sigma_rule *rule, uint32_t ri,
         .src_ip = ev->ent.src_ip,
         .file = sc->sources.v[h->file_id].path,
         .record_id = ev->record_id,
-        .format = "evtx",
+        .format = kz_sources_format_name(sc->sources.v[h->file_id].format),
         .event = ev,
     };
     const char *reason = rule->detection.condition;
@@ -225,10 +233,8 @@ static void on_hit(void *ctx, const struct kz_sigma_rule *rule, uint32_t ri,
 
 /* Per-decoder state: the matcher scratch and a render buffer. */
 
-static struct worker *worker_of(struct scan *sc, struct kz_evtx_decoder *d) {
-    struct worker *w = kz_evtx_decoder_user(d);
-    if (w) return w;
-    w = kz_calloc(1, sizeof *w);
+static struct worker *worker_new(struct scan *sc) {
+    struct worker *w = kz_calloc(1, sizeof *w);
     if (!w) return NULL;
     kz_buf_init(&w->tmp, 64 << 20);
     if (kz_sigma_scratch_new(sc->engine, &w->scratch)) {
@@ -254,22 +260,55 @@ static struct worker *worker_of(struct scan *sc, struct kz_evtx_decoder *d) {
         kz_free(w);
         return NULL;
     }
-    kz_evtx_decoder_set_user(d, w);
     return w;
 }
+
+static struct worker *worker_of(struct scan *sc, struct kz_evtx_decoder *d) {
+    struct worker *w = kz_evtx_decoder_user(d);
+    if (!w && (w = worker_new(sc))) kz_evtx_decoder_set_user(d, w);
+    return w;
+}
+
+static void scan_event(struct scan *sc, struct worker *w, const struct kz_event *ev,
+                       const struct kz_evtx_record *rec, uint32_t file_id, struct kz_buf *out);
 
 static void emit(void *ctx, struct kz_evtx_decoder *d, const struct kz_evtx_record *rec,
                  uint32_t file_id, struct kz_buf *out) {
     struct scan *sc = ctx;
-    const struct kz_event *ev = rec->event;
+    scan_event(sc, worker_of(sc, d), rec->event, rec, file_id, out);
+}
+
+/* An event of a text log (JSON lines, access log, FortiGate): the worker hangs off the text
+ * decoder; rec is NULL. */
+static void emit_text(void *ctx, struct kz_text_decoder *d, const struct kz_event *ev,
+                      uint32_t file_id, struct kz_buf *out) {
+    struct scan *sc = ctx;
+    struct worker *w = kz_text_decoder_user(d);
+    if (!w && (w = worker_new(sc))) kz_text_decoder_set_user(d, w);
+    scan_event(sc, w, ev, NULL, file_id, out);
+}
+
+/* One event from any reader, on a worker thread. */
+static void scan_event(struct scan *sc, struct worker *w, const struct kz_event *ev,
+                       const struct kz_evtx_record *rec, uint32_t file_id, struct kz_buf *out) {
     if ((sc->has_since && ev->ts < sc->since) || (sc->has_until && ev->ts > sc->until)) return;
-    struct worker *w = worker_of(sc, d);
     if (!w) {
         sc->worker_failed = 1;
         return;
     }
     struct hit_ctx h = {.sc = sc, .out = out, .file_id = file_id, .rec = rec, .tmp = &w->tmp};
     kz_sigma_match(sc->engine, w->scratch, ev, on_hit, &h);
+    struct kz_ueba_act act;
+    if (sc->ueba && kz_ueba_extract(ev, &act)) {
+        /* 'U': an activity record for UEBA, kept by the main thread like 'C' */
+        act.file_id = file_id;
+        size_t mark = out->len;
+        kz_buf_putc(out, 'U');
+        put_u32(out, 0);
+        kz_ueba_act_pack(out, &act);
+        uint32_t len = (uint32_t)(out->len - mark - 5);
+        if (!out->failed) memcpy(out->data + mark + 1, &len, 4);
+    }
 }
 
 /* ---- main-thread side ---- */
@@ -364,11 +403,19 @@ static void write_out(void *ctx, const char *data, size_t len) {
             sc->findings++;
         } else if (type == 'C') {
             keep_corr_input(sc, rec);
+        } else if (type == 'U' && sc->ueba) {
+            struct kz_ueba_act act;
+            if (!kz_ueba_act_unpack(rec, n, &act)) kz_ueba_keep(sc->ueba, &act);
         }
         p = next;
     }
-    kz_cli_progress(&sc->cli, kz_evtx_reader_bytes(sc->reader), sc->sources.bytes,
-                    kz_evtx_reader_stats(sc->reader)->records);
+    uint64_t bytes = kz_evtx_reader_bytes(sc->reader),
+             events = kz_evtx_reader_stats(sc->reader)->records;
+    if (sc->text) {
+        bytes += kz_text_reader_bytes(sc->text);
+        events += kz_text_reader_stats(sc->text)->events;
+    }
+    kz_cli_progress(&sc->cli, bytes, sc->sources.bytes, events);
 }
 
 /* ---- correlation, after the stream ---- */
@@ -422,7 +469,7 @@ static void on_alert(void *ctx, const struct kz_corr_alert *a) {
         .reasons = reasons,
         .file = ev ? sc->sources.v[ev->file_id].path : NULL,
         .record_id = ev ? ev->record_id : 0,
-        .format = "evtx",
+        .format = ev ? kz_sources_format_name(sc->sources.v[ev->file_id].format) : NULL,
     };
     kz_buf_clear(&sc->line);
     scan_render(sc, &sc->line, &f);
@@ -449,6 +496,38 @@ static void run_correlations(struct scan *sc) {
         kz_correlator_push(sc->corr, &in, on_alert, sc);
     }
     kz_correlator_finish(sc->corr, on_alert, sc);
+}
+
+/* ---- behaviour analytics, after the stream ---- */
+
+static void on_ueba(void *ctx, const struct kz_ueba_alert *a) {
+    struct scan *sc = ctx;
+    if (a->level < sc->min_level) return;
+    const char *title = a->is_host ? "Unusual behaviour of a host" : "Unusual behaviour of an account";
+    struct kz_finding f = {
+        .ts = a->ts,
+        .kind = "ueba",
+        .rule_id = a->is_host ? "ueba.host" : "ueba.user",
+        .title = title,
+        .level = a->level,
+        .score = a->score,
+        .host = a->host,
+        .user = a->user,
+        .src_ip = a->src_ip,
+        .nreasons = a->nreasons,
+        .reasons = a->reasons,
+        .file = a->file_id < sc->sources.n ? sc->sources.v[a->file_id].path : NULL,
+        .record_id = a->record_id,
+        .format = a->file_id < sc->sources.n
+                      ? kz_sources_format_name(sc->sources.v[a->file_id].format)
+                      : NULL,
+    };
+    kz_buf_clear(&sc->line);
+    scan_render(sc, &sc->line, &f);
+    if (!sc->write_failed && fwrite(sc->line.data, 1, sc->line.len, sc->out) != sc->line.len)
+        sc->write_failed = 1;
+    kz_summary_add(sc->summary, &f);
+    sc->findings++;
 }
 
 /* ---- rules ---- */
@@ -498,8 +577,8 @@ int kz_cmd_scan(int argc, char **argv) {
     const char **paths = kz_calloc((size_t)argc, sizeof *paths);
     const char **rule_paths = kz_calloc((size_t)argc, sizeof *rule_paths);
     int npaths = 0, nrules = 0, bad = 0, no_default = 0, no_prefilter = 0, rc = KZ_EXIT_OK;
-    int format_given = 0;
-    long threads = 0;
+    int format_given = 0, no_ueba = 0;
+    long threads = 0, baseline_days = -1, ueba_threshold = 0;
     const char *outpath = NULL, *val;
     struct kz_pool *pool = NULL;
     struct kz_err err = {0};
@@ -516,6 +595,14 @@ int kz_cmd_scan(int argc, char **argv) {
             no_default = 1;
         } else if (kz_cli_flag(a, "--no-prefilter")) {
             no_prefilter = 1;
+        } else if (kz_cli_flag(a, "--no-ueba")) {
+            no_ueba = 1;
+        } else if (kz_cli_opt(&sc.cli, argc, argv, &i, "--baseline-days", &val, &bad)) {
+            if (!bad && kz_cli_int(&sc.cli, "--baseline-days", val, 0, 3650, &baseline_days))
+                bad = 1;
+        } else if (kz_cli_opt(&sc.cli, argc, argv, &i, "--ueba-threshold", &val, &bad)) {
+            if (!bad && kz_cli_int(&sc.cli, "--ueba-threshold", val, 1, 1000, &ueba_threshold))
+                bad = 1;
         } else if (kz_cli_opt(&sc.cli, argc, argv, &i, "--rules", &val, &bad)) {
             if (!bad) rule_paths[nrules++] = val;
         } else if (kz_cli_opt(&sc.cli, argc, argv, &i, "--format", &val, &bad)) {
@@ -614,6 +701,17 @@ int kz_cmd_scan(int argc, char **argv) {
         sc.generates[i] = (uint8_t)kz_correlator_generates(sc.corr, sc.rs.rules[i]);
     }
 
+    if (!no_ueba) {
+        struct kz_ueba_opts uo;
+        kz_ueba_opts_default(&uo);
+        if (baseline_days >= 0) uo.baseline_days = (uint32_t)baseline_days;
+        if (ueba_threshold > 0) uo.threshold = (double)ueba_threshold;
+        if (kz_ueba_new(&sc.ueba, &uo)) {
+            kz_cli_error(&sc.cli, "out of memory");
+            rc = KZ_EXIT_INTERNAL;
+            goto out;
+        }
+    }
     for (int i = 0; i < npaths; i++)
         if (kz_sources_add(&sc.sources, paths[i], report_source, &sc)) {
             kz_cli_error(&sc.cli, "out of memory listing inputs");
@@ -637,20 +735,36 @@ int kz_cmd_scan(int argc, char **argv) {
     pool = kz_pool_new((int)threads);
     struct kz_evtx_reader_opts o = {
         .emit = emit, .write = write_out, .report = report_problem, .ctx = &sc};
+    struct kz_text_reader_opts to = {
+        .emit = emit_text, .write = write_out, .report = report_problem, .ctx = &sc};
     sc.reader = pool ? kz_evtx_reader_new(pool, &o) : NULL;
-    if (!sc.reader) {
+    sc.text = pool ? kz_text_reader_new(pool, &to) : NULL;
+    if (!sc.reader || !sc.text) {
         kz_cli_error(&sc.cli, "out of memory starting the decoder");
         rc = KZ_EXIT_INTERNAL;
         goto out;
     }
+    /* Each file goes to its format's reader; switching readers first drains the other one, so
+     * findings stay in file order. */
     for (uint32_t i = 0; i < sc.sources.n; i++) {
-        if (kz_evtx_reader_add_file(sc.reader, sc.sources.v[i].path, i, &err)) {
+        int arc;
+        if (sc.sources.v[i].format == KZ_FMT_EVTX) {
+            kz_text_reader_flush(sc.text);
+            arc = kz_evtx_reader_add_file(sc.reader, sc.sources.v[i].path, i, &err);
+        } else {
+            kz_evtx_reader_flush(sc.reader);
+            arc = kz_text_reader_add_file(sc.text, sc.sources.v[i].path, sc.sources.v[i].format, i,
+                                          &err);
+        }
+        if (arc) {
             kz_cli_error(&sc.cli, "%s", err.msg);
             rc = err.code == KZ_ENOMEM ? KZ_EXIT_INTERNAL : KZ_EXIT_INPUT;
         }
     }
     kz_evtx_reader_flush(sc.reader);
+    kz_text_reader_flush(sc.text);
     run_correlations(&sc);
+    if (sc.ueba) kz_ueba_run(sc.ueba, on_ueba, &sc);
     kz_cli_progress_clear(&sc.cli);
     if (fflush(sc.out) || sc.write_failed) {
         kz_cli_error(&sc.cli, "writing output: %s", strerror(errno));
@@ -665,21 +779,29 @@ int kz_cmd_scan(int argc, char **argv) {
                     "%llu matches for correlations were not kept (more than %u); correlation "
                     "results are incomplete",
                     (unsigned long long)sc.corr_dropped, SCAN_MAX_CORR_INPUTS);
+    struct kz_ueba_stats us = {0};
+    if (sc.ueba) kz_ueba_stats(sc.ueba, &us);
+    if (us.kept_dropped)
+        kz_cli_warn(&sc.cli,
+                    "%llu activities were not kept for behaviour analytics (over its cap); UEBA "
+                    "results are incomplete",
+                    (unsigned long long)us.kept_dropped);
     if (sc.sources.n == 0 && rc == KZ_EXIT_OK) {
-        kz_cli_error(&sc.cli, "no EVTX files found under the given paths");
+        kz_cli_error(&sc.cli, "no logs in a format kizuki reads found under the given paths");
         rc = KZ_EXIT_INPUT;
     }
     if (!sc.cli.quiet) {
         const struct kz_evtx_stats *st = kz_evtx_reader_stats(sc.reader);
+        const struct kz_text_stats *tst = kz_text_reader_stats(sc.text);
         const struct kz_sigma_engine_stats *es = kz_sigma_engine_stats(sc.engine);
         struct kz_corr_stats cs;
         kz_correlator_stats(sc.corr, &cs);
         struct kz_summary_run run = {
             .files = sc.sources.n,
             .files_failed = sc.sources.errors,
-            .records = st->records,
-            .bad_records = st->bad_records,
-            .bytes = kz_evtx_reader_bytes(sc.reader),
+            .records = st->records + tst->events,
+            .bad_records = st->bad_records + tst->bad_lines,
+            .bytes = kz_evtx_reader_bytes(sc.reader) + kz_text_reader_bytes(sc.text),
             .rules_loaded = es->rules + (cs.correlations - cs.skipped),
             .rules_failed = sc.rs.nfailures,
             .rules_skipped = es->skipped + cs.skipped,
@@ -694,6 +816,7 @@ int kz_cmd_scan(int argc, char **argv) {
     }
 out:
     if (sc.reader) kz_evtx_reader_free(sc.reader);
+    kz_text_reader_free(sc.text);
     kz_pool_free(pool);
     for (uint32_t i = 0; i < sc.nworkers; i++) {
         kz_sigma_scratch_free(sc.workers[i]->scratch);
@@ -703,6 +826,7 @@ out:
     kz_free(sc.workers);
     if (sc.out && sc.out != stdout) fclose(sc.out);
     kz_correlator_free(sc.corr);
+    kz_ueba_free(sc.ueba);
     kz_sigma_engine_free(sc.engine);
     kz_sigma_ruleset_free(&sc.rs);
     kz_summary_free(sc.summary);

@@ -19,10 +19,11 @@ static const struct command commands[] = {
     {"rules", "check that rules load (rules check)", kz_cmd_rules},
     {"simulate", "generate a simulated estate with the two incidents", kz_cmd_simulate},
     {"eval", "score findings against a simulation's ground truth", kz_cmd_eval},
-    {"ingest", "keep logs as evidence in a store", NULL},
-    {"verify", "re-check every hash in a store", NULL},
-    {"scope", "what an account or host reached, and whose data", NULL},
-    {"timeline", "everything an account or host did, in order", NULL},
+    {"ingest", "keep logs as evidence in a store", kz_cmd_ingest},
+    {"verify", "re-check every hash in a store", kz_cmd_verify},
+    {"scope", "what an account or host reached, and whose data", kz_cmd_scope},
+    {"timeline", "everything an account or host did, in order", kz_cmd_timeline},
+    {"risk", "the riskiest accounts and hosts (behaviour analytics), with reasons", kz_cmd_risk},
 };
 #define NCOMMANDS (sizeof commands / sizeof *commands)
 

@@ -7,6 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char *kz_event_format_name(uint8_t format) {
+    static const char *const names[] = {"unknown", "evtx", "jsonl", "accesslog", "fortigate"};
+    return format < sizeof names / sizeof *names ? names[format] : "unknown";
+}
+
 void kz_event_reset(struct kz_event *ev) {
     struct kz_field *f = ev->fields;
     uint32_t n = ev->nfields;

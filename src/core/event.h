@@ -44,6 +44,9 @@ struct kz_field {
 enum kz_format {
     KZ_FMT_UNKNOWN = 0,
     KZ_FMT_EVTX,
+    KZ_FMT_JSONL,     /* JSON lines of Windows events (Winlogbeat ECS/6.x, NXLog flat, evtx JSON) */
+    KZ_FMT_ACCESSLOG, /* web access log: NCSA common/combined (nginx, Apache, Tomcat) */
+    KZ_FMT_FORTIGATE, /* FortiOS key=value event log (SSL-VPN), with or without a syslog header */
 };
 
 /* Normalised entity slots, filled from raw fields by kz_event_normalise. NULL or -1 when unknown.
@@ -78,6 +81,9 @@ struct kz_event {
     struct kz_field *fields; /* raw fields in document order */
     uint32_t nfields;
 };
+
+/* The format's name as outputs print it ("evtx", "jsonl", "accesslog", "fortigate", "unknown"). */
+const char *kz_event_format_name(uint8_t format);
 
 /* Clears header and entities (fields are left to the reader). */
 void kz_event_reset(struct kz_event *ev);

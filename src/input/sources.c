@@ -3,6 +3,7 @@
 
 #include "../core/alloc.h"
 #include "evtx/evtx_reader.h"
+#include "text_reader.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -13,10 +14,33 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
+
+/* Bytes read from the start of a file to tell its format (the first line of a text log). */
+#define SNIFF_BYTES 4096
 
 uint8_t kz_sources_sniff(const uint8_t *p, size_t n) {
     if (kz_evtx_sniff(p, n)) return KZ_FMT_EVTX;
-    return KZ_FMT_UNKNOWN;
+    if (n >= 2 && p[0] == 0x1f && p[1] == 0x8b) { /* gzip: sniff what it holds */
+        static __thread uint8_t plain[SNIFF_BYTES];
+        z_stream z;
+        memset(&z, 0, sizeof z);
+        if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) return KZ_FMT_UNKNOWN;
+        z.next_in = (Bytef *)p;
+        z.avail_in = (uInt)n;
+        z.next_out = plain;
+        z.avail_out = sizeof plain;
+        inflate(&z, Z_SYNC_FLUSH);
+        size_t got = sizeof plain - z.avail_out;
+        inflateEnd(&z);
+        if (kz_evtx_sniff(plain, got)) return KZ_FMT_UNKNOWN; /* EVTX is read from files only */
+        return kz_text_sniff((const char *)plain, got);
+    }
+    return kz_text_sniff((const char *)p, n);
+}
+
+const char *kz_sources_format_name(uint8_t format) {
+    return kz_event_format_name(format);
 }
 
 static void say(void (*report)(void *, const char *), void *ctx, const char *fmt, ...)
@@ -120,7 +144,7 @@ static int add(struct kz_sources *s, const char *path, int explicit, int depth,
         }
         return 0;
     }
-    uint8_t head[16];
+    static __thread uint8_t head[SNIFF_BYTES];
     ssize_t got = -1;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd >= 0) {
@@ -136,7 +160,8 @@ static int add(struct kz_sources *s, const char *path, int explicit, int depth,
     if (format == KZ_FMT_UNKNOWN) {
         if (explicit) {
             s->errors++;
-            say(report, ctx, "%s: not in a format kizuki reads (supported: EVTX)", path);
+            say(report, ctx, "%s: not in a format kizuki reads (supported: EVTX, JSON lines of Windows events, "
+                "web access logs, FortiGate logs; .gz too)", path);
         } else {
             s->skipped++;
         }

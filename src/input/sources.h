@@ -33,7 +33,9 @@ struct kz_sources {
 int kz_sources_add(struct kz_sources *s, const char *path,
                    void (*report)(void *ctx, const char *msg), void *ctx);
 void kz_sources_free(struct kz_sources *s);
-/* Detects the format from the first bytes of a file. */
+/* Detects the format from the first bytes of a file (gzip: of what it holds). */
 uint8_t kz_sources_sniff(const uint8_t *p, size_t n);
+/* "evtx", "jsonl", "accesslog", "fortigate" (the `format` of findings and dump), or "unknown". */
+const char *kz_sources_format_name(uint8_t format);
 
 #endif

@@ -145,7 +145,7 @@ void kz_event_json(struct kz_buf *out, const struct kz_event *ev, const char *fi
     put_key(out, "record_id", &first);
     kz_buf_put_u64(out, ev->record_id);
     put_key(out, "format", &first);
-    put_str(out, ev->format == KZ_FMT_EVTX ? "evtx" : "unknown");
+    put_str(out, kz_event_format_name(ev->format));
     put_key(out, "event_id", &first);
     kz_buf_put_u64(out, ev->event_id);
     put_opt_str(out, "channel", ev->channel, &first);

@@ -28,12 +28,22 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #define CHUNK 65536u
 #define FILE_HEADER 4096u
+/* Where records must end: 8 bytes before the chunk's end. libevtx (evtxexport; 20181227 in Debian
+ * 12) checks a record's size against the bytes left in the chunk minus 4,
+ * as if the trailing size copy came after the record (it is inside it): see
+ * libevtx_record_values_read_header. A record ending on the chunk's last byte fails that check, and
+ * libevtx_chunk_read takes the failure for the end of the chunk's records, so the record is lost.
+ * Records are multiples of 8 bytes, so keeping 4 bytes free means keeping 8. */
+#define CHUNK_END (CHUNK - 8u)
 #define EW_FULL 1       /* internal status: the record does not fit the current chunk */
 #define EW_MAX_DEPTH 16 /* element nesting in the templates this writer builds */
 
@@ -226,7 +236,7 @@ static uint16_t *utf16_dup(const char *s, uint32_t *n) {
 /* ---- writing into the chunk ---- */
 
 static void put_bytes(struct kz_evtx_writer *w, const void *p, size_t n) {
-    if (w->overflow || n > CHUNK - w->pos) {
+    if (w->overflow || n > CHUNK_END - w->pos) {
         w->overflow = 1;
         return;
     }
@@ -258,10 +268,55 @@ static void put_units(struct kz_evtx_writer *w, const uint16_t *u, uint32_t n) {
     for (uint32_t i = 0; i < n && !w->overflow; i++)
         put_u16(w, u[i]);
 }
+/* UTF-8 text as UTF-16LE straight into the chunk, when it surely fits: no UTF-8 byte gives more
+ * than 2 bytes of UTF-16 (a 4-byte sequence gives 4), so len bytes need at most 2 * len. ASCII runs
+ * (nearly all the text of Windows events) are widened 16 bytes at a time. Returns the units
+ * written. */
+static size_t put_utf16_fast(struct kz_evtx_writer *w, const unsigned char *p, size_t len) {
+    uint8_t *o = w->b + w->pos, *start = o;
+    const unsigned char *end = p + len;
+    while (p < end) {
+#ifdef __SSE2__
+        const __m128i zero = _mm_setzero_si128();
+        while (end - p >= 16) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+            if (_mm_movemask_epi8(x)) break; /* a byte >= 0x80 among the 16 */
+            _mm_storeu_si128((__m128i *)(void *)o, _mm_unpacklo_epi8(x, zero));
+            _mm_storeu_si128((__m128i *)(void *)(o + 16), _mm_unpackhi_epi8(x, zero));
+            p += 16, o += 32;
+        }
+        if (p == end) break;
+#endif
+        if (*p < 0x80) {
+            o[0] = *p++;
+            o[1] = 0;
+            o += 2;
+            continue;
+        }
+        uint32_t cp = utf8_next(&p);
+        if (cp >= 0x10000) {
+            cp -= 0x10000;
+            put16_at(o, (uint16_t)(0xD800 + (cp >> 10)));
+            put16_at(o + 2, (uint16_t)(0xDC00 + (cp & 0x3FF)));
+            o += 4;
+        } else {
+            put16_at(o, (uint16_t)cp);
+            o += 2;
+        }
+    }
+    w->pos += (uint32_t)(o - start);
+    return (size_t)(o - start) / 2;
+}
+
 /* UTF-8 text as UTF-16LE (no count), with a NUL unit when nul is set; returns the units written. */
 static size_t put_utf16(struct kz_evtx_writer *w, const char *s, int nul) {
     const unsigned char *p = (const unsigned char *)s;
-    size_t n = 0;
+    size_t len = strlen(s), n = 0;
+    if (!w->overflow && len < CHUNK && 2 * len + 2 <= CHUNK_END - w->pos) {
+        n = put_utf16_fast(w, p, len);
+        if (nul) put_u16(w, 0), n++;
+        return n;
+    }
     while (*p && !w->overflow) {
         uint32_t cp = utf8_next(&p);
         if (cp >= 0x10000) {

@@ -36,9 +36,10 @@
 #define KZ_EVTXW_MAX_NAME 255       /* characters in a name */
 #define KZ_EVTXW_MAX_VALUE 65535    /* bytes of one encoded value (its descriptor holds 16 bits) */
 #define KZ_EVTXW_MAX_CHUNKS 65535   /* chunks per file (the file header counts them in 16 bits) */
-/* The largest record: a chunk minus its 512-byte header. A bigger record is an error (KZ_ELIMIT).
- */
-#define KZ_EVTXW_MAX_RECORD (65536 - 512)
+/* The largest record: a chunk minus its 512-byte header and the 8 bytes the writer leaves free at
+ * its end (libevtx drops a record that ends on a chunk's last byte). A bigger record is an error
+ * (KZ_ELIMIT). */
+#define KZ_EVTXW_MAX_RECORD (65536 - 512 - 8)
 
 /* Value types (MS-EVEN6 2.2.12 "ValueType"); KZ_EVTX_VT_ARRAY marks an array of the base type. */
 enum {

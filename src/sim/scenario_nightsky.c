@@ -515,6 +515,34 @@ static void detonate(struct sim_gen *g, struct nightsky *n, kz_time t0) {
             }
         }
     }
+    /* From the portal host, where the attackers hold the backdoor Domain Admin account, the
+     * encryptor also walks the project shares over SMB, as ransomware does with every share it
+     * can reach: the file servers see renames to *.nightsky and the note written (5145), besides
+     * their own local encryption above. A few customer folders per file server. */
+    g->step = n->s_encrypt;
+    uint32_t portal = e->wk.portal, src = e->hosts[portal].ip;
+    kz_time tn = t0 + 40 * MIN;
+    for (uint32_t fi = 0; fi < e->wk.nfs; fi++) {
+        uint32_t fs = e->wk.fs_first + fi, folders = 0;
+        uint64_t lid = sim_logon(g, fs, tn, n->backdoor, 3, src, "PWRESET01", SL_NTLM | SL_PRIV);
+        sim_share_connect(g, fs, tn + SEC, n->backdoor, lid, src, SHARE_PROJECTS,
+                          SHARE_PROJECTS_LOCAL);
+        tn += 2 * SEC;
+        for (uint32_t c = 0; c < e->ncustomers && folders < 4; c++) {
+            if (e->customers[c].fs != fs) continue;
+            folders++;
+            for (uint32_t k = 3; k < 5; k++) {
+                tn += 20 * 10000 + kz_sim_rng_below(&g->rng, 200) * 10000;
+                sim_share_file(g, fs, tn, n->backdoor, lid, src, SHARE_PROJECTS,
+                               SHARE_PROJECTS_LOCAL,
+                               sim_strf(d, "%s.nightsky", sim_customer_path(d, c, k)), 2);
+            }
+            sim_share_file(g, fs, tn + 10000, n->backdoor, lid, src, SHARE_PROJECTS,
+                           SHARE_PROJECTS_LOCAL,
+                           sim_strf(d, "%s\\NightSkyReadMe.hta", e->customers[c].folder), 2);
+        }
+        sim_logoff(g, fs, tn + 30 * SEC, n->backdoor, lid, 3);
+    }
 }
 
 static void ns_day(struct sim_day *d, void *state) {

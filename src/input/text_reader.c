@@ -1,0 +1,522 @@
+/* text_reader.c - parallel, ordered reading of line-oriented logs; see text_reader.h.
+ *
+ * The calling thread reads each file sequentially (through zlib for gzip) into slot buffers. A
+ * slot's block ends at its last newline; the partial line after it is carried into the next
+ * slot, so every block holds whole lines and needs no neighbour to be parsed. Line numbers are
+ * counted on the calling thread (memchr over the block, far faster than parsing), so each block
+ * knows the number of its first line. Slot i of a window of W is reused for block i+W only after
+ * its output has been written, which keeps output in order and memory bounded, exactly as in
+ * evtx_reader.c. */
+#include "text_reader.h"
+
+#include "../core/alloc.h"
+#include "../core/intern.h"
+#include "accesslog.h"
+#include "fortigate.h"
+#include "jsonl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#define SLOT_OUTPUT_CAP (32u << 20) /* output of one block; more is dropped line by line */
+#define LINE_ARENA_CAP ((size_t)8 << 20)
+
+/* ---- the decoder ---- */
+
+int kz_text_decoder_init(struct kz_text_decoder *d) {
+    memset(d, 0, sizeof *d);
+    kz_arena_init(&d->arena, 64 * 1024, LINE_ARENA_CAP);
+    d->fields = kz_calloc(KZ_TEXT_MAX_FIELDS, sizeof *d->fields);
+    /* One line is one document: the line cap bounds the JSON too. */
+    struct kz_json_limits lim = {
+        .max_input = KZ_TEXT_MAX_LINE, .max_depth = 32, .max_nodes = 1u << 16};
+    if (!d->fields || kz_json_parser_init(&d->json, &lim)) {
+        kz_text_decoder_free(d);
+        return KZ_ENOMEM;
+    }
+    kz_event_reset(&d->event);
+    return 0;
+}
+
+void kz_text_decoder_free(struct kz_text_decoder *d) {
+    kz_arena_free(&d->arena);
+    kz_free(d->fields);
+    d->fields = NULL;
+    kz_json_parser_free(&d->json);
+}
+
+uint32_t kz_text_name(struct kz_text_decoder *d, const char *name, size_t n) {
+    if (n > KZ_INTERN_MAX_LEN) n = KZ_INTERN_MAX_LEN;
+    uint64_t h = 1469598103934665603ull ^ n;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (uint8_t)name[i]) * 1099511628211ull;
+    h |= 1; /* 0 marks an empty entry */
+    for (unsigned probe = 0; probe < 8; probe++) {
+        unsigned k = (unsigned)(h + probe) & (KZ_TEXT_NAME_CACHE - 1);
+        if (d->names[k].hash == 0) {
+            uint32_t id = kz_intern(name, n);
+            if (id) d->names[k].hash = h, d->names[k].id = id;
+            return id;
+        }
+        if (d->names[k].hash == h) {
+            uint32_t id = d->names[k].id;
+            if (kz_intern_len(id) == n && !memcmp(kz_intern_name(id), name, n)) return id;
+        }
+    }
+    return kz_intern(name, n); /* a crowded neighbourhood: the shared table answers */
+}
+
+static struct kz_field *push(struct kz_text_decoder *d, uint32_t name, uint8_t section,
+                             uint8_t kind, const char *val, size_t n) {
+    if (!name) return NULL;
+    if (d->nfields >= KZ_TEXT_MAX_FIELDS || n > UINT32_MAX) {
+        d->dropped++;
+        return NULL;
+    }
+    struct kz_field *f = &d->fields[d->nfields++];
+    f->name = name;
+    f->section = section;
+    f->kind = kind;
+    f->flags = 0;
+    f->len = (uint32_t)n;
+    f->val = val;
+    return f;
+}
+
+struct kz_field *kz_text_field(struct kz_text_decoder *d, uint32_t name, uint8_t section,
+                               uint8_t kind, const char *val, size_t n) {
+    char *copy = kz_arena_strndup(&d->arena, val, n);
+    if (!copy) {
+        d->dropped++;
+        return NULL;
+    }
+    return push(d, name, section, kind, copy, n);
+}
+
+struct kz_field *kz_text_field_ref(struct kz_text_decoder *d, uint32_t name, uint8_t section,
+                                   uint8_t kind, const char *val, size_t n) {
+    return push(d, name, section, kind, val, n);
+}
+
+int kz_text_decode_line(struct kz_text_decoder *d, uint8_t format, const char *line, size_t len,
+                        uint64_t line_no, uint32_t file_id) {
+    while (len && (line[len - 1] == '\r' || line[len - 1] == ' ' || line[len - 1] == '\t'))
+        len--;
+    size_t i = 0;
+    while (i < len && (line[i] == ' ' || line[i] == '\t'))
+        i++;
+    if (i == len) return 1;
+    if (len > KZ_TEXT_MAX_LINE) {
+        d->why = "line longer than 1 MiB";
+        return KZ_ELIMIT;
+    }
+    if (memchr(line, 0, len)) {
+        d->why = "NUL byte in the line";
+        return KZ_EFORMAT;
+    }
+    kz_arena_reset(&d->arena);
+    d->nfields = 0;
+    d->dropped = 0;
+    d->why = NULL;
+    kz_event_reset(&d->event);
+    d->event.fields = d->fields;
+    d->event.nfields = 0;
+    int rc;
+    switch (format) {
+    case KZ_FMT_JSONL:
+        rc = kz_jsonl_parse(d, line, len);
+        break;
+    case KZ_FMT_ACCESSLOG:
+        rc = kz_accesslog_parse(d, line, len);
+        break;
+    case KZ_FMT_FORTIGATE:
+        rc = kz_fortigate_parse(d, line, len);
+        break;
+    default:
+        d->why = "not a text format";
+        return KZ_EUSAGE;
+    }
+    if (rc) {
+        if (!d->why) d->why = "not in the file's format";
+        return rc;
+    }
+    d->event.fields = d->fields;
+    d->event.nfields = d->nfields;
+    d->event.record_id = line_no;
+    d->event.file_id = file_id;
+    d->event.format = format;
+    return 0;
+}
+
+int kz_text_format_ok(uint8_t format) {
+    return format == KZ_FMT_JSONL || format == KZ_FMT_ACCESSLOG || format == KZ_FMT_FORTIGATE;
+}
+
+uint8_t kz_text_sniff(const char *p, size_t n) {
+    if (n >= 3 && !memcmp(p, "\xEF\xBB\xBF", 3)) p += 3, n -= 3;
+    /* the first line that is not blank */
+    for (;;) {
+        size_t i = 0;
+        while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
+            i++;
+        p += i, n -= i;
+        if (!n) return KZ_FMT_UNKNOWN;
+        const char *nl = memchr(p, '\n', n);
+        size_t len = nl ? (size_t)(nl - p) : n;
+        if (memchr(p, 0, len)) return KZ_FMT_UNKNOWN; /* binary */
+        if (kz_jsonl_sniff(p, len)) return KZ_FMT_JSONL;
+        if (kz_fortigate_sniff(p, len)) return KZ_FMT_FORTIGATE;
+        if (kz_accesslog_sniff(p, len)) return KZ_FMT_ACCESSLOG;
+        return KZ_FMT_UNKNOWN;
+    }
+}
+
+/* ---- the reader ---- */
+
+struct slot {
+    struct kz_job job;
+    int busy;
+    struct kz_text_reader *r;
+    struct kz_text_decoder dec;
+    char *buf;           /* block + KZ_TEXT_MAX_LINE + 1 bytes */
+    size_t len;          /* bytes of whole lines in buf */
+    uint64_t first_line; /* number of the block's first line */
+    uint8_t format;
+    uint32_t file_id;
+    const char *path; /* owned by the reader's path list */
+    struct kz_buf out;
+    struct kz_buf problems; /* "line N: why\n" */
+    uint32_t nproblems;
+    struct kz_text_stats st;
+};
+
+struct kz_text_reader {
+    struct kz_pool *pool;
+    struct kz_text_reader_opts o;
+    struct slot *slots;
+    int window;
+    size_t block;
+    uint64_t next_seq, flushed_seq;
+    struct kz_text_stats st;
+    uint64_t bytes;
+    char *carry; /* the partial line after a block's last newline */
+    size_t carry_len;
+    uint32_t file_reports;
+    char **paths;
+    size_t npaths, paths_cap;
+};
+
+static void add_stats(struct kz_text_stats *to, const struct kz_text_stats *from) {
+    to->lines += from->lines;
+    to->events += from->events;
+    to->bad_lines += from->bad_lines;
+    to->blank += from->blank;
+}
+
+static void slot_problem(struct slot *s, uint64_t line, const char *why) {
+    if (s->nproblems++ >= KZ_TEXT_MAX_REPORTS) return;
+    kz_buf_printf(&s->problems, "line %llu: %s, skipped\n", (unsigned long long)line, why);
+}
+
+static void run_slot(void *arg) {
+    struct slot *s = arg;
+    struct kz_text_reader *r = s->r;
+    const char *p = s->buf, *end = s->buf + s->len;
+    uint64_t line = s->first_line;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        s->st.lines++;
+        int rc = kz_text_decode_line(&s->dec, s->format, p, n, line, s->file_id);
+        if (rc == 0) {
+            s->st.events++;
+            size_t mark = s->out.len;
+            r->o.emit(r->o.ctx, &s->dec, &s->dec.event, s->file_id, &s->out);
+            if (s->out.failed) {
+                s->out.len = mark;
+                s->out.failed = 0;
+                if (s->out.data) s->out.data[mark] = 0;
+                s->st.events--;
+                s->st.bad_lines++;
+                slot_problem(s, line, "output for this block exceeds its limit");
+            }
+        } else if (rc == 1) {
+            s->st.blank++;
+        } else {
+            s->st.bad_lines++;
+            slot_problem(s, line, s->dec.why ? s->dec.why : "not in the file's format");
+        }
+        line++;
+        p = nl ? nl + 1 : end;
+    }
+}
+
+struct kz_text_reader *kz_text_reader_new(struct kz_pool *pool,
+                                          const struct kz_text_reader_opts *o) {
+    struct kz_text_reader *r = kz_calloc(1, sizeof *r);
+    if (!r) return NULL;
+    r->pool = pool;
+    r->o = *o;
+    r->block = o->block ? o->block : KZ_TEXT_BLOCK;
+    r->window = o->window > 0 ? o->window : 2 * kz_pool_threads(pool);
+    r->carry = kz_malloc(KZ_TEXT_MAX_LINE + 1);
+    r->slots = kz_calloc((size_t)r->window, sizeof *r->slots);
+    if (!r->slots || !r->carry) goto fail;
+    for (int i = 0; i < r->window; i++) {
+        struct slot *s = &r->slots[i];
+        s->r = r;
+        kz_buf_init(&s->out, SLOT_OUTPUT_CAP);
+        kz_buf_init(&s->problems, 64 * 1024);
+        s->buf = kz_malloc(r->block + KZ_TEXT_MAX_LINE + 1);
+        if (!s->buf || kz_text_decoder_init(&s->dec)) goto fail;
+    }
+    return r;
+fail:
+    kz_text_reader_free(r);
+    return NULL;
+}
+
+static void drain(struct kz_text_reader *r, struct slot *s) {
+    if (!s->busy) return;
+    kz_job_wait(&s->job);
+    s->busy = 0;
+    if (r->o.write && s->out.len) r->o.write(r->o.ctx, s->out.data, s->out.len);
+    if (r->o.report && s->problems.len) {
+        char *line = s->problems.data;
+        while (*line) {
+            char *nl = strchr(line, '\n');
+            *nl = 0;
+            if (r->file_reports++ < KZ_TEXT_MAX_REPORTS) r->o.report(r->o.ctx, s->path, line);
+            line = nl + 1;
+        }
+    }
+    add_stats(&r->st, &s->st);
+    kz_buf_clear(&s->out);
+    kz_buf_clear(&s->problems);
+    r->flushed_seq++;
+}
+
+void kz_text_reader_flush(struct kz_text_reader *r) {
+    for (uint64_t seq = r->flushed_seq; seq < r->next_seq; seq++)
+        drain(r, &r->slots[seq % (uint64_t)r->window]);
+    for (size_t i = 0; i < r->npaths; i++)
+        kz_free(r->paths[i]);
+    r->npaths = 0;
+}
+
+/* A file being read: plain (fd) or gzip (gz over the same fd). */
+struct source {
+    int fd;
+    gzFile gz;
+    int failed; /* a read error or a damaged gzip stream ended the file early */
+    const char *why;
+};
+
+/* Reads up to n bytes; 0 at the end (or after an error, noted in src). */
+static size_t source_read(struct source *src, char *buf, size_t n) {
+    size_t got = 0;
+    while (got < n) {
+        if (src->gz) {
+            unsigned want = (unsigned)(n - got > (1u << 30) ? 1u << 30 : n - got);
+            int k = gzread(src->gz, buf + got, want);
+            if (k <= 0) {
+                if (k < 0) {
+                    int code;
+                    gzerror(src->gz, &code);
+                    src->failed = 1;
+                    src->why = "damaged gzip stream; the rest of the file is not read";
+                }
+                break;
+            }
+            got += (size_t)k;
+        } else {
+            ssize_t k = read(src->fd, buf + got, n - got);
+            if (k < 0 && errno == EINTR) continue;
+            if (k <= 0) {
+                if (k < 0) src->failed = 1, src->why = strerror(errno);
+                break;
+            }
+            got += (size_t)k;
+        }
+    }
+    /* A gzip stream that ends early reads as a short file: zlib reports it only as an error. */
+    if (src->gz && got < n && !src->failed) {
+        int code;
+        gzerror(src->gz, &code);
+        if (code != Z_OK && code != Z_STREAM_END) {
+            src->failed = 1;
+            src->why = "truncated or damaged gzip stream; the rest of the file is not read";
+        }
+    }
+    return got;
+}
+
+static uint64_t source_pos(struct source *src) {
+    if (src->gz) return (uint64_t)gzoffset(src->gz);
+    off_t o = lseek(src->fd, 0, SEEK_CUR);
+    return o < 0 ? 0 : (uint64_t)o;
+}
+
+static uint64_t count_lines(const char *p, size_t n) {
+    uint64_t c = 0;
+    const char *end = p + n;
+    while (p < end && (p = memchr(p, '\n', (size_t)(end - p)))) {
+        c++;
+        p++;
+    }
+    return c;
+}
+
+static const char *last_newline(const char *p, size_t n) {
+    while (n--)
+        if (p[n] == '\n') return p + n;
+    return NULL;
+}
+
+static void overlong(struct kz_text_reader *r, const char *path, uint64_t line) {
+    r->st.lines++;
+    r->st.bad_lines++;
+    if (r->o.report && r->file_reports++ < KZ_TEXT_MAX_REPORTS) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "line %llu: longer than %zu bytes, skipped",
+                 (unsigned long long)line, KZ_TEXT_MAX_LINE);
+        r->o.report(r->o.ctx, path, msg);
+    }
+}
+
+int kz_text_reader_add_file(struct kz_text_reader *r, const char *path, uint8_t format,
+                            uint32_t file_id, struct kz_err *err) {
+    if (!kz_text_format_ok(format))
+        return kz_err_set(err, KZ_EUSAGE, "%s: not a text format", path);
+    struct source src = {.fd = open(path, O_RDONLY | O_CLOEXEC)};
+    if (src.fd < 0) return kz_err_set(err, KZ_EIO, "%s: %s", path, strerror(errno));
+    unsigned char magic[2];
+    ssize_t m = pread(src.fd, magic, 2, 0);
+    if (m == 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
+        int fd2 = dup(src.fd);
+        src.gz = fd2 >= 0 ? gzdopen(fd2, "rb") : NULL;
+        if (!src.gz) {
+            if (fd2 >= 0) close(fd2);
+            close(src.fd);
+            return kz_err_set(err, KZ_ENOMEM, "%s: cannot start gzip decompression", path);
+        }
+        gzbuffer(src.gz, 256 * 1024);
+    }
+    if (r->npaths == r->paths_cap) {
+        size_t cap = r->paths_cap ? r->paths_cap * 2 : 16;
+        char **pv = kz_realloc(r->paths, cap * sizeof *pv);
+        if (!pv) goto nomem;
+        r->paths = pv;
+        r->paths_cap = cap;
+    }
+    char *mypath = kz_strdup(path);
+    if (!mypath) goto nomem;
+    r->paths[r->npaths++] = mypath;
+    r->file_reports = 0;
+    r->st.files++;
+
+    uint64_t line = 0; /* lines completed before the next block */
+    uint64_t pos0 = 0;
+    int eof = 0, skipping = 0;
+    r->carry_len = 0;
+    while (!eof || r->carry_len) {
+        struct slot *s = &r->slots[r->next_seq % (uint64_t)r->window];
+        drain(r, s);
+        size_t len = r->carry_len;
+        memcpy(s->buf, r->carry, len);
+        r->carry_len = 0;
+        size_t target = len + r->block;
+        while (len < target && !eof) {
+            size_t got = source_read(&src, s->buf + len, target - len);
+            if (got == 0) {
+                eof = 1;
+                break;
+            }
+            if (skipping) { /* the rest of an over-long line */
+                char *nl = memchr(s->buf + len, '\n', got);
+                if (!nl) continue;
+                size_t drop = (size_t)(nl - (s->buf + len)) + 1;
+                memmove(s->buf + len, nl + 1, got - drop);
+                got -= drop;
+                skipping = 0;
+                overlong(r, mypath, ++line);
+            }
+            len += got;
+        }
+        uint64_t pos = source_pos(&src);
+        r->bytes += pos - pos0;
+        pos0 = pos;
+        if (len == 0) break;
+        const char *nl = last_newline(s->buf, len);
+        size_t end;
+        if (nl) {
+            end = (size_t)(nl - s->buf) + 1;
+        } else if (eof) {
+            end = len;
+        } else if (len > KZ_TEXT_MAX_LINE) {
+            skipping = 1; /* no line end in sight: drop what we have, then up to the newline */
+            continue;
+        } else {
+            memcpy(r->carry, s->buf, len); /* a long line: read on */
+            r->carry_len = len;
+            continue;
+        }
+        size_t rest = len - end;
+        if (rest > KZ_TEXT_MAX_LINE) {
+            skipping = 1;
+        } else {
+            memcpy(r->carry, s->buf + end, rest);
+            r->carry_len = rest;
+        }
+        s->len = end;
+        s->first_line = line + 1;
+        line += count_lines(s->buf, end) + (s->buf[end - 1] != '\n');
+        s->format = format;
+        s->file_id = file_id;
+        s->path = mypath;
+        s->nproblems = 0;
+        memset(&s->st, 0, sizeof s->st);
+        s->busy = 1;
+        r->next_seq++;
+        kz_pool_submit(r->pool, &s->job, run_slot, s);
+    }
+    if (skipping) overlong(r, mypath, ++line); /* the file ended inside it */
+    if (src.failed && r->o.report) r->o.report(r->o.ctx, mypath, src.why);
+    if (src.gz) gzclose(src.gz);
+    close(src.fd);
+    return 0;
+nomem:
+    if (src.gz) gzclose(src.gz);
+    close(src.fd);
+    return kz_err_set(err, KZ_ENOMEM, "out of memory");
+}
+
+const struct kz_text_stats *kz_text_reader_stats(const struct kz_text_reader *r) {
+    return &r->st;
+}
+
+uint64_t kz_text_reader_bytes(const struct kz_text_reader *r) {
+    return r->bytes;
+}
+
+void kz_text_reader_free(struct kz_text_reader *r) {
+    if (!r) return;
+    if (r->slots) {
+        kz_text_reader_flush(r);
+        for (int i = 0; i < r->window; i++) {
+            kz_text_decoder_free(&r->slots[i].dec);
+            kz_free(r->slots[i].buf);
+            kz_buf_free(&r->slots[i].out);
+            kz_buf_free(&r->slots[i].problems);
+        }
+        kz_free(r->slots);
+    }
+    kz_free(r->paths);
+    kz_free(r->carry);
+    kz_free(r);
+}

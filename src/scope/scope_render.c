@@ -1,0 +1,356 @@
+/* scope_render.c - a scope result as a terminal table, DESIGN.md's JSON, CSV, Graphviz DOT or one
+ * self-contained HTML page. Every value from the logs is escaped for its format: JSON strings,
+ * CSV cells through kz_finding_csv_cell (formula injection neutralised), DOT quoted strings, and
+ * HTML entities (no value ever lands in a script or an attribute unescaped). */
+#include "scope.h"
+
+#include "../output/findings.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static void ts(struct kz_buf *b, kz_time t) {
+    char s[KZ_TIME_TEXT_MAX];
+    kz_time_format(t, 3, s);
+    kz_buf_puts(b, s);
+}
+
+static void jstr(struct kz_buf *b, const char *s) {
+    if (!s) {
+        kz_buf_puts(b, "null");
+        return;
+    }
+    kz_buf_putc(b, '"');
+    kz_buf_put_json_str(b, s, strlen(s));
+    kz_buf_putc(b, '"');
+}
+
+static void jtime(struct kz_buf *b, kz_time t) {
+    kz_buf_putc(b, '"');
+    ts(b, t);
+    kz_buf_putc(b, '"');
+}
+
+static void json(const struct kz_scope_result *r, struct kz_buf *b) {
+    kz_buf_puts(b, "{\"subject\":{");
+    jstr(b, r->subject_kind);
+    kz_buf_putc(b, ':');
+    jstr(b, r->subject);
+    kz_buf_puts(b, "},\"since\":");
+    if (r->has_since) jtime(b, r->since); else kz_buf_puts(b, "null");
+    kz_buf_puts(b, ",\"until\":");
+    if (r->has_until) jtime(b, r->until); else kz_buf_puts(b, "null");
+    kz_buf_puts(b, ",\"hosts\":[");
+    for (uint32_t i = 0; i < r->nhosts; i++) {
+        const struct kz_scope_host *h = &r->hosts[i];
+        kz_buf_puts(b, i ? ",{\"host\":" : "{\"host\":");
+        jstr(b, h->host);
+        kz_buf_puts(b, ",\"first\":");
+        jtime(b, h->first);
+        kz_buf_puts(b, ",\"last\":");
+        jtime(b, h->last);
+        kz_buf_printf(b, ",\"logons\":%u,\"logon_types\":[", h->logons);
+        for (uint32_t k = 0; k < h->ntypes; k++)
+            kz_buf_printf(b, "%s%d", k ? "," : "", h->types[k]);
+        kz_buf_puts(b, "],\"sources\":[");
+        for (uint32_t k = 0; k < h->nsources; k++) {
+            if (k) kz_buf_putc(b, ',');
+            jstr(b, h->sources[k]);
+        }
+        kz_buf_puts(b, "]}");
+    }
+    kz_buf_puts(b, "],\"edges\":[");
+    for (uint32_t i = 0; i < r->nedges; i++) {
+        const struct kz_scope_edge *e = &r->edges[i];
+        kz_buf_puts(b, i ? ",{\"from\":" : "{\"from\":");
+        jstr(b, e->from);
+        kz_buf_puts(b, ",\"to\":");
+        jstr(b, e->to);
+        kz_buf_puts(b, ",\"user\":");
+        jstr(b, e->user);
+        kz_buf_printf(b, ",\"logon_type\":%d,\"first\":", e->logon_type);
+        jtime(b, e->first);
+        kz_buf_printf(b, ",\"count\":%u}", e->count);
+    }
+    kz_buf_puts(b, "],\"files\":[");
+    for (uint32_t i = 0; i < r->nfiles; i++) {
+        const struct kz_scope_file *f = &r->files[i];
+        kz_buf_puts(b, i ? ",{\"path\":" : "{\"path\":");
+        jstr(b, f->path);
+        kz_buf_puts(b, ",\"share\":");
+        jstr(b, f->share);
+        kz_buf_puts(b, ",\"host\":");
+        jstr(b, f->host);
+        kz_buf_printf(b, ",\"reads\":%u,\"writes\":%u,\"renames\":%u,\"deletes\":%u,\"bytes\":%lld,"
+                         "\"first\":",
+                      f->reads, f->writes, f->renames, f->deletes, (long long)f->bytes);
+        jtime(b, f->first);
+        kz_buf_puts(b, ",\"last\":");
+        jtime(b, f->last);
+        kz_buf_puts(b, ",\"customer\":");
+        jstr(b, f->customer);
+        kz_buf_putc(b, '}');
+    }
+    kz_buf_puts(b, "],\"customers\":[");
+    for (uint32_t i = 0; i < r->ncustomers; i++) {
+        const struct kz_scope_customer *c = &r->customers[i];
+        kz_buf_puts(b, i ? ",{\"customer\":" : "{\"customer\":");
+        jstr(b, c->customer);
+        kz_buf_printf(b, ",\"files\":%u,\"first\":", c->files);
+        jtime(b, c->first);
+        kz_buf_puts(b, ",\"last\":");
+        jtime(b, c->last);
+        kz_buf_printf(b, ",\"access\":\"%s\"}", c->written ? "write" : "read");
+    }
+    kz_buf_puts(b, "]}\n");
+}
+
+static void cell(struct kz_buf *b, const char *s) {
+    kz_finding_csv_cell(b, s ? s : "", s ? strlen(s) : 0);
+}
+
+static void ctime_cell(struct kz_buf *b, kz_time t) {
+    char s[KZ_TIME_TEXT_MAX];
+    kz_time_format(t, 3, s);
+    cell(b, s);
+}
+
+/* One CSV for all four sections: section,name,host,user,first,last,count,reads,writes,deletes,
+ * bytes,customer,detail. */
+static void csv(const struct kz_scope_result *r, struct kz_buf *b) {
+    kz_buf_puts(b, "section,name,host,user,first,last,count,reads,writes,deletes,bytes,customer,"
+                   "detail\n");
+    char num[64];
+    for (uint32_t i = 0; i < r->nhosts; i++) {
+        const struct kz_scope_host *h = &r->hosts[i];
+        cell(b, "host"), kz_buf_putc(b, ','), cell(b, h->host), kz_buf_puts(b, ",,,");
+        ctime_cell(b, h->first), kz_buf_putc(b, ','), ctime_cell(b, h->last);
+        kz_buf_printf(b, ",%u,,,,,,", h->logons);
+        struct kz_buf d;
+        kz_buf_init(&d, 1 << 16);
+        for (uint32_t k = 0; k < h->nsources; k++)
+            kz_buf_printf(&d, "%s%s", k ? " " : "", h->sources[k]);
+        cell(b, d.data ? d.data : "");
+        kz_buf_free(&d);
+        kz_buf_putc(b, '\n');
+    }
+    for (uint32_t i = 0; i < r->nedges; i++) {
+        const struct kz_scope_edge *e = &r->edges[i];
+        cell(b, "edge"), kz_buf_putc(b, ','), cell(b, e->from), kz_buf_putc(b, ',');
+        cell(b, e->to), kz_buf_putc(b, ','), cell(b, e->user), kz_buf_putc(b, ',');
+        ctime_cell(b, e->first);
+        snprintf(num, sizeof num, "logon type %d", e->logon_type);
+        kz_buf_printf(b, ",,%u,,,,,,", e->count);
+        cell(b, num);
+        kz_buf_putc(b, '\n');
+    }
+    for (uint32_t i = 0; i < r->nfiles; i++) {
+        const struct kz_scope_file *f = &r->files[i];
+        cell(b, "file"), kz_buf_putc(b, ','), cell(b, f->path), kz_buf_putc(b, ',');
+        cell(b, f->host), kz_buf_puts(b, ",,");
+        ctime_cell(b, f->first), kz_buf_putc(b, ','), ctime_cell(b, f->last);
+        kz_buf_printf(b, ",,%u,%u,%u,%lld,", f->reads, f->writes, f->deletes, (long long)f->bytes);
+        cell(b, f->customer);
+        kz_buf_putc(b, ',');
+        cell(b, f->share);
+        kz_buf_putc(b, '\n');
+    }
+    for (uint32_t i = 0; i < r->ncustomers; i++) {
+        const struct kz_scope_customer *c = &r->customers[i];
+        cell(b, "customer"), kz_buf_putc(b, ','), cell(b, c->customer), kz_buf_puts(b, ",,,");
+        ctime_cell(b, c->first), kz_buf_putc(b, ','), ctime_cell(b, c->last);
+        kz_buf_printf(b, ",%u,,,,,", c->files);
+        cell(b, c->customer);
+        kz_buf_putc(b, ',');
+        cell(b, c->written ? "write" : "read");
+        kz_buf_putc(b, '\n');
+    }
+}
+
+static void dot_str(struct kz_buf *b, const char *s) {
+    kz_buf_putc(b, '"');
+    for (; s && *s; s++) {
+        if (*s == '"' || *s == '\\') kz_buf_putc(b, '\\');
+        if ((unsigned char)*s < 0x20) continue;
+        kz_buf_putc(b, *s);
+    }
+    kz_buf_putc(b, '"');
+}
+
+static void dot(const struct kz_scope_result *r, struct kz_buf *b) {
+    kz_buf_puts(b, "digraph scope {\n  rankdir=LR;\n  node [shape=box];\n");
+    for (uint32_t i = 0; i < r->nedges; i++) {
+        const struct kz_scope_edge *e = &r->edges[i];
+        char label[512];
+        snprintf(label, sizeof label, "%s (type %d) x%u", e->user ? e->user : "?", e->logon_type,
+                 e->count);
+        kz_buf_puts(b, "  ");
+        dot_str(b, e->from);
+        kz_buf_puts(b, " -> ");
+        dot_str(b, e->to);
+        kz_buf_puts(b, " [label=");
+        dot_str(b, label);
+        kz_buf_puts(b, "];\n");
+    }
+    kz_buf_puts(b, "}\n");
+}
+
+static void h(struct kz_buf *b, const char *s) {
+    if (s) kz_buf_put_xml_str(b, s, strlen(s));
+}
+
+static void htime(struct kz_buf *b, kz_time t) {
+    char s[KZ_TIME_TEXT_MAX];
+    kz_time_format(t, 0, s);
+    kz_buf_puts(b, s);
+}
+
+/* The graph is drawn as inline SVG, nodes on a circle: no script, no external resource, so the
+ * page is safe to open and works offline. */
+static void html(const struct kz_scope_result *r, struct kz_buf *b) {
+    kz_buf_puts(b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+                   "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+                   "style-src 'unsafe-inline'\"><title>kizuki scope: ");
+    h(b, r->subject);
+    kz_buf_puts(b, "</title><style>body{font-family:sans-serif;margin:2em}table{border-collapse:"
+                   "collapse}td,th{border:1px solid #ccc;padding:2px 6px;font-size:13px}"
+                   "th{background:#eee}</style></head><body>\n<h1>Scope of ");
+    h(b, r->subject_kind);
+    kz_buf_putc(b, ' ');
+    h(b, r->subject);
+    kz_buf_printf(b, "</h1>\n<p>%u hosts, %u hops, %u files, %u customers</p>\n", r->nhosts,
+                  r->nedges, r->nfiles, r->ncustomers);
+    /* nodes: every endpoint of an edge */
+    const char *nodes[256];
+    uint32_t nn = 0;
+    for (uint32_t i = 0; i < r->nedges; i++) {
+        const char *ends[2] = {r->edges[i].from, r->edges[i].to};
+        for (int k = 0; k < 2; k++) {
+            int seen = 0;
+            for (uint32_t m = 0; m < nn && !seen; m++)
+                seen = !strcmp(nodes[m], ends[k]);
+            if (!seen && nn < 256) nodes[nn++] = ends[k];
+        }
+    }
+    kz_buf_puts(b, "<h2>Lateral movement</h2>\n<svg xmlns=\"http://www.w3.org/2000/svg\" "
+                   "width=\"900\" height=\"600\">\n");
+    double cx = 450, cy = 300, rad = 240;
+    double x[256], y[256];
+    for (uint32_t m = 0; m < nn; m++) {
+        double a = 6.283185307179586 * m / (nn ? nn : 1);
+        double ca = cos(a), sa = sin(a);
+        x[m] = cx + rad * ca;
+        y[m] = cy + rad * sa;
+    }
+    for (uint32_t i = 0; i < r->nedges; i++) {
+        uint32_t f = 0, t = 0;
+        for (uint32_t m = 0; m < nn; m++) {
+            if (!strcmp(nodes[m], r->edges[i].from)) f = m;
+            if (!strcmp(nodes[m], r->edges[i].to)) t = m;
+        }
+        kz_buf_printf(b, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"#c33\"/>",
+                      x[f], y[f], x[t], y[t]);
+    }
+    for (uint32_t m = 0; m < nn; m++) {
+        kz_buf_printf(b, "<circle cx=\"%.0f\" cy=\"%.0f\" r=\"5\"/><text x=\"%.0f\" y=\"%.0f\" "
+                         "font-size=\"12\">",
+                      x[m], y[m], x[m] + 7, y[m] - 7);
+        h(b, nodes[m]);
+        kz_buf_puts(b, "</text>\n");
+    }
+    kz_buf_puts(b, "</svg>\n<h2>Timeline of hops</h2>\n<table><tr><th>first</th><th>from</th>"
+                   "<th>to</th><th>account</th><th>logon type</th><th>count</th></tr>\n");
+    for (uint32_t i = 0; i < r->nedges; i++) {
+        const struct kz_scope_edge *e = &r->edges[i];
+        kz_buf_puts(b, "<tr><td>");
+        htime(b, e->first);
+        kz_buf_puts(b, "</td><td>");
+        h(b, e->from);
+        kz_buf_puts(b, "</td><td>");
+        h(b, e->to);
+        kz_buf_puts(b, "</td><td>");
+        h(b, e->user);
+        kz_buf_printf(b, "</td><td>%d</td><td>%u</td></tr>\n", e->logon_type, e->count);
+    }
+    kz_buf_puts(b, "</table>\n<h2>Hosts</h2>\n<table><tr><th>host</th><th>first</th><th>last"
+                   "</th><th>logons</th></tr>\n");
+    for (uint32_t i = 0; i < r->nhosts; i++) {
+        kz_buf_puts(b, "<tr><td>");
+        h(b, r->hosts[i].host);
+        kz_buf_puts(b, "</td><td>");
+        htime(b, r->hosts[i].first);
+        kz_buf_puts(b, "</td><td>");
+        htime(b, r->hosts[i].last);
+        kz_buf_printf(b, "</td><td>%u</td></tr>\n", r->hosts[i].logons);
+    }
+    kz_buf_puts(b, "</table>\n<h2>Customers affected</h2>\n<table><tr><th>customer</th><th>files"
+                   "</th><th>first</th><th>last</th><th>access</th></tr>\n");
+    for (uint32_t i = 0; i < r->ncustomers; i++) {
+        const struct kz_scope_customer *c = &r->customers[i];
+        kz_buf_puts(b, "<tr><td>");
+        h(b, c->customer);
+        kz_buf_printf(b, "</td><td>%u</td><td>", c->files);
+        htime(b, c->first);
+        kz_buf_puts(b, "</td><td>");
+        htime(b, c->last);
+        kz_buf_printf(b, "</td><td>%s</td></tr>\n", c->written ? "write" : "read");
+    }
+    kz_buf_puts(b, "</table>\n</body></html>\n");
+}
+
+static void table(const struct kz_scope_result *r, int colour, struct kz_buf *b) {
+    const char *bold = colour ? "\033[1m" : "", *off = colour ? "\033[0m" : "";
+    kz_buf_printf(b, "%sscope of %s %s%s\n\n%sHOSTS (%u)%s\n", bold, r->subject_kind, r->subject,
+                  off, bold, r->nhosts, off);
+    char f[KZ_TIME_TEXT_MAX], l[KZ_TIME_TEXT_MAX];
+    for (uint32_t i = 0; i < r->nhosts; i++) {
+        const struct kz_scope_host *x = &r->hosts[i];
+        kz_time_format(x->first, 0, f);
+        kz_time_format(x->last, 0, l);
+        kz_buf_printf(b, "  %-32s %s .. %s  %u logons", x->host, f, l, x->logons);
+        for (uint32_t k = 0; k < x->nsources && k < 4; k++)
+            kz_buf_printf(b, "%s%s", k ? ", " : "  from ", x->sources[k]);
+        kz_buf_putc(b, '\n');
+    }
+    kz_buf_printf(b, "\n%sLATERAL MOVEMENT (%u hops)%s\n", bold, r->nedges, off);
+    for (uint32_t i = 0; i < r->nedges; i++) {
+        const struct kz_scope_edge *e = &r->edges[i];
+        kz_time_format(e->first, 0, f);
+        kz_buf_printf(b, "  %s  %s -> %s  as %s (logon type %d) x%u\n", f, e->from, e->to,
+                      e->user ? e->user : "?", e->logon_type, e->count);
+    }
+    uint32_t reads = 0, writes = 0;
+    for (uint32_t i = 0; i < r->nfiles; i++) {
+        reads += r->files[i].reads;
+        writes += r->files[i].writes + r->files[i].deletes + r->files[i].renames;
+    }
+    kz_buf_printf(b, "\n%sFILES (%u: %u reads, %u writes/deletes)%s\n", bold, r->nfiles, reads,
+                  writes, off);
+    for (uint32_t i = 0; i < r->nfiles && i < 20; i++)
+        kz_buf_printf(b, "  %s%s%s%s\n", r->files[i].path, r->files[i].customer ? "  [" : "",
+                      r->files[i].customer ? r->files[i].customer : "",
+                      r->files[i].customer ? "]" : "");
+    if (r->nfiles > 20) kz_buf_printf(b, "  ... and %u more (--format json lists all)\n",
+                                      r->nfiles - 20);
+    kz_buf_printf(b, "\n%sCUSTOMERS AFFECTED (%u)%s\n", bold, r->ncustomers, off);
+    for (uint32_t i = 0; i < r->ncustomers; i++) {
+        const struct kz_scope_customer *c = &r->customers[i];
+        kz_time_format(c->first, 0, f);
+        kz_time_format(c->last, 0, l);
+        kz_buf_printf(b, "  %-40s %4u files  %s .. %s  %s\n", c->customer, c->files, f, l,
+                      c->written ? "WRITTEN" : "read");
+    }
+    if (r->truncated) kz_buf_puts(b, "\n(a limit was reached: the answer may be incomplete)\n");
+}
+
+void kz_scope_render(const struct kz_scope_result *r, enum kz_scope_format f, int colour,
+                     struct kz_buf *out) {
+    switch (f) {
+    case KZ_SCOPE_JSON: json(r, out); break;
+    case KZ_SCOPE_CSV: csv(r, out); break;
+    case KZ_SCOPE_DOT: dot(r, out); break;
+    case KZ_SCOPE_HTML: html(r, out); break;
+    case KZ_SCOPE_TABLE: table(r, colour, out); break;
+    }
+}

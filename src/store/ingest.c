@@ -1,0 +1,690 @@
+/* ingest.c - `kizuki ingest`: copy each source file into the store, index its events, chain it.
+ *
+ * Per file: the bytes are copied to objects/ while being hashed (one read) and renamed to its SHA-256;
+ * one syncfs puts all copies on disk before anything commits; then the EVTX reader decodes it in parallel. Workers turn each event into
+ * a compact record (the keys scope needs, already normalised) in the chunk's buffer; the main
+ * thread inserts the records in file order. When the last record of a file has been inserted, its
+ * file row joins the batch's transaction; the batch commits with its chain row, so a kill loses at
+ * most the batch in flight and re-running ingest redoes just that one (files whose
+ * SHA-256 is already in the store are skipped before decoding). Several files share a batch
+ * (BATCH_MAX_*), one transaction and one chain row. */
+#define _GNU_SOURCE /* syncfs */
+#include "store_int.h"
+
+#include "sha256.h"
+
+#include "../core/alloc.h"
+#include "../core/buf.h"
+#include "../core/intern.h"
+#include "../core/pool.h"
+#include "../input/evtx/evtx_reader.h"
+#include "../input/sources.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* A batch commits after this many files or events (at a file boundary): large enough that the
+ * per-commit fsyncs do not dominate, small enough that a kill loses little work. */
+#define BATCH_MAX_FILES 256
+#define BATCH_MAX_EVENTS 2000000
+
+/* ---- fields the index reads, interned once ---- */
+
+static pthread_once_t fields_once = PTHREAD_ONCE_INIT;
+static uint32_t f_target_lid, f_subject_lid, f_logon_id, f_subject_user, f_target_user,
+    f_target_server, f_access_mask, f_share, f_relative, f_object, f_target_file;
+
+#define ID(s) kz_intern(s, sizeof s - 1)
+static void fields_init(void) {
+    f_target_lid = ID("TargetLogonId");
+    f_subject_lid = ID("SubjectLogonId");
+    f_logon_id = ID("LogonId");
+    f_subject_user = ID("SubjectUserName");
+    f_target_user = ID("TargetUserName");
+    f_target_server = ID("TargetServerName");
+    f_access_mask = ID("AccessMask");
+    f_share = ID("ShareName");
+    f_relative = ID("RelativeTargetName");
+    f_object = ID("ObjectName");
+    f_target_file = ID("TargetFilename");
+}
+
+static const char *field(const struct kz_event *ev, uint32_t id) {
+    const struct kz_field *f = kz_event_field(ev, id);
+    if (!f || !f->len || (f->len == 1 && f->val[0] == '-')) return NULL;
+    return f->val;
+}
+
+static int64_t hex_or_dec(const char *s) {
+    if (!s) return 0;
+    return (int64_t)strtoull(s, NULL, 0);
+}
+
+/* ---- worker side: event -> compact record ---- */
+
+#define NO_KIND 0xff
+enum { S_HOST, S_USER, S_IP, S_WS, S_OBJ, S_PROC, S_TUSER, S_TSERVER, NSTR };
+
+struct rec_head {
+    kz_time ts;
+    uint64_t record_id;
+    int64_t bytes;
+    int64_t lid;
+    uint32_t file_id;
+    uint32_t eid;
+    int32_t ltype;
+    uint32_t acc;
+    uint32_t kind;
+};
+
+static void put_str(struct kz_buf *b, const char *s) {
+    uint32_t n = s ? (uint32_t)strnlen(s, KZ_STORE_NAME_MAX) : UINT32_MAX;
+    kz_buf_append(b, &n, 4);
+    if (s) kz_buf_append(b, s, n);
+}
+
+/* Access flags from a Windows access mask (ReadData 0x1, WriteData 0x2, AppendData 0x4,
+ * DELETE 0x10000). */
+static uint32_t access_of(const char *mask) {
+    if (!mask) return 0;
+    uint64_t m = strtoull(mask, NULL, 0);
+    uint32_t a = 0;
+    if (m & 0x1) a |= KZ_ACC_READ;
+    if (m & 0x6) a |= KZ_ACC_WRITE;
+    if (m & 0x10000) a |= KZ_ACC_DELETE;
+    return a;
+}
+
+static void emit(void *ctx, struct kz_evtx_decoder *d, const struct kz_evtx_record *rec,
+                 uint32_t file_id, struct kz_buf *out) {
+    (void)ctx;
+    (void)d;
+    pthread_once(&fields_once, fields_init);
+    const struct kz_event *ev = rec->event;
+    struct rec_head h = {.ts = ev->ts, .record_id = ev->record_id, .bytes = ev->ent.bytes,
+                         .file_id = file_id, .eid = ev->event_id, .ltype = ev->ent.logon_type,
+                         .kind = NO_KIND};
+    char user[256], ip[128], ws[256], tuser[256], tserver[256], hostkey[256];
+    const char *s[NSTR] = {0};
+    s[S_HOST] = ev->host;
+    if (ev->ent.user) s[S_USER] = kz_store_user_key(ev->ent.user, user, sizeof user);
+    if (ev->ent.src_ip) s[S_IP] = kz_store_ip_key(ev->ent.src_ip, ip, sizeof ip);
+    if (ev->ent.src_host) s[S_WS] = kz_store_host_key(ev->ent.src_host, ws, sizeof ws);
+    s[S_PROC] = ev->ent.process;
+    const char *lid = NULL;
+    char obj[KZ_STORE_NAME_MAX];
+    int security = ev->event_id >= 4600 && ev->event_id < 5200;
+    if (security && (ev->event_id == 4624 || ev->event_id == 4634 || ev->event_id == 4647)) {
+        lid = field(ev, f_target_lid);
+        h.kind = ev->event_id == 4624 ? KZ_LOGON : KZ_LOGOFF;
+    } else if (security && ev->event_id == 4648) {
+        lid = field(ev, f_subject_lid);
+        h.kind = KZ_EXPLICIT;
+        const char *tu = field(ev, f_target_user), *ts = field(ev, f_target_server);
+        if (tu) s[S_TUSER] = kz_store_user_key(tu, tuser, sizeof tuser);
+        if (ts) s[S_TSERVER] = kz_store_host_key(ts, tserver, sizeof tserver);
+    } else {
+        lid = field(ev, f_subject_lid);
+        if (!lid) lid = field(ev, f_logon_id);
+    }
+    h.lid = hex_or_dec(lid);
+    /* The object touched, as a full path customers.csv patterns can match. */
+    if (security && (ev->event_id == 5145 || ev->event_id == 5140)) {
+        const char *share = field(ev, f_share), *rel = field(ev, f_relative);
+        if (share) {
+            kz_store_host_key(ev->host, hostkey, sizeof hostkey);
+            /* ShareName is "\\*\projects": the server is the logging host */
+            const char *tail = share;
+            if (!strncmp(tail, "\\\\*\\", 4)) tail += 3;
+            else if (!strncmp(tail, "\\\\", 2)) tail = strchr(tail + 2, '\\');
+            if (!tail) tail = "";
+            if (rel)
+                snprintf(obj, sizeof obj, "\\\\%s%s\\%s", hostkey, tail, rel);
+            else
+                snprintf(obj, sizeof obj, "\\\\%s%s", hostkey, tail);
+            s[S_OBJ] = obj;
+        }
+        h.acc = ev->event_id == 5145 ? access_of(field(ev, f_access_mask)) : 0;
+    } else if (security && ev->event_id == 4663) {
+        s[S_OBJ] = field(ev, f_object);
+        h.acc = access_of(field(ev, f_access_mask));
+    } else if (!security && ev->event_id == 11) { /* Sysmon: file created or overwritten */
+        s[S_OBJ] = field(ev, f_target_file);
+        if (s[S_OBJ]) h.acc = KZ_ACC_WRITE;
+    } else if (!security && (ev->event_id == 23 || ev->event_id == 26)) { /* Sysmon: deleted */
+        s[S_OBJ] = field(ev, f_target_file);
+        if (s[S_OBJ]) h.acc = KZ_ACC_DELETE;
+    }
+    size_t mark = out->len;
+    kz_buf_putc(out, 'E');
+    uint32_t len = 0;
+    kz_buf_append(out, &len, 4);
+    kz_buf_append(out, &h, sizeof h);
+    for (int i = 0; i < NSTR; i++)
+        put_str(out, s[i]);
+    len = (uint32_t)(out->len - mark - 5);
+    if (!out->failed) memcpy(out->data + mark + 1, &len, 4);
+}
+
+/* ---- main-thread side: records -> rows ---- */
+
+struct pending {
+    char *path; /* the source as given */
+    char sha[KZ_SHA256_HEX];
+    uint64_t size;
+    uint8_t format; /* enum kz_format: only EVTX is indexed; other files are kept and chained */
+};
+
+struct ingest {
+    struct kz_store *s;
+    const struct kz_store_ingest_opts *o;
+    struct kz_store_ingest_stats *st;
+    struct kz_evtx_reader *reader;
+    struct pending *files;
+    uint32_t nfiles;
+    uint64_t total_bytes;
+    int64_t cur;          /* file being indexed (index into files), -1 none */
+    int file_open;        /* files[cur] is being indexed */
+    int in_tx;            /* a batch's transaction is open */
+    uint64_t cur_events;  /* events of files[cur] inserted */
+    int64_t cur_file_row; /* files.id of files[cur] */
+    uint32_t batch_files;
+    uint64_t batch_events;
+    struct kz_buf batch_text; /* what the open batch's hash will cover */
+    int failed;           /* a database error: stop inserting */
+    struct kz_err err;
+    sqlite3_stmt *ins_event, *ins_logon, *ins_addr, *ins_host, *ins_file, *ins_batch, *last;
+    int64_t hosts_seen[64]; /* a tiny cache of hosts already in `hosts` (by name id) */
+    char prev_hash[KZ_SHA256_HEX];
+    int64_t prev_id;
+};
+
+static int db_fail(struct ingest *g, const char *what) {
+    if (!g->failed)
+        kz_err_set(&g->err, KZ_EIO, "%s/kizuki.db: %s: %s", g->s->dir, what,
+                   sqlite3_errmsg(g->s->db));
+    g->failed = 1;
+    return KZ_EIO;
+}
+
+static int begin_file(struct ingest *g, int64_t i) {
+    g->cur = i;
+    g->cur_events = 0;
+    if (!g->in_tx) {
+        if (store_exec(g->s, "BEGIN IMMEDIATE", &g->err)) {
+            g->failed = 1;
+            return KZ_EIO;
+        }
+        g->in_tx = 1;
+        g->batch_files = 0;
+        g->batch_events = 0;
+        kz_buf_clear(&g->batch_text);
+        /* file row ids, fixed now so that event rows can refer to them */
+        sqlite3_stmt *q = NULL;
+        g->cur_file_row = 0;
+        if (sqlite3_prepare_v2(g->s->db, "SELECT coalesce(max(id),0) FROM files", -1, &q,
+                               NULL) == SQLITE_OK &&
+            sqlite3_step(q) == SQLITE_ROW)
+            g->cur_file_row = sqlite3_column_int64(q, 0);
+        sqlite3_finalize(q);
+    }
+    g->cur_file_row++;
+    g->file_open = 1;
+    return 0;
+}
+
+static void write_head(struct ingest *g) {
+    char *tmp = store_path(g->s, "HEAD.tmp"), *head = store_path(g->s, "HEAD");
+    FILE *f = tmp ? fopen(tmp, "w") : NULL;
+    if (f) {
+        fprintf(f, "%lld %s\n", (long long)g->prev_id, g->prev_hash);
+        fflush(f);
+        fsync(fileno(f));
+        fclose(f);
+        if (rename(tmp, head) != 0 && g->o->report) g->o->report(g->o->ctx, "cannot update HEAD");
+    }
+    kz_free(tmp);
+    kz_free(head);
+}
+
+/* Records the batch in the chain and commits it. */
+static int commit_batch(struct ingest *g) {
+    if (!g->in_tx) return 0;
+    int64_t id = g->prev_id + 1;
+    char created[KZ_TIME_TEXT_MAX], hash[KZ_SHA256_HEX];
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    kz_time_format((kz_time)now.tv_sec * KZ_TICKS_PER_SEC + now.tv_nsec / 100, 3, created);
+    struct kz_buf text;
+    kz_buf_init(&text, 256u << 20);
+    store_batch_head(&text, id, g->prev_hash, created);
+    kz_buf_append(&text, g->batch_text.data, g->batch_text.len);
+    int hrc = text.failed || g->batch_text.failed || kz_sha256_hex(text.data, text.len, hash);
+    kz_buf_free(&text);
+    if (hrc) {
+        g->failed = 1;
+        return kz_err_set(&g->err, KZ_ENOMEM, "out of memory");
+    }
+    sqlite3_stmt *b = g->ins_batch;
+    sqlite3_bind_int64(b, 1, id);
+    sqlite3_bind_text(b, 2, created, -1, SQLITE_STATIC);
+    sqlite3_bind_text(b, 3, g->prev_hash, -1, SQLITE_STATIC);
+    sqlite3_bind_text(b, 4, hash, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(b);
+    sqlite3_reset(b);
+    if (rc != SQLITE_DONE) return db_fail(g, "recording the batch");
+    if (store_exec(g->s, "COMMIT", &g->err)) {
+        g->failed = 1;
+        return KZ_EIO;
+    }
+    g->in_tx = 0;
+    g->prev_id = id;
+    memcpy(g->prev_hash, hash, sizeof hash);
+    write_head(g);
+    g->st->files_added += g->batch_files;
+    g->st->events += g->batch_events;
+    return 0;
+}
+
+static int end_file(struct ingest *g) {
+    if (!g->file_open) return 0;
+    g->file_open = 0;
+    struct pending *p = &g->files[g->cur];
+    sqlite3_stmt *f = g->ins_file;
+    sqlite3_bind_int64(f, 1, g->cur_file_row);
+    sqlite3_bind_text(f, 2, p->sha, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(f, 3, (int64_t)p->size);
+    sqlite3_bind_text(f, 4, p->path, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(f, 5, g->prev_id + 1);
+    sqlite3_bind_int64(f, 6, (int64_t)g->cur_events);
+    int rc = sqlite3_step(f);
+    sqlite3_reset(f);
+    if (rc != SQLITE_DONE) return db_fail(g, "recording the file");
+    store_batch_file(&g->batch_text, p->sha, (int64_t)p->size, (int64_t)g->cur_events, p->path);
+    g->batch_files++;
+    g->batch_events += g->cur_events;
+    g->st->bytes += p->size;
+    if (g->batch_files >= BATCH_MAX_FILES || g->batch_events >= BATCH_MAX_EVENTS)
+        return commit_batch(g);
+    return 0;
+}
+
+/* Finishes every file before files[upto] (files without events too) and starts files[upto] when
+ * it exists. */
+static int advance(struct ingest *g, int64_t upto) {
+    while (!g->failed) {
+        if (g->file_open && g->cur < upto) {
+            end_file(g);
+            continue;
+        }
+        if (g->file_open) break; /* at upto */
+        int64_t next = g->cur + 1;
+        if (next > upto || next >= (int64_t)g->nfiles) break;
+        begin_file(g, next);
+    }
+    return g->failed ? KZ_EIO : 0;
+}
+
+static const char *get_str(const char **p, uint32_t *len) {
+    uint32_t n;
+    memcpy(&n, *p, 4);
+    *p += 4;
+    *len = n;
+    if (n == UINT32_MAX) return NULL;
+    const char *s = *p;
+    *p += n;
+    return s;
+}
+
+static void bind_id(sqlite3_stmt *q, int col, int64_t id) {
+    if (id > 0)
+        sqlite3_bind_int64(q, col, id);
+    else
+        sqlite3_bind_null(q, col);
+}
+
+static void note_host(struct ingest *g, int64_t host, const char *text, uint32_t len) {
+    size_t slot = (size_t)host % 64;
+    if (g->hosts_seen[slot] == host) return;
+    g->hosts_seen[slot] = host;
+    char key[256], name[256];
+    snprintf(name, sizeof name, "%.*s", (int)(len < 255 ? len : 255), text);
+    kz_store_host_key(name, key, sizeof key);
+    int64_t k = store_intern(g->s, key, strlen(key));
+    if (k <= 0) return;
+    sqlite3_bind_int64(g->ins_host, 1, k);
+    sqlite3_bind_int64(g->ins_host, 2, host);
+    if (sqlite3_step(g->ins_host) != SQLITE_DONE) db_fail(g, "recording a host");
+    sqlite3_reset(g->ins_host);
+}
+
+static int usable_ip(const char *ip, uint32_t n) {
+    return n && !(n == 9 && !memcmp(ip, "127.0.0.1", 9)) && !(n == 3 && !memcmp(ip, "::1", 3));
+}
+
+static void insert_record(struct ingest *g, const char *p) {
+    struct rec_head h;
+    memcpy(&h, p, sizeof h);
+    p += sizeof h;
+    const char *s[NSTR];
+    uint32_t n[NSTR];
+    int64_t id[NSTR];
+    for (int i = 0; i < NSTR; i++)
+        s[i] = get_str(&p, &n[i]);
+    if (((int64_t)h.file_id != g->cur || !g->file_open) && advance(g, h.file_id)) return;
+    if (g->failed) return;
+    for (int i = 0; i < NSTR; i++) {
+        id[i] = s[i] ? store_intern(g->s, s[i], n[i]) : 0;
+        if (id[i] < 0) {
+            db_fail(g, "recording a name");
+            return;
+        }
+    }
+    if (id[S_HOST] > 0) note_host(g, id[S_HOST], s[S_HOST], n[S_HOST]);
+    sqlite3_stmt *q = g->ins_event;
+    sqlite3_bind_int64(q, 1, h.ts);
+    bind_id(q, 2, id[S_HOST]);
+    bind_id(q, 3, id[S_USER]);
+    sqlite3_bind_int64(q, 4, h.eid);
+    if (h.lid) sqlite3_bind_int64(q, 5, h.lid); else sqlite3_bind_null(q, 5);
+    bind_id(q, 6, id[S_IP] > 0 ? id[S_IP] : id[S_WS]);
+    bind_id(q, 7, id[S_OBJ]);
+    if (h.acc) sqlite3_bind_int64(q, 8, h.acc); else sqlite3_bind_null(q, 8);
+    if (h.bytes >= 0) sqlite3_bind_int64(q, 9, h.bytes); else sqlite3_bind_null(q, 9);
+    bind_id(q, 10, id[S_PROC]);
+    sqlite3_bind_int64(q, 11, g->cur_file_row);
+    sqlite3_bind_int64(q, 12, (int64_t)h.record_id);
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    if (rc != SQLITE_DONE) {
+        db_fail(g, "recording an event");
+        return;
+    }
+    g->cur_events++;
+    if (h.kind != NO_KIND) {
+        q = g->ins_logon;
+        sqlite3_bind_int64(q, 1, h.ts);
+        bind_id(q, 2, id[S_HOST]);
+        bind_id(q, 3, id[S_USER]);
+        if (h.lid) sqlite3_bind_int64(q, 4, h.lid); else sqlite3_bind_null(q, 4);
+        if (h.ltype >= 0) sqlite3_bind_int64(q, 5, h.ltype); else sqlite3_bind_null(q, 5);
+        bind_id(q, 6, id[S_IP]);
+        bind_id(q, 7, id[S_WS]);
+        sqlite3_bind_int64(q, 8, h.kind);
+        bind_id(q, 9, id[S_TUSER]);
+        bind_id(q, 10, id[S_TSERVER]);
+        rc = sqlite3_step(q);
+        sqlite3_reset(q);
+        if (rc != SQLITE_DONE) {
+            db_fail(g, "recording a logon");
+            return;
+        }
+    }
+    /* Addresses: a logon naming both the workstation and its address, or a Sysmon network
+     * event of the host about itself. */
+    int learn = (h.kind == KZ_LOGON && s[S_WS] && s[S_IP] && usable_ip(s[S_IP], n[S_IP]));
+    if (!learn && h.eid == 3 && s[S_WS] && s[S_IP] && s[S_HOST] && usable_ip(s[S_IP], n[S_IP])) {
+        char hk[256], name[256];
+        snprintf(name, sizeof name, "%.*s", (int)(n[S_HOST] < 255 ? n[S_HOST] : 255), s[S_HOST]);
+        kz_store_host_key(name, hk, sizeof hk);
+        learn = strlen(hk) == n[S_WS] && !memcmp(hk, s[S_WS], n[S_WS]);
+    }
+    if (learn) {
+        sqlite3_bind_int64(g->ins_addr, 1, id[S_IP]);
+        sqlite3_bind_int64(g->ins_addr, 2, id[S_WS]);
+        if (sqlite3_step(g->ins_addr) != SQLITE_DONE) db_fail(g, "recording an address");
+        sqlite3_reset(g->ins_addr);
+    }
+}
+
+static void write_out(void *ctx, const char *data, size_t len) {
+    struct ingest *g = ctx;
+    const char *p = data, *end = data + len;
+    while (p + 5 <= end) {
+        char type = *p++;
+        uint32_t n;
+        memcpy(&n, p, 4);
+        p += 4;
+        if (n > (size_t)(end - p)) break;
+        if (type == 'E') insert_record(g, p);
+        p += n;
+    }
+    if (g->o->progress)
+        g->o->progress(g->o->ctx, kz_evtx_reader_bytes(g->reader), g->total_bytes,
+                       kz_evtx_reader_stats(g->reader)->records);
+}
+
+static void report_problem(void *ctx, const char *path, const char *msg) {
+    struct ingest *g = ctx;
+    if (!g->o->report) return;
+    char line[1024];
+    snprintf(line, sizeof line, "%s: %s", path, msg);
+    g->o->report(g->o->ctx, line);
+}
+
+static void report_source(void *ctx, const char *msg) {
+    struct ingest *g = ctx;
+    if (g->o->report) g->o->report(g->o->ctx, msg);
+}
+
+/* ---- copying into objects/ ---- */
+
+/* Copies path into objects/ under its SHA-256 (unless the store already has those bytes).
+ * *known is set when the file row already exists. */
+static int copy_in(struct ingest *g, const char *path, struct pending *p, int *known,
+                   struct kz_err *err) {
+    *known = 0;
+    char tmpname[64];
+    snprintf(tmpname, sizeof tmpname, "objects/.incoming.%ld", (long)getpid());
+    char *tmp = store_path(g->s, tmpname), *objdir = store_path(g->s, "objects");
+    int in = -1, out = -1, rc = 0;
+    char *dst = NULL;
+    if (!tmp || !objdir) {
+        rc = kz_err_set(err, KZ_ENOMEM, "out of memory");
+        goto out;
+    }
+    if ((in = open(path, O_RDONLY)) < 0) {
+        rc = kz_err_set(err, KZ_EIO, "%s: %s", path, strerror(errno));
+        goto out;
+    }
+    if ((out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0444)) < 0) {
+        rc = kz_err_set(err, KZ_EIO, "%s: %s", tmp, strerror(errno));
+        goto out;
+    }
+    struct kz_sha256 h;
+    if (kz_sha256_init(&h)) {
+        rc = kz_err_set(err, KZ_ENOMEM, "out of memory");
+        goto out;
+    }
+    static char buf[1 << 20];
+    ssize_t n;
+    uint64_t size = 0;
+    while ((n = read(in, buf, sizeof buf)) > 0) {
+        kz_sha256_update(&h, buf, (size_t)n);
+        if (write(out, buf, (size_t)n) != n) {
+            n = -1;
+            break;
+        }
+        size += (uint64_t)n;
+    }
+    if (kz_sha256_final_hex(&h, p->sha) || n < 0) {
+        rc = kz_err_set(err, KZ_EIO, "%s: copying into the store: %s", path, strerror(errno));
+        goto out;
+    }
+    p->size = size;
+    sqlite3_bind_text(g->last, 1, p->sha, -1, SQLITE_STATIC);
+    *known = sqlite3_step(g->last) == SQLITE_ROW;
+    sqlite3_reset(g->last);
+    if (*known) goto out;
+    char rel[128];
+    snprintf(rel, sizeof rel, "objects/%s", p->sha);
+    if (!(dst = store_path(g->s, rel))) {
+        rc = kz_err_set(err, KZ_ENOMEM, "out of memory");
+        goto out;
+    }
+    if (rename(tmp, dst) != 0) {
+        rc = kz_err_set(err, KZ_EIO, "%s: %s", dst, strerror(errno));
+        goto out;
+    }
+out:
+    if (in >= 0) close(in);
+    if (out >= 0) close(out);
+    if (tmp) unlink(tmp); /* no-op after the rename */
+    kz_free(tmp);
+    kz_free(objdir);
+    kz_free(dst);
+    return rc;
+}
+
+/* The chain's end, from the database; HEAD is brought up to it (after a kill between a commit
+ * and the HEAD update). */
+static int chain_end(struct ingest *g) {
+    memset(g->prev_hash, '0', 64);
+    g->prev_hash[64] = 0;
+    g->prev_id = 0;
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(g->s->db, "SELECT id, hash FROM batches ORDER BY id DESC LIMIT 1", -1,
+                           &q, NULL) != SQLITE_OK)
+        return db_fail(g, "reading the chain");
+    if (sqlite3_step(q) == SQLITE_ROW) {
+        g->prev_id = sqlite3_column_int64(q, 0);
+        snprintf(g->prev_hash, sizeof g->prev_hash, "%s", (const char *)sqlite3_column_text(q, 1));
+    }
+    sqlite3_finalize(q);
+    if (g->prev_id) write_head(g);
+    return 0;
+}
+
+int kz_store_ingest(struct kz_store *s, const char *const *paths, int npaths,
+                    const struct kz_store_ingest_opts *o, struct kz_store_ingest_stats *st,
+                    struct kz_err *err) {
+    static const struct kz_store_ingest_opts none = {0};
+    if (!o) o = &none;
+    memset(st, 0, sizeof *st);
+    struct ingest g = {.s = s, .o = o, .st = st, .cur = -1};
+    kz_buf_init(&g.batch_text, 256u << 20);
+    struct kz_sources src = {0};
+    struct kz_pool *pool = NULL;
+    int rc = 0;
+    sqlite3 *db = s->db;
+    if (sqlite3_prepare_v2(db, "INSERT INTO events VALUES(?,?,?,?,?,?,?,?,?,?,?,?)", -1,
+                           &g.ins_event, NULL) ||
+        sqlite3_prepare_v2(db, "INSERT INTO logons VALUES(?,?,?,?,?,?,?,?,?,?)", -1, &g.ins_logon,
+                           NULL) ||
+        sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO addrs VALUES(?,?)", -1, &g.ins_addr, NULL) ||
+        sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO hosts VALUES(?,?)", -1, &g.ins_host, NULL) ||
+        sqlite3_prepare_v2(db, "INSERT INTO files VALUES(?,?,?,?,?,?)", -1, &g.ins_file, NULL) ||
+        sqlite3_prepare_v2(db, "INSERT INTO batches VALUES(?,?,?,?)", -1, &g.ins_batch, NULL) ||
+        sqlite3_prepare_v2(db, "SELECT 1 FROM files WHERE sha256=?", -1, &g.last, NULL)) {
+        rc = kz_err_set(err, KZ_EIO, "%s/kizuki.db: %s", s->dir, sqlite3_errmsg(db));
+        goto out;
+    }
+    if (chain_end(&g)) {
+        *err = g.err;
+        rc = KZ_EIO;
+        goto out;
+    }
+    for (int i = 0; i < npaths; i++)
+        if (kz_sources_add(&src, paths[i], report_source, &g)) {
+            rc = kz_err_set(err, KZ_ENOMEM, "out of memory listing inputs");
+            goto out;
+        }
+    st->files_failed = src.errors;
+    g.files = kz_calloc(src.n + 1, sizeof *g.files);
+    if (!g.files) {
+        rc = kz_err_set(err, KZ_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (uint32_t i = 0; i < src.n; i++) {
+        struct pending *p = &g.files[g.nfiles];
+        int known = 0;
+        struct kz_err e = {0};
+        if (copy_in(&g, src.v[i].path, p, &known, &e)) {
+            if (e.code == KZ_ENOMEM) {
+                *err = e;
+                rc = KZ_ENOMEM;
+                goto out;
+            }
+            st->files_failed++;
+            if (o->report) o->report(o->ctx, e.msg);
+            continue;
+        }
+        /* the same bytes twice in one run count once */
+        for (uint32_t k = 0; k < g.nfiles && !known; k++)
+            known = !strcmp(g.files[k].sha, p->sha);
+        if (known) {
+            st->files_known++;
+            continue;
+        }
+        p->path = src.v[i].path;
+        p->format = src.v[i].format;
+        if (p->format != KZ_FMT_EVTX) st->files_unindexed++;
+        g.total_bytes += p->size;
+        g.nfiles++;
+    }
+    /* Every copy (data and directory entry) on disk before the first commit names it: one
+     * syncfs for them all costs one journal flush instead of two fsyncs per file. */
+    if (g.nfiles) {
+        char *objdir = store_path(s, "objects");
+        int fd = objdir ? open(objdir, O_RDONLY | O_DIRECTORY) : -1;
+        int ok = fd >= 0 && syncfs(fd) == 0 && fsync(fd) == 0;
+        if (fd >= 0) close(fd);
+        kz_free(objdir);
+        if (!ok) {
+            rc = kz_err_set(err, KZ_EIO, "%s/objects: cannot flush to disk: %s", s->dir,
+                            strerror(errno));
+            goto out;
+        }
+    }
+    pool = kz_pool_new(o->threads);
+    struct kz_evtx_reader_opts ro = {
+        .emit = emit, .write = write_out, .report = report_problem, .ctx = &g};
+    g.reader = pool ? kz_evtx_reader_new(pool, &ro) : NULL;
+    if (!g.reader) {
+        rc = kz_err_set(err, KZ_ENOMEM, "out of memory starting the decoder");
+        goto out;
+    }
+    for (uint32_t i = 0; i < g.nfiles && !g.failed; i++) {
+        if (g.files[i].format != KZ_FMT_EVTX) continue; /* committed with no events */
+        char objrel[128];
+        snprintf(objrel, sizeof objrel, "objects/%s", g.files[i].sha);
+        char *obj = store_path(s, objrel);
+        struct kz_err e = {0};
+        /* decode the stored copy: what is indexed is what is kept */
+        if (!obj || kz_evtx_reader_add_file(g.reader, obj, i, &e)) {
+            if (o->report) o->report(o->ctx, obj ? e.msg : "out of memory");
+        }
+        kz_free(obj);
+    }
+    kz_evtx_reader_flush(g.reader);
+    if (!g.failed) advance(&g, (int64_t)g.nfiles);
+    if (!g.failed) commit_batch(&g);
+    if (g.failed) {
+        if (g.in_tx) store_exec(s, "ROLLBACK", NULL);
+        store_cache_clear(s);
+        *err = g.err;
+        rc = g.err.code ? g.err.code : KZ_EIO;
+    }
+    st->bad_records = kz_evtx_reader_stats(g.reader)->bad_records;
+out:
+    if (g.reader) kz_evtx_reader_free(g.reader);
+    kz_pool_free(pool);
+    sqlite3_finalize(g.ins_event);
+    sqlite3_finalize(g.ins_logon);
+    sqlite3_finalize(g.ins_addr);
+    sqlite3_finalize(g.ins_host);
+    sqlite3_finalize(g.ins_file);
+    sqlite3_finalize(g.ins_batch);
+    sqlite3_finalize(g.last);
+    kz_free(g.files);
+    kz_buf_free(&g.batch_text);
+    kz_sources_free(&src);
+    return rc;
+}

@@ -1,0 +1,484 @@
+/* store.c - the evidence store: opening and creating it, the schema, the name table, and verify.
+ * Ingest lives in ingest.c. See store.h for the layout and the chain. */
+#include "store_int.h"
+
+#include "sha256.h"
+
+#include "../core/alloc.h"
+#include "../core/buf.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- schema ----
+ * Strings (hosts, accounts, addresses, paths, processes) are stored once in `names` and referred to
+ * by id, which keeps rows small (the store's size per million events) and makes the equality
+ * lookups scope needs integer comparisons. Times are kz_time ticks (100 ns since 1970, UTC). */
+static const char schema[] =
+    "PRAGMA journal_mode=WAL;"
+    "CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT);"
+    "CREATE TABLE IF NOT EXISTS names(id INTEGER PRIMARY KEY, s TEXT NOT NULL UNIQUE);"
+    /* one row per source file; sha256 names its copy under objects/ */
+    "CREATE TABLE IF NOT EXISTS files(id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL UNIQUE,"
+    " size INTEGER NOT NULL, name TEXT NOT NULL, batch INTEGER NOT NULL, events INTEGER NOT NULL);"
+    /* the hash chain: one row per batch */
+    "CREATE TABLE IF NOT EXISTS batches(id INTEGER PRIMARY KEY, created TEXT NOT NULL,"
+    " prev TEXT NOT NULL, hash TEXT NOT NULL);"
+    /* every event: who (user), where (host), what (eid, obj, acc, bytes, proc), in which logon
+     * session (lid), from where (src), and the record it came from (file, rec) */
+    "CREATE TABLE IF NOT EXISTS events(ts INTEGER NOT NULL, host INTEGER, user INTEGER,"
+    " eid INTEGER, lid INTEGER, src INTEGER, obj INTEGER, acc INTEGER, bytes INTEGER,"
+    " proc INTEGER, file INTEGER NOT NULL, rec INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS events_user ON events(user, ts);"
+    "CREATE INDEX IF NOT EXISTS events_host ON events(host, ts);"
+    /* logon sessions: 4624 starts, 4634/4647 ends, 4648 explicit credentials (see store.h) */
+    "CREATE TABLE IF NOT EXISTS logons(ts INTEGER NOT NULL, host INTEGER, user INTEGER,"
+    " lid INTEGER, ltype INTEGER, ip INTEGER, ws INTEGER, kind INTEGER NOT NULL,"
+    " tuser INTEGER, tserver INTEGER);"
+    "CREATE INDEX IF NOT EXISTS logons_user ON logons(user, ts);"
+    "CREATE INDEX IF NOT EXISTS logons_ip ON logons(ip, ts);"
+    "CREATE INDEX IF NOT EXISTS logons_ws ON logons(ws, ts);"
+    "CREATE INDEX IF NOT EXISTS logons_session ON logons(host, lid);"
+    /* which address a device had, learnt from logons that name both (4624 WorkstationName +
+     * IpAddress) and from Sysmon network events of the host itself: lets scope follow a hop
+     * whose logon names only the source address */
+    "CREATE TABLE IF NOT EXISTS addrs(ip INTEGER NOT NULL, ws INTEGER NOT NULL,"
+    " PRIMARY KEY(ip, ws)) WITHOUT ROWID;"
+    /* every host that logged something, by its device key (first label, uppercase) */
+    "CREATE TABLE IF NOT EXISTS hosts(ws INTEGER PRIMARY KEY, host INTEGER NOT NULL);"
+    "INSERT OR IGNORE INTO meta VALUES('format', 'kizuki-store 1');";
+
+int store_exec(struct kz_store *s, const char *sql, struct kz_err *err) {
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) == SQLITE_OK) return 0;
+    int rc = kz_err_set(err, KZ_EIO, "%s/kizuki.db: %s", s->dir, msg ? msg : "error");
+    sqlite3_free(msg);
+    return rc;
+}
+
+char *store_path(const struct kz_store *s, const char *rel) {
+    size_t n = strlen(s->dir) + strlen(rel) + 2;
+    char *p = kz_malloc(n);
+    if (p) snprintf(p, n, "%s/%s", s->dir, rel);
+    return p;
+}
+
+int kz_store_open(const char *dir, int create, struct kz_store **out, struct kz_err *err) {
+    *out = NULL;
+    struct stat st;
+    if (stat(dir, &st) != 0) {
+        if (!create) return kz_err_set(err, KZ_EIO, "%s: no such store", dir);
+        if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+            return kz_err_set(err, KZ_EIO, "%s: cannot create: %s", dir, strerror(errno));
+    } else if (!S_ISDIR(st.st_mode)) {
+        return kz_err_set(err, KZ_EIO, "%s: not a directory", dir);
+    }
+    struct kz_store *s = kz_calloc(1, sizeof *s);
+    if (!s || !(s->dir = kz_strdup(dir))) {
+        kz_free(s);
+        return kz_err_set(err, KZ_ENOMEM, "out of memory");
+    }
+    kz_arena_init(&s->names, 1 << 20, 0);
+    int rc = 0;
+    char *db = store_path(s, "kizuki.db"), *objects = store_path(s, "objects");
+    if (!db || !objects) {
+        rc = kz_err_set(err, KZ_ENOMEM, "out of memory");
+        goto out;
+    }
+    if (!create && access(db, F_OK) != 0) {
+        rc = kz_err_set(err, KZ_EIO, "%s: not a kizuki store (no kizuki.db)", dir);
+        goto out;
+    }
+    if (create && mkdir(objects, 0755) != 0 && errno != EEXIST) {
+        rc = kz_err_set(err, KZ_EIO, "%s: cannot create: %s", objects, strerror(errno));
+        goto out;
+    }
+    int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(db, &s->db, flags, NULL) != SQLITE_OK) {
+        rc = kz_err_set(err, KZ_EIO, "%s: %s", db, s->db ? sqlite3_errmsg(s->db) : "cannot open");
+        goto out;
+    }
+    sqlite3_busy_timeout(s->db, 10000);
+    /* FULL: a committed batch survives power loss too, not only a killed process; the cost is
+     * one fsync per file ingested. */
+    if ((rc = store_exec(s, "PRAGMA synchronous=FULL; PRAGMA cache_size=-65536;"
+                            "PRAGMA temp_store=MEMORY;",
+                         err)))
+        goto out;
+    if (create && (rc = store_exec(s, schema, err))) goto out;
+    sqlite3_stmt *chk = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT v FROM meta WHERE k='format'", -1, &chk, NULL) !=
+            SQLITE_OK ||
+        sqlite3_step(chk) != SQLITE_ROW) {
+        sqlite3_finalize(chk);
+        rc = kz_err_set(err, KZ_ECORRUPT, "%s: not a kizuki store database", db);
+        goto out;
+    }
+    sqlite3_finalize(chk);
+    if (sqlite3_prepare_v2(s->db, "SELECT id FROM names WHERE s=?", -1, &s->name_get, NULL) ||
+        sqlite3_prepare_v2(s->db, "INSERT INTO names(s) VALUES(?)", -1, &s->name_put, NULL) ||
+        sqlite3_prepare_v2(s->db, "SELECT s FROM names WHERE id=?", -1, &s->name_text, NULL)) {
+        rc = kz_err_set(err, KZ_ECORRUPT, "%s: %s", db, sqlite3_errmsg(s->db));
+        goto out;
+    }
+out:
+    kz_free(db);
+    kz_free(objects);
+    if (rc) {
+        kz_store_close(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+void kz_store_close(struct kz_store *s) {
+    if (!s) return;
+    sqlite3_finalize(s->name_get);
+    sqlite3_finalize(s->name_put);
+    sqlite3_finalize(s->name_text);
+    if (s->db) sqlite3_close_v2(s->db);
+    kz_free(s->slots);
+    kz_arena_free(&s->names);
+    kz_free(s->text_buf);
+    kz_free(s->dir);
+    kz_free(s);
+}
+
+sqlite3 *kz_store_db(struct kz_store *s) {
+    return s->db;
+}
+
+const char *kz_store_dir(const struct kz_store *s) {
+    return s->dir;
+}
+
+/* ---- names ---- */
+
+static uint64_t hash_bytes(const char *p, size_t n) {
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
+    return h ? h : 1;
+}
+
+void store_cache_clear(struct kz_store *s) {
+    if (s->slots) memset(s->slots, 0, s->nslots * sizeof *s->slots);
+    s->nnames = 0;
+    kz_arena_reset(&s->names);
+}
+
+static int cache_grow(struct kz_store *s) {
+    uint32_t n = s->nslots ? s->nslots * 2 : 4096;
+    struct name_slot *v = kz_calloc(n, sizeof *v);
+    if (!v) return KZ_ENOMEM;
+    for (uint32_t i = 0; i < s->nslots; i++) {
+        struct name_slot *o = &s->slots[i];
+        if (!o->hash) continue;
+        uint32_t j = (uint32_t)o->hash & (n - 1);
+        while (v[j].hash) j = (j + 1) & (n - 1);
+        v[j] = *o;
+    }
+    kz_free(s->slots);
+    s->slots = v;
+    s->nslots = n;
+    return 0;
+}
+
+int64_t store_intern(struct kz_store *s, const char *text, size_t len) {
+    if (!text || !len || (len == 1 && text[0] == '-')) return 0;
+    if (len > KZ_STORE_NAME_MAX) len = KZ_STORE_NAME_MAX;
+    if (s->nnames >= STORE_CACHE_MAX) store_cache_clear(s);
+    if ((s->nnames + 1) * 2 > s->nslots && cache_grow(s)) return KZ_ENOMEM;
+    uint64_t h = hash_bytes(text, len);
+    uint32_t j = (uint32_t)h & (s->nslots - 1);
+    for (; s->slots[j].hash; j = (j + 1) & (s->nslots - 1)) {
+        struct name_slot *e = &s->slots[j];
+        if (e->hash == h && !strncmp(e->text, text, len) && e->text[len] == 0) return e->id;
+    }
+    int64_t id = 0;
+    sqlite3_bind_text(s->name_get, 1, text, (int)len, SQLITE_STATIC);
+    if (sqlite3_step(s->name_get) == SQLITE_ROW) id = sqlite3_column_int64(s->name_get, 0);
+    sqlite3_reset(s->name_get);
+    if (!id) {
+        sqlite3_bind_text(s->name_put, 1, text, (int)len, SQLITE_STATIC);
+        int rc = sqlite3_step(s->name_put);
+        sqlite3_reset(s->name_put);
+        if (rc != SQLITE_DONE) return KZ_EIO;
+        id = sqlite3_last_insert_rowid(s->db);
+    }
+    char *copy = kz_arena_strndup(&s->names, text, len);
+    if (!copy) return KZ_ENOMEM;
+    s->slots[j] = (struct name_slot){.hash = h, .id = id, .text = copy};
+    s->nnames++;
+    return id;
+}
+
+int64_t kz_store_name_id(struct kz_store *s, const char *text) {
+    if (!text || !*text) return 0;
+    int64_t id = 0;
+    sqlite3_bind_text(s->name_get, 1, text, -1, SQLITE_STATIC);
+    if (sqlite3_step(s->name_get) == SQLITE_ROW) id = sqlite3_column_int64(s->name_get, 0);
+    sqlite3_reset(s->name_get);
+    return id;
+}
+
+const char *kz_store_name(struct kz_store *s, int64_t id) {
+    const char *r = "";
+    if (id <= 0) return r;
+    sqlite3_bind_int64(s->name_text, 1, id);
+    if (sqlite3_step(s->name_text) == SQLITE_ROW) {
+        const char *t = (const char *)sqlite3_column_text(s->name_text, 0);
+        size_t n = t ? strlen(t) : 0;
+        if (n + 1 > s->text_cap) {
+            char *nb = kz_realloc(s->text_buf, n + 1);
+            if (nb) {
+                s->text_buf = nb;
+                s->text_cap = n + 1;
+            }
+        }
+        if (t && s->text_cap >= n + 1) {
+            memcpy(s->text_buf, t, n + 1);
+            r = s->text_buf;
+        }
+    }
+    sqlite3_reset(s->name_text);
+    return r;
+}
+
+char *kz_store_user_key(const char *user, char *out, size_t size) {
+    const char *p = user ? user : "";
+    const char *bs = strrchr(p, '\\');
+    if (bs) p = bs + 1;
+    size_t n = 0;
+    for (; p[n] && p[n] != '@' && n + 1 < size; n++)
+        out[n] = (char)tolower((unsigned char)p[n]);
+    out[n] = 0;
+    return out;
+}
+
+char *kz_store_host_key(const char *host, char *out, size_t size) {
+    const char *p = host ? host : "";
+    if (p[0] == '\\' && p[1] == '\\') p += 2;
+    size_t n = 0;
+    for (; p[n] && p[n] != '.' && p[n] != '\\' && n + 1 < size; n++)
+        out[n] = (char)toupper((unsigned char)p[n]);
+    out[n] = 0;
+    return out;
+}
+
+char *kz_store_ip_key(const char *ip, char *out, size_t size) {
+    const char *p = ip ? ip : "";
+    if (!strncasecmp(p, "::ffff:", 7) && strchr(p + 7, '.')) p += 7;
+    size_t n = 0;
+    for (; p[n] && n + 1 < size; n++)
+        out[n] = (char)tolower((unsigned char)p[n]);
+    out[n] = 0;
+    return out;
+}
+
+/* ---- verify ---- */
+
+struct vctx {
+    struct kz_store_verify *v;
+    void (*report)(void *ctx, const char *msg);
+    void *ctx;
+};
+
+static void problem(struct vctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void problem(struct vctx *c, const char *fmt, ...) {
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (!c->v->problems++) snprintf(c->v->first, sizeof c->v->first, "%s", msg);
+    if (c->report) c->report(c->ctx, msg);
+}
+
+/* Hashes the file at path; returns 0, or KZ_EIO when it cannot be read. */
+static int hash_file(const char *path, char hex[KZ_SHA256_HEX], uint64_t *size) {
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) return KZ_EIO;
+    struct kz_sha256 h;
+    if (kz_sha256_init(&h)) {
+        close(fd);
+        return KZ_ENOMEM;
+    }
+    static __thread char buf[1 << 20];
+    uint64_t total = 0;
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0) {
+        kz_sha256_update(&h, buf, (size_t)n);
+        total += (uint64_t)n;
+    }
+    close(fd);
+    int rc = kz_sha256_final_hex(&h, hex);
+    if (n < 0) return KZ_EIO;
+    *size = total;
+    return rc;
+}
+
+int store_hash_file(const char *path, char hex[KZ_SHA256_HEX], uint64_t *size) {
+    return hash_file(path, hex, size);
+}
+
+void store_batch_head(struct kz_buf *b, int64_t id, const char *prev, const char *created) {
+    kz_buf_printf(b, "kizuki-batch\n%lld\n%s\n%s\n", (long long)id, prev, created);
+}
+
+void store_batch_file(struct kz_buf *b, const char *sha, int64_t size, int64_t events,
+                      const char *name) {
+    kz_buf_printf(b, "%s %lld %lld ", sha, (long long)size, (long long)events);
+    kz_buf_puts(b, name);
+    kz_buf_putc(b, '\n');
+}
+
+int kz_store_verify(struct kz_store *s, struct kz_store_verify *v,
+                    void (*report)(void *ctx, const char *msg), void *ctx, struct kz_err *err) {
+    memset(v, 0, sizeof *v);
+    struct vctx c = {.v = v, .report = report, .ctx = ctx};
+    sqlite3_stmt *q = NULL, *cnt = NULL;
+    int rc = 0;
+    char prev[KZ_SHA256_HEX], before[KZ_SHA256_HEX] = "";
+    memset(prev, '0', 64);
+    prev[64] = 0;
+    int64_t expect = 1, last_id = 0;
+    struct kz_buf text;
+    kz_buf_init(&text, 256u << 20);
+    sqlite3_stmt *files = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT id, created, prev, hash FROM batches ORDER BY id", -1,
+                           &q, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db,
+                           "SELECT sha256, size, events, name, id FROM files WHERE batch=? "
+                           "ORDER BY id",
+                           -1, &files, NULL) != SQLITE_OK ||
+        /* events per file, counted from the index itself: a deleted or added row shows here */
+        sqlite3_prepare_v2(s->db, "SELECT count(*) FROM events WHERE file=?", -1, &cnt, NULL) !=
+            SQLITE_OK) {
+        rc = kz_err_set(err, KZ_ECORRUPT, "%s/kizuki.db: %s", s->dir, sqlite3_errmsg(s->db));
+        goto out;
+    }
+    int step;
+    while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(q, 0);
+        const char *created = (const char *)sqlite3_column_text(q, 1);
+        const char *bprev = (const char *)sqlite3_column_text(q, 2);
+        const char *bhash = (const char *)sqlite3_column_text(q, 3);
+        v->batches++;
+        last_id = id;
+        if (id != expect)
+            problem(&c, "batch %lld: missing batch %lld before it", (long long)id,
+                    (long long)expect);
+        expect = id + 1;
+        if (!created || !bprev || !bhash) {
+            problem(&c, "batch %lld: its record is damaged", (long long)id);
+            continue;
+        }
+        if (strcmp(bprev, prev))
+            problem(&c, "batch %lld: broken link: its previous hash %.16s... is not batch %lld's "
+                        "hash %.16s...",
+                    (long long)id, bprev, (long long)id - 1, prev);
+        kz_buf_clear(&text);
+        store_batch_head(&text, id, bprev, created);
+        char first_name[512] = "";
+        uint32_t nfiles = 0;
+        sqlite3_bind_int64(files, 1, id);
+        while (sqlite3_step(files) == SQLITE_ROW) {
+            const char *sha = (const char *)sqlite3_column_text(files, 0);
+            int64_t size = sqlite3_column_int64(files, 1), events = sqlite3_column_int64(files, 2);
+            const char *name = (const char *)sqlite3_column_text(files, 3);
+            int64_t fid = sqlite3_column_int64(files, 4);
+            if (!sha || !name) {
+                problem(&c, "batch %lld: a file row is damaged", (long long)id);
+                continue;
+            }
+            if (!nfiles++) snprintf(first_name, sizeof first_name, "%s", name);
+            v->files++;
+            store_batch_file(&text, sha, size, events, name);
+            char rel[128], got[KZ_SHA256_HEX];
+            snprintf(rel, sizeof rel, "objects/%.64s", sha);
+            char *path = store_path(s, rel);
+            uint64_t got_size = 0;
+            int hr = path ? hash_file(path, got, &got_size) : KZ_ENOMEM;
+            if (hr == KZ_EIO)
+                problem(&c, "file %s (batch %lld): stored copy %s is missing or unreadable", name,
+                        (long long)id, rel);
+            else if (hr == 0 && (strcmp(got, sha) || (int64_t)got_size != size))
+                problem(&c, "file %s (batch %lld): stored copy %s changed: SHA-256 is now %s",
+                        name, (long long)id, rel, got);
+            kz_free(path);
+            if (hr == KZ_ENOMEM) {
+                sqlite3_reset(files);
+                rc = kz_err_set(err, KZ_ENOMEM, "out of memory");
+                goto out;
+            }
+            sqlite3_bind_int64(cnt, 1, fid);
+            int64_t n = sqlite3_step(cnt) == SQLITE_ROW ? sqlite3_column_int64(cnt, 0) : -1;
+            sqlite3_reset(cnt);
+            if (n != events)
+                problem(&c, "file %s (batch %lld): the index holds %lld events, the chain says "
+                            "%lld",
+                        name, (long long)id, (long long)n, (long long)events);
+        }
+        sqlite3_reset(files);
+        if (!nfiles) problem(&c, "batch %lld: its files are missing", (long long)id);
+        char want[KZ_SHA256_HEX];
+        if (text.failed || kz_sha256_hex(text.data, text.len, want)) {
+            rc = kz_err_set(err, KZ_ENOMEM, "out of memory");
+            goto out;
+        }
+        if (strcmp(want, bhash))
+            problem(&c, "batch %lld (%u files from %s): its record was changed (hash %.16s... "
+                        "recomputed as %.16s...)",
+                    (long long)id, nfiles, first_name, bhash, want);
+        memcpy(before, prev, sizeof before);
+        snprintf(prev, sizeof prev, "%s", bhash);
+    }
+    if (step != SQLITE_DONE) {
+        problem(&c, "the database cannot be read past batch %lld: %s", (long long)last_id,
+                sqlite3_errmsg(s->db));
+    }
+    /* HEAD, the anchor outside the database */
+    char *head = store_path(s, "HEAD");
+    FILE *f = head ? fopen(head, "r") : NULL;
+    if (f) {
+        long long hid = 0;
+        char hhash[80] = "";
+        if (fscanf(f, "%lld %70s", &hid, hhash) != 2)
+            problem(&c, "HEAD is damaged");
+        /* One behind, naming the previous batch exactly: a kill between a commit and the HEAD
+         * update (the next ingest moves HEAD on); anything else is a rewritten chain. */
+        else if ((hid != last_id || strcmp(hhash, prev)) &&
+                 !(hid == last_id - 1 && !strcmp(hhash, before)))
+            problem(&c, "HEAD names batch %lld (%.16s...) but the chain ends at batch %lld "
+                        "(%.16s...)",
+                    hid, hhash, (long long)last_id, prev);
+        fclose(f);
+    } else if (last_id) {
+        problem(&c, "HEAD is missing (the chain has %lld batches)", (long long)last_id);
+    }
+    kz_free(head);
+    int64_t orphans = 0;
+    sqlite3_stmt *o = NULL;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT count(*) FROM files WHERE batch NOT IN (SELECT id FROM batches)",
+                           -1, &o, NULL) == SQLITE_OK &&
+        sqlite3_step(o) == SQLITE_ROW)
+        orphans = sqlite3_column_int64(o, 0);
+    sqlite3_finalize(o);
+    if (orphans) problem(&c, "%lld files belong to no batch of the chain", (long long)orphans);
+out:
+    sqlite3_finalize(q);
+    sqlite3_finalize(files);
+    sqlite3_finalize(cnt);
+    kz_buf_free(&text);
+    return rc;
+}

@@ -1,0 +1,1340 @@
+/* ueba.c - the UEBA engine: entities, learned pairs, features, risk and alerts (see ueba.h).
+ *
+ * One pass over the time-ordered activity. For each record: find (or create) the user's and the
+ * host's profiles; if both the run's baseline and the profile's own learning gate are behind us,
+ * compute the anomalies of this activity against what was learned so far; then learn from it;
+ * then add the anomalies' points to the user's risk (and half of them to the host's), decayed
+ * since the last change, and raise an alert when the risk crosses the threshold. Learning after
+ * scoring means an activity is compared with the past only, never with itself. */
+#include "ueba_int.h"
+
+#include "../core/alloc.h"
+#include "../core/error.h"
+#include "../sigma/rule.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HOUR_TICKS (3600LL * KZ_TICKS_PER_SEC)
+#define NAME_MAX_BYTES 255 /* canonical names are cut here: bounded keys whatever the log says */
+#define RETURN_DAYS 30     /* a pair unseen this long counts as new again (at half the points) */
+#define DORMANT_DAYS 30
+#define FAILS_BEFORE_SUCCESS 5
+#define HOUR_HISTORY 20 /* active hours before the hour of day is judged */
+#define LTYPE_HISTORY 10
+#define VOL_HISTORY 10
+#define HOST_SERVICE_CAP 40
+
+/* Points (before the asset's criticality multiplies them); docs/ueba.md explains each. */
+enum {
+    P_NEW_DEVICE = 25,
+    P_ORG_NEW_DEVICE = 10,
+    P_NEW_NET = 15,
+    P_ORG_NEW_NET = 10,
+    P_NEW_HOST_INTERACTIVE = 10,
+    P_NEW_HOST_NETWORK = 6,
+    P_NEW_SHARE = 8,
+    P_NEW_PROC = 5,
+    P_HOUR_NEVER = 20,
+    P_HOUR_RARE = 10,
+    P_LOGON_TYPE = 15,
+    P_SPIKE = 25,
+    P_SPIKE_MAX = 40,
+    P_FAILS = 20,
+    P_DORMANT = 15,
+    P_NEW_ACCOUNT_CRITICAL = 30,
+    P_NEW_SERVICE = 10,
+    P_ORG_NEW_SERVICE = 6,
+    P_SHARED_DEVICE = 20,
+    P_CRED_BY_OTHER = 30,
+};
+/* Families of reasons: within a 24-hour window a user's points from one family are capped, so
+ * that one new situation seen through several correlated features (a first remote day: new
+ * device, new network, first RDP logon) counts once, and only independent kinds of evidence
+ * (who/where from, when, what was reached, how much) add up to an alert.
+ * What an impersonator is after (new hosts, shares, volume) counts in full only on a day the
+ * account also shows strong doubt about who is using it (an hour it is never active at, a
+ * device another account already used, its credentials typed by another account); otherwise
+ * at half: an owner reaching a new server or exporting a lot is a change of work more
+ * often than an intruder, and the owner's own sources and hours are what tell them apart. */
+enum { FAM_SOURCE, FAM_TIME, FAM_ACCESS, FAM_VOLUME, FAM_ACCOUNT, NFAM };
+static const int fam_cap[NFAM] = {40, 20, 30, 45, 30};
+static int family_of(int reason) {
+    switch (reason) {
+    case R_NEW_DEVICE:
+    case R_NEW_NET:
+    case R_SHARED_DEVICE:
+        return FAM_SOURCE;
+    case R_HOUR:
+        return FAM_TIME;
+    case R_SPIKE_READS:
+    case R_SPIKE_FOLDERS:
+    case R_SPIKE_HOSTS:
+        return FAM_VOLUME;
+    case R_FAILS:
+    case R_DORMANT:
+    case R_CRED_BY_OTHER:
+        return FAM_ACCOUNT;
+    default:
+        return FAM_ACCESS;
+    }
+}
+
+static int is_strong_doubt(int reason) {
+    return reason == R_HOUR || reason == R_SHARED_DEVICE || reason == R_CRED_BY_OTHER;
+}
+
+/* Volume spikes: an hour is a spike above max(floor, factor x the 95th percentile of the user's
+ * past active hours). */
+static const int vol_floor[NVOL] = {50, 8, 5};
+static const int vol_factor[NVOL] = {4, 3, 3};
+
+struct pending {
+    struct ueba_reason_rec r;
+    double points;
+};
+#define MAX_PENDING 16
+
+struct kept {
+    kz_time ts;
+    uint64_t record_id;
+    uint32_t file_id;
+    uint32_t seq;
+    uint8_t kind, access;
+    int8_t logon_type, outcome;
+    uint32_t s[9]; /* T_TEXT ids of the raw strings (0: NULL) */
+};
+
+struct kz_ueba {
+    struct kz_ueba_opts o;
+    struct kz_arena arena; /* strings and anomaly blocks' text */
+    /* interned strings: open addressing on (type, text) */
+    uint32_t *slot;    /* id + 1, 0 empty */
+    uint32_t slot_cap; /* power of two */
+    const char **str;  /* by id (id 0 unused) */
+    uint32_t *hash;    /* by id */
+    uint8_t *type;     /* by id */
+    uint32_t *ent;     /* by id: user or host index + 1 */
+    uint32_t nstr, str_cap;
+    /* profiles */
+    struct ueba_user *users;
+    uint32_t nusers, users_cap;
+    struct ueba_host *hosts;
+    uint32_t nhosts, hosts_cap;
+    struct ueba_anom *anoms;
+    uint32_t nanoms, anoms_cap;
+    /* learned pairs */
+    struct ueba_edge_slot *edges;
+    uint64_t edge_cap, nedges;
+    /* time */
+    int started;
+    kz_time t0;      /* midnight UTC of the first record */
+    kz_time last_ts; /* newest seen */
+    /* kept records (kz_ueba_keep) */
+    struct kept *kept;
+    uint32_t nkept, kept_cap;
+    /* stats */
+    uint64_t records, kept_dropped, over_cap, alerts;
+    /* per-record scratch */
+    struct pending pend[MAX_PENDING];
+    uint32_t npend;
+    char text[UEBA_RING + 2][512];
+    const char *reasons[UEBA_RING + 2];
+    struct kz_ueba_ref refs[UEBA_RING + 1];
+};
+
+void kz_ueba_opts_default(struct kz_ueba_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->threshold = 55;
+    o->half_life_hours = 12;
+    o->baseline_days = 5;
+    o->min_days = 5;
+    o->min_events = 50;
+    o->max_entities = 4u << 20;
+    o->max_edges = 16u << 20;
+    o->max_records = 16u << 20;
+}
+
+/* ---- hashing and interning ---- */
+
+static uint64_t mix64(uint64_t x) {
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}
+
+static uint32_t hash_text(int type, const char *s, size_t n) {
+    uint64_t h = 1469598103934665603ULL ^ (uint64_t)type;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (uint8_t)s[i]) * 1099511628211ULL;
+    return (uint32_t)mix64(h);
+}
+
+static int grow_strings(struct kz_ueba *u) {
+    uint32_t cap = u->str_cap ? u->str_cap * 2 : 1024;
+    const char **s = kz_realloc(u->str, cap * sizeof *s);
+    if (!s) return KZ_ENOMEM;
+    u->str = s;
+    uint32_t *h = kz_realloc(u->hash, cap * sizeof *h);
+    if (!h) return KZ_ENOMEM;
+    u->hash = h;
+    uint8_t *t = kz_realloc(u->type, cap);
+    if (!t) return KZ_ENOMEM;
+    u->type = t;
+    uint32_t *e = kz_realloc(u->ent, cap * sizeof *e);
+    if (!e) return KZ_ENOMEM;
+    u->ent = e;
+    u->str_cap = cap;
+    return 0;
+}
+
+static int grow_slots(struct kz_ueba *u) {
+    uint32_t cap = u->slot_cap ? u->slot_cap * 2 : 2048;
+    uint32_t *ns = kz_calloc(cap, sizeof *ns);
+    if (!ns) return KZ_ENOMEM;
+    for (uint32_t id = 1; id < u->nstr; id++) {
+        uint32_t i = u->hash[id] & (cap - 1);
+        while (ns[i])
+            i = (i + 1) & (cap - 1);
+        ns[i] = id + 1;
+    }
+    kz_free(u->slot);
+    u->slot = ns;
+    u->slot_cap = cap;
+    return 0;
+}
+
+/* The id of (type, s[0..n)), added when absent; 0 when s is empty or a cap or memory ran out. */
+static uint32_t intern(struct kz_ueba *u, int type, const char *s, size_t n) {
+    if (!s || n == 0) return 0;
+    uint32_t h = hash_text(type, s, n);
+    if (u->slot_cap) {
+        for (uint32_t i = h & (u->slot_cap - 1);; i = (i + 1) & (u->slot_cap - 1)) {
+            uint32_t id = u->slot[i];
+            if (!id) break;
+            id--;
+            if (u->hash[id] == h && u->type[id] == type && !strncmp(u->str[id], s, n) &&
+                u->str[id][n] == 0)
+                return id;
+        }
+    }
+    if (u->nstr == 0) u->nstr = 1; /* id 0 means "none" */
+    if (u->nstr >= u->o.max_entities) {
+        u->over_cap++;
+        return 0;
+    }
+    if ((u->nstr + 1) * 2 > u->slot_cap && grow_slots(u)) return 0;
+    if (u->nstr >= u->str_cap && grow_strings(u)) return 0;
+    char *copy = kz_arena_strndup(&u->arena, s, n);
+    if (!copy) {
+        u->over_cap++;
+        return 0;
+    }
+    uint32_t id = u->nstr++;
+    u->str[id] = copy;
+    u->hash[id] = h;
+    u->type[id] = (uint8_t)type;
+    u->ent[id] = 0;
+    uint32_t i = h & (u->slot_cap - 1);
+    while (u->slot[i])
+        i = (i + 1) & (u->slot_cap - 1);
+    u->slot[i] = id + 1;
+    return id;
+}
+
+/* ---- canonical names ---- */
+
+static char lower(char c) {
+    return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+}
+
+static int is_ip(const char *s) {
+    int dots = 0, colons = 0;
+    for (; *s; s++) {
+        if (*s == '.')
+            dots++;
+        else if (*s == ':')
+            colons++;
+        else if (!((*s >= '0' && *s <= '9') ||
+                   (colons && ((*s >= 'a' && *s <= 'f') || (*s >= 'A' && *s <= 'F')))))
+            return 0;
+    }
+    return dots == 3 || colons >= 2;
+}
+
+/* Lower case; for host-like names (stop_dot) only the first label, for accounts (stop_at) only
+ * what comes before '@'; after the last '\' when skip_domain. */
+static size_t canon(char *out, const char *s, int stop_dot, int stop_at, int skip_domain) {
+    if (skip_domain) {
+        const char *b = strrchr(s, '\\');
+        if (b) s = b + 1;
+    }
+    if (stop_dot && is_ip(s)) stop_dot = 0;
+    size_t n = 0;
+    for (; *s && n < NAME_MAX_BYTES; s++) {
+        if ((stop_dot && *s == '.') || (stop_at && *s == '@')) break;
+        out[n++] = lower(*s);
+    }
+    out[n] = 0;
+    return n;
+}
+
+static uint32_t intern_canon(struct kz_ueba *u, int type, const char *s) {
+    if (!s || !*s) return 0;
+    char b[NAME_MAX_BYTES + 1];
+    size_t n = canon(b, s, type == T_HOST || type == T_DEVICE, type == T_USER, type == T_USER);
+    return intern(u, type, b, n);
+}
+
+/* The network of an address: /16 for private IPv4 (VPN pools hand out addresses across it), /24
+ * for public IPv4, the first four groups of IPv6. */
+static uint32_t intern_net(struct kz_ueba *u, const char *ip) {
+    char b[64];
+    unsigned a[4];
+    if (sscanf(ip, "%3u.%3u.%3u.%3u", &a[0], &a[1], &a[2], &a[3]) == 4) {
+        int private_net =
+            a[0] == 10 || (a[0] == 172 && a[1] >= 16 && a[1] < 32) || (a[0] == 192 && a[1] == 168);
+        int n = private_net ? snprintf(b, sizeof b, "%u.%u.0.0/16", a[0], a[1])
+                            : snprintf(b, sizeof b, "%u.%u.%u.0/24", a[0], a[1], a[2]);
+        return intern(u, T_NET, b, (size_t)n);
+    }
+    size_t n = 0;
+    int groups = 0;
+    for (; ip[n] && n < 40; n++)
+        if (ip[n] == ':' && ++groups == 4) break;
+    return intern(u, T_NET, ip, n);
+}
+
+/* ---- learned pairs ---- */
+
+static uint64_t edge_key(int kind, uint32_t a, uint32_t b, uint32_t c) {
+    uint64_t k = mix64(((uint64_t)kind << 32) ^ a);
+    k = mix64(k ^ ((uint64_t)b << 1));
+    k = mix64(k ^ ((uint64_t)c << 2));
+    return k ? k : 1;
+}
+
+static int grow_edges(struct kz_ueba *u) {
+    uint64_t cap = u->edge_cap ? u->edge_cap * 2 : 1 << 14;
+    struct ueba_edge_slot *ne = kz_calloc(cap, sizeof *ne);
+    if (!ne) return KZ_ENOMEM;
+    for (uint64_t i = 0; i < u->edge_cap; i++) {
+        if (!u->edges[i].key) continue;
+        uint64_t j = u->edges[i].key & (cap - 1);
+        while (ne[j].key)
+            j = (j + 1) & (cap - 1);
+        ne[j] = u->edges[i];
+    }
+    kz_free(u->edges);
+    u->edges = ne;
+    u->edge_cap = cap;
+    return 0;
+}
+
+/* Records (kind, a, b, c) at hour now. Returns 1 when it was never seen, 0 when it was (*prev
+ * gets its last hour), -1 when it could not be learned (a cap; counted) and is treated as known. */
+static int edge_touch(struct kz_ueba *u, int kind, uint32_t a, uint32_t b, uint32_t c, uint32_t now,
+                      uint32_t *prev) {
+    uint64_t key = edge_key(kind, a, b, c);
+    if (u->edge_cap) {
+        for (uint64_t i = key & (u->edge_cap - 1);; i = (i + 1) & (u->edge_cap - 1)) {
+            struct ueba_edge_slot *e = &u->edges[i];
+            if (!e->key) break;
+            if (e->key == key) {
+                if (prev) *prev = e->last;
+                e->last = now;
+                return 0;
+            }
+        }
+    }
+    if (u->nedges >= u->o.max_edges || ((u->nedges + 1) * 2 > u->edge_cap && grow_edges(u))) {
+        u->over_cap++;
+        if (prev) *prev = now;
+        return -1;
+    }
+    uint64_t i = key & (u->edge_cap - 1);
+    while (u->edges[i].key)
+        i = (i + 1) & (u->edge_cap - 1);
+    u->edges[i] = (struct ueba_edge_slot){.key = key, .first = now, .last = now};
+    u->nedges++;
+    return 1;
+}
+
+/* ---- profiles ---- */
+
+static struct ueba_user *user_of(struct kz_ueba *u, uint32_t id, uint16_t day, int after_baseline) {
+    if (!id) return NULL;
+    if (u->ent[id]) return &u->users[u->ent[id] - 1];
+    if (u->nusers == u->users_cap) {
+        uint32_t cap = u->users_cap ? u->users_cap * 2 : 256;
+        struct ueba_user *nv = kz_realloc(u->users, cap * sizeof *nv);
+        if (!nv) return NULL;
+        u->users = nv;
+        u->users_cap = cap;
+    }
+    struct ueba_user *p = &u->users[u->nusers++];
+    memset(p, 0, sizeof *p);
+    p->name = id;
+    p->first_day = p->last_day = day;
+    p->active_days = 1;
+    p->last_hour = UINT32_MAX;
+    p->vol_hour = UINT32_MAX;
+    p->is_new = (uint8_t)after_baseline;
+    u->ent[id] = u->nusers;
+    return p;
+}
+
+/* Case-insensitive glob: '*' any run, '?' one character. */
+static int glob_match(const char *p, const char *s) {
+    const char *star = NULL, *resume = NULL;
+    while (*s) {
+        if (*p == '*') {
+            star = p++;
+            resume = s;
+        } else if (*p == '?' || (*p && lower(*p) == lower(*s))) {
+            p++;
+            s++;
+        } else if (star) {
+            p = star + 1;
+            s = ++resume;
+        } else {
+            return 0;
+        }
+    }
+    while (*p == '*')
+        p++;
+    return !*p;
+}
+
+static struct ueba_host *host_of(struct kz_ueba *u, const char *name, uint16_t day) {
+    uint32_t id = intern_canon(u, T_HOST, name);
+    if (!id) return NULL;
+    if (u->ent[id]) return &u->hosts[u->ent[id] - 1];
+    if (u->nhosts == u->hosts_cap) {
+        uint32_t cap = u->hosts_cap ? u->hosts_cap * 2 : 64;
+        struct ueba_host *nv = kz_realloc(u->hosts, cap * sizeof *nv);
+        if (!nv) return NULL;
+        u->hosts = nv;
+        u->hosts_cap = cap;
+    }
+    struct ueba_host *h = &u->hosts[u->nhosts];
+    memset(h, 0, sizeof *h);
+    h->name = id;
+    h->display = kz_arena_strndup(&u->arena, name, strnlen(name, NAME_MAX_BYTES));
+    if (!h->display) return NULL;
+    h->first_day = h->last_day = day;
+    h->active_days = 1;
+    for (uint32_t i = 0; i < u->o.ncritical; i++) {
+        if (glob_match(u->o.critical[i], name) || glob_match(u->o.critical[i], u->str[id]))
+            h->roles |= ROLE_CRITICAL;
+    }
+    u->ent[id] = ++u->nhosts;
+    return h;
+}
+
+/* How much an asset is worth protecting: critical (configured) and domain controllers 3,
+ * admin-only servers (RDP targets of a handful of accounts, no interactive desktop use) 2.5,
+ * file servers 1.5, the rest 1. */
+static double criticality(const struct ueba_host *h) {
+    if (!h) return 1;
+    if (h->roles & (ROLE_CRITICAL | ROLE_DC)) return 3;
+    if ((h->roles & ROLE_RDP) && !(h->roles & ROLE_INTERACTIVE) && h->rdp_users <= 10) return 2.5;
+    if (h->roles & ROLE_FILESERVER) return 1.5;
+    return 1;
+}
+
+static const char *role_name(const struct ueba_host *h) {
+    if (!h) return "";
+    if (h->roles & ROLE_DC) return " (domain controller)";
+    if (h->roles & ROLE_CRITICAL) return " (critical asset)";
+    if ((h->roles & ROLE_RDP) && !(h->roles & ROLE_INTERACTIVE) && h->rdp_users <= 10)
+        return " (admin server)";
+    if (h->roles & ROLE_FILESERVER) return " (file server)";
+    return "";
+}
+
+int kz_ueba_new(struct kz_ueba **out, const struct kz_ueba_opts *o) {
+    struct kz_ueba *u = kz_calloc(1, sizeof *u);
+    if (!u) return KZ_ENOMEM;
+    if (o)
+        u->o = *o;
+    else
+        kz_ueba_opts_default(&u->o);
+    if (u->o.threshold <= 0) u->o.threshold = 55;
+    if (u->o.half_life_hours <= 0) u->o.half_life_hours = 12;
+    if (!u->o.max_entities) u->o.max_entities = 4u << 20;
+    if (!u->o.max_edges) u->o.max_edges = 16u << 20;
+    if (!u->o.max_records) u->o.max_records = 16u << 20;
+    kz_arena_init(&u->arena, 1 << 16, (size_t)1 << 30);
+    *out = u;
+    return 0;
+}
+
+void kz_ueba_free(struct kz_ueba *u) {
+    if (!u) return;
+    kz_free(u->slot);
+    kz_free(u->str);
+    kz_free(u->hash);
+    kz_free(u->type);
+    kz_free(u->ent);
+    kz_free(u->users);
+    kz_free(u->hosts);
+    kz_free(u->anoms);
+    kz_free(u->edges);
+    kz_free(u->kept);
+    kz_arena_free(&u->arena);
+    kz_free(u);
+}
+
+/* ---- reasons as sentences ---- */
+
+static void local_hm(const struct kz_ueba *u, kz_time ts, int *h, int *m) {
+    int64_t mins = ts / (60 * KZ_TICKS_PER_SEC) + u->o.tz_offset_min;
+    int64_t mod = ((mins % 1440) + 1440) % 1440;
+    *h = (int)(mod / 60);
+    *m = (int)(mod % 60);
+}
+
+static const char *ltype_name(int t) {
+    switch (t) {
+    case 2:
+        return "interactive";
+    case 3:
+        return "network";
+    case 4:
+        return "batch";
+    case 5:
+        return "service";
+    case 7:
+        return "unlock";
+    case 8:
+        return "network cleartext";
+    case 9:
+        return "new credentials";
+    case 10:
+        return "RDP";
+    case 11:
+        return "cached interactive";
+    default:
+        return "other";
+    }
+}
+
+static const char *name_of(const struct kz_ueba *u, uint32_t id) {
+    return id ? u->str[id] : "?";
+}
+
+static const char *host_display(const struct kz_ueba *u, uint32_t id) {
+    if (id && u->ent[id] && u->type[id] == T_HOST) return u->hosts[u->ent[id] - 1].display;
+    return name_of(u, id);
+}
+
+static void render_reason(const struct kz_ueba *u, const struct ueba_reason_rec *r, char *b,
+                          size_t size) {
+    int h, m;
+    local_hm(u, r->ts, &h, &m);
+    char when[32];
+    snprintf(when, sizeof when, ", %02d:%02d", h, m);
+    const struct ueba_host *hh =
+        r->a && u->ent[r->a] && u->type[r->a] == T_HOST ? &u->hosts[u->ent[r->a] - 1] : NULL;
+    char again[48] = "";
+    if ((r->kind == R_NEW_HOST || r->kind == R_NEW_SHARE) && r->v2 > 0)
+        snprintf(again, sizeof again, " in %d days", (int)r->v2);
+    switch (r->kind) {
+    case R_NEW_DEVICE:
+        snprintf(b, size, "first activity from device %s%s%s", name_of(u, r->a),
+                 r->v1 ? " (never seen in the organisation)" : "", when);
+        break;
+    case R_NEW_NET:
+        snprintf(b, size, "first activity from network %s%s%s", name_of(u, r->a),
+                 r->v1 ? " (new to the organisation)" : "", when);
+        break;
+    case R_NEW_HOST:
+        if (r->v1 < 0)
+            snprintf(b, size, "first use of explicit credentials towards %s%s%s%s",
+                     host_display(u, r->a), role_name(hh), again, when);
+        else
+            snprintf(b, size, "first %s logon to %s%s%s%s", ltype_name(r->v1),
+                     host_display(u, r->a), role_name(hh), again, when);
+        break;
+    case R_NEW_SHARE:
+        snprintf(b, size, "first access to share %s%s%s", name_of(u, r->a), again, when);
+        break;
+    case R_NEW_PROC:
+        snprintf(b, size, "first run of %s on %s%s", name_of(u, r->a), host_display(u, r->b), when);
+        break;
+    case R_HOUR:
+        if (r->v2 == 0xffff)
+            snprintf(b, size, "active at %02d:%02d (never at this hour before)", h, m);
+        else
+            snprintf(b, size, "active at %02d:%02d (%s at this hour before; usual %02d:00-%02d:59)",
+                     h, m, r->flags ? "never" : "rarely", (int)(r->v2 >> 8), (int)(r->v2 & 0xff));
+        break;
+    case R_LOGON_TYPE:
+        snprintf(b, size, "first %s logon (type %d) for the account%s", ltype_name(r->v1),
+                 (int)r->v1, when);
+        break;
+    case R_SPIKE_READS:
+        snprintf(b, size, "%d files read in 1 h (usual: %s%d)%s", (int)r->v1, r->v2 ? "up to " : "",
+                 (int)r->v2, when);
+        break;
+    case R_SPIKE_FOLDERS:
+        snprintf(b, size, "reads across %d folders (customers) in 1 h (usual: %s%d)%s", (int)r->v1,
+                 r->v2 ? "up to " : "", (int)r->v2, when);
+        break;
+    case R_SPIKE_HOSTS:
+        snprintf(b, size, "logons to %d hosts in 1 h (usual: %s%d)%s", (int)r->v1,
+                 r->v2 ? "up to " : "", (int)r->v2, when);
+        break;
+    case R_FAILS:
+        snprintf(b, size, "%d failed logons in the hour before a successful one%s", (int)r->v1,
+                 when);
+        break;
+    case R_DORMANT:
+        snprintf(b, size, "first activity in %d days (dormant account)%s", (int)r->v1, when);
+        break;
+    case R_NEW_ACCOUNT:
+        snprintf(b, size, "account first seen %d days ago%s%s logs on to %s%s%s", (int)r->v1,
+                 r->b ? ", created by " : "", r->b ? name_of(u, r->b) : "", host_display(u, r->a),
+                 role_name(hh), when);
+        break;
+    case R_NEW_SERVICE:
+        snprintf(b, size, "service %s installed on %s (new on this host%s)%s", name_of(u, r->a),
+                 host_display(u, r->b), r->v1 ? " and in the organisation" : "", when);
+        break;
+    case R_SHARED_DEVICE:
+        snprintf(b, size, "device %s was already used by another account%s", name_of(u, r->a),
+                 when);
+        break;
+    case R_CRED_BY_OTHER:
+        snprintf(b, size, "its credentials typed in a session of %s on %s (never before)%s",
+                 name_of(u, r->a), host_display(u, r->b), when);
+        break;
+    case R_USER_ON_HOST:
+        snprintf(b, size, "anomalous activity of %s here (+%d)%s", name_of(u, r->a), (int)r->v1,
+                 when);
+        break;
+    default:
+        snprintf(b, size, "anomaly %d", r->kind);
+    }
+}
+
+/* ---- risk and alerts ---- */
+
+static struct ueba_anom *anom_of(struct kz_ueba *u, struct ueba_risk *r) {
+    if (r->anom) return &u->anoms[r->anom - 1];
+    if (u->nanoms == u->anoms_cap) {
+        uint32_t cap = u->anoms_cap ? u->anoms_cap * 2 : 64;
+        struct ueba_anom *nv = kz_realloc(u->anoms, cap * sizeof *nv);
+        if (!nv) return NULL;
+        u->anoms = nv;
+        u->anoms_cap = cap;
+    }
+    memset(&u->anoms[u->nanoms], 0, sizeof *u->anoms);
+    r->anom = ++u->nanoms;
+    return &u->anoms[r->anom - 1];
+}
+
+static double decayed(const struct kz_ueba *u, const struct ueba_risk *r, kz_time now) {
+    if (r->risk <= 0) return 0;
+    double hours = (double)(now - r->risk_ts) / (double)HOUR_TICKS;
+    if (hours <= 0) return r->risk;
+    return r->risk * exp2(-hours / u->o.half_life_hours);
+}
+
+static int level_of_score(int score) {
+    return score >= 95 ? KZ_LEVEL_CRITICAL : score >= 80 ? KZ_LEVEL_HIGH : KZ_LEVEL_MEDIUM;
+}
+
+/* The reasons of a ring, newest last, that still weigh (not decayed below 1 point). */
+static uint32_t ring_list(const struct kz_ueba *u, const struct ueba_reason_rec *ring, uint8_t n,
+                          uint8_t head, kz_time now, const struct ueba_reason_rec **out) {
+    uint32_t k = 0;
+    for (uint8_t i = 0; i < n; i++) {
+        const struct ueba_reason_rec *r = &ring[(head + UEBA_RING - n + i) % UEBA_RING];
+        double hours = (double)(now - r->ts) / (double)HOUR_TICKS;
+        if (r->points / 10.0 * exp2(-hours / u->o.half_life_hours) < 1) continue;
+        out[k++] = r;
+    }
+    return k;
+}
+
+/* Adds points to an entity, remembers why, and raises an alert when its risk crosses the
+ * threshold (again: after falling below half of it, or 20 points above its last alert). */
+static void add_risk(struct kz_ueba *u, struct ueba_risk *r, const struct ueba_reason_rec *why,
+                     double points, int is_host, const char *entity, const struct kz_ueba_act *a,
+                     const char *user_text, kz_ueba_alert_fn fn, void *ctx) {
+    double before = decayed(u, r, why->ts);
+    double now_risk = before + points;
+    if (now_risk > 150) now_risk = 150; /* beyond this more evidence changes nothing */
+    if (r->alert_risk > 0 && before < u->o.threshold / 2) r->alert_risk = 0; /* episode over */
+    r->risk = (float)now_risk;
+    r->risk_ts = why->ts;
+    struct ueba_anom *an = anom_of(u, r);
+    if (an) {
+        struct ueba_reason_rec rec = *why;
+        rec.points = (uint16_t)(points * 10 > 65535 ? 65535 : points * 10);
+        an->ring[an->head] = rec;
+        an->head = (uint8_t)((an->head + 1) % UEBA_RING);
+        if (an->n < UEBA_RING) an->n++;
+    }
+    if (now_risk > r->peak) {
+        r->peak = (float)now_risk;
+        r->peak_ts = why->ts;
+        if (an) {
+            memcpy(an->peak, an->ring, sizeof an->peak);
+            an->npeak = an->n;
+            /* peak ring is stored unrolled: oldest first */
+            for (uint8_t i = 0; i < an->n; i++)
+                an->peak[i] = an->ring[(an->head + UEBA_RING - an->n + i) % UEBA_RING];
+        }
+    }
+    if (now_risk < u->o.threshold) return;
+    int score = now_risk >= 100 ? 100 : (int)lround(now_risk);
+    /* one alert per episode, and one more each time its level rises */
+    if (r->alert_risk > 0 &&
+        level_of_score(score) <=
+            level_of_score(r->alert_risk >= 100 ? 100 : (int)lround(r->alert_risk)))
+        return;
+    r->alert_risk = (float)now_risk;
+    r->alerts++;
+    u->alerts++;
+    if (!fn) return;
+    const struct ueba_reason_rec *list[UEBA_RING];
+    uint32_t nl = an ? ring_list(u, an->ring, an->n, an->head, why->ts, list) : 0;
+    /* reasons[0]: the one line a person acts on; then one sentence per reason */
+    size_t o = (size_t)snprintf(u->text[0], sizeof u->text[0], "%s: risk %d:", entity, score);
+    for (uint32_t i = 0; i < nl; i++) {
+        render_reason(u, list[i], u->text[i + 1], sizeof u->text[i + 1]);
+        u->reasons[i + 1] = u->text[i + 1];
+        if (o < sizeof u->text[0])
+            o += (size_t)snprintf(u->text[0] + o, sizeof u->text[0] - o, "%s %s", i ? ";" : "",
+                                  u->text[i + 1]);
+        u->refs[i] = (struct kz_ueba_ref){list[i]->ts, list[i]->file_id, list[i]->record_id};
+    }
+    u->reasons[0] = u->text[0];
+    struct kz_ueba_alert al = {
+        .ts = why->ts,
+        .is_host = is_host,
+        .entity = entity,
+        .user = user_text,
+        .host = a->host,
+        .src_ip = a->src_ip,
+        .score = score,
+        .level = level_of_score(score),
+        .nreasons = nl + 1,
+        .reasons = u->reasons,
+        .file_id = why->file_id,
+        .record_id = why->record_id,
+        .nrefs = nl,
+        .refs = u->refs,
+    };
+    fn(ctx, &al);
+}
+
+/* ---- features ---- */
+
+static void pend(struct kz_ueba *u, const struct kz_ueba_act *a, int kind, uint32_t ra, uint32_t rb,
+                 int32_t v1, int32_t v2, double points, uint32_t host) {
+    if (u->npend >= MAX_PENDING || points <= 0) return;
+    struct pending *p = &u->pend[u->npend++];
+    memset(p, 0, sizeof *p);
+    p->r.ts = a->ts;
+    p->r.record_id = a->record_id;
+    p->r.file_id = a->file_id;
+    p->r.kind = (uint8_t)kind;
+    p->r.a = ra;
+    p->r.b = rb;
+    p->r.v1 = v1;
+    p->r.v2 = v2;
+    p->r.host = host;
+    p->points = points;
+}
+
+static int log2_bucket(uint32_t v) {
+    int b = 0;
+    while (v > 1 && b < UEBA_VOL_BUCKETS - 1) {
+        v >>= 1;
+        b++;
+    }
+    return b;
+}
+
+/* The 95th percentile of a user's past active hours for metric m, as the upper end of its
+ * bucket; 0 when there is too little history. */
+static uint32_t vol_p95(const struct ueba_user *p, int m, uint32_t *total_out) {
+    uint32_t total = 0;
+    for (int b = 0; b < UEBA_VOL_BUCKETS; b++)
+        total += p->hist[m][b];
+    *total_out = total;
+    if (total < VOL_HISTORY) return 0;
+    uint32_t acc = 0;
+    for (int b = 0; b < UEBA_VOL_BUCKETS; b++) {
+        acc += p->hist[m][b];
+        if (acc * 100 >= total * 95) return (2u << b) - 1;
+    }
+    return UINT32_MAX;
+}
+
+/* Closes the user's volume hour when hour moved on: its values join the history. */
+static void vol_roll(struct ueba_user *p, uint32_t hour) {
+    if (p->vol_hour == hour) return;
+    if (p->vol_hour != UINT32_MAX)
+        for (int m = 0; m < NVOL; m++)
+            if (p->vol[m]) {
+                uint16_t *h = &p->hist[m][log2_bucket(p->vol[m])];
+                if (*h == UINT16_MAX)
+                    for (int b = 0; b < UEBA_VOL_BUCKETS; b++)
+                        p->hist[m][b] /= 2;
+                (*h)++;
+            }
+    memset(p->vol, 0, sizeof p->vol);
+    p->spiked = 0;
+    p->vol_hour = hour;
+}
+
+static void vol_add(struct kz_ueba *u, struct ueba_user *p, const struct kz_ueba_act *a, int m,
+                    int scoring, uint32_t host) {
+    if (p->vol[m] < UINT16_MAX) p->vol[m]++;
+    if (!scoring || (p->spiked >> m & 1)) return;
+    uint32_t total, p95 = vol_p95(p, m, &total);
+    if (total < VOL_HISTORY && total > 0) return; /* some history, not enough to judge */
+    uint64_t bound = (uint64_t)p95 * (uint64_t)vol_factor[m];
+    if (bound < (uint64_t)vol_floor[m]) bound = (uint64_t)vol_floor[m];
+    if (p->vol[m] <= bound) return;
+    p->spiked |= (uint8_t)(1 << m);
+    double pts = P_SPIKE + 5 * log2((double)p->vol[m] / (double)bound);
+    if (pts > P_SPIKE_MAX) pts = P_SPIKE_MAX;
+    pend(u, a, R_SPIKE_READS + m, 0, 0, p->vol[m], (int32_t)p95, pts, host);
+}
+
+/* The usual hours of a histogram: the complement of its longest run of near-empty hours. */
+static int usual_hours(const uint16_t *hours, uint32_t total) {
+    int best_len = 0, best_start = 0;
+    for (int s = 0; s < 24; s++) {
+        int len = 0;
+        while (len < 24 && hours[(s + len) % 24] * 100u <= total) /* <= 1% */
+            len++;
+        if (len > best_len) best_len = len, best_start = s;
+    }
+    if (best_len == 0 || best_len == 24) return 0x0017; /* 00-23 */
+    int start = (best_start + best_len) % 24, end = (best_start + 23) % 24;
+    return start << 8 | end;
+}
+
+static void feature_hour(struct kz_ueba *u, struct ueba_user *p, const struct kz_ueba_act *a,
+                         uint32_t hour, uint32_t host) {
+    if (p->last_hour == hour) return; /* judged once per hour */
+    uint32_t total = 0;
+    for (int i = 0; i < 24; i++)
+        total += p->hours[i];
+    if (total < HOUR_HISTORY) return;
+    int h = (int)(hour % 24);
+    uint32_t near = p->hours[(h + 23) % 24] + p->hours[h] + p->hours[(h + 1) % 24];
+    int never = near == 0;
+    if (!never && near * 100 >= total * 2) return;
+    int usual = usual_hours(p->hours, total);
+    /* usual_hours works in UTC; shift to the display zone */
+    int shift = (int)((u->o.tz_offset_min / 60 % 24 + 24) % 24);
+    int us = ((usual >> 8) + shift) % 24, ue = ((usual & 0xff) + shift) % 24;
+    int hh, mm;
+    local_hm(u, a->ts, &hh, &mm);
+    pend(u, a, R_HOUR, 0, 0, hh * 60 + mm, us << 8 | ue, never ? P_HOUR_NEVER : P_HOUR_RARE, host);
+    u->pend[u->npend - 1].r.flags = (uint8_t)never;
+}
+
+static void learn_hour(struct ueba_user *p, uint32_t hour) {
+    if (p->last_hour == hour) return;
+    uint16_t *c = &p->hours[hour % 24];
+    if (*c == UINT16_MAX)
+        for (int i = 0; i < 24; i++)
+            p->hours[i] /= 2;
+    (*c)++;
+    p->last_hour = hour;
+}
+
+/* Days since an edge was last seen, from hours. */
+static int32_t days_between(uint32_t prev_hour, uint32_t now_hour) {
+    return (int32_t)((now_hour - prev_hour) / 24);
+}
+
+static void score_record(struct kz_ueba *u, const struct kz_ueba_act *a, kz_ueba_alert_fn fn,
+                         void *ctx) {
+    if (!u->started) {
+        u->started = 1;
+        u->t0 = a->ts - (((a->ts % (24 * HOUR_TICKS)) + 24 * HOUR_TICKS) % (24 * HOUR_TICKS));
+    }
+    kz_time ts = a->ts < u->last_ts ? u->last_ts : a->ts;
+    u->last_ts = ts;
+    int64_t hours64 = (ts - u->t0) / HOUR_TICKS;
+    uint32_t hour = hours64 < 0 ? 0 : hours64 > 0xffffff00 ? 0xffffff00 : (uint32_t)hours64;
+    uint16_t day = (uint16_t)(hour / 24 > 65535 ? 65535 : hour / 24);
+    int after_baseline = day >= u->o.baseline_days;
+    u->records++;
+    u->npend = 0;
+
+    /* where */
+    struct ueba_host *host = host_of(u, a->host, day);
+    if (!host) return;
+    uint32_t host_id = host->name;
+    if (host->last_day != day) host->last_day = day, host->active_days++;
+    host->events++;
+    if (a->kind == KZ_UEBA_AUTH) host->roles |= ROLE_DC;
+    if (a->kind == KZ_UEBA_SHARE || (a->kind == KZ_UEBA_FILE && a->object))
+        host->roles |= ROLE_FILESERVER;
+    if (a->kind == KZ_UEBA_LOGON && a->outcome == 1 &&
+        (a->logon_type == 2 || a->logon_type == 7 || a->logon_type == 11))
+        host->roles |= ROLE_INTERACTIVE;
+    int host_gated = !after_baseline || host->active_days < u->o.min_days;
+
+    /* host-only activity: services */
+    if (a->kind == KZ_UEBA_SERVICE) {
+        uint32_t svc = intern_canon(u, T_SVC, a->object);
+        if (!svc) return;
+        int new_here = edge_touch(u, E_HOST_SVC, host_id, svc, 0, hour, NULL) == 1;
+        int org_new = edge_touch(u, E_ORG_SVC, svc, 0, 0, hour, NULL) == 1;
+        if (new_here && !host_gated) {
+            double pts = (P_NEW_SERVICE + (org_new ? P_ORG_NEW_SERVICE : 0)) * criticality(host);
+            /* a maintenance day installs several services: at most HOST_SERVICE_CAP points of
+             * them per host in 24 hours */
+            if (host->svc_hour == 0 || hour + 1 - host->svc_hour >= 24) {
+                host->svc_hour = hour + 1;
+                host->svc_pts = 0;
+            }
+            if (pts > HOST_SERVICE_CAP - host->svc_pts) pts = HOST_SERVICE_CAP - host->svc_pts;
+            if (pts < 0.5) return;
+            host->svc_pts = (uint8_t)(host->svc_pts + lround(pts));
+            pend(u, a, R_NEW_SERVICE, svc, host_id, org_new, 0, pts, host_id);
+            add_risk(u, &host->r, &u->pend[0].r, pts, 1, host->display, a, NULL, fn, ctx);
+        }
+        return;
+    }
+
+    /* who */
+    uint32_t uid = intern_canon(u, T_USER, a->user);
+    struct ueba_user *p = user_of(u, uid, day, after_baseline);
+    if (!p) return;
+    if (!p->display ||
+        (a->domain && *a->domain && !strchr(a->domain, '.') && !strchr(u->str[p->display], '\\'))) {
+        char b[2 * NAME_MAX_BYTES + 2];
+        char nb[NAME_MAX_BYTES + 1];
+        canon(nb, a->user, 0, 0, 1);
+        /* keep the account's own spelling for display */
+        const char *bare = strrchr(a->user, '\\') ? strrchr(a->user, '\\') + 1 : a->user;
+        int n = a->domain && *a->domain && !strchr(a->domain, '.')
+                    ? snprintf(b, sizeof b, "%.255s\\%.255s", a->domain, bare)
+                    : snprintf(b, sizeof b, "%.255s", bare);
+        uint32_t d = intern(u, T_TEXT, b, (size_t)n);
+        if (d) p->display = d;
+    }
+    if (a->kind == KZ_UEBA_ACCOUNT) {
+        p->creator = intern_canon(u, T_USER, a->object);
+        return;
+    }
+    int new_day = p->last_day != day;
+    int32_t dormant = new_day ? (int32_t)day - (int32_t)p->last_day : 0;
+    if (new_day) p->last_day = day, p->active_days++;
+    p->events++;
+    int gated = p->active_days < u->o.min_days || p->events < u->o.min_events;
+    int scoring = after_baseline && !gated;
+    /* A new account (first seen after the baseline) is judged before its own gate on one thing:
+     * reaching a critical asset. */
+    int new_account_watch = after_baseline && gated && p->is_new;
+    vol_roll(p, hour);
+    double crit = criticality(host);
+
+    if (scoring && dormant >= DORMANT_DAYS)
+        pend(u, a, R_DORMANT, 0, 0, dormant, 0, P_DORMANT, host_id);
+    int hour_kind = a->kind == KZ_UEBA_LOGON || a->kind == KZ_UEBA_EXPLICIT ||
+                    a->kind == KZ_UEBA_SHARE || a->kind == KZ_UEBA_FILE ||
+                    a->kind == KZ_UEBA_PROCESS || a->kind == KZ_UEBA_VPN;
+    if (hour_kind) {
+        if (scoring) feature_hour(u, p, a, hour, host_id);
+        /* hours of an alerting episode are not learned: the intruder's night must stay rare */
+        if (p->r.alert_risk > 0)
+            p->last_hour = hour;
+        else
+            learn_hour(p, hour);
+    }
+
+    /* from where: address, network, device */
+    /* (Kerberos requests are left out: their address is often a server acting for the user.) */
+    if (a->src_ip &&
+        (a->kind == KZ_UEBA_LOGON || a->kind == KZ_UEBA_VPN || a->kind == KZ_UEBA_SHARE)) {
+        uint32_t ip = intern(u, T_IP, a->src_ip, strnlen(a->src_ip, 64));
+        uint32_t net = intern_net(u, a->src_ip);
+        if (ip) edge_touch(u, E_USER_IP, uid, ip, 0, hour, NULL);
+        if (net) {
+            uint32_t prev;
+            int isnew = edge_touch(u, E_USER_NET, uid, net, 0, hour, &prev);
+            int org_new = edge_touch(u, E_ORG_NET, net, 0, 0, hour, NULL) == 1;
+            if (scoring && isnew == 1)
+                pend(u, a, R_NEW_NET, net, 0, org_new, 0, P_NEW_NET + (org_new ? P_ORG_NEW_NET : 0),
+                     host_id);
+        }
+    }
+    if (a->device &&
+        (a->kind == KZ_UEBA_LOGON || a->kind == KZ_UEBA_VPN || a->kind == KZ_UEBA_AUTH)) {
+        uint32_t dev = intern_canon(u, T_DEVICE, a->device);
+        /* the host itself is not a client device */
+        char hb[NAME_MAX_BYTES + 1];
+        canon(hb, a->host, 1, 0, 0);
+        if (dev && strcmp(u->str[dev], hb)) {
+            int isnew = edge_touch(u, E_USER_DEV, uid, dev, 0, hour, NULL);
+            int org_new = edge_touch(u, E_ORG_DEV, dev, 0, 0, hour, NULL) == 1;
+            /* a known machine of the estate used as a client is not new to the organisation */
+            uint32_t hid = intern_canon(u, T_HOST, a->device);
+            if (hid && u->ent[hid]) org_new = 0;
+            /* nor is a machine the account already logs on to (its own workstation) */
+            uint32_t seen_on = 0;
+            if (isnew == 1 && hid && u->ent[hid] &&
+                edge_touch(u, E_USER_HOST, uid, hid, 0, hour, &seen_on) == 0)
+                isnew = 0;
+            /* a personal device (not a machine of the estate) that another account already used */
+            if (scoring && isnew == 1 && !org_new && !(hid && u->ent[hid]))
+                pend(u, a, R_SHARED_DEVICE, dev, 0, 0, 0, P_SHARED_DEVICE, host_id);
+            if (scoring && isnew == 1)
+                pend(u, a, R_NEW_DEVICE, dev, 0, org_new, 0,
+                     P_NEW_DEVICE + (org_new ? P_ORG_NEW_DEVICE : 0), host_id);
+        }
+    }
+
+    switch (a->kind) {
+    case KZ_UEBA_LOGON:
+    case KZ_UEBA_EXPLICIT: {
+        struct ueba_host *t = host;
+        if (a->kind == KZ_UEBA_EXPLICIT) {
+            if (!a->target) break;
+            t = host_of(u, a->target, day);
+            if (!t) break;
+            host = &u->hosts[u->ent[host_id] - 1]; /* host_of may have moved the array */
+        }
+        if (a->kind == KZ_UEBA_EXPLICIT && a->object) {
+            /* whose session typed these credentials: another account than their owner? */
+            uint32_t subj = intern_canon(u, T_USER, a->object);
+            if (subj && subj != uid && edge_touch(u, E_CRED_BY, uid, subj, 0, hour, NULL) == 1 &&
+                scoring)
+                pend(u, a, R_CRED_BY_OTHER, subj, host_id, 0, 0, P_CRED_BY_OTHER, host_id);
+        }
+        int lt = a->kind == KZ_UEBA_EXPLICIT ? -1 : a->logon_type;
+        if (lt == 4 || lt == 5) break; /* batch and service logons: machines, not people */
+        if (a->kind == KZ_UEBA_LOGON) {
+            if (p->fails >= FAILS_BEFORE_SUCCESS && a->ts - p->fail_since <= HOUR_TICKS && scoring)
+                pend(u, a, R_FAILS, 0, 0, p->fails, 0, P_FAILS, host_id);
+            p->fails = 0;
+            uint32_t total = 0;
+            for (int i = 0; i < 16; i++)
+                total += p->ltypes[i];
+            if (lt >= 0 && lt < 16) {
+                if (scoring && total >= LTYPE_HISTORY && p->ltypes[lt] == 0 && lt != 7)
+                    pend(u, a, R_LOGON_TYPE, 0, 0, lt, 0, P_LOGON_TYPE, host_id);
+                if (p->ltypes[lt] < UINT16_MAX) p->ltypes[lt]++;
+            }
+            if (lt == 10 && edge_touch(u, E_HOST_RDP_USER, t->name, uid, 0, hour, NULL) == 1) {
+                t->roles |= ROLE_RDP;
+                if (t->rdp_users < 255) t->rdp_users++;
+            }
+        }
+        uint32_t prev = hour;
+        int isnew = edge_touch(u, E_USER_HOST, uid, t->name, 0, hour, &prev);
+        int again = isnew == 0 && hour - prev >= RETURN_DAYS * 24u;
+        if (isnew == 1 || prev != hour) vol_add(u, p, a, VOL_HOSTS, scoring, host_id);
+        double tc = criticality(t);
+        if (scoring && (isnew == 1 || again)) {
+            double pts = (lt == 3 ? P_NEW_HOST_NETWORK : P_NEW_HOST_INTERACTIVE) * tc;
+            if (again) pts /= 2;
+            pend(u, a, R_NEW_HOST, t->name, 0, lt, again ? days_between(prev, hour) : 0, pts,
+                 t->name);
+        } else if (new_account_watch && isnew == 1 && tc >= 2.5) {
+            pend(u, a, R_NEW_ACCOUNT, t->name, p->creator, (int32_t)(day - p->first_day), 0,
+                 P_NEW_ACCOUNT_CRITICAL * tc / 3, t->name);
+        }
+        break;
+    }
+    case KZ_UEBA_LOGON_FAILED:
+        if (a->ts - p->fail_since > HOUR_TICKS) p->fails = 0, p->fail_since = a->ts;
+        if (p->fails < UINT16_MAX) p->fails++;
+        break;
+    case KZ_UEBA_VPN:
+    case KZ_UEBA_AUTH:
+        if (a->outcome == 0) {
+            if (a->ts - p->fail_since > HOUR_TICKS) p->fails = 0, p->fail_since = a->ts;
+            if (p->fails < UINT16_MAX) p->fails++;
+        }
+        break;
+    case KZ_UEBA_SHARE:
+    case KZ_UEBA_FILE: {
+        uint32_t share = 0;
+        char b[2 * NAME_MAX_BYTES + 4];
+        if (a->object) {
+            /* host\share, the share's last component ("\\*\projects" -> "projects") */
+            const char *s = strrchr(a->object, '\\');
+            s = s ? s + 1 : a->object;
+            int n = snprintf(b, sizeof b, "\\\\%s\\%.255s", u->str[host_id], s);
+            for (int i = 0; i < n; i++)
+                b[i] = lower(b[i]);
+            share = intern(u, T_SHARE, b, (size_t)n < sizeof b ? (size_t)n : sizeof b - 1);
+            uint32_t prev = hour;
+            int isnew = share ? edge_touch(u, E_USER_SHARE, uid, share, 0, hour, &prev) : -1;
+            if (isnew == 1 && host->file_users < UINT16_MAX) host->file_users++;
+            int again = isnew == 0 && hour - prev >= RETURN_DAYS * 24u;
+            if (scoring && (isnew == 1 || again))
+                pend(u, a, R_NEW_SHARE, share, 0, 0, again ? days_between(prev, hour) : 0,
+                     (again ? 0.5 : 1) * P_NEW_SHARE * crit, host_id);
+        }
+        if (a->kind != KZ_UEBA_FILE || !a->folder) break;
+        if (!(a->access & KZ_UEBA_READ)) break;
+        vol_add(u, p, a, VOL_READS, scoring, host_id);
+        /* the folder: first component under the share, or the parent directory of a local path */
+        const char *f = a->folder;
+        size_t flen;
+        int n;
+        if (a->object) {
+            while (*f == '\\')
+                f++;
+            const char *e = strchr(f, '\\');
+            flen = e ? (size_t)(e - f) : strlen(f);
+            if (!e) break; /* a file at the share's root belongs to no folder */
+            n = snprintf(b, sizeof b, "%s\\%.*s", share ? u->str[share] : "?",
+                         (int)(flen > 255 ? 255 : flen), f);
+        } else {
+            const char *e = strrchr(f, '\\');
+            flen = e ? (size_t)(e - f) : 0;
+            if (!flen) break;
+            n = snprintf(b, sizeof b, "\\\\%s\\%.*s", u->str[host_id],
+                         (int)(flen > 255 ? 255 : flen), f);
+        }
+        size_t bn = (size_t)n < sizeof b ? (size_t)n : sizeof b - 1;
+        for (size_t i = 0; i < bn; i++)
+            b[i] = lower(b[i]);
+        uint32_t folder = intern(u, T_FOLDER, b, bn);
+        if (!folder) break;
+        uint32_t prev = hour;
+        int isnew = edge_touch(u, E_USER_FOLDER, uid, folder, 0, hour, &prev);
+        if (isnew == 1 || prev != hour) vol_add(u, p, a, VOL_FOLDERS, scoring, host_id);
+        break;
+    }
+    case KZ_UEBA_PROCESS: {
+        if (crit <= 1) break; /* processes are judged on servers only */
+        const char *img = a->object, *s = strrchr(img, '\\');
+        uint32_t proc = intern_canon(u, T_PROC, s ? s + 1 : img);
+        if (!proc) break;
+        if (edge_touch(u, E_USER_PROC, uid, proc, host_id, hour, NULL) == 1 && scoring)
+            pend(u, a, R_NEW_PROC, proc, host_id, 0, 0, P_NEW_PROC * crit, host_id);
+        break;
+    }
+    default:
+        break;
+    }
+
+    /* the points: the user's risk, and half of it to the host where it happened */
+    if (!u->npend) return;
+    const char *entity = u->str[p->display ? p->display : uid];
+    for (uint32_t j = 0; j < u->npend; j++)
+        if (is_strong_doubt(u->pend[j].r.kind)) p->doubt_day = (uint16_t)(day + 1);
+    if (p->fam_hour == 0 || hour + 1 - p->fam_hour >= 24) {
+        memset(p->fam_pts, 0, sizeof p->fam_pts);
+        p->fam_hour = hour + 1;
+    }
+    for (uint32_t i = 0; i < u->npend; i++) {
+        struct pending *pd = &u->pend[i];
+        int fam = family_of(pd->r.kind);
+        int doubt = p->doubt_day == day + 1;
+        if (!doubt && (fam == FAM_ACCESS || fam == FAM_VOLUME)) pd->points /= 2;
+        double room = fam_cap[fam] - p->fam_pts[fam];
+        if (pd->points > room) pd->points = room;
+        if (pd->points < 0.5) continue;
+        p->fam_pts[fam] = (uint8_t)(p->fam_pts[fam] + lround(pd->points));
+        add_risk(u, &p->r, &pd->r, pd->points, 0, entity, a, entity, fn, ctx);
+        struct ueba_host *hh =
+            pd->r.host && u->ent[pd->r.host] ? &u->hosts[u->ent[pd->r.host] - 1] : NULL;
+        /* A host's risk grows with the anomalies of accounts that are themselves alerting (several
+         * suspicious accounts on one host), and with its own (services). */
+        if (hh && !host_gated && p->r.alert_risk > 0) {
+            struct ueba_reason_rec hr = pd->r;
+            hr.kind = R_USER_ON_HOST;
+            hr.a = p->display ? p->display : uid;
+            hr.v1 = (int32_t)lround(pd->points / 2);
+            add_risk(u, &hh->r, &hr, pd->points / 2, 1, hh->display, a, entity, fn, ctx);
+        }
+    }
+}
+
+void kz_ueba_push(struct kz_ueba *u, const struct kz_ueba_act *a, kz_ueba_alert_fn fn, void *ctx) {
+    if (!a->host || a->kind == KZ_UEBA_NONE || a->kind >= KZ_UEBA_NKINDS) return;
+    if (a->kind != KZ_UEBA_SERVICE && (!a->user || !*a->user)) return;
+    score_record(u, a, fn, ctx);
+}
+
+/* ---- keeping records for an ordered run ---- */
+
+int kz_ueba_keep(struct kz_ueba *u, const struct kz_ueba_act *a) {
+    if (u->nkept >= u->o.max_records) {
+        u->kept_dropped++;
+        return KZ_ELIMIT;
+    }
+    if (u->nkept == u->kept_cap) {
+        uint32_t cap = u->kept_cap ? u->kept_cap * 2 : 4096;
+        struct kept *nv = kz_realloc(u->kept, (size_t)cap * sizeof *nv);
+        if (!nv) {
+            u->kept_dropped++;
+            return KZ_ENOMEM;
+        }
+        u->kept = nv;
+        u->kept_cap = cap;
+    }
+    struct kept *k = &u->kept[u->nkept];
+    k->ts = a->ts;
+    k->record_id = a->record_id;
+    k->file_id = a->file_id;
+    k->seq = u->nkept;
+    k->kind = a->kind;
+    k->access = a->access;
+    k->logon_type = a->logon_type;
+    k->outcome = a->outcome;
+    const char *s[9] = {a->user,   a->domain, a->sid,    a->host,  a->target,
+                        a->src_ip, a->device, a->object, a->folder};
+    /* Of a file's path only what scoring reads is kept (the folder, up to and with its
+     * separator), so that millions of file names do not become millions of strings. */
+    size_t flen = a->folder ? strnlen(a->folder, 1024) : 0;
+    if (a->folder && a->kind == KZ_UEBA_FILE) {
+        const char *f = a->folder, *e;
+        if (a->object) {
+            while (*f == '\\')
+                f++;
+            e = strchr(f, '\\');
+        } else {
+            e = strrchr(f, '\\');
+        }
+        flen = e ? (size_t)(e - a->folder) + 1 : 0;
+    }
+    for (int i = 0; i < 9; i++)
+        k->s[i] = s[i] ? intern(u, T_TEXT, s[i], i == 8 ? flen : strnlen(s[i], 1024)) : 0;
+    u->nkept++;
+    return 0;
+}
+
+static int kept_cmp(const void *x, const void *y) {
+    const struct kept *a = x, *b = y;
+    if (a->ts != b->ts) return a->ts < b->ts ? -1 : 1;
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+void kz_ueba_run(struct kz_ueba *u, kz_ueba_alert_fn fn, void *ctx) {
+    qsort(u->kept, u->nkept, sizeof *u->kept, kept_cmp);
+    for (uint32_t i = 0; i < u->nkept; i++) {
+        const struct kept *k = &u->kept[i];
+        const char *s[9];
+        for (int j = 0; j < 9; j++)
+            s[j] = k->s[j] ? u->str[k->s[j]] : NULL;
+        struct kz_ueba_act a = {
+            .ts = k->ts,
+            .kind = k->kind,
+            .logon_type = k->logon_type,
+            .outcome = k->outcome,
+            .access = k->access,
+            .file_id = k->file_id,
+            .record_id = k->record_id,
+            .bytes = -1,
+            .user = s[0],
+            .domain = s[1],
+            .sid = s[2],
+            .host = s[3],
+            .target = s[4],
+            .src_ip = s[5],
+            .device = s[6],
+            .object = s[7],
+            .folder = s[8],
+        };
+        kz_ueba_push(u, &a, fn, ctx);
+    }
+    kz_free(u->kept);
+    u->kept = NULL;
+    u->nkept = u->kept_cap = 0;
+}
+
+void kz_ueba_stats(const struct kz_ueba *u, struct kz_ueba_stats *s) {
+    memset(s, 0, sizeof *s);
+    s->records = u->records;
+    s->kept_dropped = u->kept_dropped;
+    s->users = u->nusers;
+    s->hosts = u->nhosts;
+    s->entities = 0;
+    for (uint32_t id = 1; id < u->nstr; id++)
+        s->entities += u->type[id] != T_TEXT;
+    s->edges = u->nedges;
+    s->over_cap = u->over_cap;
+    s->alerts = u->alerts;
+    /* the model: profiles, anomaly blocks, edges, and the names of entities (the raw strings of
+     * kept records, T_TEXT, are input waiting to be scored, not model) */
+    size_t strings = 0;
+    for (uint32_t id = 1; id < u->nstr; id++)
+        if (u->type[id] != T_TEXT)
+            strings += strlen(u->str[id]) + 1 + sizeof(char *) + 4 + 1 + 4 + 8;
+    s->bytes = (size_t)u->users_cap * sizeof *u->users + (size_t)u->hosts_cap * sizeof *u->hosts +
+               (size_t)u->anoms_cap * sizeof *u->anoms + u->edge_cap * sizeof *u->edges + strings;
+}
+
+/* ---- the riskiest entities ---- */
+
+struct top_item {
+    double peak;
+    const char *name;
+    int is_host;
+    uint32_t index;
+};
+
+static int top_cmp(const void *x, const void *y) {
+    const struct top_item *a = x, *b = y;
+    if (a->peak != b->peak) return a->peak > b->peak ? -1 : 1;
+    if (a->is_host != b->is_host) return a->is_host - b->is_host;
+    return strcmp(a->name, b->name);
+}
+
+uint32_t kz_ueba_top(struct kz_ueba *u, uint32_t n,
+                     void (*fn)(void *ctx, const struct kz_ueba_entity *e), void *ctx) {
+    uint32_t total = u->nusers + u->nhosts, k = 0;
+    struct top_item *items = kz_malloc((total + 1) * sizeof *items);
+    if (!items) return 0;
+    for (uint32_t i = 0; i < u->nusers; i++)
+        if (u->users[i].r.peak > 0)
+            items[k++] = (struct top_item){
+                u->users[i].r.peak,
+                u->str[u->users[i].display ? u->users[i].display : u->users[i].name], 0, i};
+    for (uint32_t i = 0; i < u->nhosts; i++)
+        if (u->hosts[i].r.peak > 0)
+            items[k++] = (struct top_item){u->hosts[i].r.peak, u->hosts[i].display, 1, i};
+    qsort(items, k, sizeof *items, top_cmp);
+    if (n > k) n = k;
+    for (uint32_t i = 0; i < n; i++) {
+        const struct ueba_risk *r =
+            items[i].is_host ? &u->hosts[items[i].index].r : &u->users[items[i].index].r;
+        const struct ueba_anom *an = r->anom ? &u->anoms[r->anom - 1] : NULL;
+        uint32_t nr = 0;
+        if (an)
+            for (uint8_t j = 0; j < an->npeak && nr < UEBA_RING; j++) {
+                double hours = (double)(r->peak_ts - an->peak[j].ts) / (double)HOUR_TICKS;
+                if (an->peak[j].points / 10.0 * exp2(-hours / u->o.half_life_hours) < 1) continue;
+                render_reason(u, &an->peak[j], u->text[nr], sizeof u->text[nr]);
+                u->reasons[nr] = u->text[nr];
+                nr++;
+            }
+        struct kz_ueba_entity e = {
+            .is_host = items[i].is_host,
+            .name = items[i].name,
+            .risk_peak = r->peak,
+            .peak_ts = r->peak_ts,
+            .risk_now = decayed(u, r, u->last_ts),
+            .alerts = r->alerts,
+            .nreasons = nr,
+            .reasons = u->reasons,
+        };
+        fn(ctx, &e);
+    }
+    kz_free(items);
+    return n;
+}

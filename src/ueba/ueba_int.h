@@ -1,0 +1,143 @@
+/* ueba_int.h - the UEBA engine's private structures (shared by ueba.c and the unit tests that
+ * measure them). See ueba.h for the interface and docs/ueba.md for the model.
+ *
+ * Sizes are part of the design: the issue's budget is <= 2 KiB per entity on average, so a
+ * profile is a fixed-size struct, sets are edges in one shared table, and the structures only
+ * anomalous users need (their recent reasons) are allocated when the first anomaly comes. */
+#ifndef KZ_UEBA_INT_H
+#define KZ_UEBA_INT_H
+
+#include "ueba.h"
+
+#include "../core/arena.h"
+
+/* Kinds of interned strings (a name is unique within its kind). */
+enum ueba_type {
+    T_USER = 1, /* account, lower case, no domain */
+    T_HOST,     /* host, lower case, first DNS label */
+    T_IP,       /* address as written */
+    T_NET,      /* network: a.b.0.0/16 (private IPv4), a.b.c.0/24 (public), 4 groups (IPv6) */
+    T_DEVICE,   /* client device, lower case, first label */
+    T_SHARE,    /* host\share, lower case */
+    T_FOLDER,   /* host\share\folder or host\parent directory, lower case */
+    T_PROC,     /* image file name, lower case */
+    T_SVC,      /* service name, lower case */
+    T_TEXT,     /* display text kept for alerts (DOMAIN\name) */
+};
+
+/* Kinds of learned pairs. */
+enum ueba_edge {
+    E_USER_HOST = 1,
+    E_USER_IP,
+    E_USER_NET,
+    E_USER_DEV,
+    E_USER_SHARE,
+    E_USER_FOLDER,
+    E_USER_PROC, /* (user, process name, host) */
+    E_HOST_SVC,
+    E_ORG_DEV, /* (0, device): seen anywhere in the organisation */
+    E_ORG_NET,
+    E_ORG_SVC,
+    E_HOST_RDP_USER, /* (host, user): RDP logons to host by user (for host roles) */
+    E_CRED_BY,       /* (account, subject): the account's credentials used in subject's session */
+};
+
+/* One learned pair: hours since the start of the stream of its first and last sighting. */
+struct ueba_edge_slot {
+    uint64_t key; /* 0: empty */
+    uint32_t first, last;
+};
+
+/* Reasons (what an anomaly says). */
+enum ueba_reason {
+    R_NEW_DEVICE = 1, /* a: device; v1: 1 when new to the organisation */
+    R_NEW_NET,        /* a: network; v1: org-new */
+    R_NEW_HOST,       /* a: host; v1: logon type (-1 explicit credentials); v2: days unseen */
+    R_NEW_SHARE,      /* a: share; v2: days unseen */
+    R_NEW_PROC,       /* a: process; b: host */
+    R_HOUR,           /* v1: local minute of day; v2: usual range (start hour << 8 | end hour),
+                       * 0xffff never in that hour; flags: 1 never, 0 rare */
+    R_LOGON_TYPE,     /* v1: type */
+    R_SPIKE_READS,    /* v1: value; v2: usual bound */
+    R_SPIKE_FOLDERS,
+    R_SPIKE_HOSTS,
+    R_FAILS,         /* v1: failures */
+    R_DORMANT,       /* v1: days */
+    R_NEW_ACCOUNT,   /* a: creator (T_USER) or none; v1: first day */
+    R_NEW_SERVICE,   /* a: service; v1: org-new */
+    R_USER_ON_HOST,  /* host alerts: a user's anomaly here; a: user, v1: points */
+    R_SHARED_DEVICE, /* a: device another account used before */
+    R_CRED_BY_OTHER, /* a: the subject account; b: host */
+};
+
+struct ueba_reason_rec {
+    kz_time ts;
+    uint64_t record_id;
+    uint32_t file_id;
+    uint32_t a, b; /* interned ids */
+    int32_t v1, v2;
+    uint8_t kind; /* enum ueba_reason */
+    uint8_t flags;
+    uint16_t points; /* points added, x10 */
+    uint32_t host;   /* host id where it happened */
+};
+
+#define UEBA_RING 8
+/* Kept only for entities that had an anomaly: their recent reasons and those of their peak. */
+struct ueba_anom {
+    struct ueba_reason_rec ring[UEBA_RING]; /* the last reasons, oldest overwritten */
+    struct ueba_reason_rec peak[UEBA_RING]; /* the ring when risk peaked */
+    uint8_t n, head, npeak;
+};
+
+#define UEBA_VOL_BUCKETS 16 /* log2 buckets of hourly values: 1, 2-3, 4-7, ... */
+enum { VOL_READS, VOL_FOLDERS, VOL_HOSTS, NVOL };
+
+/* Risk state shared by users and hosts. */
+struct ueba_risk {
+    float risk;       /* at risk_ts */
+    float alert_risk; /* risk when the last alert of the current episode was raised; 0: none */
+    float peak;
+    kz_time risk_ts, peak_ts;
+    uint32_t alerts;
+    uint32_t anom; /* index + 1 into the anomaly blocks, 0 none */
+};
+
+struct ueba_user {
+    uint32_t name;    /* T_USER id */
+    uint32_t display; /* T_TEXT id of DOMAIN\name (or the name) */
+    uint32_t events;
+    uint32_t last_hour; /* hour (since start) of the last activity */
+    uint16_t first_day, last_day, active_days;
+    uint8_t is_new;      /* first seen after the baseline */
+    uint8_t spiked;      /* volume metrics already reported this hour (bits) */
+    uint32_t creator;    /* T_USER id of who created it (4720), 0 unknown */
+    uint16_t hours[24];  /* active hours by hour of day (UTC) */
+    uint16_t ltypes[16]; /* successful logons by logon type */
+    uint32_t vol_hour;   /* hour the counters below are for */
+    uint16_t vol[NVOL];  /* this hour: files read, distinct folders, distinct hosts */
+    uint16_t hist[NVOL][UEBA_VOL_BUCKETS];
+    kz_time fail_since;
+    uint16_t fails;
+    uint32_t fam_hour;  /* hour + 1 the 24-hour window of fam_pts started; 0 none */
+    uint16_t doubt_day; /* last day with strong doubt about who uses the account (+1; 0 none) */
+    uint8_t fam_pts[5]; /* points per family of reasons today (capped; ueba.c) */
+    struct ueba_risk r;
+};
+
+enum { ROLE_DC = 1, ROLE_FILESERVER = 2, ROLE_INTERACTIVE = 4, ROLE_RDP = 8, ROLE_CRITICAL = 16 };
+
+struct ueba_host {
+    uint32_t name;       /* T_HOST id */
+    const char *display; /* first spelling seen (FQDN as in Computer) */
+    uint32_t events;
+    uint16_t first_day, last_day, active_days;
+    uint8_t roles;       /* ROLE_* learned from what it logs */
+    uint8_t rdp_users;   /* distinct RDP users (saturates) */
+    uint16_t file_users; /* distinct users reaching its shares (saturates) */
+    uint8_t svc_pts;     /* points of new services in the current 24-hour window */
+    uint32_t svc_hour;   /* hour + 1 that window started; 0 none */
+    struct ueba_risk r;
+};
+
+#endif
