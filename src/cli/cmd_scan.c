@@ -481,7 +481,7 @@ static void on_alert(void *ctx, const struct kz_corr_alert *a) {
 
 static void run_correlations(struct scan *sc) {
     if (!sc->corr) return;
-    qsort(sc->corr_in, sc->ncorr, sizeof *sc->corr_in, corr_cmp);
+    if (sc->ncorr > 1) qsort(sc->corr_in, sc->ncorr, sizeof *sc->corr_in, corr_cmp);
     for (uint32_t i = 0; i < sc->ncorr; i++) {
         const struct corr_in *c = &sc->corr_in[i];
         struct kz_corr_input in = {

@@ -1225,7 +1225,7 @@ static int kept_cmp(const void *x, const void *y) {
 }
 
 void kz_ueba_run(struct kz_ueba *u, kz_ueba_alert_fn fn, void *ctx) {
-    qsort(u->kept, u->nkept, sizeof *u->kept, kept_cmp);
+    if (u->nkept > 1) qsort(u->kept, u->nkept, sizeof *u->kept, kept_cmp);
     for (uint32_t i = 0; i < u->nkept; i++) {
         const struct kept *k = &u->kept[i];
         const char *s[9];
@@ -1308,7 +1308,7 @@ uint32_t kz_ueba_top(struct kz_ueba *u, uint32_t n,
     for (uint32_t i = 0; i < u->nhosts; i++)
         if (u->hosts[i].r.peak > 0)
             items[k++] = (struct top_item){u->hosts[i].r.peak, u->hosts[i].display, 1, i};
-    qsort(items, k, sizeof *items, top_cmp);
+    if (k > 1) qsort(items, k, sizeof *items, top_cmp);
     if (n > k) n = k;
     for (uint32_t i = 0; i < n; i++) {
         const struct ueba_risk *r =
