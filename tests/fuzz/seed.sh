@@ -130,3 +130,22 @@ PY
 )
 fi
 echo "seed.sh: $nrules rule files in $OUT/seeds_rules/, 1 mapping, $njson JSON files in $OUT/seeds_json/"
+
+# ---- seeds for the text-log targets, from a tiny simulated estate (when kizuki is built) ----
+#   build-fuzz/seeds_accesslog/  the start of the proxy's nginx log and the portal's Tomcat log
+#   build-fuzz/seeds_fortigate/  the start of the VPN gateway's FortiGate log
+KIZUKI=${KIZUKI:-build/kizuki}
+mkdir -p "$OUT/seeds_accesslog" "$OUT/seeds_fortigate"
+if [ -x "$KIZUKI" ]; then
+    SIM=$(mktemp -d "${TMPDIR:-/tmp}/kz_seed_sim.XXXXXX")
+    if "$KIZUKI" simulate -o "$SIM" --users 12 --days 2 --quiet >/dev/null 2>&1; then
+        for f in "$SIM"/logs/*/access.log "$SIM"/logs/*/localhost_access_log*; do
+            [ -f "$f" ] && head -c 16384 "$f" >"$OUT/seeds_accesslog/$(basename "$(dirname "$f")")_$(basename "$f")"
+        done
+        for f in "$SIM"/logs/*/fortigate.log; do
+            [ -f "$f" ] && head -c 16384 "$f" >"$OUT/seeds_fortigate/$(basename "$(dirname "$f")").log"
+        done
+    fi
+    rm -rf "$SIM"
+    echo "seed.sh: $(ls "$OUT/seeds_accesslog" | wc -l) access-log and $(ls "$OUT/seeds_fortigate" | wc -l) FortiGate seeds from a simulated estate"
+fi
