@@ -1119,7 +1119,7 @@ static void score_record(struct kz_ueba *u, const struct kz_ueba_act *a, kz_ueba
         break;
     }
     case KZ_UEBA_PROCESS: {
-        if (crit <= 1) break; /* processes are judged on servers only */
+        if (crit <= 1 || !a->object) break; /* processes are judged on servers only */
         const char *img = a->object, *s = strrchr(img, '\\');
         uint32_t proc = intern_canon(u, T_PROC, s ? s + 1 : img);
         if (!proc) break;
@@ -1164,10 +1164,17 @@ static void score_record(struct kz_ueba *u, const struct kz_ueba_act *a, kz_ueba
     }
 }
 
+/* Times from logs can be anything (a forged record may say year 30000); the model works within
+ * +-7,300 years of 1970, so that the difference of any two times fits in a kz_time. */
+#define UEBA_TIME_LIMIT ((kz_time)1 << 61)
+
 void kz_ueba_push(struct kz_ueba *u, const struct kz_ueba_act *a, kz_ueba_alert_fn fn, void *ctx) {
     if (!a->host || a->kind == KZ_UEBA_NONE || a->kind >= KZ_UEBA_NKINDS) return;
     if (a->kind != KZ_UEBA_SERVICE && (!a->user || !*a->user)) return;
-    score_record(u, a, fn, ctx);
+    struct kz_ueba_act c = *a;
+    if (c.ts < -UEBA_TIME_LIMIT) c.ts = -UEBA_TIME_LIMIT;
+    if (c.ts > UEBA_TIME_LIMIT) c.ts = UEBA_TIME_LIMIT;
+    score_record(u, &c, fn, ctx);
 }
 
 /* ---- keeping records for an ordered run ---- */

@@ -454,3 +454,31 @@ KZ_TEST(ueba_memory_per_entity) {
     CHECK_MSG(sizeof(struct ueba_user) <= 320, "user profile %zu bytes", sizeof(struct ueba_user));
     kz_ueba_free(u);
 }
+
+/* Found by fuzz_ueba (inputs in tests/corpus/ueba): a forged time at the very end of kz_time's
+ * range overflowed the hour arithmetic, and a process record without an image dereferenced NULL.
+ * Both are now taken in stride; under UBSan this test fails if either comes back. */
+KZ_TEST(ueba_hostile_times_and_missing_fields) {
+    struct kz_ueba_opts o;
+    test_opts(&o);
+    struct kz_ueba *u;
+    REQUIRE(kz_ueba_new(&u, &o) == 0);
+    struct got g = {0};
+    struct kz_ueba_act a;
+    memset(&a, 0, sizeof a);
+    a.kind = KZ_UEBA_LOGON;
+    a.logon_type = 3;
+    a.user = "mallory";
+    a.host = "DC01";
+    a.ts = INT64_MIN;
+    kz_ueba_push(u, &a, on_alert, &g);
+    a.ts = INT64_MAX;
+    kz_ueba_push(u, &a, on_alert, &g);
+    a.kind = KZ_UEBA_PROCESS;
+    a.object = NULL;
+    kz_ueba_push(u, &a, on_alert, &g);
+    struct kz_ueba_stats st;
+    kz_ueba_stats(u, &st);
+    CHECK(st.records >= 2);
+    kz_ueba_free(u);
+}
