@@ -34,6 +34,7 @@ demo: build
 bench: build
 	@bench/run.sh
 	@bench/sigma.sh
+	@bench/stages.sh
 
 fuzz:
 	@tests/fuzz/build.sh
