@@ -1,83 +1,8 @@
-/* fuzz_fortigate.c - libFuzzer target: FortiGate key=value log lines.
- *
- * Why: every line of these logs may be written by an attacker (a request line, a user name, a
- * JSON field). The input is split into lines and each goes through kz_text_decode_line as the
- * reader does; every event is printed with kz_event_json (so every field must be valid,
- * NUL-terminated text of its stated length), and the event's invariants are checked: field count
- * within the cap, names interned, values' lengths right. Then the whole input is written to a
- * file and read by the parallel reader (small blocks, window 2), which must see the same number
- * of lines. */
-#include "core/alloc.h"
-#include "core/buf.h"
-#include "core/intern.h"
-#include "core/pool.h"
-#include "input/text_reader.h"
-#include "output/event_json.h"
-
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
-static void check(const struct kz_event *ev) {
-    if (ev->nfields > KZ_TEXT_MAX_FIELDS) abort();
-    for (uint32_t i = 0; i < ev->nfields; i++) {
-        const struct kz_field *f = &ev->fields[i];
-        if (!f->name || !f->val || strlen(f->val) != f->len || !kz_intern_name(f->name)[0]) abort();
-    }
-}
-
-static void emit(void *ctx, struct kz_text_decoder *d, const struct kz_event *ev, uint32_t file_id,
-                 struct kz_buf *out) {
-    check(ev);
-    kz_event_json(out, ev, NULL);
-}
+/* fuzz_fortigate.c - libFuzzer target: FortiGate key=value log lines (the VPN gateway).
+ * The checks are fuzz_text.h's, shared by every text-log target. */
+#include "fuzz_text.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    if (size > 256 * 1024) return 0;
-    static struct kz_text_decoder d;
-    static int ready;
-    if (!ready && kz_text_decoder_init(&d) == 0) ready = 1;
-    if (!ready) return 0;
-    struct kz_buf out;
-    kz_buf_init(&out, 8 << 20);
-    uint64_t lines = 0;
-    const char *p = (const char *)data, *end = p + size;
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-        lines++;
-        if (kz_text_decode_line(&d, KZ_FMT_FORTIGATE, p, n, lines, 0) == 0) {
-            check(&d.event);
-            kz_event_json(&out, &d.event, NULL);
-            kz_buf_clear(&out);
-        }
-        p = nl ? nl + 1 : end;
-    }
-    kz_text_sniff((const char *)data, size);
-    kz_buf_free(&out);
-
-    char path[] = "/tmp/kz_fuzz_text_XXXXXX";
-    int fd = mkstemp(path);
-    if (fd < 0) return 0;
-    /* (gzip input is decompressed by the reader: its line count is another file's) */
-    int gz = size >= 2 && data[0] == 0x1f && data[1] == 0x8b;
-    if (!gz && write(fd, data, size) == (ssize_t)size) {
-        static struct kz_pool *pool;
-        if (!pool) pool = kz_pool_new(1);
-        struct kz_text_reader_opts o = {.window = 2, .block = 64, .emit = emit};
-        struct kz_text_reader *r = pool ? kz_text_reader_new(pool, &o) : NULL;
-        if (r) {
-            struct kz_err err;
-            kz_text_reader_add_file(r, path, KZ_FMT_FORTIGATE, 0, &err);
-            kz_text_reader_flush(r);
-            if (kz_text_reader_stats(r)->lines != lines) abort();
-            kz_text_reader_free(r);
-        }
-    }
-    close(fd);
-    unlink(path);
-    return 0;
+    return fuzz_text_format(data, size, KZ_FMT_FORTIGATE);
 }
