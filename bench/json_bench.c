@@ -223,7 +223,7 @@ int main(int argc, char **argv) {
         if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
             seconds = atof(argv[++i]);
         else if (!strcmp(argv[i], "--events") && i + 1 < argc)
-            events = atol(argv[++i]);
+            events = strtol(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--write") && i + 1 < argc)
             write_path = argv[++i];
         else if (argv[i][0] == '-') {

@@ -135,6 +135,16 @@ static size_t json_escaped_len(const unsigned char *p, size_t n) {
     return len;
 }
 
+void kz_buf_put_json_or_null(struct kz_buf *b, const char *s) {
+    if (!s) {
+        kz_buf_puts(b, "null");
+        return;
+    }
+    kz_buf_putc(b, '"');
+    kz_buf_put_json_str(b, s, strlen(s));
+    kz_buf_putc(b, '"');
+}
+
 void kz_buf_put_json_str(struct kz_buf *b, const char *s, size_t n) {
     /* Worst case every byte becomes \u00XX (6 bytes); near the cap, reserve exactly instead. */
     size_t need = n * 6 + 1;

@@ -42,6 +42,9 @@ void kz_buf_printf(struct kz_buf *b, const char *fmt, ...) __attribute__((format
 /* Appends s as the inside of a JSON string: quotes, backslashes and control bytes escaped,
  * invalid UTF-8 replaced by U+FFFD so the output is always valid JSON. */
 void kz_buf_put_json_str(struct kz_buf *b, const char *s, size_t n);
+/* Appends s as a quoted JSON string, or `null` when s is NULL (optional fields of every JSON
+ * output: findings, scope). */
+void kz_buf_put_json_or_null(struct kz_buf *b, const char *s);
 /* Appends s escaped for XML text and attribute values: & < > " as entities, tab, CR and LF as
  * character references (so a document stays on one line), other control bytes as U+FFFD. */
 void kz_buf_put_xml_str(struct kz_buf *b, const char *s, size_t n);

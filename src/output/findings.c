@@ -215,22 +215,12 @@ static void pad(struct kz_buf *out, int n) {
 
 /* ---- JSON ---- */
 
-static void json_str(struct kz_buf *out, const char *s) {
-    if (!s) {
-        kz_buf_puts(out, "null");
-        return;
-    }
-    kz_buf_putc(out, '"');
-    kz_buf_put_json_str(out, s, strlen(s));
-    kz_buf_putc(out, '"');
-}
-
 static void json_str_array(struct kz_buf *out, uint32_t n, const char *const *v) {
     kz_buf_putc(out, '[');
     for (uint32_t i = 0, k = 0; i < n; i++) {
         if (!v[i]) continue;
         if (k++) kz_buf_putc(out, ',');
-        json_str(out, v[i]);
+        kz_buf_put_json_or_null(out, v[i]);
     }
     kz_buf_putc(out, ']');
 }
@@ -300,11 +290,11 @@ void kz_finding_jsonl(struct kz_buf *out, const struct kz_finding *f) {
     kz_buf_puts(out, "{\"ts\":\"");
     kz_buf_puts(out, ts);
     kz_buf_puts(out, "\",\"kind\":");
-    json_str(out, f->kind);
+    kz_buf_put_json_or_null(out, f->kind);
     kz_buf_puts(out, ",\"rule_id\":");
-    json_str(out, f->rule_id);
+    kz_buf_put_json_or_null(out, f->rule_id);
     kz_buf_puts(out, ",\"title\":");
-    json_str(out, f->title ? f->title : "");
+    kz_buf_put_json_or_null(out, f->title ? f->title : "");
     kz_buf_puts(out, ",\"level\":\"");
     kz_buf_puts(out, kz_finding_level_name(f->level));
     kz_buf_puts(out, "\",\"score\":");
@@ -312,19 +302,19 @@ void kz_finding_jsonl(struct kz_buf *out, const struct kz_finding *f) {
     kz_buf_puts(out, ",\"tags\":");
     json_str_array(out, f->tags ? f->ntags : 0, f->tags);
     kz_buf_puts(out, ",\"host\":");
-    json_str(out, f->host);
+    kz_buf_put_json_or_null(out, f->host);
     kz_buf_puts(out, ",\"user\":");
-    json_str(out, f->user);
+    kz_buf_put_json_or_null(out, f->user);
     kz_buf_puts(out, ",\"src_ip\":");
-    json_str(out, f->src_ip);
+    kz_buf_put_json_or_null(out, f->src_ip);
     kz_buf_puts(out, ",\"reasons\":");
     json_str_array(out, f->reasons ? f->nreasons : 0, f->reasons);
     kz_buf_puts(out, ",\"source\":{\"file\":");
-    json_str(out, f->file);
+    kz_buf_put_json_or_null(out, f->file);
     kz_buf_puts(out, ",\"record_id\":");
     kz_buf_put_u64(out, f->record_id);
     kz_buf_puts(out, ",\"format\":");
-    json_str(out, f->format);
+    kz_buf_put_json_or_null(out, f->format);
     kz_buf_puts(out, "},\"event\":");
     json_event(out, f->event);
     kz_buf_puts(out, "}\n");

@@ -16,16 +16,6 @@ static void ts(struct kz_buf *b, kz_time t) {
     kz_buf_puts(b, s);
 }
 
-static void jstr(struct kz_buf *b, const char *s) {
-    if (!s) {
-        kz_buf_puts(b, "null");
-        return;
-    }
-    kz_buf_putc(b, '"');
-    kz_buf_put_json_str(b, s, strlen(s));
-    kz_buf_putc(b, '"');
-}
-
 static void jtime(struct kz_buf *b, kz_time t) {
     kz_buf_putc(b, '"');
     ts(b, t);
@@ -34,9 +24,9 @@ static void jtime(struct kz_buf *b, kz_time t) {
 
 static void json(const struct kz_scope_result *r, struct kz_buf *b) {
     kz_buf_puts(b, "{\"subject\":{");
-    jstr(b, r->subject_kind);
+    kz_buf_put_json_or_null(b, r->subject_kind);
     kz_buf_putc(b, ':');
-    jstr(b, r->subject);
+    kz_buf_put_json_or_null(b, r->subject);
     kz_buf_puts(b, "},\"since\":");
     if (r->has_since) jtime(b, r->since); else kz_buf_puts(b, "null");
     kz_buf_puts(b, ",\"until\":");
@@ -45,7 +35,7 @@ static void json(const struct kz_scope_result *r, struct kz_buf *b) {
     for (uint32_t i = 0; i < r->nhosts; i++) {
         const struct kz_scope_host *h = &r->hosts[i];
         kz_buf_puts(b, i ? ",{\"host\":" : "{\"host\":");
-        jstr(b, h->host);
+        kz_buf_put_json_or_null(b, h->host);
         kz_buf_puts(b, ",\"first\":");
         jtime(b, h->first);
         kz_buf_puts(b, ",\"last\":");
@@ -56,7 +46,7 @@ static void json(const struct kz_scope_result *r, struct kz_buf *b) {
         kz_buf_puts(b, "],\"sources\":[");
         for (uint32_t k = 0; k < h->nsources; k++) {
             if (k) kz_buf_putc(b, ',');
-            jstr(b, h->sources[k]);
+            kz_buf_put_json_or_null(b, h->sources[k]);
         }
         kz_buf_puts(b, "]}");
     }
@@ -64,11 +54,11 @@ static void json(const struct kz_scope_result *r, struct kz_buf *b) {
     for (uint32_t i = 0; i < r->nedges; i++) {
         const struct kz_scope_edge *e = &r->edges[i];
         kz_buf_puts(b, i ? ",{\"from\":" : "{\"from\":");
-        jstr(b, e->from);
+        kz_buf_put_json_or_null(b, e->from);
         kz_buf_puts(b, ",\"to\":");
-        jstr(b, e->to);
+        kz_buf_put_json_or_null(b, e->to);
         kz_buf_puts(b, ",\"user\":");
-        jstr(b, e->user);
+        kz_buf_put_json_or_null(b, e->user);
         kz_buf_printf(b, ",\"logon_type\":%d,\"first\":", e->logon_type);
         jtime(b, e->first);
         kz_buf_printf(b, ",\"count\":%u}", e->count);
@@ -77,11 +67,11 @@ static void json(const struct kz_scope_result *r, struct kz_buf *b) {
     for (uint32_t i = 0; i < r->nfiles; i++) {
         const struct kz_scope_file *f = &r->files[i];
         kz_buf_puts(b, i ? ",{\"path\":" : "{\"path\":");
-        jstr(b, f->path);
+        kz_buf_put_json_or_null(b, f->path);
         kz_buf_puts(b, ",\"share\":");
-        jstr(b, f->share);
+        kz_buf_put_json_or_null(b, f->share);
         kz_buf_puts(b, ",\"host\":");
-        jstr(b, f->host);
+        kz_buf_put_json_or_null(b, f->host);
         kz_buf_printf(b, ",\"reads\":%u,\"writes\":%u,\"renames\":%u,\"deletes\":%u,\"bytes\":%lld,"
                          "\"first\":",
                       f->reads, f->writes, f->renames, f->deletes, (long long)f->bytes);
@@ -89,14 +79,14 @@ static void json(const struct kz_scope_result *r, struct kz_buf *b) {
         kz_buf_puts(b, ",\"last\":");
         jtime(b, f->last);
         kz_buf_puts(b, ",\"customer\":");
-        jstr(b, f->customer);
+        kz_buf_put_json_or_null(b, f->customer);
         kz_buf_putc(b, '}');
     }
     kz_buf_puts(b, "],\"customers\":[");
     for (uint32_t i = 0; i < r->ncustomers; i++) {
         const struct kz_scope_customer *c = &r->customers[i];
         kz_buf_puts(b, i ? ",{\"customer\":" : "{\"customer\":");
-        jstr(b, c->customer);
+        kz_buf_put_json_or_null(b, c->customer);
         kz_buf_printf(b, ",\"files\":%u,\"first\":", c->files);
         jtime(b, c->first);
         kz_buf_puts(b, ",\"last\":");

@@ -421,7 +421,7 @@ KZ_TEST(sim_truth_records_exist) {
         const char *sp = strstr(line, "\"step\":");
         if (sp) snprintf(stepn, sizeof stepn, "%ld", strtol(sp + 7, NULL, 10));
         int *expect = !strcmp(scen, "ntt2020") ? &ntt_step_expected : &ns_step_expected;
-        CHECK_MSG(atoi(stepn) == *expect, "%s: step %s, expected %d", scen, stepn, *expect);
+        CHECK_MSG(strtol(stepn, NULL, 10) == *expect, "%s: step %s, expected %d", scen, stepn, *expect);
         (*expect)++;
         seen_ntt |= !strcmp(scen, "ntt2020");
         seen_ns |= !strcmp(scen, "nightsky2021");
