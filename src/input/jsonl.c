@@ -177,14 +177,43 @@ static int digits_only(const char *s, size_t n) {
     return 1;
 }
 
+/* A JSON string may hold NUL (written \u0000), but event values are C text that every consumer
+ * reads up to its length and its NUL alike: each NUL becomes U+FFFD, so nothing after it is hidden
+ * from the rules (an attacker could otherwise end "cmd.exe\u0000 -enc ..." early for some readers).
+ * Returns the copy in the line's arena, or NULL when out of space. */
+static const char *without_nul(struct kz_text_decoder *d, const char *s, size_t n, size_t *out_n) {
+    size_t nul = 0;
+    for (size_t i = 0; i < n; i++)
+        nul += s[i] == 0;
+    char *t = kz_arena_alloc(&d->arena, n + 2 * nul + 1);
+    if (!t) return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i]) {
+            t[o++] = s[i];
+        } else {
+            memcpy(t + o, "\xEF\xBF\xBD", 3);
+            o += 3;
+        }
+    }
+    t[o] = 0;
+    *out_n = o;
+    return t;
+}
+
 /* A scalar as a field; numbers given as strings count as numbers when `numeric`. */
 static struct kz_field *scalar(struct kz_text_decoder *d, uint32_t name, uint8_t section,
                                const struct kz_json_node *v, int numeric) {
     switch (v->type) {
     case KZ_JSON_STRING: {
         uint8_t kind = numeric && digits_only(v->u.str, v->len) ? KZ_VK_INT : KZ_VK_STRING;
-        if (v->flags & KZ_JSON_F_COPIED)
-            return kz_text_field_ref(d, name, section, kind, v->u.str, v->len);
+        if (v->flags & KZ_JSON_F_COPIED) {
+            const char *s = v->u.str;
+            size_t n = v->len;
+            /* only unescaped strings can hold NUL: raw control bytes are rejected by the parser */
+            if (memchr(s, 0, n) && !(s = without_nul(d, s, n, &n))) return NULL;
+            return kz_text_field_ref(d, name, section, kind, s, n);
+        }
         return kz_text_field(d, name, section, kind, v->u.str, v->len);
     }
     case KZ_JSON_NUMBER:

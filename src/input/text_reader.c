@@ -52,6 +52,9 @@ void kz_text_decoder_free(struct kz_text_decoder *d) {
 
 uint32_t kz_text_name(struct kz_text_decoder *d, const char *name, size_t n) {
     if (n > KZ_INTERN_MAX_LEN) n = KZ_INTERN_MAX_LEN;
+    /* A name is C text that rules can spell: an empty one or one holding NUL (a JSON key written
+     * "\u0000...") names no field, so the field is left out. */
+    if (!n || memchr(name, 0, n)) return 0;
     uint64_t h = 1469598103934665603ull ^ n;
     for (size_t i = 0; i < n; i++)
         h = (h ^ (uint8_t)name[i]) * 1099511628211ull;

@@ -65,7 +65,8 @@ int kz_text_decode_line(struct kz_text_decoder *d, uint8_t format, const char *l
 
 /* ---- helpers for the format parsers ---- */
 
-/* The interned id of name[0..n), through the decoder's cache. */
+/* The interned id of name[0..n), through the decoder's cache; 0 (no field) for an empty name or
+ * one holding NUL. */
 uint32_t kz_text_name(struct kz_text_decoder *d, const char *name, size_t n);
 /* Appends a raw field, copying val[0..n) into the arena (NUL-terminated). Returns the field or
  * NULL when out of arena space or past KZ_TEXT_MAX_FIELDS (counted in dropped). */

@@ -220,6 +220,24 @@ KZ_TEST(text_jsonl_winlogbeat8) {
     kz_text_decoder_free(&d);
 }
 
+/* \u0000 in a JSON value must not end the value early for C-text readers (a fuzz find: the value's
+ * strlen differed from its length), and a key that is empty or holds NUL names no field. */
+KZ_TEST(text_jsonl_nul_escapes) {
+    struct kz_text_decoder d;
+    REQUIRE(kz_text_decoder_init(&d) == 0);
+    REQUIRE(decode(&d, KZ_FMT_JSONL,
+                   "{\"Channel\":\"Security\",\"EventID\":1,\"CommandLine\":\"cmd\\u0000 /c x\","
+                   "\"\":\"empty\",\"\\u0000k\":\"nul key\"}") == 0);
+    const struct kz_event *ev = &d.event;
+    /* U+FFFD is EF BF BD in UTF-8 */
+    CHECK_STR(field(ev, "CommandLine"), "cmd\xEF\xBF\xBD /c x");
+    for (uint32_t i = 0; i < ev->nfields; i++) {
+        CHECK(kz_intern_name(ev->fields[i].name)[0] != 0);
+        CHECK_INT(strlen(ev->fields[i].val), ev->fields[i].len);
+    }
+    kz_text_decoder_free(&d);
+}
+
 KZ_TEST(text_jsonl_other_layouts) {
     struct kz_text_decoder d;
     REQUIRE(kz_text_decoder_init(&d) == 0);
