@@ -43,3 +43,26 @@ PY
 echo
 echo "\$ kizuki eval --truth sim --format text findings.jsonl"
 "$kz" eval --quiet --truth "$out/sim" --format text "$out/findings.jsonl"
+
+# The question that took the victims weeks: what did the attacker touch, and whose data was it? The
+# logs go into an evidence store, and the account that touched the most customers' data in the
+# simulation is scoped from the attacker's own sources and window (as an investigator would, from the
+# IPs and devices found above), not from the simulation's answer of what was touched.
+echo
+echo "\$ kizuki ingest sim/logs --store case"
+"$kz" ingest "$out/sim/logs" --store "$out/case" 2>&1 | sed 's|'"$out"'/||g'
+mapfile -t pick < <(python3 - "$out/sim/scenario.json" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1], encoding="utf-8"))
+accts = [a for s in doc["scenarios"] for a in s["accounts"]]
+a = max(accts, key=lambda a: (len(a.get("customers_touched", [])), a["account"]))
+print(a["account"]); print(a["first"]); print(a["last"])
+for s in a.get("sources", []): print(s)
+PY
+)
+args=(--user "${pick[0]}" --since "${pick[1]}" --until "${pick[2]}")
+for s in "${pick[@]:3}"; do args+=(--source "$s"); done
+echo
+echo "\$ kizuki scope --store case ${args[*]} --customers sim/customers.csv"
+"$kz" scope --store "$out/case" "${args[@]}" --customers "$out/sim/customers.csv" --format table \
+    2>&1 | sed 's|'"$out"'/||g' | awk 'NR <= 60 { print } NR == 61 { print "  ..." }'

@@ -45,6 +45,8 @@ run_suite e2e tests/e2e/cli.sh "$build/kizuki"
 run_suite scan tests/e2e/scan.sh "$build/kizuki"
 run_suite ueba tests/e2e/ueba.sh "$build/kizuki"
 run_suite inputs python3 tests/e2e/inputs.py --kizuki "$build/kizuki"
+run_suite web-inputs python3 tests/e2e/web_inputs.py --kizuki "$build/kizuki"
+run_suite linux_inputs python3 tests/e2e/linux_inputs.py --kizuki "$build/kizuki"
 run_suite replay tests/e2e/replay.sh "$build/kizuki"
 run_suite store tests/e2e/store.sh "$build/kizuki"
 if [ -f tests/e2e/evtx_differential.py ]; then

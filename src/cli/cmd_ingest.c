@@ -10,10 +10,11 @@
 static const char help[] =
     "usage: kizuki ingest PATH... --store DIR [--threads N]\n"
     "\n"
-    "Copies every EVTX file under PATH (files, or folders walked recursively) into the evidence\n"
-    "store DIR, byte for byte, named by its SHA-256; records each file as one batch of a hash\n"
-    "chain; and indexes its events (accounts, hosts, sources, logon sessions, files touched) for\n"
-    "`kizuki scope` and `kizuki timeline`. DIR is created when missing. A file already in the\n"
+    "Copies every log file under PATH (files, or folders walked recursively) into the evidence\n"
+    "store DIR, byte for byte, named by its SHA-256; records the files in batches of a hash\n"
+    "chain; and indexes their events (accounts, hosts, sources, logon sessions, files touched;\n"
+    "web requests and VPN tunnels from access logs and FortiGate logs) for `kizuki scope` and\n"
+    "`kizuki timeline`. DIR is created when missing. A file already in the\n"
     "store (the same bytes) is skipped, so running ingest again only adds what is new, and an\n"
     "ingest that was interrupted (even by kill -9) resumes where it stopped.\n"
     "\n"
@@ -102,7 +103,7 @@ int kz_cmd_ingest(int argc, char **argv) {
     double secs = kz_cli_now() - t0;
     if (!c.cli.quiet)
         fprintf(stderr,
-                "kizuki ingest: %u files added (%u kept but not indexed: text logs), %u already in "
+                "kizuki ingest: %u files added (%u kept but not indexed), %u already in "
                 "the store, %u failed; %llu events "
                 "(%llu damaged records skipped), %.1f MB in %.2f s (%.0f events/s) into %s\n",
                 st.files_added, st.files_unindexed, st.files_known, st.files_failed, (unsigned long long)st.events,

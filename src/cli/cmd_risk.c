@@ -5,8 +5,9 @@
  * also shows entities that came close without alerting. It runs the same behaviour analytics as
  * `scan` (src/ueba: records extracted on the decoding threads, kept by the main thread, ordered
  * by time, scored) and then lists each entity's peak risk, when it peaked, its risk at the end of
- * the input and the reasons of its peak. `--store DIR` (reading a kizuki evidence store instead of
- * logs, and keeping the model there between runs) comes with the store. */
+ * the input and the reasons of its peak. `--state FILE` starts from (or only reads) a model saved
+ * by `scan --ueba-state FILE`; `--store DIR` is the same with the model kept in an evidence
+ * store's directory (DIR/ueba.state). */
 #include "cli.h"
 
 #include "../core/alloc.h"
@@ -22,12 +23,14 @@
 #include <unistd.h>
 
 static const char help[] =
-    "usage: kizuki risk PATH... [--top N] [--format table|json] [--baseline-days N]\n"
-    "                   [--threads N] [-o FILE]\n"
+    "usage: kizuki risk [PATH...] [--state FILE | --store DIR] [--top N]\n"
+    "                   [--format table|json] [--baseline-days N] [--threads N] [-o FILE]\n"
     "\n"
     "Runs behaviour analytics (the `ueba` detector of `kizuki scan`) over the logs under PATH\n"
     "and lists the accounts and hosts whose risk rose highest, with when it peaked, what it is\n"
-    "at the end of the input and every reason behind the peak (docs/ueba.md).\n"
+    "at the end of the input and every reason behind the peak (docs/ueba.md). With a saved\n"
+    "model (--state or --store) and no PATH, lists from the model alone; with PATH too, the\n"
+    "logs continue the saved history (the file is not changed).\n"
     "\n"
     "  --top N             entities listed (default 20)\n"
     "  --format F          table (default on a terminal) or json (one object: {\"entities\":\n"
@@ -36,11 +39,14 @@ static const char help[] =
     "  --baseline-days N   only learn during the first N days of the input (default 5)\n"
     "  --threads N         decoding threads (default: one per CPU); the result is the same\n"
     "  -o FILE             write to FILE instead of standard output\n"
-    "  --store DIR         read an evidence store (not in this version yet)\n"
+    "  --state FILE        a model saved by `kizuki scan --ueba-state FILE`\n"
+    "  --store DIR         the model kept in an evidence store: DIR/ueba.state (written by\n"
+    "                      `kizuki scan --ueba-state DIR/ueba.state`)\n"
     "\n"
     "examples:\n"
     "  kizuki risk logs/ --top 10\n"
-    "  kizuki risk logs/ --format json -o risk.json\n";
+    "  kizuki risk logs/ --format json -o risk.json\n"
+    "  kizuki risk --state ueba.state --top 10\n";
 
 struct risk {
     struct kz_cli cli;
@@ -143,7 +149,8 @@ int kz_cmd_risk(int argc, char **argv) {
     const char **paths = kz_calloc((size_t)argc + 1, sizeof *paths);
     int npaths = 0, bad = 0, rc = KZ_EXIT_OK, format_given = 0;
     long top = 20, threads = 0, baseline_days = -1;
-    const char *outpath = NULL, *val;
+    const char *outpath = NULL, *val, *state = NULL;
+    char *state_path = NULL;
     struct kz_pool *pool = NULL;
     FILE *out = stdout;
     if (!paths) return KZ_EXIT_INTERNAL;
@@ -170,11 +177,19 @@ int kz_cmd_risk(int argc, char **argv) {
             if (!bad && kz_cli_int(&r.cli, "--threads", val, 1, 256, &threads)) bad = 1;
         } else if (kz_cli_opt(&r.cli, argc, argv, &i, "-o", &val, &bad)) {
             outpath = val;
+        } else if (kz_cli_opt(&r.cli, argc, argv, &i, "--state", &val, &bad)) {
+            if (!bad) state = val;
         } else if (kz_cli_opt(&r.cli, argc, argv, &i, "--store", &val, &bad)) {
-            if (!bad)
-                kz_cli_error(&r.cli, "--store: reading an evidence store is not in this version "
-                                     "yet; give log paths");
-            bad = 1;
+            if (bad) break;
+            size_t n = strlen(val) + sizeof "/ueba.state";
+            kz_free(state_path);
+            state_path = kz_malloc(n);
+            if (!state_path) {
+                rc = KZ_EXIT_INTERNAL;
+                goto out;
+            }
+            snprintf(state_path, n, "%s/ueba.state", val);
+            state = state_path;
         } else if (a[0] == '-' && a[1]) {
             kz_cli_error(&r.cli, "unknown option '%s' (see kizuki risk --help)", a);
             bad = 1;
@@ -182,8 +197,8 @@ int kz_cmd_risk(int argc, char **argv) {
             paths[npaths++] = a;
         }
     }
-    if (!bad && npaths == 0) {
-        kz_cli_error(&r.cli, "no PATH given (see kizuki risk --help)");
+    if (!bad && npaths == 0 && !state) {
+        kz_cli_error(&r.cli, "no PATH and no --state given (see kizuki risk --help)");
         bad = 1;
     }
     if (bad) {
@@ -197,6 +212,15 @@ int kz_cmd_risk(int argc, char **argv) {
     if (kz_ueba_new(&r.ueba, &uo)) {
         rc = KZ_EXIT_INTERNAL;
         goto out;
+    }
+    if (state) {
+        struct kz_err err = {0};
+        int lrc = kz_ueba_load(r.ueba, state, &err);
+        if (lrc) {
+            kz_cli_error(&r.cli, "%s", err.msg);
+            rc = lrc == KZ_ENOMEM ? KZ_EXIT_INTERNAL : KZ_EXIT_INPUT;
+            goto out;
+        }
     }
     for (int i = 0; i < npaths; i++)
         if (kz_sources_add(&r.sources, paths[i], report_source, &r)) {
@@ -272,5 +296,6 @@ out:
     kz_sources_free(&r.sources);
     kz_buf_free(&r.out);
     kz_free(paths);
+    kz_free(state_path);
     return rc;
 }

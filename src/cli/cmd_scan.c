@@ -59,6 +59,9 @@ static const char help[] =
     "                      when an account or host behaves unlike its history; docs/ueba.md)\n"
     "  --baseline-days N   UEBA only learns during the first N days of the input (default 5)\n"
     "  --ueba-threshold N  risk at which UEBA raises a finding (default 55)\n"
+    "  --ueba-state FILE   continue the UEBA model saved in FILE (when it exists) and save it\n"
+    "                      there after the run, so the next run goes on where this one\n"
+    "                      stopped (`kizuki risk --state FILE` lists its riskiest entities)\n"
     "  --no-prefilter      evaluate every rule on every event of its channel (slower; for\n"
     "                      measuring the Vectorscan prefilter)\n"
     "  --quiet             no progress and no summary\n"
@@ -579,7 +582,7 @@ int kz_cmd_scan(int argc, char **argv) {
     int npaths = 0, nrules = 0, bad = 0, no_default = 0, no_prefilter = 0, rc = KZ_EXIT_OK;
     int format_given = 0, no_ueba = 0;
     long threads = 0, baseline_days = -1, ueba_threshold = 0;
-    const char *outpath = NULL, *val;
+    const char *outpath = NULL, *val, *ueba_state = NULL;
     struct kz_pool *pool = NULL;
     struct kz_err err = {0};
     if (!paths || !rule_paths) {
@@ -603,6 +606,8 @@ int kz_cmd_scan(int argc, char **argv) {
         } else if (kz_cli_opt(&sc.cli, argc, argv, &i, "--ueba-threshold", &val, &bad)) {
             if (!bad && kz_cli_int(&sc.cli, "--ueba-threshold", val, 1, 1000, &ueba_threshold))
                 bad = 1;
+        } else if (kz_cli_opt(&sc.cli, argc, argv, &i, "--ueba-state", &val, &bad)) {
+            if (!bad) ueba_state = val;
         } else if (kz_cli_opt(&sc.cli, argc, argv, &i, "--rules", &val, &bad)) {
             if (!bad) rule_paths[nrules++] = val;
         } else if (kz_cli_opt(&sc.cli, argc, argv, &i, "--format", &val, &bad)) {
@@ -711,6 +716,16 @@ int kz_cmd_scan(int argc, char **argv) {
             rc = KZ_EXIT_INTERNAL;
             goto out;
         }
+        /* a state that does not exist yet is the first run; one that fails its checks stops
+         * the run (silently starting from nothing would forget the history) */
+        int lrc = ueba_state && access(ueba_state, F_OK) == 0
+                      ? kz_ueba_load(sc.ueba, ueba_state, &err)
+                      : 0;
+        if (lrc) {
+            kz_cli_error(&sc.cli, "--ueba-state: %s", err.msg);
+            rc = lrc == KZ_ENOMEM ? KZ_EXIT_INTERNAL : KZ_EXIT_INPUT;
+            goto out;
+        }
     }
     for (int i = 0; i < npaths; i++)
         if (kz_sources_add(&sc.sources, paths[i], report_source, &sc)) {
@@ -765,6 +780,10 @@ int kz_cmd_scan(int argc, char **argv) {
     kz_text_reader_flush(sc.text);
     run_correlations(&sc);
     if (sc.ueba) kz_ueba_run(sc.ueba, on_ueba, &sc);
+    if (sc.ueba && ueba_state && kz_ueba_save(sc.ueba, ueba_state, &err)) {
+        kz_cli_error(&sc.cli, "--ueba-state: %s", err.msg);
+        rc = err.code == KZ_ENOMEM ? KZ_EXIT_INTERNAL : KZ_EXIT_INPUT;
+    }
     kz_cli_progress_clear(&sc.cli);
     if (fflush(sc.out) || sc.write_failed) {
         kz_cli_error(&sc.cli, "writing output: %s", strerror(errno));

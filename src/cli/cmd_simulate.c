@@ -19,6 +19,8 @@ static const char help[] =
     "\n"
     "Writes the logs of a simulated organisation (CORP / corp.example, in Japan) over D days,\n"
     "with the two incidents kizuki is built from injected step by step, and the ground truth.\n"
+    "Benign volume: about 630 Windows events per employee-day (docs/simulate.md gives the mix),\n"
+    "about 1.1 KB each as EVTX: --users 100 --days 30 writes 1.3 million events, 1.2 GB.\n"
     "\n"
     "  -o DIR           output folder (created; files of the same names are replaced)\n"
     "  --scenario NAME  ntt2020       stolen credentials: VPN from an unknown PC -> VDI -> reads\n"

@@ -8,7 +8,9 @@
 #include <string.h>
 
 const char *kz_event_format_name(uint8_t format) {
-    static const char *const names[] = {"unknown", "evtx", "jsonl", "accesslog", "fortigate"};
+    static const char *const names[] = {"unknown",   "evtx", "jsonl",  "accesslog",
+                                        "fortigate", "w3c",  "squid", "evtxml",
+                                        "syslog",    "auditd"};
     return format < sizeof names / sizeof *names ? names[format] : "unknown";
 }
 

@@ -47,6 +47,11 @@ enum kz_format {
     KZ_FMT_JSONL,     /* JSON lines of Windows events (Winlogbeat ECS/6.x, NXLog flat, evtx JSON) */
     KZ_FMT_ACCESSLOG, /* web access log: NCSA common/combined (nginx, Apache, Tomcat) */
     KZ_FMT_FORTIGATE, /* FortiOS key=value event log (SSL-VPN), with or without a syslog header */
+    KZ_FMT_W3C,       /* IIS W3C extended log (#Fields directive), channel webserver */
+    KZ_FMT_SQUID,     /* Squid native access.log, channel proxy */
+    KZ_FMT_EVTXML,    /* Windows event XML (wevtutil qe /f:xml, evtxexport -f xml) */
+    KZ_FMT_SYSLOG,    /* syslog RFC 3164/5424: auth logs, Sysmon for Linux, Samba full_audit */
+    KZ_FMT_AUDITD,    /* Linux audit log, records assembled into events */
 };
 
 /* Normalised entity slots, filled from raw fields by kz_event_normalise. NULL or -1 when unknown.

@@ -2,6 +2,7 @@
 #include "sources.h"
 
 #include "../core/alloc.h"
+#include "archive.h"
 #include "evtx/evtx_reader.h"
 #include "text_reader.h"
 
@@ -33,6 +34,12 @@ uint8_t kz_sources_sniff(const uint8_t *p, size_t n) {
         inflate(&z, Z_SYNC_FLUSH);
         size_t got = sizeof plain - z.avail_out;
         inflateEnd(&z);
+        if (kz_evtx_sniff(plain, got)) return KZ_FMT_UNKNOWN; /* EVTX is read from files only */
+        return kz_text_sniff((const char *)plain, got);
+    }
+    if (kz_archive_is_zstd(p, n)) { /* zstd: sniff what it holds */
+        static __thread uint8_t plain[SNIFF_BYTES];
+        size_t got = kz_zstd_head(p, n, plain, sizeof plain);
         if (kz_evtx_sniff(plain, got)) return KZ_FMT_UNKNOWN; /* EVTX is read from files only */
         return kz_text_sniff((const char *)plain, got);
     }
@@ -68,6 +75,72 @@ static int push(struct kz_sources *s, const char *path, uint64_t size, uint8_t f
     s->v[s->n++] = (struct kz_source){copy, size, format};
     s->bytes += size;
     return 0;
+}
+
+/* Every member of a zip archive, sniffed from its first bytes, as ARCHIVE/MEMBER. Members in no
+ * format kizuki reads are counted in skipped, like files in a folder; members that cannot be read
+ * (encrypted, other methods, EVTX or compressed files inside) are also reported. An archive named
+ * on the command line with nothing readable in it is an error. */
+static int add_zip(struct kz_sources *s, const char *path, uint64_t size, int explicit,
+                   void (*report)(void *, const char *), void *ctx) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        s->errors++;
+        say(report, ctx, "%s: %s", path, strerror(errno));
+        return 0;
+    }
+    struct kz_zip_member *v;
+    uint32_t n;
+    const char *why;
+    if (kz_zip_list(fd, size, &v, &n, &why)) {
+        close(fd);
+        s->errors++;
+        say(report, ctx, "%s: %s", path, why);
+        return 0;
+    }
+    static __thread uint8_t head[SNIFF_BYTES];
+    int rc = 0;
+    uint32_t before = s->n;
+    for (uint32_t i = 0; i < n && !rc; i++) {
+        struct kz_instream *in = kz_zip_open_member(fd, &v[i], &why);
+        size_t got = 0;
+        while (in && got < sizeof head) {
+            ssize_t k = kz_instream_read(in, (char *)head + got, sizeof head - got, &why);
+            if (k <= 0) break;
+            got += (size_t)k;
+        }
+        kz_instream_close(in);
+        uint8_t format = KZ_FMT_UNKNOWN;
+        if (!in) {
+            /* why says it */
+        } else if (kz_evtx_sniff(head, got) || kz_archive_is_zip(head, got) ||
+                   kz_archive_is_zstd(head, got) || (got >= 2 && head[0] == 0x1f && head[1] == 0x8b)) {
+            why = "EVTX or compressed file inside a zip archive is not read in place (extract it)";
+        } else if ((format = kz_text_sniff((const char *)head, got)) == KZ_FMT_UNKNOWN) {
+            why = NULL; /* not in a format kizuki reads: counted only */
+        }
+        if (format == KZ_FMT_UNKNOWN) {
+            s->skipped++;
+            if (why) say(report, ctx, "%s/%s: %s, skipped", path, v[i].name, why);
+            continue;
+        }
+        size_t len = strlen(path) + 1 + strlen(v[i].name) + 1;
+        char *member = kz_malloc(len);
+        if (!member) {
+            rc = KZ_ENOMEM;
+            break;
+        }
+        snprintf(member, len, "%s/%s", path, v[i].name);
+        rc = push(s, member, v[i].csize, format);
+        kz_free(member);
+    }
+    kz_zip_free_list(v, n);
+    close(fd);
+    if (!rc && explicit && s->n == before) {
+        s->errors++;
+        say(report, ctx, "%s: no member of this zip archive is in a format kizuki reads", path);
+    }
+    return rc;
 }
 
 static int cmp_names(const void *a, const void *b) {
@@ -156,12 +229,14 @@ static int add(struct kz_sources *s, const char *path, int explicit, int depth,
         say(report, ctx, "%s: %s", path, strerror(errno));
         return 0;
     }
+    if (kz_archive_is_zip(head, (size_t)got)) return add_zip(s, path, (uint64_t)sb.st_size, explicit, report, ctx);
     uint8_t format = kz_sources_sniff(head, (size_t)got);
     if (format == KZ_FMT_UNKNOWN) {
         if (explicit) {
             s->errors++;
             say(report, ctx, "%s: not in a format kizuki reads (supported: EVTX, JSON lines of Windows events, "
-                "web access logs, FortiGate logs; .gz too)", path);
+                "Windows event XML, web access logs (also IIS W3C), Squid logs, FortiGate logs, syslog, auditd; "
+                "also inside .gz, .zst and .zip)", path);
         } else {
             s->skipped++;
         }

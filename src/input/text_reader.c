@@ -12,8 +12,14 @@
 #include "../core/alloc.h"
 #include "../core/intern.h"
 #include "accesslog.h"
+#include "archive.h"
+#include "auditd.h"
+#include "evtxml.h"
 #include "fortigate.h"
 #include "jsonl.h"
+#include "squid.h"
+#include "syslog.h"
+#include "w3c.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -108,6 +114,17 @@ struct kz_field *kz_text_field_ref(struct kz_text_decoder *d, uint32_t name, uin
 
 int kz_text_decode_line(struct kz_text_decoder *d, uint8_t format, const char *line, size_t len,
                         uint64_t line_no, uint32_t file_id) {
+    int more = d->more; /* the last call left another record of its line to deliver */
+    d->more = 0;
+    d->line_no = line_no;
+    d->raw_len = len;
+    if (more) {
+        len = 0;
+        goto decode;
+    }
+    /* inside a record that spans lines, a blank line is part of it */
+    if (d->seq && d->seq->pending_line && len <= KZ_TEXT_MAX_LINE && !memchr(line, 0, len))
+        goto decode;
     while (len && (line[len - 1] == '\r' || line[len - 1] == ' ' || line[len - 1] == '\t'))
         len--;
     size_t i = 0;
@@ -122,6 +139,7 @@ int kz_text_decode_line(struct kz_text_decoder *d, uint8_t format, const char *l
         d->why = "NUL byte in the line";
         return KZ_EFORMAT;
     }
+decode:
     kz_arena_reset(&d->arena);
     d->nfields = 0;
     d->dropped = 0;
@@ -140,6 +158,21 @@ int kz_text_decode_line(struct kz_text_decoder *d, uint8_t format, const char *l
     case KZ_FMT_FORTIGATE:
         rc = kz_fortigate_parse(d, line, len);
         break;
+    case KZ_FMT_W3C:
+        rc = kz_w3c_parse(d, line, len);
+        break;
+    case KZ_FMT_SQUID:
+        rc = kz_squid_parse(d, line, len);
+        break;
+    case KZ_FMT_EVTXML:
+        rc = kz_evtxml_parse(d, line, len);
+        break;
+    case KZ_FMT_SYSLOG:
+        rc = kz_syslog_parse(d, line, len);
+        break;
+    case KZ_FMT_AUDITD:
+        rc = kz_auditd_decode(d, line, len);
+        break;
     default:
         d->why = "not a text format";
         return KZ_EUSAGE;
@@ -150,14 +183,27 @@ int kz_text_decode_line(struct kz_text_decoder *d, uint8_t format, const char *l
     }
     d->event.fields = d->fields;
     d->event.nfields = d->nfields;
-    d->event.record_id = line_no;
+    if (!d->event.record_id) d->event.record_id = line_no; /* else: the line it started on */
     d->event.file_id = file_id;
     d->event.format = format;
     return 0;
 }
 
 int kz_text_format_ok(uint8_t format) {
-    return format == KZ_FMT_JSONL || format == KZ_FMT_ACCESSLOG || format == KZ_FMT_FORTIGATE;
+    return format == KZ_FMT_JSONL || format == KZ_FMT_ACCESSLOG || format == KZ_FMT_FORTIGATE ||
+           format == KZ_FMT_W3C || format == KZ_FMT_SQUID || format == KZ_FMT_EVTXML ||
+           format == KZ_FMT_SYSLOG || format == KZ_FMT_AUDITD;
+}
+
+int kz_text_format_sequential(uint8_t format) {
+    return format == KZ_FMT_W3C || format == KZ_FMT_EVTXML || format == KZ_FMT_AUDITD;
+}
+
+uint64_t kz_text_seq_end(struct kz_text_seq *seq) {
+    uint64_t pending = seq->pending_line;
+    if (seq->state && seq->free_state) seq->free_state(seq->state);
+    memset(seq, 0, sizeof *seq);
+    return pending;
 }
 
 uint8_t kz_text_sniff(const char *p, size_t n) {
@@ -175,6 +221,16 @@ uint8_t kz_text_sniff(const char *p, size_t n) {
         if (kz_jsonl_sniff(p, len)) return KZ_FMT_JSONL;
         if (kz_fortigate_sniff(p, len)) return KZ_FMT_FORTIGATE;
         if (kz_accesslog_sniff(p, len)) return KZ_FMT_ACCESSLOG;
+        if (kz_w3c_sniff(p, len)) return KZ_FMT_W3C;
+        if (kz_squid_sniff(p, len)) return KZ_FMT_SQUID;
+        if (kz_evtxml_sniff(p, len)) return KZ_FMT_EVTXML;
+        /* Last: a syslog header may front other formats' lines (FortiGate's, above). */
+        if (kz_auditd_sniff(p, len)) return KZ_FMT_AUDITD;
+        if (kz_syslog_sniff(p, len)) return KZ_FMT_SYSLOG;
+        if (len >= 11 && !memcmp(p, "evtxexport ", 11) && nl) { /* evtxexport's banner line */
+            n -= (size_t)(nl + 1 - p), p = nl + 1;
+            continue;
+        }
         return KZ_FMT_UNKNOWN;
     }
 }
@@ -212,6 +268,7 @@ struct kz_text_reader {
     uint32_t file_reports;
     char **paths;
     size_t npaths, paths_cap;
+    struct kz_text_seq seq; /* the current file's state, for a sequential format */
 };
 
 static void add_stats(struct kz_text_stats *to, const struct kz_text_stats *from) {
@@ -226,9 +283,24 @@ static void slot_problem(struct slot *s, uint64_t line, const char *why) {
     kz_buf_printf(&s->problems, "line %llu: %s, skipped\n", (unsigned long long)line, why);
 }
 
+/* Hands the decoded event to emit, undoing its output when the block's output is full. */
+static void slot_emit(struct slot *s, uint64_t line) {
+    struct kz_text_reader *r = s->r;
+    s->st.events++;
+    size_t mark = s->out.len;
+    r->o.emit(r->o.ctx, &s->dec, &s->dec.event, s->file_id, &s->out);
+    if (s->out.failed) {
+        s->out.len = mark;
+        s->out.failed = 0;
+        if (s->out.data) s->out.data[mark] = 0;
+        s->st.events--;
+        s->st.bad_lines++;
+        slot_problem(s, line, "output for this block exceeds its limit");
+    }
+}
+
 static void run_slot(void *arg) {
     struct slot *s = arg;
-    struct kz_text_reader *r = s->r;
     const char *p = s->buf, *end = s->buf + s->len;
     uint64_t line = s->first_line;
     while (p < end) {
@@ -236,26 +308,30 @@ static void run_slot(void *arg) {
         size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
         s->st.lines++;
         int rc = kz_text_decode_line(&s->dec, s->format, p, n, line, s->file_id);
+    again:
         if (rc == 0) {
-            s->st.events++;
-            size_t mark = s->out.len;
-            r->o.emit(r->o.ctx, &s->dec, &s->dec.event, s->file_id, &s->out);
-            if (s->out.failed) {
-                s->out.len = mark;
-                s->out.failed = 0;
-                if (s->out.data) s->out.data[mark] = 0;
-                s->st.events--;
-                s->st.bad_lines++;
-                slot_problem(s, line, "output for this block exceeds its limit");
-            }
+            slot_emit(s, line);
         } else if (rc == 1) {
             s->st.blank++;
-        } else {
+        } else if (rc != KZ_TEXT_PENDING) {
             s->st.bad_lines++;
             slot_problem(s, line, s->dec.why ? s->dec.why : "not in the file's format");
         }
+        if (s->dec.more) { /* another record ended on this line (XML events back to back) */
+            rc = kz_text_decode_line(&s->dec, s->format, p, n, line, s->file_id);
+            goto again;
+        }
         line++;
         p = nl ? nl + 1 : end;
+    }
+    /* The end of a file whose parser holds records back (struct kz_text_seq): it gives them now,
+     * one per call, for as long as it sets `more`. */
+    if (s->dec.seq && s->dec.seq->at_end) {
+        s->dec.more = 1;
+        while (s->dec.more) {
+            int rc = kz_text_decode_line(&s->dec, s->format, "", 0, line, s->file_id);
+            if (rc == 0) slot_emit(s, s->dec.event.record_id);
+        }
     }
 }
 
@@ -314,8 +390,9 @@ void kz_text_reader_flush(struct kz_text_reader *r) {
 
 /* A file being read: plain (fd) or gzip (gz over the same fd). */
 struct source {
-    int fd;
+    int fd;                 /* -1 for a zip member */
     gzFile gz;
+    struct kz_instream *in; /* zstd, or a zip member (archive.h) */
     int failed; /* a read error or a damaged gzip stream ended the file early */
     const char *why;
 };
@@ -324,7 +401,15 @@ struct source {
 static size_t source_read(struct source *src, char *buf, size_t n) {
     size_t got = 0;
     while (got < n) {
-        if (src->gz) {
+        if (src->in) {
+            const char *why = NULL;
+            ssize_t k = kz_instream_read(src->in, buf + got, n - got, &why);
+            if (k <= 0) {
+                if (k < 0) src->failed = 1, src->why = why;
+                break;
+            }
+            got += (size_t)k;
+        } else if (src->gz) {
             unsigned want = (unsigned)(n - got > (1u << 30) ? 1u << 30 : n - got);
             int k = gzread(src->gz, buf + got, want);
             if (k <= 0) {
@@ -360,6 +445,7 @@ static size_t source_read(struct source *src, char *buf, size_t n) {
 }
 
 static uint64_t source_pos(struct source *src) {
+    if (src->in) return kz_instream_pos(src->in);
     if (src->gz) return (uint64_t)gzoffset(src->gz);
     off_t o = lseek(src->fd, 0, SEEK_CUR);
     return o < 0 ? 0 : (uint64_t)o;
@@ -397,10 +483,24 @@ int kz_text_reader_add_file(struct kz_text_reader *r, const char *path, uint8_t 
     if (!kz_text_format_ok(format))
         return kz_err_set(err, KZ_EUSAGE, "%s: not a text format", path);
     struct source src = {.fd = open(path, O_RDONLY | O_CLOEXEC)};
-    if (src.fd < 0) return kz_err_set(err, KZ_EIO, "%s: %s", path, strerror(errno));
-    unsigned char magic[2];
-    ssize_t m = pread(src.fd, magic, 2, 0);
-    if (m == 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
+    if (src.fd < 0 && errno == ENOTDIR) { /* ARCHIVE.zip/MEMBER */
+        const char *why;
+        if (!(src.in = kz_zip_open_path(path, &why)))
+            return kz_err_set(err, KZ_EIO, "%s: %s", path, why);
+    } else if (src.fd < 0) {
+        return kz_err_set(err, KZ_EIO, "%s: %s", path, strerror(errno));
+    }
+    unsigned char magic[4];
+    ssize_t m = src.fd >= 0 ? pread(src.fd, magic, 4, 0) : 0;
+    if (m == 4 && kz_archive_is_zstd(magic, 4)) {
+        int fd2 = dup(src.fd);
+        src.in = fd2 >= 0 ? kz_zstd_open(fd2) : NULL;
+        if (!src.in) {
+            if (fd2 >= 0) close(fd2);
+            close(src.fd);
+            return kz_err_set(err, KZ_ENOMEM, "%s: cannot start zstd decompression", path);
+        }
+    } else if (m >= 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
         int fd2 = dup(src.fd);
         src.gz = fd2 >= 0 ? gzdopen(fd2, "rb") : NULL;
         if (!src.gz) {
@@ -422,9 +522,12 @@ int kz_text_reader_add_file(struct kz_text_reader *r, const char *path, uint8_t 
     r->paths[r->npaths++] = mypath;
     r->file_reports = 0;
     r->st.files++;
+    struct stat sb; /* syslog's BSD time stamps have no year: the file's time gives it */
+    kz_time mtime = fstat(src.fd, &sb) == 0 ? (kz_time)sb.st_mtime * KZ_TICKS_PER_SEC : 0;
 
     uint64_t line = 0; /* lines completed before the next block */
     uint64_t pos0 = 0;
+    int sequential = kz_text_format_sequential(format);
     int eof = 0, skipping = 0;
     r->carry_len = 0;
     while (!eof || r->carry_len) {
@@ -484,18 +587,56 @@ int kz_text_reader_add_file(struct kz_text_reader *r, const char *path, uint8_t 
         s->path = mypath;
         s->nproblems = 0;
         memset(&s->st, 0, sizeof s->st);
+        if (sequential) /* the blocks before must have set the state this one reads */
+            for (uint64_t u = r->flushed_seq; u < r->next_seq; u++)
+                drain(r, &r->slots[u % (uint64_t)r->window]);
+        s->dec.seq = sequential ? &r->seq : NULL;
+        s->dec.ref_time = mtime;
         s->busy = 1;
         r->next_seq++;
         kz_pool_submit(r->pool, &s->job, run_slot, s);
     }
     if (skipping) overlong(r, mypath, ++line); /* the file ended inside it */
+    if (sequential) {
+        for (uint64_t u = r->flushed_seq; u < r->next_seq; u++)
+            drain(r, &r->slots[u % (uint64_t)r->window]);
+        if (r->seq.flush_at_end) { /* an empty block: the parser gives what it still holds */
+            struct slot *s = &r->slots[r->next_seq % (uint64_t)r->window];
+            drain(r, s);
+            r->seq.at_end = 1;
+            s->len = 0;
+            s->first_line = line + 1;
+            s->format = format;
+            s->file_id = file_id;
+            s->path = mypath;
+            s->nproblems = 0;
+            memset(&s->st, 0, sizeof s->st);
+            s->dec.seq = &r->seq;
+            s->busy = 1;
+            r->next_seq++;
+            kz_pool_submit(r->pool, &s->job, run_slot, s);
+            drain(r, s);
+        }
+        uint64_t cut = kz_text_seq_end(&r->seq);
+        if (cut) {
+            r->st.bad_lines++;
+            if (r->o.report && r->file_reports++ < KZ_TEXT_MAX_REPORTS) {
+                char msg[96];
+                snprintf(msg, sizeof msg, "line %llu: record cut short by the end of the file, skipped",
+                         (unsigned long long)cut);
+                r->o.report(r->o.ctx, mypath, msg);
+            }
+        }
+    }
     if (src.failed && r->o.report) r->o.report(r->o.ctx, mypath, src.why);
     if (src.gz) gzclose(src.gz);
-    close(src.fd);
+    kz_instream_close(src.in);
+    if (src.fd >= 0) close(src.fd);
     return 0;
 nomem:
     if (src.gz) gzclose(src.gz);
-    close(src.fd);
+    kz_instream_close(src.in);
+    if (src.fd >= 0) close(src.fd);
     return kz_err_set(err, KZ_ENOMEM, "out of memory");
 }
 
@@ -519,6 +660,7 @@ void kz_text_reader_free(struct kz_text_reader *r) {
         }
         kz_free(r->slots);
     }
+    kz_text_seq_end(&r->seq);
     kz_free(r->paths);
     kz_free(r->carry);
     kz_free(r);

@@ -36,6 +36,25 @@
 #define KZ_TEXT_MAX_REPORTS 20             /* bad lines reported one by one per file */
 #define KZ_TEXT_NAME_CACHE 4096            /* field names remembered per decoder (power of 2) */
 
+/* Per-file state of a sequential format, one whose lines depend on earlier ones (IIS W3C's #Fields
+ * directive names the columns of the lines after it; a Windows event XML document may span
+ * lines). The reader decodes such a file one block at a time, in order, so every line sees what the
+ * lines before it set. The parser owns `state` (allocated on first use with kz_malloc, freed with
+ * free_state when the file ends); pending_line > 0 says a record that started on that line is not
+ * finished (reported as cut short if the file ends there). */
+struct kz_text_seq {
+    void *state;
+    void (*free_state)(void *state);
+    uint64_t pending_line;
+    /* A parser that holds finished records back (auditd assembles interleaved records) sets
+     * flush_at_end; after the file's last line the reader sets at_end and calls it once more with
+     * an empty line and `more` set, for as long as it keeps setting `more`. */
+    int flush_at_end, at_end;
+};
+
+/* kz_text_decode_line's result for a line taken into a record that is not finished yet. */
+#define KZ_TEXT_PENDING 2
+
 /* One worker's decoding state, reused from line to line (one per slot, used by one thread at a
  * time). Parsers (jsonl.c, accesslog.c, fortigate.c) fill `event` and `fields` through the helpers
  * below; the arena is reset before every line. */
@@ -48,6 +67,11 @@ struct kz_text_decoder {
     struct kz_event event;
     void *user;      /* the caller's per-decoder state (kz_text_decoder_user) */
     const char *why; /* why the last line was rejected (static text) */
+    struct kz_text_seq *seq; /* the file's state for a sequential format, else NULL */
+    int more; /* set by a parser when its line holds another record: call again, same line */
+    uint64_t line_no; /* the line being decoded */
+    kz_time ref_time; /* the file's modification time (0: unknown), for years syslog omits */
+    size_t raw_len;   /* its length before trailing blanks and CR were cut (XML keeps them) */
     struct {
         uint64_t hash;
         uint32_t id;
@@ -59,7 +83,9 @@ int kz_text_decoder_init(struct kz_text_decoder *d);
 void kz_text_decoder_free(struct kz_text_decoder *d);
 /* Decodes one line (without its newline; a trailing CR is ignored) of a file in `format` into
  * d->event (record_id = line_no, file_id as given). Returns 0 with an event, 1 for a line that
- * holds no event (blank), or KZ_EFORMAT / KZ_ELIMIT with d->why set. */
+ * holds no event (blank), KZ_TEXT_PENDING for a line kept for a record that continues on the next
+ * lines (the record's event then carries the line it started on), or KZ_EFORMAT / KZ_ELIMIT with
+ * d->why set. */
 int kz_text_decode_line(struct kz_text_decoder *d, uint8_t format, const char *line, size_t len,
                         uint64_t line_no, uint32_t file_id);
 
@@ -125,6 +151,10 @@ static inline void kz_text_decoder_set_user(struct kz_text_decoder *d, void *u) 
 
 /* Is this a text format the reader reads? */
 int kz_text_format_ok(uint8_t format);
+/* Is it read sequentially (struct kz_text_seq)? */
+int kz_text_format_sequential(uint8_t format);
+/* Ends a sequential file's state: frees it; returns the line of an unfinished record, or 0. */
+uint64_t kz_text_seq_end(struct kz_text_seq *seq);
 /* Detects a text format from the start of a file (already decompressed): the first non-blank
  * line decides. Returns a KZ_FMT_* or KZ_FMT_UNKNOWN. */
 uint8_t kz_text_sniff(const char *p, size_t n);

@@ -503,6 +503,8 @@ static void fold_events(struct ctx *c, struct agg *a, int64_t user, int64_t host
         if (held && held_find(&c->held, host, lid, c->sv) < 0) continue;
         /* authentication on a domain controller is not reaching it */
         if (eid == 4768 || eid == 4769 || eid == 4770 || eid == 4771 || eid == 4776) continue;
+        /* web requests and VPN tunnels (event id 0) are listed apart, not as hosts reached */
+        if (eid == 0) continue;
         struct kz_scope_host *h = host_entry(c, a, host);
         if (!h) goto oom;
         host_time(h, ts);
@@ -527,6 +529,167 @@ static void fold_events(struct ctx *c, struct agg *a, int64_t user, int64_t host
 oom:
     sqlite3_finalize(st);
     c->rc = kz_err_set(c->err, KZ_ENOMEM, "out of memory");
+}
+
+#define RENAME_WINDOW (2 * KZ_TICKS_PER_SEC)
+
+static int cmp_path_key(const void *key, const void *x) {
+    const struct kz_scope_file *f = x;
+    const char *k = key;
+    return strcmp(k, f->path ? f->path : "");
+}
+
+/* Renames. Windows logs none as such: a program that renames P to P.ext (ransomware appending
+ * its extension, an editor saving) shows as a delete of P (4663 DELETE, Sysmon 23/26) and a write
+ * of P.ext (Sysmon 11, 4663/5145 WriteData) on the same host within a moment. Such a pair is
+ * one operation: P counts a rename (besides its delete), P.ext its write. files must be sorted
+ * by path. */
+static void pair_renames(struct kz_scope_file *files, uint32_t n) {
+    char stem[KZ_STORE_NAME_MAX + 1];
+    for (uint32_t i = 0; i < n; i++) {
+        struct kz_scope_file *f = &files[i];
+        if (!f->writes || !f->path) continue;
+        const char *dot = strrchr(f->path, '.'), *sep = strrchr(f->path, '\\');
+        if (!dot || (sep && dot < sep) || dot == f->path) continue;
+        size_t len = (size_t)(dot - f->path);
+        if (len >= sizeof stem) continue;
+        memcpy(stem, f->path, len);
+        stem[len] = 0;
+        struct kz_scope_file *old = bsearch(stem, files, n, sizeof *files, cmp_path_key);
+        if (!old || !old->deletes || !old->host || !f->host || strcmp(old->host, f->host)) continue;
+        kz_time d1 = f->first - old->last, d2 = old->last - f->last;
+        if (d1 > RENAME_WINDOW || d2 > RENAME_WINDOW) continue;
+        old->renames++;
+    }
+}
+
+/* Web requests (KZ_WEB rows) grouped by server, client and user. */
+static void fold_web(struct ctx *c, sqlite3_stmt *st, struct kz_scope_web **v, uint32_t *n,
+                     uint32_t *cap) {
+    while (!c->rc && sqlite3_step(st) == SQLITE_ROW) {
+        kz_time ts = sqlite3_column_int64(st, 0);
+        int64_t host = sqlite3_column_int64(st, 1), user = sqlite3_column_int64(st, 2),
+                ip = sqlite3_column_int64(st, 3);
+        int status = sqlite3_column_int(st, 4);
+        const char *server = name_of(c, host), *client = name_of(c, ip), *uname = name_of(c, user);
+        struct kz_scope_web *w = NULL;
+        for (uint32_t i = 0; i < *n && !w; i++)
+            if ((*v)[i].server == server && (*v)[i].client == client && (*v)[i].user == uname)
+                w = &(*v)[i];
+        if (!w) {
+            if (*n >= 10000) { /* one entry per (server, client, user): bounded */
+                c->r->truncated = 1;
+                continue;
+            }
+            if (GROW(*v, *n, *cap)) {
+                c->rc = kz_err_set(c->err, KZ_ENOMEM, "out of memory");
+                break;
+            }
+            w = &(*v)[(*n)++];
+            /* name_of's texts are cached per query: equal names are equal pointers */
+            *w = (struct kz_scope_web){.server = server, .client = client, .user = uname,
+                                       .first = ts, .last = ts};
+        }
+        w->requests++;
+        if (status >= 400) w->errors++;
+        if (ts < w->first) w->first = ts;
+        if (ts > w->last) w->last = ts;
+    }
+    sqlite3_reset(st);
+}
+
+static int cmp_web(const void *x, const void *y) {
+    const struct kz_scope_web *a = x, *b = y;
+    if (a->first != b->first) return a->first < b->first ? -1 : 1;
+    return strcmp(a->client ?: "", b->client ?: "");
+}
+static int cmp_vpn(const void *x, const void *y) {
+    const struct kz_scope_vpn *a = x, *b = y;
+    if (a->start != b->start) return a->start < b->start ? -1 : 1;
+    return a->id < b->id ? -1 : a->id > b->id;
+}
+
+/* The subject's VPN tunnels in the window: tunnel-up rows, each closed by the first tunnel-down
+ * of the same gateway and tunnel id after it. With sources, only tunnels whose remote or tunnel
+ * address is one of them (ids in src_ids). */
+static void fold_vpn(struct ctx *c, const int64_t *src_ids, uint32_t nsrc,
+                     struct kz_scope_result *r) {
+    sqlite3_stmt *st = prep(c, "SELECT ts, host, lid, ip, ws FROM logons WHERE user=? AND "
+                               "kind=3 AND ltype=1 AND ts BETWEEN ? AND ?");
+    sqlite3_stmt *down = prep(c, "SELECT min(ts) FROM logons WHERE user=? AND kind=3 AND ltype=0 "
+                                 "AND host=? AND lid=? AND ts>=?");
+    uint32_t cap = 0;
+    if (!st || !down) goto out;
+    sqlite3_bind_int64(st, 1, c->subject_user);
+    sqlite3_bind_int64(st, 2, c->since);
+    sqlite3_bind_int64(st, 3, c->until);
+    while (!c->rc && sqlite3_step(st) == SQLITE_ROW) {
+        kz_time ts = sqlite3_column_int64(st, 0);
+        int64_t host = sqlite3_column_int64(st, 1), lid = sqlite3_column_int64(st, 2),
+                ip = sqlite3_column_int64(st, 3), ws = sqlite3_column_int64(st, 4);
+        int keep = !src_ids;
+        for (uint32_t i = 0; i < nsrc && !keep; i++)
+            keep = (ip && src_ids[i] == ip) || (ws && src_ids[i] == ws);
+        if (!keep) continue;
+        if (r->nvpn >= 100000) {
+            r->truncated = 1;
+            break;
+        }
+        if (GROW(r->vpn, r->nvpn, cap)) {
+            c->rc = kz_err_set(c->err, KZ_ENOMEM, "out of memory");
+            break;
+        }
+        struct kz_scope_vpn *v = &r->vpn[r->nvpn++];
+        *v = (struct kz_scope_vpn){.gateway = name_of(c, host), .user = name_of(c, c->subject_user),
+                                   .remote = name_of(c, ip), .tunnel = name_of(c, ws),
+                                   .start = ts, .end = ts, .id = lid};
+        sqlite3_bind_int64(down, 1, c->subject_user);
+        sqlite3_bind_int64(down, 2, host);
+        sqlite3_bind_int64(down, 3, lid);
+        sqlite3_bind_int64(down, 4, ts);
+        if (sqlite3_step(down) == SQLITE_ROW && sqlite3_column_type(down, 0) != SQLITE_NULL)
+            v->end = sqlite3_column_int64(down, 0);
+        sqlite3_reset(down);
+    }
+out:
+    sqlite3_finalize(st);
+    sqlite3_finalize(down);
+}
+
+/* Web and VPN sessions (see scope.h). */
+static void fold_text(struct ctx *c, struct kz_scope_result *r) {
+    int64_t ids[2 * KZ_SCOPE_MAX_SOURCES];
+    uint32_t n = 0;
+    char key[512];
+    for (uint32_t i = 0; i < c->q->nsources; i++) {
+        int64_t ip = kz_store_name_id(c->s, kz_store_ip_key(c->q->sources[i], key, sizeof key));
+        if (ip) ids[n++] = ip;
+    }
+    uint32_t wcap = 0;
+    if (c->q->nsources) {
+        sqlite3_stmt *st = prep(c, "SELECT ts, host, user, ip, ltype FROM logons WHERE ip=? AND "
+                                   "kind=4 AND ts BETWEEN ? AND ?");
+        for (uint32_t i = 0; st && i < n && !c->rc; i++) {
+            sqlite3_bind_int64(st, 1, ids[i]);
+            sqlite3_bind_int64(st, 2, c->since);
+            sqlite3_bind_int64(st, 3, c->until);
+            fold_web(c, st, &r->web, &r->nweb, &wcap);
+        }
+        sqlite3_finalize(st);
+    } else if (c->subject_user) {
+        sqlite3_stmt *st = prep(c, "SELECT ts, host, user, ip, ltype FROM logons WHERE user=? AND "
+                                   "kind=4 AND ts BETWEEN ? AND ?");
+        if (st) {
+            sqlite3_bind_int64(st, 1, c->subject_user);
+            sqlite3_bind_int64(st, 2, c->since);
+            sqlite3_bind_int64(st, 3, c->until);
+            fold_web(c, st, &r->web, &r->nweb, &wcap);
+        }
+        sqlite3_finalize(st);
+    }
+    if (c->subject_user && !c->rc) fold_vpn(c, c->q->nsources ? ids : NULL, n, r);
+    if (r->nweb) qsort(r->web, r->nweb, sizeof *r->web, cmp_web);
+    if (r->nvpn) qsort(r->vpn, r->nvpn, sizeof *r->vpn, cmp_vpn);
 }
 
 #define FILE_TABLE (1u << 22) /* distinct files one answer lists at most: 2M */
@@ -650,6 +813,7 @@ int kz_scope_run(struct kz_store *s, const struct kz_scope_query *q, struct kz_s
                 fold_events(&c, &a, 0, c.subject_hosts[k], 0, ftab, FILE_TABLE);
         }
     }
+    if (!c.rc) fold_text(&c, r);
     if (c.rc) goto done;
 
     /* customers */
@@ -678,6 +842,7 @@ int kz_scope_run(struct kz_store *s, const struct kz_scope_query *q, struct kz_s
     if (a.nh) qsort(a.hosts, a.nh, sizeof *a.hosts, cmp_host);
     if (a.ne) qsort(a.edges, a.ne, sizeof *a.edges, cmp_edge);
     if (a.nf) qsort(a.files, a.nf, sizeof *a.files, cmp_file);
+    pair_renames(a.files, a.nf);
     if (ncust) qsort(cust, ncust, sizeof *cust, cmp_customer);
     r->hosts = a.hosts, r->nhosts = a.nh, a.hosts = NULL;
     r->edges = a.edges, r->nedges = a.ne, a.edges = NULL;
@@ -719,6 +884,8 @@ void kz_scope_free(struct kz_scope_result *r) {
     kz_free(r->edges);
     kz_free(r->files);
     kz_free(r->customers);
+    kz_free(r->web);
+    kz_free(r->vpn);
     kz_arena_free(&r->arena);
     kz_free(r);
 }

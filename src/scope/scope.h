@@ -11,6 +11,10 @@
  * account; an outside source starts sessions of any account (the attacker's own device).
  * hosts, files and customers then describe the subject account inside those sessions; edges show
  * every hop, through other accounts too. Without sources: everything the account did.
+ * Web and VPN (text logs): with sources, the web requests from the source addresses (any user:
+ * access logs seldom name one) and the subject's VPN tunnels whose remote or tunnel address is a
+ * source; without sources, the subject's own requests and tunnels. They are listed apart and do
+ * not add hosts (the web server or gateway was not logged on to).
  *
  * Ownership: a result owns its strings (an arena); free it with kz_scope_free. */
 #ifndef KZ_SCOPE_H
@@ -70,6 +74,20 @@ struct kz_scope_customer {
     int written; /* 1: some file was written, renamed or deleted; 0: read only */
 };
 
+/* Web requests from one client address to one server (by one user when the log names it). */
+struct kz_scope_web {
+    const char *server, *client, *user; /* user may be NULL */
+    kz_time first, last;
+    uint32_t requests, errors; /* errors: HTTP status >= 400 */
+};
+
+/* One VPN tunnel (FortiGate): up to down (end is first when the down was not logged). */
+struct kz_scope_vpn {
+    const char *gateway, *user, *remote, *tunnel; /* tunnel (the inside address) may be NULL */
+    kz_time start, end;
+    int64_t id; /* the gateway's tunnel id */
+};
+
 struct kz_scope_result {
     const char *subject_kind; /* "user" or "host" */
     const char *subject;
@@ -83,6 +101,10 @@ struct kz_scope_result {
     uint32_t nfiles;
     struct kz_scope_customer *customers;
     uint32_t ncustomers;
+    struct kz_scope_web *web; /* sorted by first */
+    uint32_t nweb;
+    struct kz_scope_vpn *vpn; /* sorted by start */
+    uint32_t nvpn;
     uint32_t sessions;  /* sessions held (with sources) or the account's logons */
     int truncated;      /* a limit was hit: the answer may be incomplete */
     struct kz_arena arena;

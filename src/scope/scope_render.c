@@ -93,6 +93,38 @@ static void json(const struct kz_scope_result *r, struct kz_buf *b) {
         jtime(b, c->last);
         kz_buf_printf(b, ",\"access\":\"%s\"}", c->written ? "write" : "read");
     }
+    kz_buf_puts(b, "],\"web\":[");
+    for (uint32_t i = 0; i < r->nweb; i++) {
+        const struct kz_scope_web *w = &r->web[i];
+        kz_buf_puts(b, i ? ",{\"server\":" : "{\"server\":");
+        kz_buf_put_json_or_null(b, w->server);
+        kz_buf_puts(b, ",\"client\":");
+        kz_buf_put_json_or_null(b, w->client);
+        kz_buf_puts(b, ",\"user\":");
+        kz_buf_put_json_or_null(b, w->user);
+        kz_buf_puts(b, ",\"first\":");
+        jtime(b, w->first);
+        kz_buf_puts(b, ",\"last\":");
+        jtime(b, w->last);
+        kz_buf_printf(b, ",\"requests\":%u,\"errors\":%u}", w->requests, w->errors);
+    }
+    kz_buf_puts(b, "],\"vpn\":[");
+    for (uint32_t i = 0; i < r->nvpn; i++) {
+        const struct kz_scope_vpn *v = &r->vpn[i];
+        kz_buf_puts(b, i ? ",{\"gateway\":" : "{\"gateway\":");
+        kz_buf_put_json_or_null(b, v->gateway);
+        kz_buf_puts(b, ",\"user\":");
+        kz_buf_put_json_or_null(b, v->user);
+        kz_buf_puts(b, ",\"remote\":");
+        kz_buf_put_json_or_null(b, v->remote);
+        kz_buf_puts(b, ",\"tunnel\":");
+        kz_buf_put_json_or_null(b, v->tunnel);
+        kz_buf_puts(b, ",\"start\":");
+        jtime(b, v->start);
+        kz_buf_puts(b, ",\"end\":");
+        jtime(b, v->end);
+        kz_buf_printf(b, ",\"id\":%lld}", (long long)v->id);
+    }
     kz_buf_puts(b, "]}\n");
 }
 
@@ -154,6 +186,22 @@ static void csv(const struct kz_scope_result *r, struct kz_buf *b) {
         cell(b, c->customer);
         kz_buf_putc(b, ',');
         cell(b, c->written ? "write" : "read");
+        kz_buf_putc(b, '\n');
+    }
+    for (uint32_t i = 0; i < r->nweb; i++) { /* name: the client; detail: the requests */
+        const struct kz_scope_web *w = &r->web[i];
+        cell(b, "web"), kz_buf_putc(b, ','), cell(b, w->client), kz_buf_putc(b, ',');
+        cell(b, w->server), kz_buf_putc(b, ','), cell(b, w->user), kz_buf_putc(b, ',');
+        ctime_cell(b, w->first), kz_buf_putc(b, ','), ctime_cell(b, w->last);
+        kz_buf_printf(b, ",%u,,,,,,%u errors\n", w->requests, w->errors);
+    }
+    for (uint32_t i = 0; i < r->nvpn; i++) { /* name: the remote address; detail: the tunnel's */
+        const struct kz_scope_vpn *v = &r->vpn[i];
+        cell(b, "vpn"), kz_buf_putc(b, ','), cell(b, v->remote), kz_buf_putc(b, ',');
+        cell(b, v->gateway), kz_buf_putc(b, ','), cell(b, v->user), kz_buf_putc(b, ',');
+        ctime_cell(b, v->start), kz_buf_putc(b, ','), ctime_cell(b, v->end);
+        kz_buf_puts(b, ",1,,,,,,");
+        cell(b, v->tunnel);
         kz_buf_putc(b, '\n');
     }
 }
@@ -330,6 +378,25 @@ static void table(const struct kz_scope_result *r, int colour, struct kz_buf *b)
         kz_time_format(c->last, 0, l);
         kz_buf_printf(b, "  %-40s %4u files  %s .. %s  %s\n", c->customer, c->files, f, l,
                       c->written ? "WRITTEN" : "read");
+    }
+    if (r->nweb) kz_buf_printf(b, "\n%sWEB (%u client/server pairs)%s\n", bold, r->nweb, off);
+    for (uint32_t i = 0; i < r->nweb && i < 20; i++) {
+        const struct kz_scope_web *w = &r->web[i];
+        kz_time_format(w->first, 0, f);
+        kz_time_format(w->last, 0, l);
+        kz_buf_printf(b, "  %s -> %s%s%s  %s .. %s  %u requests (%u errors)\n",
+                      w->client ? w->client : "?", w->server ? w->server : "?",
+                      w->user ? " as " : "", w->user ? w->user : "", f, l, w->requests,
+                      w->errors);
+    }
+    if (r->nvpn) kz_buf_printf(b, "\n%sVPN (%u tunnels)%s\n", bold, r->nvpn, off);
+    for (uint32_t i = 0; i < r->nvpn && i < 20; i++) {
+        const struct kz_scope_vpn *v = &r->vpn[i];
+        kz_time_format(v->start, 0, f);
+        kz_time_format(v->end, 0, l);
+        kz_buf_printf(b, "  %s .. %s  %s from %s via %s, tunnel address %s\n", f, l,
+                      v->user ? v->user : "?", v->remote ? v->remote : "?",
+                      v->gateway ? v->gateway : "?", v->tunnel ? v->tunnel : "?");
     }
     if (r->truncated) kz_buf_puts(b, "\n(a limit was reached: the answer may be incomplete)\n");
 }

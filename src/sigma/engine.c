@@ -529,6 +529,13 @@ const char *kz_sigma_event_product(const struct kz_event *ev) {
         return "windows";
     case KZ_FMT_JSONL: /* Windows events shipped as JSON; other JSON has no channel */
         return ev->channel ? "windows" : "";
+    case KZ_FMT_EVTXML: /* Windows event XML */
+        return "windows";
+    case KZ_FMT_FORTIGATE:
+        return "fortigate";
+    case KZ_FMT_SYSLOG: /* auth logs, Sysmon for Linux, Samba: data/logsource.yml's linux */
+    case KZ_FMT_AUDITD:
+        return "linux";
     default:
         return "";
     }
@@ -544,23 +551,38 @@ static int accepts(const struct match_variant *v, const char *product, const cha
     return 0;
 }
 
+static unsigned char ascii_lower(unsigned char c) {
+    return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
+}
+
+/* Hashes the channel case-folded, so an event's channel is looked up as written: folding it into
+ * a copy first cost a copy per event. */
 static uint32_t route_hash(const char *product, const char *channel, uint32_t event_id) {
     uint32_t h = 2166136261u ^ event_id;
     for (const char *p = product; *p; p++)
         h = (h ^ (unsigned char)*p) * 16777619u;
     for (const char *p = channel; *p; p++)
-        h = (h ^ (unsigned char)*p) * 16777619u;
+        h = (h ^ ascii_lower((unsigned char)*p)) * 16777619u;
     return h ? h : 1;
 }
 
-/* The route of (product, lowercase channel, event id): found in the cache or built. */
+/* Is channel (any case) the lowercase string lower? */
+static int channel_is(const char *lower, const char *channel) {
+    while (*lower && ascii_lower((unsigned char)*channel) == (unsigned char)*lower) {
+        lower++;
+        channel++;
+    }
+    return !*lower && !*channel;
+}
+
+/* The route of (product, channel in any case, event id): found in the cache or built. */
 static const struct match_route *route_get(struct kz_sigma_scratch *s, const char *product,
-                                           const char *channel, uint32_t event_id) {
+                                           const char *channel_any, uint32_t event_id) {
     const struct kz_sigma_engine *e = s->e;
-    uint32_t h = route_hash(product, channel, event_id), slot = h & (MATCH_ROUTE_SLOTS - 1);
+    uint32_t h = route_hash(product, channel_any, event_id), slot = h & (MATCH_ROUTE_SLOTS - 1);
     for (; s->route_slots[slot]; slot = (slot + 1) & (MATCH_ROUTE_SLOTS - 1)) {
         struct match_route *r = &s->routes[s->route_slots[slot] - 1];
-        if (r->hash == h && r->event_id == event_id && !strcmp(r->channel, channel) &&
+        if (r->hash == h && r->event_id == event_id && channel_is(r->channel, channel_any) &&
             !strcmp(r->product, product))
             return r;
     }
@@ -581,7 +603,11 @@ static const struct match_route *route_get(struct kz_sigma_scratch *s, const cha
     r->event_id = event_id;
     r->hash = h;
     r->product = product;
-    r->channel = kz_strdup(channel);
+    r->channel = kz_strdup(channel_any);
+    if (r->channel)
+        for (char *p = r->channel; *p; p++)
+            *p = (char)ascii_lower((unsigned char)*p);
+    const char *channel = r->channel;
     uint32_t words = (e->nvariants + 63) / 64 + 1;
     r->accept = kz_calloc(words, sizeof *r->accept);
     r->always = kz_malloc((e->nvariants + 1) * sizeof *r->always);
@@ -650,15 +676,10 @@ uint32_t kz_sigma_match(const struct kz_sigma_engine *e, struct kz_sigma_scratch
     s->stats.events++;
     if (!e->nvariants || match_index_event(s, ev)) return 0;
     const char *product = kz_sigma_event_product(ev);
-    /* Lowercase channel in the scratch arena (reset per event by match_index_event). */
-    const char *ch = ev->channel ? ev->channel : "";
-    size_t chn = strlen(ch);
-    char *channel = kz_arena_alloc(&s->arena, chn + 1);
-    if (!channel) return 0;
-    for (size_t i = 0; i <= chn; i++)
-        channel[i] = (char)(ch[i] >= 'A' && ch[i] <= 'Z' ? ch[i] + 32 : ch[i]);
-    const struct match_route *r = route_get(s, product, channel, ev->event_id);
+    const struct match_route *r =
+        route_get(s, product, ev->channel ? ev->channel : "", ev->event_id);
     if (!r) return 0;
+    const char *channel = r->channel; /* lowercase */
 
     /* Candidates: the route's always-variants, plus the prefilter's picks that the route takes. */
     uint32_t n = 0;

@@ -21,8 +21,16 @@
 
 #define N(a) (sizeof(a) / sizeof *(a))
 
-/* Generator streams (each user-day and each machine has its own PRNG stream). */
-enum { STREAM_USER = 1, STREAM_HOST = 1 << 20, STREAM_MISC = 1 << 21 };
+/* Generator streams (each user-day and each machine has its own PRNG stream; the steady
+ * background of sessions and machines has streams of its own, so it does not change what the
+ * foreground behaviour of a seed is). */
+enum {
+    STREAM_USER = 1,
+    STREAM_HOST = 1 << 20,
+    STREAM_MISC = 1 << 21,
+    STREAM_USER_BG = 1 << 22,
+    STREAM_HOST_BG = 1 << 23,
+};
 
 struct benign {
     uint32_t traveller, late, newhire, admin_many, mover, exporter; /* users, or KZ_SIM_NONE */
@@ -210,6 +218,9 @@ struct session {
     uint32_t src_ip;   /* the address their share access comes from */
     uint64_t lid;      /* logon id on host */
     uint32_t explorer; /* explorer.exe pid */
+    uint32_t outlook;  /* OUTLOOK.EXE pid (0: not started) */
+    uint32_t browser;  /* the browser's pid (0: none today) and its apps[] index */
+    uint32_t browser_app;
 };
 
 static kz_time local_time(const struct sim_day *d, int hour, int min) {
@@ -278,6 +289,8 @@ static void desktop_start(struct sim_gen *g, struct session *ss, uint32_t u, kz_
         kz_time ta = t + (kz_time)(20 + 40 * i) * SEC + kz_sim_rng_below(&g->rng, 30) * SEC;
         uint32_t pid = sim_proc(g, ss->host, ta, u, ss->lid, apps[a].image, apps[a].cmd,
                                 ss->explorer, EXPLORER, EXPLORER, 1);
+        if (a == 0) ss->outlook = pid;
+        if ((a == 2 || a == 3) && !ss->browser) ss->browser = pid, ss->browser_app = a;
         if (a == 0 || a == 2 || a == 3) { /* mail and browsers talk to the internet */
             struct sim_ev *x = sim_ev_new(g, K_S3, ss->host, ta + 2 * SEC);
             x->u = u, x->pid = pid, x->s1 = apps[a].image;
@@ -403,6 +416,148 @@ static void portal_visit(struct sim_gen *g, uint32_t u, kz_time t, uint32_t clie
     sim_logoff(g, dc, t + 3 * SEC, e->wk.svc_adss, lid, 3);
 }
 
+/* ---- the steady background of a session ----
+ *
+ * What a workstation logs all day besides what its user deliberately does: COM servers, brokers
+ * and helpers started in the session, mail and browser connections, cache and autosave files,
+ * Kerberos service tickets renewed. Each user has habits (the same few helpers, the same sites),
+ * so none of it is new from one day to the next. docs/simulate.md gives the mix per user-day. */
+
+#define DCOM_SVCHOST "C:\\Windows\\system32\\svchost.exe -k DcomLaunch -p"
+enum { BG_DCOM, BG_EXPLORER, BG_BROWSER, BG_SCHEDULE };
+static const struct {
+    const char *image, *cmd;
+    int parent; /* BG_* */
+} bg_procs[] = {
+    {"C:\\Windows\\System32\\RuntimeBroker.exe",
+     "C:\\Windows\\System32\\RuntimeBroker.exe -Embedding", BG_DCOM},
+    {"C:\\Windows\\System32\\backgroundTaskHost.exe",
+     "\"C:\\Windows\\system32\\backgroundTaskHost.exe\" "
+     "-ServerName:BackgroundTaskHost.WebAccountProvider",
+     BG_DCOM},
+    {"C:\\Windows\\System32\\dllhost.exe",
+     "C:\\Windows\\system32\\DllHost.exe /Processid:{AB8902B4-09CA-4BB6-B78D-A8F59079A8D5}",
+     BG_DCOM},
+    {"C:\\Windows\\System32\\smartscreen.exe", "C:\\Windows\\System32\\smartscreen.exe -Embedding",
+     BG_DCOM},
+    {"C:\\Program Files\\Microsoft OneDrive\\OneDrive.exe",
+     "\"C:\\Program Files\\Microsoft OneDrive\\OneDrive.exe\" /background", BG_EXPLORER},
+    {"C:\\Windows\\System32\\taskhostw.exe", "taskhostw.exe {222A245B-E637-4AE9-A93F-A59CA119A75E}",
+     BG_SCHEDULE},
+    {"C:\\Windows\\System32\\ctfmon.exe", "\"ctfmon.exe\"", BG_SCHEDULE},
+    {"C:\\Program Files "
+     "(x86)\\Microsoft\\EdgeWebView\\Application\\122.0.2365.80\\msedgewebview2.exe",
+     "\"C:\\Program Files (x86)\\Microsoft\\EdgeWebView\\Application\\122.0.2365.80\\"
+     "msedgewebview2.exe\" --embedded-browser-webview=1 --webview-exe-name=SearchHost.exe",
+     BG_DCOM},
+    {"C:\\Program Files (x86)\\Microsoft\\Edge\\Application\\msedge.exe",
+     "\"C:\\Program Files (x86)\\Microsoft\\Edge\\Application\\msedge.exe\" --type=renderer "
+     "--lang=ja --num-raster-threads=2 --renderer-client-id=12",
+     BG_BROWSER},
+    {"C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe",
+     "\"C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe\" --type=renderer --lang=ja "
+     "--renderer-client-id=9",
+     BG_BROWSER},
+};
+
+static const struct {
+    const char *name;
+    uint8_t ip[4];
+} bg_sites[] = {
+    {"outlook.office365.com", {52, 97, 146, 162}},
+    {"login.microsoftonline.com", {20, 190, 144, 161}},
+    {"www.google.com", {142, 250, 196, 110}},
+    {"www.bing.com", {13, 107, 21, 200}},
+    {"www.nikkei.com", {23, 52, 76, 37}},
+    {"www.mlit.go.jp", {202, 232, 146, 64}},
+    {"weather.yahoo.co.jp", {183, 79, 250, 123}},
+    {"github.com", {20, 27, 177, 113}},
+    {"docs.microsoft.com", {23, 212, 90, 116}},
+    {"www.jma.go.jp", {104, 18, 22, 32}},
+    {"corp-example.sharepoint.com", {13, 107, 136, 9}},
+};
+
+static uint32_t ip4(const uint8_t b[4]) {
+    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+static void session_background(struct sim_day *d, const struct session *ss, uint32_t u, kz_time t0,
+                               kz_time t1) {
+    const struct kz_sim_estate *e = d->e;
+    if (t1 <= t0 + 10 * MIN || !ss->lid) return;
+    struct sim_gen g;
+    sim_gen_init(&g, d, STREAM_USER_BG + u);
+    /* The user's habits: four usual helpers and three usual sites, the same every day. */
+    uint64_t habit = kz_sim_mix(e->seed ^ 0x6861626974ull ^ (uint64_t)u << 20);
+    uint32_t procs[4], sites[3];
+    for (int i = 0; i < 4; i++)
+        procs[i] = (uint32_t)((habit >> (8 * i)) % N(bg_procs));
+    for (int i = 0; i < 3; i++)
+        sites[i] = i == 0 ? 0 : (uint32_t)((habit >> (32 + 8 * i)) % N(bg_sites));
+    const char *sam = e->users[u].sam;
+
+    /* Helpers started in the session, every 4-12 minutes. */
+    for (kz_time t = t0 + kz_sim_rng_range(&g.rng, 1, 8) * MIN; t < t1;
+         t += kz_sim_rng_range(&g.rng, 4, 12) * MIN + kz_sim_rng_below(&g.rng, 60) * SEC) {
+        uint32_t k = procs[kz_sim_rng_below(&g.rng, 4)];
+        int parent = bg_procs[k].parent;
+        if (parent == BG_BROWSER &&
+            (!ss->browser || strcmp(bg_procs[k].image, apps[ss->browser_app].image)))
+            parent = BG_DCOM, k = 0; /* no browser of that kind today: a broker instead */
+        uint32_t ppid = parent == BG_DCOM       ? 800 + 4 * (ss->host % 16)
+                        : parent == BG_EXPLORER ? ss->explorer
+                        : parent == BG_BROWSER  ? ss->browser
+                                                : 1200;
+        const char *pimg = parent == BG_EXPLORER  ? EXPLORER
+                           : parent == BG_BROWSER ? apps[ss->browser_app].image
+                                                  : SVCHOST;
+        const char *pcmd = parent == BG_EXPLORER  ? EXPLORER
+                           : parent == BG_BROWSER ? apps[ss->browser_app].cmd
+                           : parent == BG_DCOM
+                               ? DCOM_SVCHOST
+                               : "C:\\Windows\\system32\\svchost.exe -k netsvcs -p -s Schedule";
+        sim_proc(&g, ss->host, t, u, ss->lid, bg_procs[k].image, bg_procs[k].cmd, ppid, pimg, pcmd,
+                 1);
+    }
+    /* Mail and web connections (Sysmon 3), every 1-4 minutes, to the user's usual sites. */
+    if (ss->outlook || ss->browser) {
+        for (kz_time t = t0 + kz_sim_rng_range(&g.rng, 30, 120) * SEC; t < t1;
+             t +=
+             kz_sim_rng_range(&g.rng, 60, 240) * SEC + kz_sim_rng_below(&g.rng, 1000) * 10000) {
+            int mail = !ss->browser || (ss->outlook && kz_sim_rng_chance(&g.rng, 400));
+            uint32_t site = mail ? 0 : sites[kz_sim_rng_below(&g.rng, 3)];
+            struct sim_ev *x = sim_ev_new(&g, K_S3, ss->host, t);
+            x->u = u, x->pid = mail ? ss->outlook : ss->browser;
+            x->s1 = mail ? apps[0].image : apps[ss->browser_app].image;
+            x->src = ip4(bg_sites[site].ip), x->port = 443, x->s2 = bg_sites[site].name;
+        }
+    }
+    /* Autosave and cache files (Sysmon 11), every 15-45 minutes. */
+    for (kz_time t = t0 + kz_sim_rng_range(&g.rng, 5, 30) * MIN; t < t1;
+         t += kz_sim_rng_range(&g.rng, 15, 45) * MIN) {
+        uint32_t n = kz_sim_rng_next(&g.rng) & 0xffff;
+        if (ss->browser && (n & 1)) {
+            sim_file_create(&g, ss->host, t, u, ss->browser, apps[ss->browser_app].image,
+                            sim_strf(d, "C:\\Users\\%s\\AppData\\Local\\Temp\\%04x%04x.tmp", sam, n,
+                                     (unsigned)(t / SEC) & 0xffff));
+        } else if (ss->outlook) {
+            sim_file_create(&g, ss->host, t, u, ss->outlook, apps[0].image,
+                            sim_strf(d,
+                                     "C:\\Users\\%s\\AppData\\Local\\Microsoft\\Outlook\\"
+                                     "~%s@corp.example.ost.tmp%04x",
+                                     sam, sam, n));
+        }
+    }
+    /* Kerberos service tickets renewed about hourly (file server and LDAP on a DC). */
+    uint32_t dc = e->wk.dc[ss->host & 1];
+    for (kz_time t = t0 + kz_sim_rng_range(&g.rng, 20, 70) * MIN; t < t1;
+         t += kz_sim_rng_range(&g.rng, 50, 70) * MIN) {
+        struct sim_ev *x = sim_ev_new(&g, K_4769, dc, t);
+        x->u = u, x->src = e->hosts[ss->host].ip, x->lid = sim_lid(&g);
+        x->n = kz_sim_rng_chance(&g.rng, 500) ? dc : e->wk.fs_first + u % e->wk.nfs;
+    }
+}
+
 static void user_day(struct sim_gen *g, struct benign *b, uint32_t u) {
     struct sim_day *d = g->d;
     struct sim *s = d->s;
@@ -459,8 +614,8 @@ static void user_day(struct sim_gen *g, struct benign *b, uint32_t u) {
         ss.explorer = sim_proc(g, ss.host, t0 + 3 * SEC, u, ss.lid, EXPLORER, EXPLORER, init,
                                "C:\\Windows\\System32\\userinit.exe",
                                "C:\\Windows\\system32\\userinit.exe", 1);
-        sim_proc(g, ss.host, t0 + 30 * SEC, u, ss.lid, apps[0].image, apps[0].cmd, ss.explorer,
-                 EXPLORER, EXPLORER, 1);
+        ss.outlook = sim_proc(g, ss.host, t0 + 30 * SEC, u, ss.lid, apps[0].image, apps[0].cmd,
+                              ss.explorer, EXPLORER, EXPLORER, 1);
     }
     /* Lunch: the screen locks and unlocks (type 7). */
     if (!d->holiday && len_min > 300 && kz_sim_rng_chance(&g->rng, 500)) {
@@ -510,17 +665,43 @@ static void user_day(struct sim_gen *g, struct benign *b, uint32_t u) {
         portal_visit(g, u, t0 + kz_sim_rng_below(&g->rng, 7200) * SEC, client,
                      kz_sim_rng_chance(&g->rng, 400));
     }
+    session_background(d, &ss, u, t0 + 5 * MIN, t1 - MIN);
     sim_logoff(g, ss.host, t1, u, ss.lid, remote && home->role != KZ_SIM_LAPTOP ? 10 : 2);
     (void)vpn_tip;
 }
 
 /* ---- machines ---- */
 
+/* A machine's own steady activity, day and night: services starting under SYSTEM (4624 type 5 and
+ * 4672, every 20-40 minutes) and, on members, the computer account refreshing group policy on a
+ * DC about every 90 minutes (a service ticket, a network logon and its logoff there). */
+static void machine_background(struct sim_day *d, uint32_t h) {
+    const struct kz_sim_estate *e = d->e;
+    struct sim_gen g;
+    sim_gen_init(&g, d, STREAM_HOST_BG + h);
+    for (kz_time t = d->t0 + kz_sim_rng_range(&g.rng, 1, 30) * MIN; t < d->t0 + DAY;
+         t += kz_sim_rng_range(&g.rng, 20, 40) * MIN + kz_sim_rng_below(&g.rng, 60) * SEC)
+        sim_logon(&g, h, t, KZ_SIM_NONE, 5, 0, NULL, SL_NODC | SL_PRIV);
+    if (e->hosts[h].role == KZ_SIM_DC) return;
+    uint32_t dc = e->wk.dc[h & 1];
+    for (kz_time t = d->t0 + kz_sim_rng_range(&g.rng, 1, 90) * MIN; t < d->t0 + DAY - MIN;
+         t += kz_sim_rng_range(&g.rng, 80, 100) * MIN) {
+        uint64_t lid = sim_lid(&g);
+        struct sim_ev *k = sim_ev_new(&g, K_4769, dc, t - SEC / 2);
+        k->u2 = h, k->flags = EVF_MACHINE, k->src = e->hosts[h].ip, k->n = dc, k->lid = lid;
+        struct sim_ev *x = sim_ev_new(&g, K_4624, dc, t);
+        x->u2 = h, x->flags = EVF_MACHINE, x->src = e->hosts[h].ip, x->ltype = 3, x->lid = lid;
+        struct sim_ev *y = sim_ev_new(&g, K_4634, dc, t + kz_sim_rng_range(&g.rng, 1, 5) * SEC);
+        y->u2 = h, y->flags = EVF_MACHINE, y->ltype = 3, y->lid = lid;
+    }
+}
+
 static void machine_day(struct sim_gen *g, uint32_t h) {
     struct sim_day *d = g->d;
     const struct kz_sim_estate *e = d->e;
     const struct kz_sim_host *hh = &e->hosts[h];
     if (!hh->windows) return;
+    machine_background(d, h);
     /* Scheduled maintenance as SYSTEM. */
     kz_time t = local_time(d, 3, (int)kz_sim_rng_below(&g->rng, 50));
     uint32_t th = sim_proc(g, h, t, KZ_SIM_NONE, 0x3e7, "C:\\Windows\\System32\\taskhostw.exe",

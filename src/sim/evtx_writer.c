@@ -152,6 +152,18 @@ struct kz_evtx_writer {
 
 /* ---- little helpers ---- */
 
+/* Little-endian stores; one store instruction on little-endian machines. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+static inline void put16_at(uint8_t *p, uint16_t v) {
+    memcpy(p, &v, 2);
+}
+static inline void put32_at(uint8_t *p, uint32_t v) {
+    memcpy(p, &v, 4);
+}
+static inline void put64_at(uint8_t *p, uint64_t v) {
+    memcpy(p, &v, 8);
+}
+#else
 static void put16_at(uint8_t *p, uint16_t v) {
     p[0] = (uint8_t)v;
     p[1] = (uint8_t)(v >> 8);
@@ -164,12 +176,13 @@ static void put64_at(uint8_t *p, uint64_t v) {
     for (int i = 0; i < 8; i++)
         p[i] = (uint8_t)(v >> 8 * i);
 }
+#endif
 
 /* Grows *arr (of elem-size entries, *cap of them) to hold at least need entries, at most max. */
 static int grow(void **arr, uint32_t *cap, uint32_t need, size_t elem, uint32_t max) {
     if (need <= *cap) return 0;
     if (need > max) return KZ_ELIMIT;
-    uint32_t ncap = *cap ? *cap : 16;
+    uint32_t ncap = *cap ? *cap : (elem <= 32 ? 128 : 16); /* a skeleton has about 100 ops */
     while (ncap < need)
         ncap = ncap > max / 2 ? max : ncap * 2;
     void *p = kz_realloc(*arr, (size_t)ncap * elem);
@@ -235,31 +248,37 @@ static uint16_t *utf16_dup(const char *s, uint32_t *n) {
 
 /* ---- writing into the chunk ---- */
 
-static void put_bytes(struct kz_evtx_writer *w, const void *p, size_t n) {
-    if (w->overflow || n > CHUNK_END - w->pos) {
+/* Room for n more bytes in the chunk? If not, overflow is set (and stays set for the record). */
+static inline int room(struct kz_evtx_writer *w, size_t n) {
+    if (__builtin_expect(w->overflow || n > CHUNK_END - w->pos, 0)) {
         w->overflow = 1;
-        return;
+        return 0;
     }
+    return 1;
+}
+static inline void put_bytes(struct kz_evtx_writer *w, const void *p, size_t n) {
+    if (!room(w, n)) return;
     if (n) memcpy(w->b + w->pos, p, n);
     w->pos += (uint32_t)n;
 }
-static void put_u8(struct kz_evtx_writer *w, uint8_t v) {
-    put_bytes(w, &v, 1);
+static inline void put_u8(struct kz_evtx_writer *w, uint8_t v) {
+    if (!room(w, 1)) return;
+    w->b[w->pos++] = v;
 }
-static void put_u16(struct kz_evtx_writer *w, uint16_t v) {
-    uint8_t b[2];
-    put16_at(b, v);
-    put_bytes(w, b, 2);
+static inline void put_u16(struct kz_evtx_writer *w, uint16_t v) {
+    if (!room(w, 2)) return;
+    put16_at(w->b + w->pos, v);
+    w->pos += 2;
 }
-static void put_u32(struct kz_evtx_writer *w, uint32_t v) {
-    uint8_t b[4];
-    put32_at(b, v);
-    put_bytes(w, b, 4);
+static inline void put_u32(struct kz_evtx_writer *w, uint32_t v) {
+    if (!room(w, 4)) return;
+    put32_at(w->b + w->pos, v);
+    w->pos += 4;
 }
-static void put_u64(struct kz_evtx_writer *w, uint64_t v) {
-    uint8_t b[8];
-    put64_at(b, v);
-    put_bytes(w, b, 8);
+static inline void put_u64(struct kz_evtx_writer *w, uint64_t v) {
+    if (!room(w, 8)) return;
+    put64_at(w->b + w->pos, v);
+    w->pos += 8;
 }
 static void patch32(struct kz_evtx_writer *w, uint32_t off, uint32_t v) {
     if (!w->overflow && off + 4 <= CHUNK) put32_at(w->b + off, v);
@@ -268,32 +287,61 @@ static void put_units(struct kz_evtx_writer *w, const uint16_t *u, uint32_t n) {
     for (uint32_t i = 0; i < n && !w->overflow; i++)
         put_u16(w, u[i]);
 }
-/* UTF-8 text as UTF-16LE straight into the chunk, when it surely fits: no UTF-8 byte gives more
- * than 2 bytes of UTF-16 (a 4-byte sequence gives 4), so len bytes need at most 2 * len. ASCII runs
- * (nearly all the text of Windows events) are widened 16 bytes at a time. Returns the units
- * written. */
-static size_t put_utf16_fast(struct kz_evtx_writer *w, const unsigned char *p, size_t len) {
-    uint8_t *o = w->b + w->pos, *start = o;
-    const unsigned char *end = p + len;
-    while (p < end) {
-#ifdef __SSE2__
+/* Whether 16-byte loads may run past a string's NUL: safe while they stay inside one page (a page
+ * is mapped or not as a whole), but AddressSanitizer rightly reports them, so its builds take the
+ * byte-by-byte path. */
+#if defined(__SSE2__) && !defined(__SANITIZE_ADDRESS__)
+#define EW_WIDE_LOADS 1
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#undef EW_WIDE_LOADS
+#endif
+#endif
+#endif
+
+/* UTF-8 text as UTF-16LE into the chunk (no count), with a NUL unit when nul is set; returns the
+ * units written. One pass, without strlen: ASCII runs (nearly all the text of Windows events) are
+ * widened 16 bytes at a time; a block holding the NUL or a non-ASCII byte is widened up to it and
+ * the rest goes character by character. A full block is always stored (32 bytes), so bytes past
+ * the text may be scribbled on; finish_chunk zeroes everything after the last record. Sets
+ * overflow exactly when a character does not fit. */
+static size_t put_utf16(struct kz_evtx_writer *w, const char *s, int nul) {
+    if (w->overflow) return 0;
+    const unsigned char *p = (const unsigned char *)s;
+    uint8_t *o = w->b + w->pos, *start = o, *lim = w->b + CHUNK_END;
+    for (;;) {
+#ifdef EW_WIDE_LOADS
         const __m128i zero = _mm_setzero_si128();
-        while (end - p >= 16) {
+        while (((uintptr_t)p & 4095) <= 4096 - 16 && lim - o >= 32) {
             __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-            if (_mm_movemask_epi8(x)) break; /* a byte >= 0x80 among the 16 */
             _mm_storeu_si128((__m128i *)(void *)o, _mm_unpacklo_epi8(x, zero));
             _mm_storeu_si128((__m128i *)(void *)(o + 16), _mm_unpackhi_epi8(x, zero));
+            unsigned stop =
+                (unsigned)(_mm_movemask_epi8(x) | _mm_movemask_epi8(_mm_cmpeq_epi8(x, zero)));
+            if (stop) {
+                unsigned k = (unsigned)__builtin_ctz(stop);
+                p += k, o += 2 * k;
+                break;
+            }
             p += 16, o += 32;
         }
-        if (p == end) break;
 #endif
+        if (!*p) break;
         if (*p < 0x80) {
+            if (lim - o < 2) {
+                w->overflow = 1;
+                break;
+            }
             o[0] = *p++;
             o[1] = 0;
             o += 2;
             continue;
         }
         uint32_t cp = utf8_next(&p);
+        if (lim - o < (cp >= 0x10000 ? 4 : 2)) {
+            w->overflow = 1;
+            break;
+        }
         if (cp >= 0x10000) {
             cp -= 0x10000;
             put16_at(o, (uint16_t)(0xD800 + (cp >> 10)));
@@ -304,31 +352,9 @@ static size_t put_utf16_fast(struct kz_evtx_writer *w, const unsigned char *p, s
             o += 2;
         }
     }
+    if (w->overflow) return 0;
     w->pos += (uint32_t)(o - start);
-    return (size_t)(o - start) / 2;
-}
-
-/* UTF-8 text as UTF-16LE (no count), with a NUL unit when nul is set; returns the units written. */
-static size_t put_utf16(struct kz_evtx_writer *w, const char *s, int nul) {
-    const unsigned char *p = (const unsigned char *)s;
-    size_t len = strlen(s), n = 0;
-    if (!w->overflow && len < CHUNK && 2 * len + 2 <= CHUNK_END - w->pos) {
-        n = put_utf16_fast(w, p, len);
-        if (nul) put_u16(w, 0), n++;
-        return n;
-    }
-    while (*p && !w->overflow) {
-        uint32_t cp = utf8_next(&p);
-        if (cp >= 0x10000) {
-            cp -= 0x10000;
-            put_u16(w, (uint16_t)(0xD800 + (cp >> 10)));
-            put_u16(w, (uint16_t)(0xDC00 + (cp & 0x3FF)));
-            n += 2;
-        } else {
-            put_u16(w, (uint16_t)cp);
-            n++;
-        }
-    }
+    size_t n = (size_t)(o - start) / 2;
     if (nul) put_u16(w, 0), n++;
     return n;
 }
@@ -959,99 +985,120 @@ static int put_value(struct kz_evtx_writer *w, const struct kz_evtx_value *v, ui
     return v->type & KZ_EVTX_VT_ARRAY ? put_array(w, v, err) : put_scalar(w, v, err);
 }
 
-/* A value list (count, descriptors, data); fn writes value i and sets its type. */
-typedef int (*value_fn)(struct kz_evtx_writer *w, void *ctx, uint32_t i, uint8_t *type,
-                        struct kz_err *err);
-
-static int put_value_list(struct kz_evtx_writer *w, uint32_t n, value_fn fn, void *ctx,
-                          struct kz_err *err) {
+/* A value list starts with its count and one descriptor {size (2), type (1), 0} per value; they
+ * are reserved zeroed (a NULL value's descriptor stays zero) and filled in as the values are
+ * written. Returns the descriptors' offset. */
+static inline uint32_t begin_values(struct kz_evtx_writer *w, uint32_t n) {
     put_u32(w, n);
     uint32_t desc = w->pos;
-    for (uint32_t i = 0; i < n; i++)
-        put_u32(w, 0); /* descriptors, patched as the values are written */
-    for (uint32_t i = 0; i < n && !w->overflow; i++) {
+    if (w->overflow || 4 * (size_t)n > CHUNK_END - w->pos) {
+        w->overflow = 1;
+        return desc;
+    }
+    memset(w->b + w->pos, 0, 4 * (size_t)n);
+    w->pos += 4 * n;
+    return desc;
+}
+
+/* Fills in descriptor i for the value written from start. */
+static inline int end_value(struct kz_evtx_writer *w, uint32_t desc, uint32_t i, uint32_t start,
+                            uint8_t type, struct kz_err *err) {
+    if (w->overflow) return 0;
+    uint32_t len = w->pos - start;
+    if (len > KZ_EVTXW_MAX_VALUE)
+        return kz_err_set(err, KZ_ELIMIT, "value %u is %u bytes (limit %d)", i, len,
+                          KZ_EVTXW_MAX_VALUE);
+    put32_at(w->b + desc + 4 * i, len | (uint32_t)type << 16);
+    return 0;
+}
+
+/* The event's item values as values base, base + 1, ... of the list whose descriptors are at
+ * desc. Strings, most of the values of Windows events, take a short way. */
+static int put_items(struct kz_evtx_writer *w, const struct ew_layout *L,
+                     const struct kz_evtx_event *ev, uint32_t desc, uint32_t base,
+                     struct kz_err *err) {
+    for (uint32_t i = 0; i < L->nitems && !w->overflow; i++) {
+        const struct kz_evtx_value *v = i < ev->nvalues ? &ev->values[i] : NULL;
         uint32_t start = w->pos;
-        uint8_t type = 0;
-        int rc = fn(w, ctx, i, &type, err);
-        if (rc) return rc;
-        uint32_t len = w->pos - start;
-        if (!w->overflow && len > KZ_EVTXW_MAX_VALUE)
-            return kz_err_set(err, KZ_ELIMIT, "value %u is %u bytes (limit %d)", i, len,
-                              KZ_EVTXW_MAX_VALUE);
-        patch32(w, desc + 4 * i, len | (uint32_t)type << 16);
+        uint8_t type;
+        int rc = 0;
+        if (v && v->type == KZ_EVTX_VT_WSTRING && L->types[i] == KZ_EVTX_VT_WSTRING && v->v.s) {
+            put_utf16(w, v->v.s, 0);
+            type = KZ_EVTX_VT_WSTRING;
+        } else {
+            rc = put_value(w, v, L->types[i], L->optional[i], &type, err);
+        }
+        if (!rc) rc = end_value(w, desc, base + i, start, type, err);
+        if (rc) {
+            kz_err_prefix(err, "item %u (%s): ", i, L->item_names[i] ? L->item_names[i] : "Data");
+            return rc;
+        }
     }
     return 0;
 }
 
-/* What the value callbacks of one record need. */
-struct rec_ctx {
-    const struct ew_layout *layout;
-    const struct kz_evtx_event *ev;
-    struct kz_evtx_value sys[S_BODY]; /* the System values */
-};
+static void put_guid(struct kz_evtx_writer *w, const struct kz_evtx_guid *g);
 
-static int item_value(struct kz_evtx_writer *w, void *ctx, uint32_t i, uint8_t *type,
-                      struct kz_err *err) {
-    const struct rec_ctx *rc_ = ctx;
-    const struct ew_layout *L = rc_->layout;
-    const struct kz_evtx_value *v = i < rc_->ev->nvalues ? &rc_->ev->values[i] : NULL;
-    int rc = put_value(w, v, L->types[i], L->optional[i], type, err);
-    if (rc) kz_err_prefix(err, "item %u (%s): ", i, L->item_names[i] ? L->item_names[i] : "Data");
-    return rc;
-}
-
-static int record_value(struct kz_evtx_writer *w, void *ctx, uint32_t i, uint8_t *type,
-                        struct kz_err *err) {
-    const struct rec_ctx *rc_ = ctx;
-    const struct ew_layout *L = rc_->layout;
-    if (i < S_BODY) {
-        int rc = put_value(w, &rc_->sys[i], rc_->sys[i].type, 1, type, err);
-        if (rc) kz_err_prefix(err, "System value %u: ", i);
-        return rc;
+/* The record's values: the System ones (Windows' generic layout, see S_*), then the body, either
+ * one BinXML value holding its own template instance (nested) or the items themselves. */
+static int put_record_values(struct kz_evtx_writer *w, const struct ew_layout *L,
+                             const struct kz_evtx_event *ev, uint64_t record_id,
+                             struct kz_err *err) {
+    uint32_t n = S_BODY + (L->nested ? 1 : L->nitems);
+    uint32_t desc = begin_values(w, n), start;
+    int rc = 0;
+#define SYSV(index, vtype, write)                                                                  \
+    do {                                                                                           \
+        start = w->pos;                                                                            \
+        write;                                                                                     \
+        if ((rc = end_value(w, desc, index, start, vtype, err))) goto fail;                        \
+    } while (0)
+    SYSV(S_LEVEL, KZ_EVTX_VT_UINT8, put_u8(w, L->level));
+    SYSV(S_OPCODE, KZ_EVTX_VT_UINT8, put_u8(w, L->opcode));
+    SYSV(S_TASK, KZ_EVTX_VT_UINT16, put_u16(w, L->task));
+    SYSV(S_EVENTID, KZ_EVTX_VT_UINT16, put_u16(w, L->event_id));
+    if (L->qualifiers >= 0)
+        SYSV(S_QUALIFIERS, KZ_EVTX_VT_UINT16, put_u16(w, (uint16_t)L->qualifiers));
+    SYSV(S_KEYWORDS, KZ_EVTX_VT_HEXINT64, put_u64(w, L->keywords));
+    SYSV(S_TIME, KZ_EVTX_VT_FILETIME, put_u64(w, (uint64_t)(ev->time + KZ_FILETIME_UNIX_OFFSET)));
+    if (ev->activity_id) SYSV(S_ACTIVITY, KZ_EVTX_VT_GUID, put_guid(w, ev->activity_id));
+    SYSV(S_PID, KZ_EVTX_VT_UINT32, put_u32(w, ev->process_id));
+    SYSV(S_TID, KZ_EVTX_VT_UINT32, put_u32(w, ev->thread_id));
+    SYSV(S_RECORDID, KZ_EVTX_VT_UINT64, put_u64(w, record_id));
+    SYSV(S_VERSION, KZ_EVTX_VT_UINT8, put_u8(w, L->version));
+    if (ev->user) {
+        start = w->pos;
+        if ((rc = put_sid(w, ev->user, err))) {
+            kz_err_prefix(err, "System value %u: ", S_USER);
+            return rc;
+        }
+        if ((rc = end_value(w, desc, S_USER, start, KZ_EVTX_VT_SID, err))) goto fail;
     }
-    if (!L->nested) return item_value(w, ctx, i - S_BODY, type, err);
-    /* the body: a BinXML fragment holding its own template instance */
-    *type = VT_BINXML;
+    if (ev->related_activity) SYSV(S_RELATED, KZ_EVTX_VT_GUID, put_guid(w, ev->related_activity));
+    SYSV(S_PROVIDER, KZ_EVTX_VT_WSTRING, put_utf16(w, L->provider, 0));
+    if (L->has_guid) SYSV(S_PROVIDER_GUID, KZ_EVTX_VT_GUID, put_guid(w, &L->provider_guid));
+    SYSV(S_CHANNEL, KZ_EVTX_VT_WSTRING, put_utf16(w, L->channel, 0));
+    SYSV(S_COMPUTER, KZ_EVTX_VT_WSTRING, put_utf16(w, ev->computer, 0));
+    if (L->event_source) SYSV(S_SOURCE, KZ_EVTX_VT_WSTRING, put_utf16(w, L->event_source, 0));
+#undef SYSV
+    if (!L->nested) return put_items(w, L, ev, desc, S_BODY, err);
+    start = w->pos;
     put_fragment_header(w);
     put_instance(w, L->inner);
-    int rc = put_value_list(w, L->nitems, item_value, ctx, err);
+    uint32_t inner = begin_values(w, L->nitems);
+    if ((rc = put_items(w, L, ev, inner, 0, err))) return rc;
     put_u8(w, 0x00); /* EOF */
+    if ((rc = end_value(w, desc, S_BODY, start, VT_BINXML, err))) goto fail;
+    return 0;
+fail:
+    kz_err_prefix(err, "System value: ");
     return rc;
-}
-
-static void system_values(struct rec_ctx *c, uint64_t record_id) {
-    const struct ew_layout *L = c->layout;
-    const struct kz_evtx_event *ev = c->ev;
-    struct kz_evtx_value *s = c->sys;
-    memset(s, 0, sizeof c->sys);
-    s[S_LEVEL] = kz_evtx_v_uint(KZ_EVTX_VT_UINT8, L->level);
-    s[S_OPCODE] = kz_evtx_v_uint(KZ_EVTX_VT_UINT8, L->opcode);
-    s[S_TASK] = kz_evtx_v_uint(KZ_EVTX_VT_UINT16, L->task);
-    s[S_EVENTID] = kz_evtx_v_uint(KZ_EVTX_VT_UINT16, L->event_id);
-    if (L->qualifiers >= 0)
-        s[S_QUALIFIERS] = kz_evtx_v_uint(KZ_EVTX_VT_UINT16, (uint64_t)L->qualifiers);
-    s[S_KEYWORDS] = kz_evtx_v_hex64(L->keywords);
-    s[S_TIME] = kz_evtx_v_filetime(ev->time);
-    s[S_ACTIVITY] = kz_evtx_v_guid(ev->activity_id);
-    s[S_PID] = kz_evtx_v_u32(ev->process_id);
-    s[S_TID] = kz_evtx_v_u32(ev->thread_id);
-    s[S_RECORDID] = kz_evtx_v_uint(KZ_EVTX_VT_UINT64, record_id);
-    s[S_VERSION] = kz_evtx_v_uint(KZ_EVTX_VT_UINT8, L->version);
-    s[S_USER] = kz_evtx_v_sid(ev->user);
-    s[S_RELATED] = kz_evtx_v_guid(ev->related_activity);
-    s[S_PROVIDER] = kz_evtx_v_str(L->provider);
-    s[S_PROVIDER_GUID] = kz_evtx_v_guid(L->has_guid ? &L->provider_guid : NULL);
-    s[S_CHANNEL] = kz_evtx_v_str(L->channel);
-    s[S_COMPUTER] = kz_evtx_v_str(ev->computer);
-    s[S_SOURCE] = kz_evtx_v_str(L->event_source);
 }
 
 /* Writes one record at the current position. Returns 0, EW_FULL when it ran past the chunk, or a
  * KZ_E* status. The caller rolls back on anything but 0. */
 static int put_record(struct kz_evtx_writer *w, const struct ew_layout *L,
                       const struct kz_evtx_event *ev, uint64_t record_id, struct kz_err *err) {
-    struct rec_ctx ctx = {.layout = L, .ev = ev};
-    system_values(&ctx, record_id);
     uint32_t start = w->pos;
     put_bytes(w, "**\0\0", 4);
     put_u32(w, 0); /* size, patched below */
@@ -1059,8 +1106,7 @@ static int put_record(struct kz_evtx_writer *w, const struct ew_layout *L,
     put_u64(w, (uint64_t)(ev->time + KZ_FILETIME_UNIX_OFFSET));
     put_fragment_header(w);
     put_instance(w, L->skel);
-    uint32_t nvals = S_BODY + (L->nested ? 1 : L->nitems);
-    int rc = put_value_list(w, nvals, record_value, &ctx, err);
+    int rc = put_record_values(w, L, ev, record_id, err);
     if (rc) return rc;
     put_u8(w, 0x00); /* EOF */
     uint32_t size = w->pos + 4 - start;
@@ -1094,9 +1140,11 @@ static int write_at(struct kz_evtx_writer *w, const uint8_t *p, size_t n, uint64
     return 0;
 }
 
-static int write_header(struct kz_evtx_writer *w, uint32_t flags, struct kz_err *err) {
+/* The file header. Its first 128 bytes are all that change; the whole 4 KiB block (zeroes after
+ * them) is written when the file is opened (full set), later updates rewrite the 128 bytes. */
+static int write_header(struct kz_evtx_writer *w, uint32_t flags, int full, struct kz_err *err) {
     uint8_t h[FILE_HEADER];
-    memset(h, 0, sizeof h);
+    memset(h, 0, full ? sizeof h : 128);
     memcpy(h, "ElfFile\0", 8);
     put64_at(h + 8, 0);                                /* first chunk */
     put64_at(h + 16, w->nchunks ? w->nchunks - 1 : 0); /* last chunk */
@@ -1108,12 +1156,15 @@ static int write_header(struct kz_evtx_writer *w, uint32_t flags, struct kz_err 
     put16_at(h + 42, (uint16_t)w->nchunks);            /* chunk count */
     put32_at(h + 120, flags);
     put32_at(h + 124, kz_crc32(0, h, 120));
-    return write_at(w, h, sizeof h, 0, err);
+    return write_at(w, h, full ? sizeof h : 128, 0, err);
 }
 
 /* Fills in the chunk header (tables, offsets, checksums). */
 static void finish_chunk(struct kz_evtx_writer *w) {
     uint8_t *b = w->b;
+    /* No byte after the last record is left from an earlier chunk, a rolled-back record or the
+     * string writer's block stores (put_utf16). */
+    memset(b + w->pos, 0, CHUNK - w->pos);
     memcpy(b, "ElfChnk\0", 8);
     put64_at(b + 8, w->first_id); /* record numbers: the same as the ids in a file */
     put64_at(b + 16, w->last_id);
@@ -1147,10 +1198,10 @@ static void finish_chunk(struct kz_evtx_writer *w) {
     put32_at(b + 124, kz_crc32(kz_crc32(0, b, 120), b + 128, 384));
 }
 
-/* Starts an empty chunk: zeroes (so no byte is left from the previous one) and forgets its names
- * and templates. */
+/* Starts an empty chunk: zeroes its header (finish_chunk zeroes what follows the records) and
+ * forgets its names and templates. */
 static void reset_chunk(struct kz_evtx_writer *w) {
-    memset(w->b, 0, CHUNK);
+    memset(w->b, 0, 512);
     for (uint32_t k = 0; k < w->nchunk_names; k++)
         w->name_off[w->chunk_names[k]] = 0;
     for (uint32_t k = 0; k < w->nchunk_skels; k++)
@@ -1171,7 +1222,7 @@ static int flush_chunk(struct kz_evtx_writer *w, struct kz_err *err) {
     if (rc) return rc;
     w->nchunks++;
     reset_chunk(w);
-    return write_header(w, 1, err); /* still open: dirty */
+    return write_header(w, 1, 0, err); /* still open: dirty */
 }
 
 /* ---- the public functions ---- */
@@ -1184,7 +1235,11 @@ int kz_evtx_writer_open_fd(struct kz_evtx_writer **out, int fd, const char *name
     w->fd = fd;
     w->outer_skel = UINT32_MAX;
     w->path = kz_strdup(name ? name : "(evtx)");
-    w->b = kz_calloc(1, CHUNK);
+    /* Not zeroed as a whole: every byte up to the records' end is written, reset_chunk zeroes the
+     * header and finish_chunk what follows the records (the buffer of a small file is mostly
+     * never touched). */
+    w->b = kz_malloc(CHUNK);
+    if (w->b) memset(w->b, 0, 512);
     if (!w->path || !w->b) {
         kz_free(w->path);
         kz_free(w->b);
@@ -1192,7 +1247,7 @@ int kz_evtx_writer_open_fd(struct kz_evtx_writer **out, int fd, const char *name
         return kz_err_set(err, KZ_ENOMEM, "%s: out of memory", name);
     }
     w->pos = 512;
-    int rc = write_header(w, 1, err);
+    int rc = write_header(w, 1, 1, err);
     if (rc) {
         kz_free(w->path);
         kz_free(w->b);
@@ -1394,7 +1449,7 @@ int kz_evtx_writer_close(struct kz_evtx_writer *w, struct kz_err *err) {
         rc =
             kz_err_set(err, KZ_EIO, "%s: an earlier write failed; the file is incomplete", w->path);
     if (!rc) rc = flush_chunk(w, err);
-    if (!rc) rc = write_header(w, 0, err); /* clean */
+    if (!rc) rc = write_header(w, 0, 0, err); /* clean */
     if (w->own_fd && close(w->fd) && !rc)
         rc = kz_err_set(err, KZ_EIO, "%s: close: %s", w->path, strerror(errno));
     for (uint32_t i = 0; i < w->nnames; i++) {

@@ -671,6 +671,14 @@ static int build(struct sim_render *r, const struct sim_ev *ev, struct kz_evtx_e
                                   .thread_id = 700 + 4 * (uint32_t)(ev->seq % 300),
                                   .values = v};
     struct who s = who_of(r, ev->u, ev->host);
+    if (ev->flags & EVF_MACHINE && ev->u2 < e->nhosts) {
+        s.sid = &e->hosts[ev->u2].sid; /* a member's computer account, on a DC */
+        s.name = r->host_dollar[ev->u2];
+    } else if (ev->u == KZ_SIM_NONE && ev->ltype == 5 &&
+               (ev->kind == K_4624 || ev->kind == K_4672)) {
+        s.name = "SYSTEM"; /* a service started by the machine itself */
+        s.domain = "NT AUTHORITY";
+    }
     static const struct kz_evtx_guid zero_guid;
     switch (ev->kind) {
     case K_4624:
@@ -797,7 +805,8 @@ static int build(struct sim_render *r, const struct sim_ev *ev, struct kz_evtx_e
     case K_4769: {
         char *upn = sc[2];
         snprintf(upn, 96, "%s@%s", s.name, KZ_SIM_REALM);
-        PUT(V_S(upn)), PUT(V_S(KZ_SIM_REALM)), PUT(V_S(ev->s1));
+        PUT(V_S(upn)), PUT(V_S(KZ_SIM_REALM));
+        PUT(V_S(ev->s1 ? ev->s1 : ev->n < e->nhosts ? r->host_dollar[ev->n] : "krbtgt"));
         PUT(V_SID(ev->n < e->nhosts ? &e->hosts[ev->n].sid : &e->krbtgt_sid));
         PUT(V_H32(0x40810000)), PUT(V_H32(0x12));
         PUT(V_S(ffff_ip(sc[0], ev->src))), PUT(V_S(u_str(sc[1], 49152 + ev->seq % 16000)));
@@ -1104,8 +1113,7 @@ uint64_t sim_logon(struct sim_gen *g, uint32_t host, kz_time t, uint32_t user, i
             struct sim_ev *x = sim_ev_new(g, K_4769, dc, tk);
             x->u = user;
             x->src = client;
-            x->s1 = sim_strf(g->d, "%s$", e->hosts[host].name);
-            x->n = host;
+            x->n = host; /* the service: host's computer account (rendered NAME$) */
             x->lid = lid;
         }
     }
@@ -1120,6 +1128,7 @@ uint64_t sim_logon(struct sim_gen *g, uint32_t host, kz_time t, uint32_t user, i
         struct sim_ev *p = sim_ev_new(g, K_4672, host, t);
         p->u = user;
         p->lid = lid;
+        p->ltype = (uint8_t)ltype; /* not rendered; tells a service's SYSTEM logon */
     }
     return lid;
 }

@@ -88,6 +88,7 @@ enum {
     EVF_NTLM = 1,     /* 4624: NTLM rather than Kerberos */
     EVF_ELEVATED = 2, /* 4624: elevated token */
     EVF_FAILED = 4,   /* 4768/4769/4776: failure */
+    EVF_MACHINE = 8,  /* 4624/4634/4769: the account is the computer account of host u2 */
 };
 
 /* One simulated event. Strings are borrowed (estate, static tables, the day's arena). */
@@ -161,7 +162,10 @@ struct sim_scenario {
 #define SIM_MAX_ACCOUNTS 32
 #define SIM_MAX_CONFOUNDERS 64
 #define SIM_MAX_SCENARIOS 4
-#define SIM_MAX_DAY_EVENTS (8u << 20) /* events in one day's buffer (~800 MiB) */
+/* Events in one day's buffer of one pass (112 bytes each: at most 1.8 GiB). The largest is the pass
+ * holding the two DCs of a 100,000-user estate: every member's computer account and every
+ * employee's ticket renewals land there, about 8 million events a day. */
+#define SIM_MAX_DAY_EVENTS (16u << 20)
 #define SIM_MAX_TRUTH_RECORDS (64u << 20)
 /* Hosts whose logs are written in one pass over the days: with more, the days are generated again
  * for the next hosts (generation is cheap next to writing), so at most this many hosts' writers

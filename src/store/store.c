@@ -8,6 +8,7 @@
 #include "../core/buf.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -36,16 +37,10 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS events(ts INTEGER NOT NULL, host INTEGER, user INTEGER,"
     " eid INTEGER, lid INTEGER, src INTEGER, obj INTEGER, acc INTEGER, bytes INTEGER,"
     " proc INTEGER, file INTEGER NOT NULL, rec INTEGER NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS events_user ON events(user, ts);"
-    "CREATE INDEX IF NOT EXISTS events_host ON events(host, ts);"
     /* logon sessions: 4624 starts, 4634/4647 ends, 4648 explicit credentials (see store.h) */
     "CREATE TABLE IF NOT EXISTS logons(ts INTEGER NOT NULL, host INTEGER, user INTEGER,"
     " lid INTEGER, ltype INTEGER, ip INTEGER, ws INTEGER, kind INTEGER NOT NULL,"
     " tuser INTEGER, tserver INTEGER);"
-    "CREATE INDEX IF NOT EXISTS logons_user ON logons(user, ts);"
-    "CREATE INDEX IF NOT EXISTS logons_ip ON logons(ip, ts);"
-    "CREATE INDEX IF NOT EXISTS logons_ws ON logons(ws, ts);"
-    "CREATE INDEX IF NOT EXISTS logons_session ON logons(host, lid);"
     /* which address a device had, learnt from logons that name both (4624 WorkstationName +
      * IpAddress) and from Sysmon network events of the host itself: lets scope follow a hop
      * whose logon names only the source address */
@@ -54,6 +49,46 @@ static const char schema[] =
     /* every host that logged something, by its device key (first label, uppercase) */
     "CREATE TABLE IF NOT EXISTS hosts(ws INTEGER PRIMARY KEY, host INTEGER NOT NULL);"
     "INSERT OR IGNORE INTO meta VALUES('format', 'kizuki-store 1');";
+
+/* The indexes scope and timeline read through. A bulk ingest drops them in its first batch's
+ * transaction and builds them once at its end (a sort, several times cheaper than keeping six
+ * B-trees in order row by row); a store whose ingest was killed in between gets them back the
+ * next time it is opened (store_ensure_indexes). */
+const char store_index_sql[] =
+    "CREATE INDEX IF NOT EXISTS events_user ON events(user, ts);"
+    "CREATE INDEX IF NOT EXISTS events_host ON events(host, ts);"
+    "CREATE INDEX IF NOT EXISTS logons_user ON logons(user, ts);"
+    "CREATE INDEX IF NOT EXISTS logons_ip ON logons(ip, ts);"
+    "CREATE INDEX IF NOT EXISTS logons_ws ON logons(ws, ts);"
+    "CREATE INDEX IF NOT EXISTS logons_session ON logons(host, lid);"
+    /* small tables, but scope looks them up once per session it follows */
+    "CREATE INDEX IF NOT EXISTS hosts_host ON hosts(host);"
+    "CREATE INDEX IF NOT EXISTS addrs_ws ON addrs(ws, ip);";
+const char store_drop_index_sql[] =
+    "DROP INDEX IF EXISTS events_user; DROP INDEX IF EXISTS events_host;"
+    "DROP INDEX IF EXISTS logons_user; DROP INDEX IF EXISTS logons_ip;"
+    "DROP INDEX IF EXISTS logons_ws; DROP INDEX IF EXISTS logons_session;"
+    "DROP INDEX IF EXISTS hosts_host; DROP INDEX IF EXISTS addrs_ws;";
+#define STORE_NINDEXES 8
+
+int store_ensure_indexes(struct kz_store *s, struct kz_err *err) {
+    sqlite3_stmt *q = NULL;
+    int have = 0;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT count(*) FROM sqlite_master WHERE type='index' AND name IN "
+                           "('events_user','events_host','logons_user','logons_ip','logons_ws',"
+                           "'logons_session','hosts_host','addrs_ws')",
+                           -1, &q, NULL) == SQLITE_OK &&
+        sqlite3_step(q) == SQLITE_ROW)
+        have = sqlite3_column_int(q, 0);
+    sqlite3_finalize(q);
+    if (have == STORE_NINDEXES) return 0;
+    /* the sort spills to temporary files rather than memory: 100 million rows fit either way */
+    return store_exec(s, "PRAGMA temp_store=FILE; BEGIN IMMEDIATE;", err) ||
+                   store_exec(s, store_index_sql, err) || store_exec(s, "COMMIT", err)
+               ? (store_exec(s, "ROLLBACK", NULL), KZ_EIO)
+               : store_exec(s, "PRAGMA temp_store=MEMORY", err);
+}
 
 int store_exec(struct kz_store *s, const char *sql, struct kz_err *err) {
     char *msg = NULL;
@@ -68,6 +103,39 @@ char *store_path(const struct kz_store *s, const char *rel) {
     char *p = kz_malloc(n);
     if (p) snprintf(p, n, "%s/%s", s->dir, rel);
     return p;
+}
+
+/* A new database is made whole under a temporary name and renamed into place, so a kill while
+ * it is being created leaves no half-made kizuki.db (the next ingest starts over). */
+static int create_db(struct kz_store *s, const char *db, struct kz_err *err) {
+    char *tmp = store_path(s, "kizuki.db.new");
+    if (!tmp) return kz_err_set(err, KZ_ENOMEM, "out of memory");
+    char side[PATH_MAX];
+    unlink(tmp); /* what a killed creation left */
+    for (int i = 0; i < 2; i++)
+        if (snprintf(side, sizeof side, "%s%s", tmp, i ? "-shm" : "-wal") < (int)sizeof side)
+            unlink(side);
+    int rc = 0;
+    if (sqlite3_open_v2(tmp, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
+        rc = kz_err_set(err, KZ_EIO, "%s: %s", tmp, s->db ? sqlite3_errmsg(s->db) : "cannot create");
+    } else {
+        rc = store_exec(s, "PRAGMA synchronous=FULL;", err);
+        if (!rc) rc = store_exec(s, schema, err);
+    }
+    sqlite3_close_v2(s->db); /* checkpoints and removes the WAL */
+    s->db = NULL;
+    if (!rc && rename(tmp, db) != 0)
+        rc = kz_err_set(err, KZ_EIO, "%s: %s", db, strerror(errno));
+    if (!rc) {
+        int fd = open(s->dir, O_RDONLY | O_DIRECTORY);
+        if (fd >= 0) {
+            fsync(fd);
+            close(fd);
+        }
+    }
+    kz_free(tmp);
+    return rc;
 }
 
 int kz_store_open(const char *dir, int create, struct kz_store **out, struct kz_err *err) {
@@ -100,19 +168,21 @@ int kz_store_open(const char *dir, int create, struct kz_store **out, struct kz_
         rc = kz_err_set(err, KZ_EIO, "%s: cannot create: %s", objects, strerror(errno));
         goto out;
     }
-    int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
+    if (create && access(db, F_OK) != 0 && (rc = create_db(s, db, err))) goto out;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(db, &s->db, flags, NULL) != SQLITE_OK) {
         rc = kz_err_set(err, KZ_EIO, "%s: %s", db, s->db ? sqlite3_errmsg(s->db) : "cannot open");
         goto out;
     }
     sqlite3_busy_timeout(s->db, 10000);
-    /* FULL: a committed batch survives power loss too, not only a killed process; the cost is
-     * one fsync per file ingested. */
+    /* FULL: a committed batch survives power loss too, not only a killed process (NORMAL in WAL
+     * mode would survive kill -9 but could lose the last commits on power loss, while HEAD, synced
+     * after them, already names them). The cost is one WAL fsync per batch, i.e. per 256 files.
+     * threads: CREATE INDEX after a bulk ingest sorts on a second thread. */
     if ((rc = store_exec(s, "PRAGMA synchronous=FULL; PRAGMA cache_size=-65536;"
-                            "PRAGMA temp_store=MEMORY;",
+                            "PRAGMA temp_store=MEMORY; PRAGMA threads=2;",
                          err)))
         goto out;
-    if (create && (rc = store_exec(s, schema, err))) goto out;
     sqlite3_stmt *chk = NULL;
     if (sqlite3_prepare_v2(s->db, "SELECT v FROM meta WHERE k='format'", -1, &chk, NULL) !=
             SQLITE_OK ||
@@ -122,6 +192,7 @@ int kz_store_open(const char *dir, int create, struct kz_store **out, struct kz_
         goto out;
     }
     sqlite3_finalize(chk);
+    if ((rc = store_ensure_indexes(s, err))) goto out;
     if (sqlite3_prepare_v2(s->db, "SELECT id FROM names WHERE s=?", -1, &s->name_get, NULL) ||
         sqlite3_prepare_v2(s->db, "INSERT INTO names(s) VALUES(?)", -1, &s->name_put, NULL) ||
         sqlite3_prepare_v2(s->db, "SELECT s FROM names WHERE id=?", -1, &s->name_text, NULL)) {
@@ -354,17 +425,40 @@ int kz_store_verify(struct kz_store *s, struct kz_store_verify *v,
     struct kz_buf text;
     kz_buf_init(&text, 256u << 20);
     sqlite3_stmt *files = NULL;
+    int64_t *counts = NULL;
     if (sqlite3_prepare_v2(s->db, "SELECT id, created, prev, hash FROM batches ORDER BY id", -1,
                            &q, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(s->db,
                            "SELECT sha256, size, events, name, id FROM files WHERE batch=? "
                            "ORDER BY id",
                            -1, &files, NULL) != SQLITE_OK ||
-        /* events per file, counted from the index itself: a deleted or added row shows here */
-        sqlite3_prepare_v2(s->db, "SELECT count(*) FROM events WHERE file=?", -1, &cnt, NULL) !=
-            SQLITE_OK) {
+        /* events per file, counted from the index itself (a deleted or added row shows here), in
+         * one pass over the table rather than one per file */
+        sqlite3_prepare_v2(s->db, "SELECT file, count(*) FROM events GROUP BY file", -1, &cnt,
+                           NULL) != SQLITE_OK) {
         rc = kz_err_set(err, KZ_ECORRUPT, "%s/kizuki.db: %s", s->dir, sqlite3_errmsg(s->db));
         goto out;
+    }
+    int64_t maxfile = 0;
+    sqlite3_stmt *mx = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT coalesce(max(id),0) FROM files", -1, &mx, NULL) ==
+            SQLITE_OK &&
+        sqlite3_step(mx) == SQLITE_ROW)
+        maxfile = sqlite3_column_int64(mx, 0);
+    sqlite3_finalize(mx);
+    if (maxfile < 0 || maxfile > (1 << 28)) maxfile = 0;
+    counts = kz_calloc((size_t)maxfile + 1, sizeof *counts);
+    if (!counts) {
+        rc = kz_err_set(err, KZ_ENOMEM, "out of memory");
+        goto out;
+    }
+    while (sqlite3_step(cnt) == SQLITE_ROW) {
+        int64_t fid = sqlite3_column_int64(cnt, 0), n = sqlite3_column_int64(cnt, 1);
+        if (fid >= 1 && fid <= maxfile)
+            counts[fid] = n;
+        else
+            problem(&c, "%lld events belong to no file of the store (file id %lld)", (long long)n,
+                    (long long)fid);
     }
     int step;
     while ((step = sqlite3_step(q)) == SQLITE_ROW) {
@@ -420,9 +514,7 @@ int kz_store_verify(struct kz_store *s, struct kz_store_verify *v,
                 rc = kz_err_set(err, KZ_ENOMEM, "out of memory");
                 goto out;
             }
-            sqlite3_bind_int64(cnt, 1, fid);
-            int64_t n = sqlite3_step(cnt) == SQLITE_ROW ? sqlite3_column_int64(cnt, 0) : -1;
-            sqlite3_reset(cnt);
+            int64_t n = fid >= 1 && fid <= maxfile ? counts[fid] : -1;
             if (n != events)
                 problem(&c, "file %s (batch %lld): the index holds %lld events, the chain says "
                             "%lld",
@@ -479,6 +571,7 @@ out:
     sqlite3_finalize(q);
     sqlite3_finalize(files);
     sqlite3_finalize(cnt);
+    kz_free(counts);
     kz_buf_free(&text);
     return rc;
 }

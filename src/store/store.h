@@ -42,6 +42,10 @@ enum {
     KZ_LOGOFF = 1,   /* 4634 / 4647: it ends */
     KZ_EXPLICIT = 2, /* 4648: inside session (host, lid) of user, credentials of tuser used
                       * towards tserver */
+    KZ_VPN = 3,      /* FortiGate SSL-VPN tunnel of user on host (the gateway): lid the tunnel
+                      * id, ip the remote address, ws the tunnel address, ltype 1 up / 0 down */
+    KZ_WEB = 4,      /* a web request to host (the server) from ip, by user when logged: ltype
+                      * the HTTP status; the request is the events row's obj */
 };
 
 #define KZ_STORE_NAME_MAX 4096 /* longest string kept in the index; longer ones are cut */
@@ -68,14 +72,14 @@ struct kz_store_ingest_stats {
     uint32_t files_added;   /* new files copied and indexed */
     uint32_t files_known;   /* skipped: the same bytes were already in the store */
     uint32_t files_failed;  /* could not be read, or in no format kizuki reads */
-    uint32_t files_unindexed; /* added as evidence but not indexed (text logs: web, VPN) */
+    uint32_t files_unindexed; /* added as evidence but not indexed (a format no reader indexes) */
     uint64_t events;        /* events indexed */
     uint64_t bad_records;   /* damaged records skipped */
     uint64_t bytes;         /* bytes of new files */
 };
 
-/* Ingests every log file under paths (EVTX files are indexed; the text logs kizuki recognises
- * are kept and chained but not indexed yet) (files or folders). Returns 0 or a KZ_E* status with err
+/* Ingests every log file under paths (files or folders): EVTX and the text logs kizuki reads
+ * (JSON lines, web access logs, FortiGate) are indexed. Returns 0 or a KZ_E* status with err
  * set; files that cannot be read are reported and counted, not fatal. */
 int kz_store_ingest(struct kz_store *s, const char *const *paths, int npaths,
                     const struct kz_store_ingest_opts *o, struct kz_store_ingest_stats *st,

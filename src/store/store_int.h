@@ -30,6 +30,11 @@ struct kz_store {
     size_t text_cap;
 };
 
+/* The query indexes (CREATE ... IF NOT EXISTS) and their DROP statements. */
+extern const char store_index_sql[], store_drop_index_sql[];
+/* Builds the query indexes when any is missing (after a bulk ingest, or one killed before it
+ * built them); 0 or KZ_EIO with err set. */
+int store_ensure_indexes(struct kz_store *s, struct kz_err *err);
 /* Executes SQL without results; returns 0 or KZ_EIO with err set. */
 int store_exec(struct kz_store *s, const char *sql, struct kz_err *err);
 /* The id of text (len bytes), inserting it when new; 0 for NULL, empty or "-". Negative KZ_E* on

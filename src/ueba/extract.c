@@ -25,11 +25,14 @@ enum {
     F_WORKSTATION_NAME,
     F_WORKSTATION,
     F_TARGET_SERVER,
+    F_OPERATION, /* Samba vfs_full_audit (src/input/samba_audit.h) */
+    F_ACCESS,
     NFIELDS
 };
 static const char *const field_names[NFIELDS] = {
     "Status",     "AccessMask",      "ServiceName", "SubjectUserName",  "TargetUserName",
-    "ObjectName", "WorkstationName", "Workstation", "TargetServerName",
+    "ObjectName", "WorkstationName", "Workstation", "TargetServerName", "operation",
+    "access",
 };
 static uint32_t field_id[NFIELDS];
 static pthread_once_t ids_once = PTHREAD_ONCE_INIT;
@@ -118,6 +121,17 @@ static int channel_is(const struct kz_event *ev, const char *name) {
     return ev->channel && ieq(ev->channel, name);
 }
 
+/* What a Samba vfs_full_audit operation did to the file, as 5145's access mask would say. */
+static uint8_t samba_access(const char *op, const char *access) {
+    if (!op) return KZ_UEBA_READ;
+    if (!strncmp(op, "unlink", 6) || !strncmp(op, "rmdir", 5)) return KZ_UEBA_DELETE;
+    if (!strncmp(op, "open", 4)) return access && access[0] == 'w' ? KZ_UEBA_WRITE : KZ_UEBA_READ;
+    if (strstr(op, "write") || !strncmp(op, "rename", 6) || !strncmp(op, "mkdir", 5) ||
+        !strncmp(op, "ftruncate", 9) || !strncmp(op, "fallocate", 9))
+        return KZ_UEBA_WRITE;
+    return KZ_UEBA_READ;
+}
+
 int kz_ueba_extract(const struct kz_event *ev, struct kz_ueba_act *out) {
     pthread_once(&ids_once, resolve_ids);
     memset(out, 0, sizeof *out);
@@ -199,7 +213,8 @@ int kz_ueba_extract(const struct kz_event *ev, struct kz_ueba_act *out) {
         out->sid = NULL;
         break;
     default:
-        if (ev->event_id == 1 && channel_is(ev, "Microsoft-Windows-Sysmon/Operational")) {
+        if (ev->event_id == 1 && (channel_is(ev, "Microsoft-Windows-Sysmon/Operational") ||
+                                  channel_is(ev, "Linux-Sysmon/Operational"))) {
             out->kind = KZ_UEBA_PROCESS;
             out->object = ev->ent.process;
             out->src_ip = NULL;
@@ -211,6 +226,26 @@ int kz_ueba_extract(const struct kz_event *ev, struct kz_ueba_act *out) {
             out->kind = KZ_UEBA_VPN;
             out->outcome = ev->event_id == 39947;
             out->logon_type = -1;
+            out->sid = NULL;
+        } else if (channel_is(ev, "syslog") && ev->provider && !strcmp(ev->provider, "sshd") &&
+                   ev->ent.user && ev->ent.outcome >= 0) {
+            /* an SSH logon to a Linux host, or its failure (syslog.c) */
+            out->kind = ev->ent.outcome ? KZ_UEBA_LOGON : KZ_UEBA_LOGON_FAILED;
+            out->outcome = (int8_t)ev->ent.outcome;
+            out->sid = NULL;
+        } else if (channel_is(ev, "samba") && ev->ent.share) {
+            /* Samba vfs_full_audit: a share connection as 5140, a file operation as 5145 */
+            const char *op = field(ev, F_OPERATION);
+            if (op && (!strcmp(op, "connect") || !strcmp(op, "disconnect"))) {
+                if (!strcmp(op, "disconnect")) return 0;
+                out->kind = KZ_UEBA_SHARE;
+            } else {
+                out->kind = KZ_UEBA_FILE;
+                out->access = samba_access(op, field(ev, F_ACCESS));
+                out->folder = ev->ent.file_path;
+            }
+            out->object = ev->ent.share;
+            out->outcome = (int8_t)ev->ent.outcome;
             out->sid = NULL;
         } else if (ev->event_id == 7045 && channel_is(ev, "System")) {
             /* Host activity: the installer is not in the event's data. */

@@ -91,60 +91,6 @@ static int is_strong_doubt(int reason) {
 static const int vol_floor[NVOL] = {50, 8, 5};
 static const int vol_factor[NVOL] = {4, 3, 3};
 
-struct pending {
-    struct ueba_reason_rec r;
-    double points;
-};
-#define MAX_PENDING 16
-
-struct kept {
-    kz_time ts;
-    uint64_t record_id;
-    uint32_t file_id;
-    uint32_t seq;
-    uint8_t kind, access;
-    int8_t logon_type, outcome;
-    uint32_t s[9]; /* T_TEXT ids of the raw strings (0: NULL) */
-};
-
-struct kz_ueba {
-    struct kz_ueba_opts o;
-    struct kz_arena arena; /* strings and anomaly blocks' text */
-    /* interned strings: open addressing on (type, text) */
-    uint32_t *slot;    /* id + 1, 0 empty */
-    uint32_t slot_cap; /* power of two */
-    const char **str;  /* by id (id 0 unused) */
-    uint32_t *hash;    /* by id */
-    uint8_t *type;     /* by id */
-    uint32_t *ent;     /* by id: user or host index + 1 */
-    uint32_t nstr, str_cap;
-    /* profiles */
-    struct ueba_user *users;
-    uint32_t nusers, users_cap;
-    struct ueba_host *hosts;
-    uint32_t nhosts, hosts_cap;
-    struct ueba_anom *anoms;
-    uint32_t nanoms, anoms_cap;
-    /* learned pairs */
-    struct ueba_edge_slot *edges;
-    uint64_t edge_cap, nedges;
-    /* time */
-    int started;
-    kz_time t0;      /* midnight UTC of the first record */
-    kz_time last_ts; /* newest seen */
-    /* kept records (kz_ueba_keep) */
-    struct kept *kept;
-    uint32_t nkept, kept_cap;
-    /* stats */
-    uint64_t records, kept_dropped, over_cap, alerts;
-    /* per-record scratch */
-    struct pending pend[MAX_PENDING];
-    uint32_t npend;
-    char text[UEBA_RING + 2][512];
-    const char *reasons[UEBA_RING + 2];
-    struct kz_ueba_ref refs[UEBA_RING + 1];
-};
-
 void kz_ueba_opts_default(struct kz_ueba_opts *o) {
     memset(o, 0, sizeof *o);
     o->threshold = 55;
@@ -197,6 +143,7 @@ static int grow_slots(struct kz_ueba *u) {
     uint32_t *ns = kz_calloc(cap, sizeof *ns);
     if (!ns) return KZ_ENOMEM;
     for (uint32_t id = 1; id < u->nstr; id++) {
+        if (!u->str[id][0]) continue; /* a placeholder (ueba_str_append) is not indexed */
         uint32_t i = u->hash[id] & (cap - 1);
         while (ns[i])
             i = (i + 1) & (cap - 1);
@@ -208,20 +155,21 @@ static int grow_slots(struct kz_ueba *u) {
     return 0;
 }
 
-/* The id of (type, s[0..n)), added when absent; 0 when s is empty or a cap or memory ran out. */
-static uint32_t intern(struct kz_ueba *u, int type, const char *s, size_t n) {
-    if (!s || n == 0) return 0;
-    uint32_t h = hash_text(type, s, n);
-    if (u->slot_cap) {
-        for (uint32_t i = h & (u->slot_cap - 1);; i = (i + 1) & (u->slot_cap - 1)) {
-            uint32_t id = u->slot[i];
-            if (!id) break;
-            id--;
-            if (u->hash[id] == h && u->type[id] == type && !strncmp(u->str[id], s, n) &&
-                u->str[id][n] == 0)
-                return id;
-        }
+/* The id of (type, s[0..n)) (hash h) when present, else 0. */
+static uint32_t lookup(const struct kz_ueba *u, int type, const char *s, size_t n, uint32_t h) {
+    if (!u->slot_cap) return 0;
+    for (uint32_t i = h & (u->slot_cap - 1);; i = (i + 1) & (u->slot_cap - 1)) {
+        uint32_t id = u->slot[i];
+        if (!id) return 0;
+        id--;
+        if (u->hash[id] == h && u->type[id] == type && !strncmp(u->str[id], s, n) &&
+            u->str[id][n] == 0)
+            return id;
     }
+}
+
+/* Adds (type, s[0..n)) as the next id, indexed unless n == 0 (a placeholder). */
+static uint32_t append(struct kz_ueba *u, int type, const char *s, size_t n, uint32_t h) {
     if (u->nstr == 0) u->nstr = 1; /* id 0 means "none" */
     if (u->nstr >= u->o.max_entities) {
         u->over_cap++;
@@ -229,7 +177,7 @@ static uint32_t intern(struct kz_ueba *u, int type, const char *s, size_t n) {
     }
     if ((u->nstr + 1) * 2 > u->slot_cap && grow_slots(u)) return 0;
     if (u->nstr >= u->str_cap && grow_strings(u)) return 0;
-    char *copy = kz_arena_strndup(&u->arena, s, n);
+    const char *copy = n ? kz_arena_strndup(&u->arena, s, n) : "";
     if (!copy) {
         u->over_cap++;
         return 0;
@@ -239,11 +187,26 @@ static uint32_t intern(struct kz_ueba *u, int type, const char *s, size_t n) {
     u->hash[id] = h;
     u->type[id] = (uint8_t)type;
     u->ent[id] = 0;
+    if (!n) return id;
     uint32_t i = h & (u->slot_cap - 1);
     while (u->slot[i])
         i = (i + 1) & (u->slot_cap - 1);
     u->slot[i] = id + 1;
     return id;
+}
+
+/* The id of (type, s[0..n)), added when absent; 0 when s is empty or a cap or memory ran out. */
+static uint32_t intern(struct kz_ueba *u, int type, const char *s, size_t n) {
+    if (!s || n == 0) return 0;
+    uint32_t h = hash_text(type, s, n);
+    uint32_t id = lookup(u, type, s, n, h);
+    return id ? id : append(u, type, s, n, h);
+}
+
+uint32_t ueba_str_append(struct kz_ueba *u, int type, const char *s, size_t n) {
+    uint32_t h = n ? hash_text(type, s, n) : 0;
+    if (n && lookup(u, type, s, n, h)) return 0;
+    return append(u, type, s, n, h);
 }
 
 /* ---- canonical names ---- */

@@ -33,6 +33,7 @@
 #define KZ_UEBA_H
 
 #include "../core/buf.h"
+#include "../core/error.h"
 #include "../core/event.h"
 #include "../core/timeutil.h"
 
@@ -163,6 +164,18 @@ void kz_ueba_run(struct kz_ueba *u, kz_ueba_alert_fn fn, void *ctx);
  * newest time seen). */
 void kz_ueba_push(struct kz_ueba *u, const struct kz_ueba_act *a, kz_ueba_alert_fn fn, void *ctx);
 void kz_ueba_stats(const struct kz_ueba *u, struct kz_ueba_stats *out);
+
+/* The model persisted between runs (ueba_state.c; format and checks there and in docs/ueba.md).
+ * kz_ueba_save writes everything learned so far to path atomically (a temporary file beside it,
+ * fsync, rename); call it after kz_ueba_run. kz_ueba_load fills a fresh engine (nothing kept or
+ * pushed yet) from a file kz_ueba_save wrote, so the next records continue that history; the run's
+ * own options (threshold, baseline...) stay those given to kz_ueba_new. A state that fails any
+ * check (format, version, layout of this build, counts, ids, ranges, checksum) is refused whole
+ * and the engine is left empty. Return 0 or a KZ_E* code with err set; a missing file is
+ * KZ_EUSAGE. kz_ueba_load_buffer reads the state from memory (p[0..n), for the fuzzer). */
+int kz_ueba_save(const struct kz_ueba *u, const char *path, struct kz_err *err);
+int kz_ueba_load(struct kz_ueba *u, const char *path, struct kz_err *err);
+int kz_ueba_load_buffer(struct kz_ueba *u, const void *p, size_t n, struct kz_err *err);
 
 /* An entity's standing after the run. */
 struct kz_ueba_entity {

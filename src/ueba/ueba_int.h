@@ -140,4 +140,67 @@ struct ueba_host {
     struct ueba_risk r;
 };
 
+/* ---- the engine (ueba.c; ueba_state.c saves and loads it) ---- */
+
+struct pending {
+    struct ueba_reason_rec r;
+    double points;
+};
+#define MAX_PENDING 16
+
+struct kept {
+    kz_time ts;
+    uint64_t record_id;
+    uint32_t file_id;
+    uint32_t seq;
+    uint8_t kind, access;
+    int8_t logon_type, outcome;
+    uint32_t s[9]; /* T_TEXT ids of the raw strings (0: NULL) */
+};
+
+struct kz_ueba {
+    struct kz_ueba_opts o;
+    struct kz_arena arena; /* strings and anomaly blocks' text */
+    /* interned strings: open addressing on (type, text) */
+    uint32_t *slot;    /* id + 1, 0 empty */
+    uint32_t slot_cap; /* power of two */
+    const char **str;  /* by id (id 0 unused) */
+    uint32_t *hash;    /* by id */
+    uint8_t *type;     /* by id */
+    uint32_t *ent;     /* by id: user or host index + 1 */
+    uint32_t nstr, str_cap;
+    /* profiles */
+    struct ueba_user *users;
+    uint32_t nusers, users_cap;
+    struct ueba_host *hosts;
+    uint32_t nhosts, hosts_cap;
+    struct ueba_anom *anoms;
+    uint32_t nanoms, anoms_cap;
+    /* learned pairs */
+    struct ueba_edge_slot *edges;
+    uint64_t edge_cap, nedges;
+    /* time */
+    int started;
+    kz_time t0;      /* midnight UTC of the first record */
+    kz_time last_ts; /* newest seen */
+    /* kept records (kz_ueba_keep) */
+    struct kept *kept;
+    uint32_t nkept, kept_cap;
+    /* stats */
+    uint64_t records, kept_dropped, over_cap, alerts;
+    /* per-record scratch */
+    struct pending pend[MAX_PENDING];
+    uint32_t npend;
+    char text[UEBA_RING + 2][512];
+    const char *reasons[UEBA_RING + 2];
+    struct kz_ueba_ref refs[UEBA_RING + 1];
+};
+
+/* ueba.c helpers for ueba_state.c */
+/* Appends (type, s[0..n)) as the next id: loading a state must give every name back its
+ * saved id, because learned pairs are keyed by ids. n == 0 keeps an id that names nothing (raw
+ * text of a past run's records, not saved). Returns the id; 0 on a duplicate name, a cap or no
+ * memory. */
+uint32_t ueba_str_append(struct kz_ueba *u, int type, const char *s, size_t n);
+
 #endif

@@ -19,23 +19,10 @@ Prints "N passed, N failed, N skipped" last.
 """
 import argparse, collections, gzip, io, json, os, re, shutil, subprocess, sys, tarfile, tempfile, zipfile
 
-passed = failed = skipped = 0
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tally import failed, result, skip, summary  # noqa: E402
 
 
-def result(name, ok, why=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"ok   {name}")
-    else:
-        failed += 1
-        print(f"FAIL {name}: {why}")
-
-
-def skip(name, why):
-    global skipped
-    skipped += 1
-    print(f"skip {name}: {why}")
 
 
 def run(args, **kw):
@@ -153,7 +140,7 @@ def main():
         otrf(k, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-        print(f"{passed} passed, {failed} failed, {skipped} skipped")
+        summary()
 
 
 def members(path):
@@ -222,4 +209,4 @@ def otrf(k, tmp):
 
 if __name__ == "__main__":
     main()
-    sys.exit(1 if failed else 0)
+    sys.exit(1 if failed() else 0)

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # End-to-end tests of the evidence store and scope (issue 7) on a small simulated estate:
-# ingest -> verify -> re-ingest is a no-op; scope of every compromised account against
-# scenario.json (the ntt2020 accounts must match exactly; the others are reported); outputs in
-# every format (HTML escaped); timeline; tamper tests (a byte of a stored file, a chain row);
-# and a crash test (kill -9 at random moments, then verify and resume, compared with a clean
-# ingest). Usage: tests/e2e/store.sh path/to/kizuki   Prints "store: N passed, N failed, N skipped".
+# ingest (EVTX and text logs) -> verify -> re-ingest is a no-op; scope of every compromised
+# account against scenario.json (ntt2020: hosts and customers exactly; nightsky2021: customers
+# exactly, hosts reported); web and VPN sessions; renames; outputs in every format (HTML
+# escaped); timeline; tamper tests (a byte of a stored file, a chain row); crash tests (kill -9
+# at random moments, also across many small batches, then verify and resume, compared with a
+# clean ingest row by row). Usage: tests/e2e/store.sh path/to/kizuki   Prints "store: N passed, N failed, N skipped".
 set -uo pipefail
 kz=$(realpath "$1")
 here=$(cd "$(dirname "$0")" && pwd)
@@ -44,8 +45,9 @@ for f in $(find "$sim/logs" -type f | head -20); do
     cmp -s "$f" "$st/objects/$h" || bad=1
 done
 [ $bad = 0 ] && ok || fail "stored copies differ from the sources"
-# events indexed = the EVTX records the simulator wrote (it prints them)
-want_events=$("$kz" simulate -o "$tmp/sim2" --users 40 --days 7 2>&1 | sed -n 's/.*(\([0-9]*\) Windows events.*/\1/p')
+# events indexed = the EVTX records plus the text log lines the simulator wrote (it prints both)
+want_events=$("$kz" simulate -o "$tmp/sim2" --users 40 --days 7 2>&1 | sed -n 's/.*(\([0-9]*\) Windows events, \([0-9]*\) text log lines.*/\1 + \2/p')
+want_events=$((want_events))
 got_events=$(count "$st" 'select count(*) from events')
 [ "$got_events" = "$want_events" ] && ok || fail "events indexed $got_events, simulator wrote $want_events"
 expect_exit 0 "verify intact" -- "$kz" verify --store "$st"
@@ -53,16 +55,63 @@ expect_exit 0 "re-ingest" -- "$kz" ingest "$sim/logs" --store "$st"
 grep -q "0 files added" "$tmp/err" && ok || fail "re-ingest added files: $(cat "$tmp/err")"
 [ "$(count "$st" 'select count(*) from events')" = "$got_events" ] && ok || fail "re-ingest changed the index"
 
+# every text log line is indexed too: web requests and VPN tunnel events as sessions
+text_lines=$(cat "$sim"/logs/PROXY01/access.log "$sim"/logs/PWRESET01/localhost_access_log.txt | grep -c .)
+[ "$(count "$st" 'select count(*) from logons where kind=4')" = "$text_lines" ] && ok || fail "web requests indexed: $(count "$st" 'select count(*) from logons where kind=4') want $text_lines"
+vpn_lines=$(grep -cE 'action="tunnel-(up|down)"' "$sim/logs/VPNGW01/fortigate.log")
+[ "$(count "$st" 'select count(*) from logons where kind=3')" = "$vpn_lines" ] && ok || fail "VPN tunnel events indexed"
+
 # ---- scope against the truth ----
+# ntt2020 must match exactly; nightsky2021 is reported (see docs/scope.md for what it misses)
 if python3 "$here/scope_truth.py" "$kz" "$st" "$sim" \
     "$(python3 -c "import json,sys; s=json.load(open('$sim/scenario.json')); print(','.join(x['name']+':'+a['account'] for x in s['scenarios'] if x['name']=='ntt2020' for a in x['accounts']))")" >"$tmp/truth" 2>&1; then ok; else fail "scope vs scenario.json"; fi
 cat "$tmp/truth"
+# nightsky2021: customers_touched of every account must match exactly (hosts are reported)
+python3 -c "
+import json,subprocess,sys
+s=json.load(open('$sim/scenario.json'))
+for x in s['scenarios']:
+    if x['name']!='nightsky2021': continue
+    for a in x['accounts']:
+        cmd=['$kz','scope','--store','$st','--user',a['account'],'--since',a['first'],'--until',a['last'],'--customers','$sim/customers.csv','--format','json']
+        for src in a['sources']: cmd+=['--source',src]
+        r=json.loads(subprocess.run(cmd,capture_output=True,text=True).stdout)
+        got={c['customer'] for c in r['customers']}
+        assert got==set(a['customers_touched']), (a['account'], len(got), len(a['customers_touched']))
+" && ok || fail "nightsky2021 customers_touched"
+# web and VPN sessions of the attacker (scenario.json: the sources; docs/simulate.md: the
+# nightsky2021 exploit is web requests from its addresses, ntt2020 comes in over the VPN)
+python3 -c "
+import json,subprocess
+s=json.load(open('$sim/scenario.json'))
+for x in s['scenarios']:
+    a=x['accounts'][0]
+    cmd=['$kz','scope','--store','$st','--user',a['account'],'--since',a['first'],'--until',a['last'],'--format','json']
+    for src in a['sources']: cmd+=['--source',src]
+    r=json.loads(subprocess.run(cmd,capture_output=True,text=True).stdout)
+    if x['name']=='nightsky2021':
+        assert r['web'] and all(w['client'] in a['sources'] for w in r['web']), r['web']
+    else:
+        assert r['vpn'] and all(v['remote'] in a['sources'] or v['tunnel'] in a['sources'] for v in r['vpn']), r['vpn']
+        assert all(v['start'] <= v['end'] for v in r['vpn'])
+" && ok || fail "web and VPN sessions in scope"
+# renames: on the file servers the encryptor deletes each file and writes NAME.nightsky
+# (docs/simulate.md, step 16): scope --host pairs them as renames
+"$kz" scope --store "$st" --host FS01 --format json >"$tmp/fs01.json" 2>/dev/null
+python3 -c "
+import json
+f=json.load(open('$tmp/fs01.json'))['files']
+paths={x['path'] for x in f}
+r=[x for x in f if x['renames']]
+assert r and all(x['path']+'.nightsky' in paths and x['deletes'] for x in r)
+assert not [x for x in f if x['path'].endswith('.docx') and x['path']+'.nightsky' in paths and not x['renames'] and x['deletes']]
+" && ok || fail "renames to .nightsky"
 acct=$(python3 -c "import json; s=json.load(open('$sim/scenario.json')); a=s['scenarios'][0]['accounts'][0]; print(a['account'])")
 srcs=$(python3 -c "import json; s=json.load(open('$sim/scenario.json')); a=s['scenarios'][0]['accounts'][0]; print(' '.join('--source '+x for x in a['sources']))")
 for fmt in table json csv dot html; do
     expect_exit 0 "scope --format $fmt" -- "$kz" scope --store "$st" --user "$acct" $srcs --customers "$sim/customers.csv" --format $fmt -o "$tmp/scope.$fmt"
 done
-python3 -c "import json; d=json.load(open('$tmp/scope.json')); assert set(d)=={'subject','since','until','hosts','edges','files','customers'}" && ok || fail "scope JSON keys"
+python3 -c "import json; d=json.load(open('$tmp/scope.json')); assert set(d)=={'subject','since','until','hosts','edges','files','customers','web','vpn'}" && ok || fail "scope JSON keys"
 grep -q '^digraph' "$tmp/scope.dot" && ok || fail "dot output"
 grep -qi '<script' "$tmp/scope.html" && fail "html has a script" || ok
 # the owner's whole account is larger than the attacker's share of it
@@ -118,6 +167,32 @@ expect_exit 0 "verify after resume" -- "$kz" verify --store "$cr"
 for q in 'select count(*) from events' 'select count(*) from files' 'select count(*) from logons' \
          'select sum(events) from files' 'select count(*) from batches'; do
     [ "$(count "$cr" "$q")" = "$(count "$st" "$q")" ] && ok || fail "after crash+resume, '$q': $(count "$cr" "$q") vs $(count "$st" "$q")"
+done
+
+# ---- crash across many batches: 4-file batches, kill -9 at random points, verify after each,
+# resume; the index must then hold exactly what a clean ingest holds, row by row ----
+digest() {
+    sqlite3 "$1/kizuki.db" "select f.sha256, e.rec, e.ts, h.s, u.s, e.eid, e.lid, o.s, e.acc, e.bytes
+        from events e join files f on f.id=e.file left join names h on h.id=e.host
+        left join names u on u.id=e.user left join names o on o.id=e.obj order by f.sha256, e.rec, e.ts" | sha256sum
+}
+mb=$tmp/multi
+for i in 1 2 3 4; do
+    KZ_STORE_BATCH_FILES=4 "$kz" ingest "$sim/logs" --store "$mb" --quiet >/dev/null 2>&1 &
+    pid=$!
+    sleep "0.$((RANDOM % 9))$((RANDOM % 10))"
+    kill -9 $pid 2>/dev/null
+    wait $pid 2>/dev/null
+    if [ -f "$mb/kizuki.db" ]; then
+        "$kz" verify --store "$mb" >"$tmp/v" 2>&1 && ok || fail "verify after multi-batch kill $i: $(head -3 "$tmp/v")"
+    fi
+done
+KZ_STORE_BATCH_FILES=4 "$kz" ingest "$sim/logs" --store "$mb" --quiet >/dev/null 2>&1 || fail "resume after multi-batch kills"
+expect_exit 0 "verify after multi-batch resume" -- "$kz" verify --store "$mb"
+[ "$(count "$mb" 'select count(*) from batches')" -gt 1 ] && ok || fail "several batches"
+[ "$(digest "$mb")" = "$(digest "$st")" ] && ok || fail "index after kills and resume differs from a clean ingest"
+for q in 'select count(*) from logons' 'select count(*) from files' 'select sum(events) from files'; do
+    [ "$(count "$mb" "$q")" = "$(count "$st" "$q")" ] && ok || fail "multi-batch '$q': $(count "$mb" "$q") vs $(count "$st" "$q")"
 done
 
 echo "store: $passed passed, $failed failed, $skipped skipped"

@@ -80,6 +80,30 @@ users = [e["name"].lower() for e in r["entities"] if e["kind"] == "user"]
 assert users and all(e["reasons"] for e in r["entities"])
 assert set(users[:3]) <= attacked, (users, attacked)
 PY
-"$kz" risk --store x 2>/dev/null; [ $? -eq 1 ] && ok || fail "risk --store should be a usage error in this version"
+# state save/restore: the days up to 2026-03-10 in one run, the rest in a second run that loads
+# the model the first saved, give exactly the ueba findings of one run over everything
+st=$tmp/ueba.state
+"$kz" scan "$tmp/ntt1/logs" --format jsonl -o "$tmp/half.a" --quiet --threads 1 \
+    --until 2026-03-10T23:59:59.999Z --ueba-state "$st" 2>/dev/null
+[ -s "$st" ] && ok || fail "--ueba-state did not write the state"
+"$kz" scan "$tmp/ntt1/logs" --format jsonl -o "$tmp/half.b" --quiet --threads 1 \
+    --since 2026-03-11T00:00:00Z --ueba-state "$st" 2>/dev/null
+cat "$tmp/half.a" "$tmp/half.b" | grep '"kind":"ueba"' > "$tmp/halves.ueba"
+[ -s "$tmp/halves.ueba" ] && cmp -s "$tmp/ntt1.ueba" "$tmp/halves.ueba" && ok ||
+    fail "two runs continued through --ueba-state differ from one run"
+# kizuki risk from the saved model alone (and --store DIR reads DIR/ueba.state): same list as
+# a run over the logs
+mkdir -p "$tmp/store" && cp "$st" "$tmp/store/ueba.state"
+"$kz" risk --state "$st" --top 5 --format json --quiet > "$tmp/risk.state.json" 2>/dev/null
+"$kz" risk --store "$tmp/store" --top 5 --format json --quiet > "$tmp/risk.store.json" 2>/dev/null
+cmp -s "$tmp/risk.json" "$tmp/risk.state.json" && cmp -s "$tmp/risk.json" "$tmp/risk.store.json" &&
+    ok || fail "kizuki risk --state/--store differs from kizuki risk over the logs"
+# a damaged state is refused (exit 1), never half-used
+printf 'X' | dd of="$st" bs=1 seek=200 conv=notrunc 2>/dev/null
+"$kz" risk --state "$st" --quiet >/dev/null 2>&1; [ $? -eq 1 ] && ok || fail "risk accepted a damaged state"
+"$kz" scan "$tmp/ntt1/logs" --quiet --ueba-state "$st" -o /dev/null 2>/dev/null; [ $? -eq 1 ] && ok ||
+    fail "scan accepted a damaged state"
+"$kz" risk --state "$tmp/missing" --quiet >/dev/null 2>&1; [ $? -eq 1 ] && ok || fail "risk --state of a missing file"
+"$kz" risk 2>/dev/null; [ $? -eq 1 ] && ok || fail "risk without PATH or --state should be a usage error"
 echo "ueba: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -47,18 +47,27 @@ static int fuzz_text_format(const uint8_t *data, size_t size, uint8_t format) {
     struct kz_buf out;
     kz_buf_init(&out, 8 << 20);
     uint64_t lines = 0;
+    /* a sequential format (W3C, event XML, auditd) keeps state from line to line, as in the reader */
+    static struct kz_text_seq seq;
+    d.seq = kz_text_format_sequential(format) ? &seq : NULL;
     const char *p = (const char *)data, *end = p + size;
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
         lines++;
-        if (kz_text_decode_line(&d, format, p, n, lines, 0) == 0) {
-            check(&d.event);
-            kz_event_json(&out, &d.event, NULL);
-            kz_buf_clear(&out);
+        for (int rc = kz_text_decode_line(&d, format, p, n, lines, 0);;
+             rc = kz_text_decode_line(&d, format, p, n, lines, 0)) {
+            if (rc == 0) {
+                check(&d.event);
+                kz_event_json(&out, &d.event, NULL);
+                kz_buf_clear(&out);
+            }
+            if (!d.more) break; /* another record ended on this line */
         }
         p = nl ? nl + 1 : end;
     }
+    kz_text_seq_end(&seq);
+    d.seq = NULL;
     kz_text_sniff((const char *)data, size);
     kz_buf_free(&out);
 

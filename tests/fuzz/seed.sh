@@ -149,3 +149,41 @@ if [ -x "$KIZUKI" ]; then
     rm -rf "$SIM"
     echo "seed.sh: $(ls "$OUT/seeds_accesslog" | wc -l) access-log and $(ls "$OUT/seeds_fortigate" | wc -l) FortiGate seeds from a simulated estate"
 fi
+
+# ---- seeds for the Linux targets ----
+#   build-fuzz/seeds_syslog/  the hand-written fixtures of tests/fixtures/linux (auth.log, Sysmon
+#                             for Linux, Samba)
+#   build-fuzz/seeds_auditd/  tests/fixtures/linux/audit.log and the go-libaudit logs under the
+#                             shared data (auditd/auparse/testdata, auditd/testdata)
+mkdir -p "$OUT/seeds_syslog" "$OUT/seeds_auditd"
+for f in tests/fixtures/linux/auth.log tests/fixtures/linux/sysmon.log tests/fixtures/linux/samba.log; do
+    [ -f "$f" ] && cp "$f" "$OUT/seeds_syslog/"
+done
+cp tests/fixtures/linux/audit.log "$OUT/seeds_auditd/fixture_audit.log" 2>/dev/null || true
+AUDITD=$(dirname "$DATA")/auditd
+for f in "$AUDITD"/auparse/testdata/*.log "$AUDITD"/testdata/*.log; do
+    [ -f "$f" ] && cp "$f" "$OUT/seeds_auditd/$(basename "$(dirname "$f")")_$(basename "$f")"
+done
+echo "seed.sh: $(ls "$OUT/seeds_syslog" | wc -l) syslog and $(ls "$OUT/seeds_auditd" | wc -l) auditd seeds"
+
+# ---- seeds for the web/proxy/event-XML targets ----
+#   build-fuzz/seeds_w3c/, seeds_squid/, seeds_evtxml/  the hand-written fixtures of
+#   tests/fixtures/web; for event XML also the first 16 KiB of evtxexport's and kizuki's own XML
+#   of a few small EVTX files (when evtxexport / kizuki are there)
+mkdir -p "$OUT/seeds_w3c" "$OUT/seeds_squid" "$OUT/seeds_evtxml"
+cp tests/fixtures/web/iis_w3c.log "$OUT/seeds_w3c/" 2>/dev/null || true
+cp tests/fixtures/web/squid_access.log "$OUT/seeds_squid/" 2>/dev/null || true
+cp tests/fixtures/web/wevtutil_events.xml "$OUT/seeds_evtxml/" 2>/dev/null || true
+find "$DATA" -type f -iname '*.evtx' -size -200k 2>/dev/null | sort | head -8 >"$TMP.xml" || true
+i=0
+while IFS= read -r f; do
+    i=$((i + 1))
+    if command -v evtxexport >/dev/null; then
+        evtxexport -f xml "$f" 2>/dev/null | head -c 16384 >"$OUT/seeds_evtxml/evtxexport_$i.xml" || true
+    fi
+    if [ -x "${KIZUKI:-}" ]; then
+        "$KIZUKI" dump --quiet --format xml "$f" 2>/dev/null | head -c 16384 >"$OUT/seeds_evtxml/kizuki_$i.xml" || true
+    fi
+done <"$TMP.xml"
+rm -f "$TMP.xml"
+echo "seed.sh: $(ls "$OUT/seeds_w3c" "$OUT/seeds_squid" "$OUT/seeds_evtxml" | grep -c .) web/proxy/event-XML seeds"

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -985,5 +986,71 @@ KZ_TEST(evtx_writer_classic_source_and_no_body) {
         CHECK_MSG(count_of(out, "rror") == 0, "evtxexport: %.400s", out);
         free(out);
     }
+    tmp_remove(name);
+}
+
+/* Strings are widened 16 bytes at a time without measuring them first: text that ends on the last
+ * byte of a readable page (the next one unmapped) must neither fault nor lose or gain characters,
+ * ASCII or not, and every length around the 16-byte blocks must come back whole. The expected
+ * text is the input itself. */
+KZ_TEST(evtx_writer_strings_at_a_page_end) {
+    long pg = sysconf(_SC_PAGESIZE);
+    REQUIRE(pg >= 4096);
+    unsigned char *map =
+        mmap(NULL, 2 * (size_t)pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    REQUIRE(map != MAP_FAILED);
+    REQUIRE(mprotect(map + pg, (size_t)pg, PROT_NONE) == 0);
+    const char *name = "page_end.evtx";
+    struct kz_err err = {0};
+    struct kz_evtx_writer *w;
+    REQUIRE(kz_evtx_writer_open(&w, tmp_path(name), &err) == 0);
+    static const struct kz_evtx_item items[] = {{"Text", KZ_EVTX_VT_WSTRING, 0}};
+    struct kz_evtx_template_def d = {.provider = "Kizuki-Test",
+                                     .event_id = 9,
+                                     .qualifiers = -1,
+                                     .channel = "Application",
+                                     .items = items,
+                                     .nitems = 1};
+    uint32_t t;
+    REQUIRE(kz_evtx_writer_template(w, &d, &t, &err) == 0);
+    /* lengths 0..40 of ASCII, then the same with a 2-byte and a 3-byte character in the middle */
+    enum { NLEN = 41, NKIND = 3 };
+    char want[NKIND * NLEN][64];
+    int n = 0;
+    for (int kind = 0; kind < NKIND; kind++) {
+        for (int len = 0; len < NLEN; len++) {
+            char s[64];
+            int k = 0;
+            while (k < len) {
+                if (kind == 1 && k == len / 2 && len - k >= 2)
+                    s[k++] = (char)0xC3, s[k++] = (char)0xA9; /* é */
+                else if (kind == 2 && k == len / 2 && len - k >= 3)
+                    s[k++] = (char)0xE6, s[k++] = (char)0x97, s[k++] = (char)0xA5; /* 日 */
+                else
+                    s[k] = (char)('a' + k % 26), k++;
+            }
+            s[k] = 0;
+            memcpy(want[n], s, (size_t)k + 1);
+            char *at = (char *)map + pg - (k + 1); /* its NUL on the page's last byte */
+            memcpy(at, s, (size_t)k + 1);
+            struct kz_evtx_value v = kz_evtx_v_str(at);
+            struct kz_evtx_event ev = {.tmpl = t, .computer = "WS1", .values = &v, .nvalues = 1};
+            CHECK_INT(kz_evtx_writer_append(w, &ev, NULL, &err), 0);
+            n++;
+        }
+    }
+    REQUIRE(kz_evtx_writer_close(w, &err) == 0);
+    munmap(map, 2 * (size_t)pg);
+    struct readback rb = {.keep = 1};
+    REQUIRE(read_back(tmp_path(name), &rb) == 0);
+    CHECK_INT(rb.st.bad_records, 0);
+    REQUIRE(rb.n == (uint64_t)n);
+    for (int i = 0; i < n; i++) {
+        const char *got = rfield(&rb.r[i], "Text");
+        if (!want[i][0]) continue; /* an empty string may read back as no value */
+        CHECK_MSG(got && !strcmp(got, want[i]), "string %d: got \"%s\", want \"%s\"", i,
+                  got ? got : "(none)", want[i]);
+    }
+    free(rb.r);
     tmp_remove(name);
 }

@@ -569,7 +569,8 @@ static int expect_status(const struct kz_sigma_logsource *ls) {
     const char *p = ls->product, *c = ls->category;
     if (p && !strcasecmp(p, "windows") && c && !strcasecmp(c, "file_rename"))
         return KZ_LS_UNSUPPORTED;
-    if (p && (!strcasecmp(p, "windows") || !strcasecmp(p, "linux"))) return KZ_LS_MAPPED;
+    if (p && (!strcasecmp(p, "windows") || !strcasecmp(p, "linux") || !strcasecmp(p, "fortigate")))
+        return KZ_LS_MAPPED;
     if (!p && c &&
         (!strcasecmp(c, "proxy") || !strcasecmp(c, "webserver") || !strcasecmp(c, "antivirus")))
         return KZ_LS_MAPPED;

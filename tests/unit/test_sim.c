@@ -159,6 +159,7 @@ struct rec {
     char host[64];
     char path[512]; /* the file path the event names, made absolute as scope would */
     char ip[48], workstation[64];
+    char user[64], logon_type[8], dest[96]; /* TargetUserName, LogonType, DestinationHostname */
     uint32_t event_id;
 };
 
@@ -210,6 +211,11 @@ static void on_rec(void *ctx, struct kz_evtx_decoder *d, const struct kz_evtx_re
     const char *ip = fieldv(ev, "IpAddress"), *ws = fieldv(ev, "WorkstationName");
     snprintf(r->ip, sizeof r->ip, "%s", ip ? ip : "");
     snprintf(r->workstation, sizeof r->workstation, "%s", ws ? ws : "");
+    const char *tu = fieldv(ev, "TargetUserName"), *lt = fieldv(ev, "LogonType");
+    const char *dh = fieldv(ev, "DestinationHostname");
+    snprintf(r->user, sizeof r->user, "%s", tu ? tu : "");
+    snprintf(r->logon_type, sizeof r->logon_type, "%s", lt ? lt : "");
+    snprintf(r->dest, sizeof r->dest, "%s", dh ? dh : "");
 }
 
 static void on_problem(void *ctx, uint32_t off, uint64_t id, const char *msg) {
@@ -372,6 +378,57 @@ static int glob_prefix(const char *pattern, const char *path) {
     size_t n = strlen(pattern);
     if (n && pattern[n - 1] == '*') n--;
     return !strncasecmp(pattern, path, n);
+}
+
+/* The benign estate logs what real machines log in volume (hundreds of Windows events per
+ * employee-day, docs/simulate.md), and the added background follows habits: a desk PC's
+ * connections go to its owner's few usual sites every day, machines log SYSTEM service logons, and
+ * members' computer accounts log on to the DCs. */
+KZ_TEST(sim_benign_volume_and_habits) {
+    char dir[64];
+    struct kz_sim_stats st;
+    REQUIRE(simulate(dir, sizeof dir, 3, 20, 6, 0, 0, &st) == 0);
+    REQUIRE(st.benign_user_days > 40);
+    double per_user_day = (double)st.evtx_records / (double)st.benign_user_days;
+    CHECK_MSG(per_user_day >= 300 && per_user_day <= 3000, "%.0f Windows events per user-day",
+              per_user_day);
+    read_all(dir);
+    REQUIRE(nfiles_read > 20);
+    int system_logons = 0, machine_logons = 0, desk_pcs = 0;
+    for (int i = 0; i < nfiles_read; i++) {
+        struct evfile *f = &files[i];
+        int dc = !strncmp(f->rel, "DC0", 3), security = strstr(f->rel, "/Security.evtx") != NULL;
+        int desk = !strncmp(f->rel, "WS", 2) && strstr(f->rel, "Sysmon") != NULL;
+        char sites[16][96];
+        int nsites = 0;
+        for (uint64_t k = 0; k < f->n; k++) {
+            const struct rec *r = &f->r[k];
+            if (security && r->event_id == 4624 && !strcmp(r->logon_type, "5") &&
+                !strcmp(r->user, "SYSTEM"))
+                system_logons++;
+            size_t ul = strlen(r->user);
+            if (security && dc && r->event_id == 4624 && !strcmp(r->logon_type, "3") && ul > 1 &&
+                r->user[ul - 1] == '$' && !strncmp(r->user, "WS", 2))
+                machine_logons++;
+            if (desk && r->event_id == 3 && r->dest[0]) {
+                int seen = 0;
+                for (int j = 0; j < nsites; j++)
+                    seen |= !strcmp(sites[j], r->dest);
+                if (!seen && nsites < 16) snprintf(sites[nsites++], sizeof sites[0], "%s", r->dest);
+            }
+        }
+        if (desk) {
+            desk_pcs++;
+            /* mail, Google from the morning's browser start, and the three usual sites */
+            CHECK_MSG(nsites <= 5, "%s: %d distinct sites in 6 days", f->rel, nsites);
+        }
+    }
+    CHECK(desk_pcs > 5);
+    CHECK_MSG(system_logons > 20 * 6 * 2, "%d SYSTEM service logons", system_logons);
+    CHECK_MSG(machine_logons > 10 * 6 * 10, "%d computer-account logons on the DCs",
+              machine_logons);
+    free_all();
+    cleanup(dir);
 }
 
 KZ_TEST(sim_truth_records_exist) {

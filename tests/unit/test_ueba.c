@@ -14,8 +14,10 @@
 #include "ueba/ueba_int.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define H (3600LL * KZ_TICKS_PER_SEC)
 #define M (60LL * KZ_TICKS_PER_SEC)
@@ -481,4 +483,188 @@ KZ_TEST(ueba_hostile_times_and_missing_fields) {
     kz_ueba_stats(u, &st);
     CHECK(st.records >= 2);
     kz_ueba_free(u);
+}
+
+/* ---- state save/restore ---- */
+
+/* FNV-1a 64, written from its definition (offset basis 14695981039346656037, prime
+ * 1099511628211), to re-seal a state the test forges. */
+static uint64_t test_fnv64(const unsigned char *p, size_t n) {
+    uint64_t h = 14695981039346656037ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 1099511628211ULL;
+    return h;
+}
+
+static unsigned char *slurp(const char *path, size_t *n) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *p = kz_malloc((size_t)len + 1);
+    if (p && fread(p, 1, (size_t)len, f) != (size_t)len) {
+        kz_free(p);
+        p = NULL;
+    }
+    fclose(f);
+    *n = (size_t)len;
+    return p;
+}
+
+/* Ten office days in one run, saved; the attack night in a second run that loads the state:
+ * the same two alerts as one continuous run (ueba_first_seen_device_hour_and_rdp works out 60
+ * and 90 by hand), reasons word for word. */
+KZ_TEST(ueba_state_continues_a_run) {
+    kz_time_parse("2026-03-02", 10, &day0);
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/kz_ueba_state_%d", (int)getpid());
+    struct kz_ueba_opts o;
+    test_opts(&o);
+    struct kz_ueba *u;
+    struct kz_err err = {0};
+    REQUIRE(kz_ueba_new(&u, &o) == 0);
+    struct got g = {0};
+    office_history(u, &g);
+    REQUIRE(kz_ueba_save(u, path, &err) == 0);
+    kz_ueba_free(u);
+
+    REQUIRE(kz_ueba_new(&u, &o) == 0);
+    REQUIRE(kz_ueba_load(u, path, &err) == 0);
+    kz_time t = day0 + 10 * 24 * H + 2 * H + 14 * M;
+    push(u, &g, t, KZ_UEBA_LOGON, 10, "VDI1", "10.212.5.5", "BYOD-7F2", NULL, NULL, 5000);
+    REQUIRE(g.n == 2);
+    CHECK_INT(g.score[0], 60);
+    CHECK_INT(g.score[1], 90);
+    CHECK_INT(g.nreasons[1], 6);
+    CHECK_STR(g.reasons[1][1], "active at 02:14 (never at this hour before; usual 09:00-17:59)");
+    CHECK_STR(g.reasons[1][5], "first RDP logon to VDI1 (admin server), 02:14");
+    CHECK(!strncmp(g.first[1], "CORP\\alice: risk 90: active at 02:14", 36));
+    /* saved again mid-episode and loaded: the risk, its decay and the peak's reasons go on
+     * (90 x 2^(-31/12) after 31 hours) */
+    REQUIRE(kz_ueba_save(u, path, &err) == 0);
+    kz_ueba_free(u);
+    REQUIRE(kz_ueba_new(&u, &o) == 0);
+    REQUIRE(kz_ueba_load(u, path, &err) == 0);
+    push(u, &g, t + 31 * H, KZ_UEBA_LOGON, 3, "FS01", "10.1.2.3", NULL, NULL, NULL, 5001);
+    CHECK_INT(g.n, 2);
+    struct top_ctx tc = {0};
+    kz_ueba_top(u, 1, top_fn, &tc);
+    CHECK_MSG(fabs(tc.now - 90 * exp2(-31.0 / 12)) < 0.01, "risk now %f", tc.now);
+    CHECK_MSG(fabs(tc.peak - 90) < 0.01, "peak %f", tc.peak);
+    struct peak_ctx pc = {0};
+    kz_ueba_top(u, 5, peak_fn, &pc);
+    CHECK_STR(pc.reason, "first RDP logon to VDI1 (admin server), 02:14");
+    /* a state loads into a fresh engine only */
+    CHECK_INT(kz_ueba_load(u, path, &err), KZ_EUSAGE);
+    kz_ueba_free(u);
+    unlink(path);
+}
+
+/* Loads the state s[0..n) into a fresh engine; returns the status. */
+static int load_forged(const unsigned char *s, size_t n) {
+    struct kz_ueba_opts o;
+    test_opts(&o);
+    struct kz_ueba *u;
+    struct kz_err err = {0};
+    if (kz_ueba_new(&u, &o)) return 1;
+    int rc = kz_ueba_load_buffer(u, s, n, &err);
+    /* refused whole: the engine is empty and still works */
+    struct kz_ueba_stats st;
+    kz_ueba_stats(u, &st);
+    if (rc && (st.users || st.hosts || st.edges)) rc = 1;
+    struct got g = {0};
+    push(u, &g, day0, KZ_UEBA_LOGON, 3, "FS01", "10.1.2.3", NULL, NULL, NULL, 1);
+    kz_ueba_free(u);
+    return rc;
+}
+
+static void reseal(unsigned char *s, size_t n) {
+    uint64_t h = test_fnv64(s, n - 8);
+    memcpy(s + n - 8, &h, 8);
+}
+
+/* A state file may be edited by whoever holds the disk: every check refuses it whole. Offsets
+ * from the layout in ueba_state.c: magic 8 bytes, then ten u32 (version at 8, names count at 32,
+ * users count at 36), then seven u64, names from byte 104. */
+KZ_TEST(ueba_state_refuses_tampering) {
+    kz_time_parse("2026-03-02", 10, &day0);
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/kz_ueba_tamper_%d", (int)getpid());
+    struct kz_ueba_opts o;
+    test_opts(&o);
+    struct kz_ueba *u;
+    struct kz_err err = {0};
+    REQUIRE(kz_ueba_new(&u, &o) == 0);
+    struct got g = {0};
+    office_history(u, &g);
+    REQUIRE(kz_ueba_save(u, path, &err) == 0);
+    kz_ueba_free(u);
+    size_t n;
+    unsigned char *s = slurp(path, &n);
+    REQUIRE(s && n > 200);
+    unlink(path);
+    unsigned char *c = kz_malloc(n);
+    REQUIRE(c);
+    CHECK_INT(load_forged(s, n), 0); /* the untouched file loads */
+
+    memcpy(c, s, n);
+    c[150] ^= 1; /* one bit: the checksum */
+    CHECK_INT(load_forged(c, n), KZ_ECORRUPT);
+    CHECK_INT(load_forged(s, n - 1), KZ_ECORRUPT); /* truncated */
+    CHECK_INT(load_forged(s, 10), KZ_EFORMAT);
+    memcpy(c, s, n);
+    c[0] = 'X';
+    CHECK_INT(load_forged(c, n), KZ_EFORMAT);
+    memcpy(c, s, n);
+    c[8] = 99; /* version 99 */
+    reseal(c, n);
+    CHECK_INT(load_forged(c, n), KZ_EUNSUPP);
+    uint32_t v = 0xfffffff0u; /* names count far beyond the file */
+    memcpy(c, s, n);
+    memcpy(c + 32, &v, 4);
+    reseal(c, n);
+    CHECK_INT(load_forged(c, n), KZ_ECORRUPT);
+    memcpy(c, s, n);
+    memcpy(c + 36, &v, 4); /* users count */
+    reseal(c, n);
+    CHECK_INT(load_forged(c, n), KZ_ECORRUPT);
+    /* the first user's name id (its first field) pointed past the names */
+    uint32_t nstr;
+    memcpy(&nstr, s + 32, 4);
+    size_t off = 104;
+    for (uint32_t id = 1; id < nstr; id++) {
+        uint16_t len;
+        memcpy(&len, s + off + 1, 2);
+        off += 3 + len;
+    }
+    memcpy(c, s, n);
+    v = nstr + 5;
+    memcpy(c + off, &v, 4);
+    reseal(c, n);
+    CHECK_INT(load_forged(c, n), KZ_ECORRUPT);
+    /* ... or at a name of another kind (alice is the only account, so any other id is not one) */
+    uint32_t name1;
+    memcpy(&name1, s + off, 4);
+    memcpy(c, s, n);
+    v = name1 == 1 ? 2 : 1;
+    memcpy(c + off, &v, 4);
+    reseal(c, n);
+    CHECK_INT(load_forged(c, n), KZ_ECORRUPT);
+    /* a risk that is not a number (struct ueba_risk's first field) */
+    memcpy(c, s, n);
+    float nan_risk = NAN;
+    memcpy(c + off + offsetof(struct ueba_user, r), &nan_risk, 4);
+    reseal(c, n);
+    CHECK_INT(load_forged(c, n), KZ_ECORRUPT);
+    /* every truncation and every single-byte change, re-sealed, is refused or loads a model
+     * that works (never a crash: ASan and the fuzzer watch this) */
+    for (size_t i = 8; i + 8 < n; i += 7) {
+        memcpy(c, s, n);
+        c[i] ^= 0x5a;
+        reseal(c, n);
+        (void)load_forged(c, n);
+    }
+    kz_free(c);
+    kz_free(s);
 }

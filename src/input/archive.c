@@ -1,0 +1,393 @@
+/* archive.c - zstd streams and zip members read in place; see archive.h.
+ *
+ * The zip layout (PKWARE APPNOTE 6.3): the end-of-central-directory record at the end of the
+ * file (after an optional comment of up to 65535 bytes) locates the central directory; each of
+ * its headers gives a member's name, method, sizes and the offset of its local header, whose own
+ * name and extra lengths say where the data starts. Zip64 (sizes or offsets of 0xFFFFFFFF, more
+ * than 65535 members) is read from the zip64 end record and the members' zip64 extra fields. All
+ * on-disk integers are little-endian and read byte by byte. */
+#include "archive.h"
+
+#include "../core/alloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#define IN_BUF (64 * 1024)
+
+static uint16_t rd16(const uint8_t *p) {
+    return (uint16_t)(p[0] | p[1] << 8);
+}
+static uint32_t rd32(const uint8_t *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static uint64_t rd64(const uint8_t *p) {
+    return rd32(p) | (uint64_t)rd32(p + 4) << 32;
+}
+
+int kz_archive_is_zstd(const uint8_t *p, size_t n) {
+    return n >= 4 && p[0] == 0x28 && p[1] == 0xB5 && p[2] == 0x2F && p[3] == 0xFD;
+}
+
+int kz_archive_is_zip(const uint8_t *p, size_t n) {
+    /* a local header first, or the end record alone (an empty archive) */
+    return n >= 4 && p[0] == 'P' && p[1] == 'K' &&
+           ((p[2] == 3 && p[3] == 4) || (p[2] == 5 && p[3] == 6));
+}
+
+size_t kz_zstd_head(const uint8_t *p, size_t n, uint8_t *out, size_t cap) {
+    ZSTD_DStream *z = ZSTD_createDStream();
+    if (!z) return 0;
+    ZSTD_DCtx_setParameter(z, ZSTD_d_windowLogMax, KZ_ZSTD_MAX_WINDOW_LOG);
+    ZSTD_inBuffer in = {p, n, 0};
+    ZSTD_outBuffer o = {out, cap, 0};
+    while (o.pos < cap && in.pos < in.size) {
+        size_t rc = ZSTD_decompressStream(z, &o, &in);
+        if (ZSTD_isError(rc) || (rc == 0 && in.pos == in.size)) break;
+    }
+    ZSTD_freeDStream(z);
+    return o.pos;
+}
+
+/* ---- streams ---- */
+
+enum { S_ZSTD, S_STORED, S_DEFLATE };
+
+struct kz_instream {
+    int kind;
+    int fd;
+    uint64_t pos;       /* zip: file offset of the next compressed byte */
+    uint64_t left;      /* zip: compressed bytes not yet read */
+    uint64_t limit;     /* zip: declared size; zstd: UINT64_MAX */
+    uint64_t in_total;  /* compressed bytes consumed */
+    uint64_t out_total; /* bytes produced */
+    int ended;
+    int frame_done; /* zstd: the last call finished a frame (the stream may end here) */
+    z_stream z;
+    ZSTD_DStream *zs;
+    size_t in_len, in_pos;
+    uint8_t in[IN_BUF];
+};
+
+static struct kz_instream *stream_new(int kind, int fd) {
+    struct kz_instream *s = kz_calloc(1, sizeof *s);
+    if (!s) return NULL;
+    s->kind = kind;
+    s->fd = fd;
+    s->limit = UINT64_MAX;
+    return s;
+}
+
+struct kz_instream *kz_zstd_open(int fd) {
+    struct kz_instream *s = stream_new(S_ZSTD, fd);
+    if (!s) return NULL;
+    s->zs = ZSTD_createDStream();
+    if (!s->zs) {
+        kz_free(s);
+        return NULL;
+    }
+    ZSTD_DCtx_setParameter(s->zs, ZSTD_d_windowLogMax, KZ_ZSTD_MAX_WINDOW_LOG);
+    return s;
+}
+
+/* Refills the input buffer: from the file (zstd) or the member's remaining bytes (zip). */
+static ssize_t refill(struct kz_instream *s) {
+    size_t want = IN_BUF;
+    ssize_t k;
+    if (s->kind == S_ZSTD) {
+        do
+            k = read(s->fd, s->in, want);
+        while (k < 0 && errno == EINTR);
+    } else {
+        if (s->left < want) want = (size_t)s->left;
+        if (!want) return 0;
+        do
+            k = pread(s->fd, s->in, want, (off_t)s->pos);
+        while (k < 0 && errno == EINTR);
+        if (k > 0) s->pos += (uint64_t)k, s->left -= (uint64_t)k;
+    }
+    if (k > 0) s->in_len = (size_t)k, s->in_pos = 0, s->in_total += (uint64_t)k;
+    return k;
+}
+
+static int over_limits(struct kz_instream *s, const char **why) {
+    if (s->out_total > s->limit) {
+        *why = "zip member longer than its declared size; the rest is not read";
+        return 1;
+    }
+    if (s->out_total > KZ_ARCHIVE_FREE_BYTES &&
+        s->out_total / KZ_ARCHIVE_MAX_RATIO > s->in_total) {
+        *why = "decompresses to more than 1000 times its size (a decompression bomb?); the rest "
+               "is not read";
+        return 1;
+    }
+    return 0;
+}
+
+ssize_t kz_instream_read(struct kz_instream *s, char *buf, size_t n, const char **why) {
+    if (s->ended || !n) return 0;
+    if (s->kind == S_STORED) {
+        if (n > s->left) n = (size_t)s->left;
+        if (!n) return 0;
+        if (s->out_total >= s->limit) { /* more stored bytes than the declared size */
+            *why = "zip member longer than its declared size; the rest is not read";
+            s->ended = 1;
+            return -1;
+        }
+        if (n > s->limit - s->out_total) n = (size_t)(s->limit - s->out_total);
+        ssize_t k;
+        do
+            k = pread(s->fd, buf, n, (off_t)s->pos);
+        while (k < 0 && errno == EINTR);
+        if (k <= 0) {
+            *why = k < 0 ? strerror(errno) : "zip member cut short";
+            return -1;
+        }
+        s->pos += (uint64_t)k, s->left -= (uint64_t)k;
+        s->in_total += (uint64_t)k, s->out_total += (uint64_t)k;
+        return k;
+    }
+    for (;;) {
+        if (s->in_pos == s->in_len) {
+            ssize_t k = refill(s);
+            if (k < 0) {
+                *why = strerror(errno);
+                return -1;
+            }
+            if (k == 0) {
+                s->ended = 1;
+                /* a zstd stream that ends between frames is complete */
+                if (s->kind == S_ZSTD && (s->frame_done || s->in_total == 0)) return 0;
+                *why = s->kind == S_ZSTD ? "truncated zstd stream; the rest of the file is not read"
+                                         : "truncated deflate data in a zip member";
+                return -1;
+            }
+        }
+        size_t made;
+        if (s->kind == S_ZSTD) {
+            ZSTD_inBuffer in = {s->in, s->in_len, s->in_pos};
+            ZSTD_outBuffer o = {buf, n, 0};
+            size_t rc = ZSTD_decompressStream(s->zs, &o, &in);
+            s->in_pos = in.pos;
+            if (ZSTD_isError(rc)) {
+                *why = "damaged zstd stream; the rest of the file is not read";
+                s->ended = 1;
+                return -1;
+            }
+            s->frame_done = rc == 0;
+            made = o.pos;
+        } else {
+            s->z.next_in = s->in + s->in_pos;
+            s->z.avail_in = (uInt)(s->in_len - s->in_pos);
+            s->z.next_out = (Bytef *)buf;
+            s->z.avail_out = (uInt)(n > (1u << 30) ? 1u << 30 : n);
+            uInt before = s->z.avail_out;
+            int rc = inflate(&s->z, Z_NO_FLUSH);
+            s->in_pos = s->in_len - s->z.avail_in;
+            made = before - s->z.avail_out;
+            if (rc == Z_STREAM_END) {
+                s->ended = 1;
+            } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+                *why = "damaged deflate data in a zip member";
+                s->ended = 1;
+                return -1;
+            }
+        }
+        s->out_total += made;
+        if (over_limits(s, why)) {
+            s->ended = 1;
+            return -1;
+        }
+        if (made) return (ssize_t)made;
+        if (s->ended) return 0;
+    }
+}
+
+uint64_t kz_instream_pos(const struct kz_instream *s) {
+    return s->in_total;
+}
+
+void kz_instream_close(struct kz_instream *s) {
+    if (!s) return;
+    if (s->zs) ZSTD_freeDStream(s->zs);
+    if (s->kind == S_DEFLATE) inflateEnd(&s->z);
+    if (s->fd >= 0) close(s->fd);
+    kz_free(s);
+}
+
+/* ---- zip directory ---- */
+
+static int pread_all(int fd, void *buf, size_t n, uint64_t off) {
+    size_t got = 0;
+    while (got < n) {
+        ssize_t k = pread(fd, (char *)buf + got, n - got, (off_t)(off + got));
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) return -1;
+        got += (size_t)k;
+    }
+    return 0;
+}
+
+void kz_zip_free_list(struct kz_zip_member *v, uint32_t n) {
+    for (uint32_t i = 0; v && i < n; i++)
+        kz_free(v[i].name);
+    kz_free(v);
+}
+
+int kz_zip_list(int fd, uint64_t size, struct kz_zip_member **out, uint32_t *nout,
+                const char **why) {
+    *out = NULL;
+    *nout = 0;
+    /* the end record: the last "PK\5\6" in the final 22 + 65535 bytes */
+    size_t tail = size < 22 + 65535 ? (size_t)size : 22 + 65535;
+    uint8_t *t = kz_malloc(tail ? tail : 1);
+    if (!t) return *why = "out of memory", -1;
+    if (tail < 22 || pread_all(fd, t, tail, size - tail)) {
+        kz_free(t);
+        return *why = "not a zip archive (no end of central directory)", -1;
+    }
+    size_t e = tail - 22 + 1;
+    while (e-- > 0)
+        if (rd32(t + e) == 0x06054b50) break;
+    if (e == (size_t)-1) {
+        kz_free(t);
+        return *why = "not a zip archive (no end of central directory)", -1;
+    }
+    uint64_t entries = rd16(t + e + 10), cd_size = rd32(t + e + 12), cd_off = rd32(t + e + 16);
+    uint64_t eocd_at = size - tail + e;
+    kz_free(t);
+    if (entries == 0xFFFF || cd_size == 0xFFFFFFFF || cd_off == 0xFFFFFFFF) {
+        uint8_t loc[20], rec[56];
+        if (eocd_at < 20 || pread_all(fd, loc, 20, eocd_at - 20) || rd32(loc) != 0x07064b50 ||
+            pread_all(fd, rec, 56, rd64(loc + 8)) || rd32(rec) != 0x06064b50)
+            return *why = "damaged zip64 end of central directory", -1;
+        entries = rd64(rec + 32), cd_size = rd64(rec + 40), cd_off = rd64(rec + 48);
+    }
+    if (cd_off > size || cd_size > size - cd_off)
+        return *why = "central directory outside the file", -1;
+    if (entries > KZ_ZIP_MAX_MEMBERS) return *why = "more than 65536 members", -1;
+    if (cd_size > (uint64_t)entries * (46 + 3 * 65535)) return *why = "central directory too large", -1;
+    uint8_t *cd = kz_malloc(cd_size ? (size_t)cd_size : 1);
+    struct kz_zip_member *v = kz_calloc(entries ? (size_t)entries : 1, sizeof *v);
+    if (!cd || !v || pread_all(fd, cd, (size_t)cd_size, cd_off)) {
+        kz_free(cd);
+        kz_free(v);
+        return *why = "cannot read the central directory", -1;
+    }
+    uint32_t n = 0;
+    size_t p = 0;
+    for (uint64_t i = 0; i < entries; i++) {
+        if (cd_size - p < 46 || rd32(cd + p) != 0x02014b50) break;
+        const uint8_t *h = cd + p;
+        size_t name_len = rd16(h + 28), extra_len = rd16(h + 30), comment_len = rd16(h + 32);
+        if (cd_size - p - 46 < name_len + extra_len + comment_len) break;
+        p += 46 + name_len + extra_len + comment_len;
+        const char *name = (const char *)h + 46;
+        if (!name_len || name[name_len - 1] == '/') continue; /* a folder */
+        struct kz_zip_member *m = &v[n];
+        m->method = rd16(h + 10);
+        m->csize = rd32(h + 20);
+        m->usize = rd32(h + 24);
+        m->offset = rd32(h + 42);
+        /* zip64 extra field: the 8-byte values that did not fit, in this order */
+        const uint8_t *x = h + 46 + name_len, *xe = x + extra_len;
+        while (xe - x >= 4) {
+            uint16_t id = rd16(x), len = rd16(x + 2);
+            if ((size_t)(xe - x - 4) < len) break;
+            if (id == 0x0001) {
+                const uint8_t *q = x + 4, *qe = q + len;
+                if (m->usize == 0xFFFFFFFF && qe - q >= 8) m->usize = rd64(q), q += 8;
+                if (m->csize == 0xFFFFFFFF && qe - q >= 8) m->csize = rd64(q), q += 8;
+                if (m->offset == 0xFFFFFFFF && qe - q >= 8) m->offset = rd64(q), q += 8;
+            }
+            x += 4 + len;
+        }
+        if (name_len > KZ_ZIP_MAX_NAME || memchr(name, 0, name_len)) {
+            m->skip = "member name too long or holding NUL";
+            name_len = name_len > KZ_ZIP_MAX_NAME ? KZ_ZIP_MAX_NAME : name_len;
+        } else if (rd16(h + 8) & 1) {
+            m->skip = "encrypted member";
+        } else if (m->method != 0 && m->method != 8) {
+            m->skip = "compression method other than stored or deflate";
+        } else if (m->offset > size || m->csize > size - m->offset) {
+            m->skip = "member data outside the archive";
+        }
+        m->name = kz_malloc(name_len + 1);
+        if (!m->name) {
+            kz_free(cd);
+            kz_zip_free_list(v, n);
+            return *why = "out of memory", -1;
+        }
+        memcpy(m->name, name, name_len);
+        m->name[name_len] = 0;
+        for (size_t k = 0; k < name_len; k++)
+            if (!m->name[k]) m->name[k] = '?';
+        n++;
+    }
+    kz_free(cd);
+    *out = v;
+    *nout = n;
+    return 0;
+}
+
+struct kz_instream *kz_zip_open_member(int fd, const struct kz_zip_member *m, const char **why) {
+    if (m->skip) return *why = m->skip, NULL;
+    uint8_t lh[30];
+    if (pread_all(fd, lh, 30, m->offset) || rd32(lh) != 0x04034b50)
+        return *why = "damaged zip member (no local header)", NULL;
+    uint64_t data = m->offset + 30 + rd16(lh + 26) + rd16(lh + 28);
+    int fd2 = dup(fd);
+    if (fd2 < 0) return *why = strerror(errno), NULL;
+    struct kz_instream *s = stream_new(m->method == 0 ? S_STORED : S_DEFLATE, fd2);
+    if (!s) {
+        close(fd2);
+        return *why = "out of memory", NULL;
+    }
+    s->pos = data;
+    s->left = m->csize;
+    s->limit = m->usize;
+    if (m->method == 8 && inflateInit2(&s->z, -MAX_WBITS) != Z_OK) {
+        s->kind = S_STORED; /* nothing to end */
+        kz_instream_close(s);
+        return *why = "out of memory", NULL;
+    }
+    return s;
+}
+
+struct kz_instream *kz_zip_open_path(const char *path, const char **why) {
+    /* the longest prefix ending before a '/' that is a regular file is the archive */
+    size_t len = strlen(path);
+    char *buf = kz_malloc(len + 1);
+    if (!buf) return *why = "out of memory", NULL;
+    memcpy(buf, path, len + 1);
+    struct kz_instream *s = NULL;
+    *why = "no such file";
+    for (size_t i = len; i-- > 1;) {
+        if (buf[i] != '/') continue;
+        buf[i] = 0;
+        struct stat sb;
+        int fd = stat(buf, &sb) == 0 && S_ISREG(sb.st_mode) ? open(buf, O_RDONLY | O_CLOEXEC) : -1;
+        buf[i] = '/';
+        if (fd < 0) continue;
+        struct kz_zip_member *v;
+        uint32_t n;
+        if (kz_zip_list(fd, (uint64_t)sb.st_size, &v, &n, why) == 0) {
+            *why = "no such member in the zip archive";
+            for (uint32_t k = 0; k < n; k++)
+                if (!strcmp(v[k].name, buf + i + 1)) {
+                    s = kz_zip_open_member(fd, &v[k], why);
+                    break;
+                }
+            kz_zip_free_list(v, n);
+        }
+        close(fd);
+        break;
+    }
+    kz_free(buf);
+    return s;
+}

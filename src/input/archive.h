@@ -1,0 +1,69 @@
+/* archive.h - compressed inputs read in place: zstd streams (.zst) and the members of zip archives
+ * (.zip), beside gzip, which text_reader.c reads through zlib's gz* API.
+ *
+ * Why our own zip reader (about 200 lines over zlib's raw inflate) and not libarchive or libzip:
+ * kizuki needs only the central directory, stored and deflated members, and streaming reads of
+ * one member at a time; a reader that small is fuzzed here (tests/fuzz/fuzz_zip.c) with our
+ * bounds, where a general archive library brings dozens of formats and filters of attack surface
+ * to a tool whose input is written by attackers. zstd uses libzstd (libzstd-dev).
+ *
+ * A zip member is named `ARCHIVE/MEMBER` (the archive's path, a slash, the member's name as
+ * stored), like a file in a folder: sources.c lists such names, text_reader.c opens them.
+ *
+ * Bounds (zip bombs): a stream stops, and says why, once it has produced more than
+ * KZ_ARCHIVE_MAX_RATIO bytes per compressed byte beyond its first KZ_ARCHIVE_FREE_BYTES, or (zip)
+ * more than the member's declared size; at most KZ_ZIP_MAX_MEMBERS members are listed per
+ * archive; zstd frames may need a window of at most 2^KZ_ZSTD_MAX_WINDOW_LOG bytes. Memory per
+ * stream is fixed (an input buffer and the decompressor's state). Ownership: each stream owns its
+ * buffers and its file descriptor. */
+#ifndef KZ_ARCHIVE_H
+#define KZ_ARCHIVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define KZ_ARCHIVE_MAX_RATIO 1000               /* output bytes per input byte, past the free part */
+#define KZ_ARCHIVE_FREE_BYTES ((uint64_t)64 << 20) /* output always allowed whatever the ratio */
+#define KZ_ZIP_MAX_MEMBERS 65536
+#define KZ_ZIP_MAX_NAME 1024
+#define KZ_ZSTD_MAX_WINDOW_LOG 27 /* 128 MiB: zstd's own default limit, set explicitly */
+
+/* ---- magic ---- */
+int kz_archive_is_zstd(const uint8_t *p, size_t n);
+int kz_archive_is_zip(const uint8_t *p, size_t n);
+
+/* Decompresses the start of a zstd stream p[0..n) into out[0..cap) for sniffing; returns bytes. */
+size_t kz_zstd_head(const uint8_t *p, size_t n, uint8_t *out, size_t cap);
+
+/* ---- streams: zstd over a file, or one zip member ---- */
+struct kz_instream;
+
+/* A zstd stream over fd (which it takes). NULL when out of memory. */
+struct kz_instream *kz_zstd_open(int fd);
+/* The member named by path `ARCHIVE/MEMBER` (ARCHIVE a zip file). NULL with *why set when it is
+ * not one (why: static text). */
+struct kz_instream *kz_zip_open_path(const char *path, const char **why);
+/* Reads up to n bytes: > 0, 0 at the end, -1 when the stream stops early (*why says why). */
+ssize_t kz_instream_read(struct kz_instream *s, char *buf, size_t n, const char **why);
+/* Compressed bytes consumed so far (progress). */
+uint64_t kz_instream_pos(const struct kz_instream *s);
+void kz_instream_close(struct kz_instream *s);
+
+/* ---- zip directory ---- */
+struct kz_zip_member {
+    char *name;        /* as stored, NUL-terminated (kz_malloc'd) */
+    uint64_t offset;   /* of its local header */
+    uint64_t csize;    /* compressed bytes */
+    uint64_t usize;    /* declared uncompressed bytes */
+    uint16_t method;   /* 0 stored, 8 deflate */
+    const char *skip;  /* why it cannot be read (encrypted, method, zip64...), or NULL */
+};
+/* Lists the members of the zip file at fd (size bytes): 0 with *out (kz_free each name, then the
+ * array), or -1 with *why set. Folders (names ending in '/') are left out. */
+int kz_zip_list(int fd, uint64_t size, struct kz_zip_member **out, uint32_t *n, const char **why);
+void kz_zip_free_list(struct kz_zip_member *v, uint32_t n);
+/* A stream over one listed member of the zip at fd (dup'd: the caller keeps its fd). */
+struct kz_instream *kz_zip_open_member(int fd, const struct kz_zip_member *m, const char **why);
+
+#endif
