@@ -13,7 +13,7 @@
 # The rule set's one-time cost (loading YAML, compiling the databases) is measured separately
 # (`kizuki rules check`, and a scan of an empty folder) and included in the scan figures.
 #
-# Knobs (environment): RUNS (default 5), COPIES (default 20), SIM_USERS (default 2000), SIM_DAYS
+# Knobs (environment): RUNS (default 5), COPIES (default 20), SIM_USERS (default 200: about 2M events), SIM_DAYS
 # (default 30), KZ_DATA, NO_RESULTS=1 (print the table, leave RESULTS.md alone).
 set -euo pipefail
 
@@ -131,13 +131,13 @@ for ((i = 0; i < copies; i++)); do paths+=("$data/evtx"); done
 corpus "Shared EVTX corpus x$copies" "${paths[@]}"
 
 if "$kizuki" simulate --help >/dev/null 2>&1; then
-    sim=$work/sim-${SIM_USERS:-2000}x${SIM_DAYS:-30}
+    sim=$work/sim-${SIM_USERS:-200}x${SIM_DAYS:-30}
     if [ ! -f "$sim/scenario.json" ]; then
         rm -rf "$sim"
-        "$kizuki" simulate -o "$sim" --users "${SIM_USERS:-2000}" --days "${SIM_DAYS:-30}" --quiet ||
+        "$kizuki" simulate -o "$sim" --users "${SIM_USERS:-200}" --days "${SIM_DAYS:-30}" --quiet ||
             die "kizuki simulate failed"
     fi
-    corpus "Simulated estate (${SIM_USERS:-2000} users, ${SIM_DAYS:-30} days, both incidents)" "$sim/logs"
+    corpus "Simulated estate (${SIM_USERS:-200} users, ${SIM_DAYS:-30} days, both incidents)" "$sim/logs"
 fi
 
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)

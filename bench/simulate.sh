@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Times `kizuki simulate` at a fixed size and prints events per second (the issue asks for at least
 # 1,000,000). Run from anywhere: bench/simulate.sh [BUILD_DIR] [OUT_DIR]
-#   KZ_BENCH_USERS (default 300), KZ_BENCH_DAYS (default 30), KZ_BENCH_RUNS (default 3): the size
+#   KZ_BENCH_USERS (default 100), KZ_BENCH_DAYS (default 30), KZ_BENCH_RUNS (default 3): the size
 #   and the number of runs; the best run is reported (the others are noise from a shared machine).
 #   OUT_DIR (default a temporary folder under /tmp) decides the file system measured: the writes
 #   are about 1 KB per event, so a disk's page cache can be the limit; compare with /dev/shm.
@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
 base=${2:-}
-users=${KZ_BENCH_USERS:-300}
+users=${KZ_BENCH_USERS:-100}
 days=${KZ_BENCH_DAYS:-30}
 runs=${KZ_BENCH_RUNS:-3}
 if [ -z "$base" ]; then

@@ -6,12 +6,13 @@
 #   text       bench/text_bench.c on the estate written as JSON lines, and on its access logs: MB/s
 #   ueba       bench/ueba_bench.c on the estate's logs: activities/s, bytes per entity
 #   ingest     `kizuki ingest` of the estate into a fresh store: events/s, store size per million events
-# Usage: bench/stages.sh   (knobs: RUNS=3, SIM_USERS=300, SIM_DAYS=30, NO_RESULTS=1)
+# Usage: bench/stages.sh   (knobs: RUNS=3, SIM_USERS=100, SIM_DAYS=30, NO_RESULTS=1)
+# (100 x 30 is about 1.3M events, 1.2 GB of EVTX: the simulator writes ~630 events per user-day)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 runs=${RUNS:-3}
-users=${SIM_USERS:-300}
+users=${SIM_USERS:-100}
 days=${SIM_DAYS:-30}
 work=$root/bench/out/stages
 results=$root/bench/RESULTS.md
