@@ -19,7 +19,7 @@ static const char help[] =
     "ingest that was interrupted (even by kill -9) resumes where it stopped.\n"
     "\n"
     "  --store DIR   the store (required)\n"
-    "  --threads N   decoding threads (default: one per CPU)\n"
+    "  --threads N   threads copying, hashing and decoding (default: one per CPU)\n"
     "  --quiet       no progress and no summary\n"
     "\n"
     "examples:\n"

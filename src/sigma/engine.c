@@ -418,6 +418,10 @@ int kz_sigma_engine_new(struct kz_sigma_engine **out, const struct kz_sigma_rule
         rc = kz_err_set(err, KZ_ENOMEM, "out of memory");
         goto out;
     }
+    if (match_sets_build(e)) {
+        rc = kz_err_set(err, KZ_ENOMEM, "out of memory");
+        goto out;
+    }
     rc = prefilter_build(e, err);
 out:
     kz_free(first_variant);
@@ -432,6 +436,7 @@ out:
 void kz_sigma_engine_free(struct kz_sigma_engine *e) {
     if (!e) return;
     prefilter_free(e);
+    match_sets_free(e);
     for (uint32_t i = 0; i < e->nregex; i++)
         match_regex_free(&e->regex[i]);
     kz_free(e->regex);
@@ -476,10 +481,10 @@ int kz_sigma_scratch_new(const struct kz_sigma_engine *e, struct kz_sigma_scratc
         pcre2_set_match_limit(s->mctx, 200000);
         pcre2_set_depth_limit(s->mctx, 10000);
     }
-    hs_scratch_t *proto = e->hs_proto;
-    /* Regex databases grow this clone when first used (evaluate.c, regex_match). */
-    if (!rc && proto && hs_clone_scratch(proto, &s->hs) != HS_SUCCESS) rc = KZ_ENOMEM;
+    /* s->hs starts empty: each Vectorscan database (prefilter group, regex) grows it when this
+     * thread first uses it, since the databases are compiled on first use. */
     if (!rc && !(s->hs_fitted = kz_calloc(e->nregex + 1, 1))) rc = KZ_ENOMEM;
+    if (!rc && !(s->group_fitted = kz_calloc(e->ngroups + 1, 1))) rc = KZ_ENOMEM;
     if (rc) {
         kz_sigma_scratch_free(s);
         return rc;
@@ -512,6 +517,7 @@ void kz_sigma_scratch_free(struct kz_sigma_scratch *s) {
     kz_free(s->mark);
     kz_free(s->cand);
     kz_free(s->hs_fitted);
+    kz_free(s->group_fitted);
     kz_buf_free(&s->pbuf);
     kz_arena_free(&s->arena);
     kz_free(s);

@@ -278,20 +278,21 @@ static int compare(double a, uint64_t mods, double b) {
     return a == b;
 }
 
-static int cidr_match(const struct kz_field *f, const struct kz_sigma_value *v) {
+/* The field as an IP address: 4 or 6 into *family (addr holds 4 or 16 bytes), 0 when it is not
+ * one. Parsed once per field however many networks an item lists. */
+static int cidr_parse(const struct kz_field *f, unsigned char addr[16]) {
     if (f->len == 0 || f->len > MATCH_MAX_CIDR_TEXT) return 0;
-    unsigned char addr[16];
-    int family = 0;
-    if (inet_pton(AF_INET, f->val, addr) == 1) {
+    if (inet_pton(AF_INET, f->val, addr) == 1) return 4;
+    if (inet_pton(AF_INET6, f->val, addr) == 1) return 6;
+    return 0;
+}
+
+/* Is the parsed address inside network v? */
+static int cidr_in(const unsigned char *addr, int family, const struct kz_sigma_value *v) {
+    static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (family == 6 && v->family == 4 && !memcmp(addr, mapped, 12)) {
+        addr += 12; /* ::ffff:a.b.c.d is an IPv4 address */
         family = 4;
-    } else if (inet_pton(AF_INET6, f->val, addr) == 1) {
-        static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-        if (v->family == 4 && !memcmp(addr, mapped, 12)) {
-            memmove(addr, addr + 12, 4); /* ::ffff:a.b.c.d is an IPv4 address */
-            family = 4;
-        } else {
-            family = 6;
-        }
     }
     if (family != v->family) return 0;
     unsigned bits = v->prefix, full = bits / 8, rest = bits % 8;
@@ -301,6 +302,12 @@ static int cidr_match(const struct kz_field *f, const struct kz_sigma_value *v) 
         if ((addr[full] & mask) != (v->addr[full] & mask)) return 0;
     }
     return 1;
+}
+
+static int cidr_match(const struct kz_field *f, const struct kz_sigma_value *v) {
+    unsigned char addr[16];
+    int family = cidr_parse(f, addr);
+    return family && cidr_in(addr, family, v);
 }
 
 /* ---- regexes ---- */
@@ -489,6 +496,34 @@ static int keyword_value(struct kz_sigma_scratch *s, const struct match_variant 
     return 0;
 }
 
+/* Does the variant's log source rewrite values of this field (logsource `values:`)? */
+static int field_valmapped(const struct match_variant *var, uint32_t field) {
+    const struct kz_ls_target *tg = var->target;
+    if (!tg) return 0;
+    for (uint32_t m = 0; m < tg->nvalmaps; m++)
+        if (tg->valmaps[m].field == field) return 1;
+    return 0;
+}
+
+/* An item with a set (valueset.c), field present (first): its values ORed over every instance. */
+static int set_match(struct kz_sigma_scratch *s, const struct kz_sigma_item *it,
+                     const struct match_set *st, uint32_t first) {
+    for (uint32_t k = first; k != NONE; k = s->next[k]) {
+        const struct kz_field *f = &s->ev->fields[k];
+        if (st->cidr) {
+            unsigned char addr[16];
+            int family = cidr_parse(f, addr);
+            if (!family) continue;
+            for (uint32_t vi = 0; vi < it->nvalues; vi++)
+                if (cidr_in(addr, family, &it->values[vi])) return 1;
+            continue;
+        }
+        const char *t = field_lower(s, k);
+        if (t && match_set_strings(st, t, f->len, find)) return 1;
+    }
+    return 0;
+}
+
 static int item_match(struct kz_sigma_scratch *s, const struct match_variant *var,
                       const struct kz_sigma_item *it) {
     uint64_t m = it->mods;
@@ -501,6 +536,11 @@ static int item_match(struct kz_sigma_scratch *s, const struct match_variant *va
         return all;
     }
     uint32_t first = field_first(s, rename_field(var, it->field));
+    if (it->nvalues >= MATCH_SET_MIN_VALUES || (it->nvalues >= 2 && (m & KZ_SM(CIDR)))) {
+        const struct match_set *st = match_set_find(s->e, it);
+        if (st && (st->cidr || !field_valmapped(var, it->field)))
+            return first != NONE && set_match(s, it, st, first);
+    }
     if (m & KZ_SM(EXISTS)) return it->nvalues && it->values[0].boolean == (first != NONE);
     int neq = (m & KZ_SM(NEQ)) != 0;
     for (uint32_t k = 0; k < it->nvalues; k++) {

@@ -23,6 +23,7 @@
 #define MATCH_MIN_LITERAL 3u         /* shorter literals select too much to be worth scanning */
 #define MATCH_MAX_LITERALS 2048u /* literals one rule may contribute (more: always evaluated) */
 #define MATCH_MAX_CIDR_TEXT 64u      /* longest field text tried as an IP address */
+#define MATCH_SET_MIN_VALUES 6u  /* string values in an item before they are looked up as a set */
 
 /* A rule (or filter) as it runs on one of its log sources. */
 struct match_variant {
@@ -63,18 +64,49 @@ struct match_regex {
     pcre2_code *pcre;      /* always */
 };
 
+/* A prefilter literal; anchored ends match the separator around each value in the scanned
+ * buffer, so an exact value ("0x17") is found only as a whole value, not inside every number. */
+enum { ANCHOR_START = 1, ANCHOR_END = 2 };
+struct match_lit {
+    const char *p; /* engine or rule-set memory */
+    uint32_t len;
+    uint8_t anchor;
+};
+
 /* A prefilter database: the literals of the rules of one channel (plus the any-channel rules). */
 struct match_group {
     const char *channel;  /* lowercase; NULL for the any-channel group */
     uint32_t parent;      /* the channel's group (itself for a channel group) */
     uint8_t has_id;       /* 1: only the rules of this event id (and the channel-wide ones) */
     uint32_t event_id;
-    hs_database_t *db;    /* NULL when the group has no literals */
+    uint32_t nlits;       /* its literals (ids into engine lits); 0: nothing to scan */
+    uint32_t *lits;
+    _Atomic int db_state; /* REGEX_HS_*: the database is compiled on first scan (prefilter.c) */
+    hs_database_t *db;    /* when READY */
     /* Which event fields are worth scanning: the fields its rules name (after renames), unless
      * one of them has keywords (then every field). Ids beyond nscan_ids are not named. */
     uint8_t scan_all;
     uint32_t nscan_ids;
     uint8_t *scan_ids;    /* per field id: 1 when a rule of the group names it */
+};
+
+/* An item whose many values are looked up at once (valueset.c). */
+struct match_set_entry {
+    uint64_t key;     /* hash of (kind, length, text) */
+    uint32_t len;
+    uint8_t kind;
+    const char *text; /* NULL: empty slot */
+};
+struct match_set {
+    const struct kz_sigma_item *item;
+    uint8_t cidr;      /* a |cidr item: parse the field once, then compare each network */
+    uint32_t mask;     /* slots - 1 (a power of two) */
+    struct match_set_entry *slots; /* exact, prefix and suffix patterns */
+    uint32_t max_exact;            /* longest exact pattern; 0 when none */
+    uint32_t nprefix, nsuffix;     /* distinct prefix / suffix lengths, ascending */
+    uint32_t *prefix_lens, *suffix_lens;
+    uint32_t ncontains;
+    const struct kz_sigma_pattern **contains;
 };
 
 struct kz_sigma_engine {
@@ -87,15 +119,17 @@ struct kz_sigma_engine {
     struct match_filter *filters;
     uint32_t nregex, regex_cap;
     struct match_regex *regex; /* sorted by value pointer after build, for lookup */
-    pthread_mutex_t regex_lock; /* Vectorscan compiles on first use (struct match_regex) */
+    pthread_mutex_t regex_lock; /* Vectorscan compiles on first use (regexes, prefilter groups) */
     uint32_t ngroups;
     struct match_group *groups;
     uint32_t nliterals;
     uint32_t *lit_first, *lit_count; /* literal id -> its variants in lit_variants */
     uint32_t *lit_variants;
-    hs_scratch_t *hs_proto;          /* scratch fitting every database; cloned per thread */
+    struct match_lit *lits;          /* literal id -> literal */
     uint32_t nskips, skips_cap;
     struct kz_sigma_skip *skips;
+    uint32_t nsets, set_slots_cap;
+    struct match_set **set_slots; /* open addressing on the item pointer (valueset.c) */
     struct kz_sigma_engine_stats stats;
 };
 
@@ -118,6 +152,7 @@ struct kz_sigma_scratch {
     pcre2_match_data *md;
     pcre2_match_context *mctx; /* PCRE2 limits: no regex may backtrack without bound */
     uint8_t *hs_fitted;        /* per regex: s->hs has been grown for its database */
+    uint8_t *group_fitted;     /* per prefilter group: likewise */
     /* field index of the current event: first field with a name id, then a chain */
     uint32_t epoch;
     uint32_t slots_cap;
@@ -153,6 +188,18 @@ void match_regex_free(struct match_regex *r);
 void match_regex_sort(struct kz_sigma_engine *e);
 /* Indexes the event's fields by name id in the scratch. Returns 0 or KZ_ENOMEM. */
 int match_index_event(struct kz_sigma_scratch *s, const struct kz_event *ev);
+
+/* ---- valueset.c ---- */
+/* Makes a set of every item of the engine's rules and filters that qualifies. 0 or KZ_ENOMEM. */
+int match_sets_build(struct kz_sigma_engine *e);
+void match_sets_free(struct kz_sigma_engine *e);
+/* The set of item it, or NULL when its values are compared one by one. */
+const struct match_set *match_set_find(const struct kz_sigma_engine *e,
+                                       const struct kz_sigma_item *it);
+/* Does the folded text t (n bytes) match a string pattern of the set? find is evaluate.c's
+ * substring search. */
+int match_set_strings(const struct match_set *st, const char *t, size_t n,
+                      const char *(*find)(const char *, size_t, const char *, size_t));
 
 /* ---- prefilter.c ---- */
 #define PREFILTER_ALL UINT32_MAX /* prefilter_scan: the event was too large to scan, take all */

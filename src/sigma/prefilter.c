@@ -10,13 +10,15 @@
  *   - an AND (items of a group, `and`, `all of`) needs all its parts, so the best part's set is
  *     enough; an OR (groups, values, `or`, `1 of`) needs the union of all parts, and has no set if
  *     one part has none; `not X` has no set.
- * "Best" means the set whose shortest literal is longest (short literals occur everywhere). A rule
+ * "Best" means the set whose shortest literal is longest (short literals occur everywhere, and so
+ * do a few long ones, which lit_weight rates as short). A rule
  * without a set, or whose set would have a literal shorter than MATCH_MIN_LITERAL or more than
  * MATCH_MAX_LITERALS members, is evaluated on every event of its route ("always").
  *
  * The literals of the rules of one channel and event id (plus the channel-wide and any-channel
- * rules) form that route's database; scanning an event is one hs_scan over its values joined by a separator: the
- * values of the fields those rules name (every field when one has keywords).
+ * rules) form that route's database, compiled on the route's first scan (group_db); scanning an
+ * event is one hs_scan over its values joined by a separator: the values of the fields those
+ * rules name (every field when one has keywords).
  * The prefilter never decides a match, so a literal occurring across two values only costs a
  * needless evaluation. */
 #include "match_int.h"
@@ -25,24 +27,25 @@
 #include "core/intern.h"
 
 #include <string.h>
+#include <strings.h>
 
 /* Values are joined with this byte in the scanned buffer (Vectorscan's literal API refuses NUL
  * at the start of a literal). A literal containing it can only match more, never less. */
 #define SEP '\x1f'
 
-/* A literal; anchored ends match the separator around each value in the scanned buffer, so an
- * exact value ("0x17") is found only as a whole value, not inside every hex number. */
-enum { ANCHOR_START = 1, ANCHOR_END = 2 };
-struct lit {
-    const char *p;
-    uint32_t len;
-    uint8_t anchor;
-};
-
 /* How selective a literal is: its length, where characters that are rare in Windows logs count
  * double (punctuation other than path and command-line separators, non-ASCII bytes: `^^` or a
  * Cyrillic letter select as well as four letters), and an anchored end counts as two. */
-static uint32_t lit_weight(const struct lit *l) {
+static uint32_t lit_weight(const struct match_lit *l) {
+    /* Literals that occur in most events of their channel select nothing, however long: the
+     * booleans of Sysmon network events (Initiated, SourceIsIpv6) and the Windows folder every
+     * process path and command line holds. They weigh the least an acceptable literal may, so
+     * any other part of an AND is preferred to them. */
+    static const char *const ubiquitous[] = {"true", "false", "c:\\windows\\", "\\windows\\",
+                                             "c:\\windows\\system32\\", "\\system32\\"};
+    for (size_t i = 0; i < sizeof ubiquitous / sizeof *ubiquitous; i++)
+        if (l->len == strlen(ubiquitous[i]) && !strncasecmp(l->p, ubiquitous[i], l->len))
+            return MATCH_MIN_LITERAL;
     uint32_t w = (l->anchor & ANCHOR_START ? 2 : 0) + (l->anchor & ANCHOR_END ? 2 : 0);
     for (uint32_t i = 0; i < l->len; i++) {
         unsigned char c = (unsigned char)l->p[i];
@@ -58,7 +61,7 @@ static uint32_t lit_weight(const struct lit *l) {
 struct litset {
     int none;
     uint32_t n;
-    struct lit v[MATCH_MAX_LITERALS];
+    struct match_lit v[MATCH_MAX_LITERALS];
 };
 
 /* What the set computations need besides the rule: the log source (its value maps) and where to
@@ -91,7 +94,7 @@ static int set_better(const struct litset *a, const struct litset *b) {
 
 static void set_add(struct litset *s, const char *p, uint32_t len, uint8_t anchor) {
     if (s->none) return;
-    struct lit l = {p, len, anchor};
+    struct match_lit l = {p, len, anchor};
     if (len == 0 || lit_weight(&l) < MATCH_MIN_LITERAL || memchr(p, 0, len)) {
         set_none(s);
         return;
@@ -351,7 +354,7 @@ struct build {
     struct kz_sigma_engine *e;
     /* distinct literals (lowercased), open addressing */
     uint32_t nlits, lits_cap, slots_cap;
-    struct lit *lits;
+    struct match_lit *lits;
     uint32_t *slots; /* literal id + 1, 0 empty */
     uint32_t npairs, pairs_cap;
     struct pair *pairs;
@@ -367,7 +370,7 @@ static uint32_t hash_lit(const char *p, uint32_t len, uint8_t anchor) {
     return h;
 }
 
-static int lit_id(struct build *b, const struct lit *want, uint32_t *id) {
+static int lit_id(struct build *b, const struct match_lit *want, uint32_t *id) {
     const char *p = want->p;
     uint32_t len = want->len;
     if (2 * (b->nlits + 1) > b->slots_cap) {
@@ -386,7 +389,7 @@ static int lit_id(struct build *b, const struct lit *want, uint32_t *id) {
     }
     uint32_t h = hash_lit(p, len, want->anchor) & (b->slots_cap - 1);
     for (; b->slots[h]; h = (h + 1) & (b->slots_cap - 1)) {
-        const struct lit *l = &b->lits[b->slots[h] - 1];
+        const struct match_lit *l = &b->lits[b->slots[h] - 1];
         if (l->len == len && l->anchor == want->anchor && !strncasecmp(l->p, p, len)) {
             *id = b->slots[h] - 1;
             return 0;
@@ -394,7 +397,7 @@ static int lit_id(struct build *b, const struct lit *want, uint32_t *id) {
     }
     if (b->nlits == b->lits_cap) {
         uint32_t cap = b->lits_cap ? b->lits_cap * 2 : 1024;
-        struct lit *nl = kz_realloc(b->lits, cap * sizeof *nl);
+        struct match_lit *nl = kz_realloc(b->lits, cap * sizeof *nl);
         if (!nl) return KZ_ENOMEM;
         b->lits = nl;
         b->lits_cap = cap;
@@ -497,39 +500,48 @@ static int split_by_event_id(struct kz_sigma_engine *e) {
     return 0;
 }
 
-/* Compiles group g's database from the literals of the variants that belong in it. */
-static int group_db(struct build *b, uint32_t g, uint8_t *want, struct kz_err *err) {
+/* Collects the literals of group g's database (the literals of the variants that belong in it)
+ * and the fields its scans read. The database itself is compiled on the group's first scan. */
+static int group_lits(struct build *b, uint32_t g, uint8_t *want, struct kz_err *err) {
     struct kz_sigma_engine *e = b->e;
+    struct match_group *grp = &e->groups[g];
     memset(want, 0, b->nlits);
     for (uint32_t i = 0; i < b->npairs; i++)
-        if (in_group(&e->groups[g], &e->variants[b->pairs[i].variant])) want[b->pairs[i].lit] = 1;
+        if (in_group(grp, &e->variants[b->pairs[i].variant])) want[b->pairs[i].lit] = 1;
     for (uint32_t vi = 0; vi < e->nvariants; vi++) {
         const struct match_variant *v = &e->variants[vi];
-        if (!v->always && in_group(&e->groups[g], v) && group_fields(&e->groups[g], v))
+        if (!v->always && in_group(grp, v) && group_fields(grp, v))
             return kz_err_set(err, KZ_ENOMEM, "out of memory building the prefilter");
     }
     uint32_t n = 0;
     for (uint32_t i = 0; i < b->nlits; i++)
         n += want[i];
+    atomic_init(&grp->db_state, n ? REGEX_HS_UNTRIED : REGEX_HS_REFUSED);
     if (n == 0) return 0;
+    if (!(grp->lits = kz_malloc(n * sizeof *grp->lits)))
+        return kz_err_set(err, KZ_ENOMEM, "out of memory building the prefilter");
+    for (uint32_t i = 0; i < b->nlits; i++)
+        if (want[i]) grp->lits[grp->nlits++] = i;
+    return 0;
+}
+
+/* Compiles group g's database. Compiling is most of an engine's build time (milliseconds per
+ * database, hundreds of databases for SigmaHQ) while a scan meets only the few channels and
+ * event ids its logs have, so each database is compiled when first needed. Returns the
+ * database, or NULL when it could not be built (the caller then takes every gated rule). */
+static hs_database_t *group_compile(const struct kz_sigma_engine *e, const struct match_group *cg) {
+    struct match_group *g = (struct match_group *)cg; /* the database is the mutable part */
+    uint32_t n = g->nlits;
     const char **exprs = kz_calloc(n, sizeof *exprs);
-    unsigned *flags = kz_malloc(n * sizeof *flags), *ids = kz_malloc(n * sizeof *ids);
+    unsigned *flags = kz_malloc(n * sizeof *flags);
     size_t *lens = kz_malloc(n * sizeof *lens);
-    int rc = 0;
-    if (!exprs || !flags || !ids || !lens) {
-        rc = kz_err_set(err, KZ_ENOMEM, "out of memory building the prefilter");
-        goto out;
-    }
-    uint32_t k = 0;
-    for (uint32_t i = 0; i < b->nlits; i++) {
-        if (!want[i]) continue;
-        const struct lit *l = &b->lits[i];
+    hs_database_t *db = NULL;
+    if (!exprs || !flags || !lens) goto out;
+    for (uint32_t k = 0; k < n; k++) {
+        const struct match_lit *l = &e->lits[g->lits[k]];
         /* The anchors are the separators around each value in the scanned buffer. */
         char *x = kz_malloc(l->len + 2);
-        if (!x) {
-            rc = kz_err_set(err, KZ_ENOMEM, "out of memory building the prefilter");
-            goto out;
-        }
+        if (!x) goto out;
         size_t o = 0;
         if (l->anchor & ANCHOR_START) x[o++] = SEP;
         memcpy(x + o, l->p, l->len);
@@ -538,28 +550,39 @@ static int group_db(struct build *b, uint32_t g, uint8_t *want, struct kz_err *e
         exprs[k] = x;
         lens[k] = o;
         flags[k] = HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH;
-        ids[k] = i;
-        k++;
     }
     hs_compile_error_t *ce = NULL;
-    if (hs_compile_lit_multi(exprs, flags, ids, lens, n, HS_MODE_BLOCK, NULL, &e->groups[g].db,
-                             &ce) != HS_SUCCESS) {
-        rc = kz_err_set(err, KZ_ENOMEM, "Vectorscan could not build the prefilter: %s",
-                        ce && ce->message ? ce->message : "unknown error");
+    if (hs_compile_lit_multi(exprs, flags, g->lits, lens, n, HS_MODE_BLOCK, NULL, &db, &ce) !=
+        HS_SUCCESS) {
         hs_free_compile_error(ce);
-        e->groups[g].db = NULL;
-        goto out;
+        db = NULL;
     }
-    if (hs_alloc_scratch(e->groups[g].db, &e->hs_proto) != HS_SUCCESS)
-        rc = kz_err_set(err, KZ_ENOMEM, "out of memory for Vectorscan scratch");
 out:
     for (uint32_t i = 0; exprs && i < n; i++)
         kz_free((char *)exprs[i]);
     kz_free(exprs);
     kz_free(flags);
-    kz_free(ids);
     kz_free(lens);
-    return rc;
+    return db;
+}
+
+/* Group g's database, compiled by whichever thread needs it first (under the engine's lock for
+ * lazy Vectorscan compiles); NULL when it has no literals or could not be built. */
+static hs_database_t *group_db(const struct kz_sigma_engine *ce, const struct match_group *cg) {
+    int st = atomic_load_explicit(&cg->db_state, memory_order_acquire);
+    if (st == REGEX_HS_READY) return cg->db;
+    if (st == REGEX_HS_REFUSED) return NULL;
+    struct kz_sigma_engine *e = (struct kz_sigma_engine *)ce;
+    struct match_group *g = (struct match_group *)cg;
+    pthread_mutex_lock(&e->regex_lock);
+    if (atomic_load_explicit(&g->db_state, memory_order_relaxed) == REGEX_HS_UNTRIED) {
+        g->db = group_compile(e, g);
+        atomic_store_explicit(&g->db_state, g->db ? REGEX_HS_READY : REGEX_HS_REFUSED,
+                              memory_order_release);
+    }
+    pthread_mutex_unlock(&e->regex_lock);
+    return atomic_load_explicit(&g->db_state, memory_order_acquire) == REGEX_HS_READY ? g->db
+                                                                                      : NULL;
 }
 
 int prefilter_build(struct kz_sigma_engine *e, struct kz_err *err) {
@@ -615,7 +638,9 @@ int prefilter_build(struct kz_sigma_engine *e, struct kz_err *err) {
         goto out;
     }
     for (uint32_t g = 0; g < e->ngroups && !rc; g++)
-        rc = group_db(&b, g, want, err);
+        rc = group_lits(&b, g, want, err);
+    e->lits = b.lits; /* the databases are compiled from them on first use */
+    b.lits = NULL;
 out:
     kz_free(want);
     kz_free(set);
@@ -629,11 +654,12 @@ void prefilter_free(struct kz_sigma_engine *e) {
     for (uint32_t g = 0; g < e->ngroups; g++) {
         if (e->groups[g].db) hs_free_database(e->groups[g].db);
         kz_free(e->groups[g].scan_ids);
+        kz_free(e->groups[g].lits);
     }
+    kz_free(e->lits);
     kz_free(e->lit_first);
     kz_free(e->lit_count);
     kz_free(e->lit_variants);
-    if (e->hs_proto) hs_free_scratch(e->hs_proto);
 }
 
 /* ---- scanning ---- */
@@ -653,7 +679,15 @@ static int on_literal(unsigned id, unsigned long long from, unsigned long long t
 
 uint32_t prefilter_scan(struct kz_sigma_scratch *s, const struct match_group *g) {
     s->ncand = 0;
-    if (!g->db) return 0;
+    if (!g->nlits) return 0;
+    hs_database_t *db = group_db(s->e, g);
+    if (!db) return PREFILTER_ALL;
+    size_t gi = (size_t)(g - s->e->groups);
+    /* This thread's scratch must fit the database: grow it the first time. */
+    if (!s->group_fitted[gi]) {
+        if (hs_alloc_scratch(db, &s->hs) != HS_SUCCESS) return PREFILTER_ALL;
+        s->group_fitted[gi] = 1;
+    }
     const struct kz_event *ev = s->ev;
     struct kz_buf *b = &s->pbuf;
     kz_buf_clear(b);
@@ -675,7 +709,7 @@ uint32_t prefilter_scan(struct kz_sigma_scratch *s, const struct match_group *g)
         *d++ = SEP;
     }
     s->stats.scans++;
-    if (hs_scan(g->db, b->data, (unsigned)total, 0, s->hs, on_literal, s) != HS_SUCCESS)
+    if (hs_scan(db, b->data, (unsigned)total, 0, s->hs, on_literal, s) != HS_SUCCESS)
         return PREFILTER_ALL;
     return 0;
 }

@@ -1,13 +1,15 @@
 /* ingest.c - `kizuki ingest`: copy each source file into the store, index its events, chain it.
  *
- * Per file: the bytes are copied to objects/ while being hashed (one read) and renamed to its SHA-256;
- * one syncfs puts all copies on disk before anything commits; then the EVTX reader decodes it in parallel. Workers turn each event into
- * a compact record (the keys scope needs, already normalised) in the chunk's buffer; the main
- * thread inserts the records in file order. When the last record of a file has been inserted, its
- * file row joins the batch's transaction; the batch commits with its chain row, so a kill loses at
- * most the batch in flight and re-running ingest redoes just that one (files whose
- * SHA-256 is already in the store are skipped before decoding). Several files share a batch
- * (BATCH_MAX_*), one transaction and one chain row. */
+ * Per file: pool workers copy the bytes to objects/ while hashing them (one read), several files
+ * at a time; the main thread renames each copy to its SHA-256 in source order. A syncfs puts the
+ * copies on disk before any commit names them. The EVTX reader decodes a stored copy in parallel
+ * (into an empty store, as soon as it is renamed, while later files are still being copied).
+ * Workers turn each event into a compact record (the keys scope needs, already normalised) in the
+ * chunk's buffer; the main thread inserts the records in file order. When the last record of a
+ * file has been inserted, its file row joins the batch's transaction; the batch commits with its
+ * chain row, so a kill loses at most the batch in flight and re-running ingest redoes just that
+ * one (files whose SHA-256 is already in the store are skipped before decoding). Several files
+ * share a batch (BATCH_MAX_*), one transaction and one chain row. */
 #define _GNU_SOURCE /* syncfs */
 #include "store_int.h"
 
@@ -223,6 +225,7 @@ struct ingest {
     int bulk;             /* more new bytes than half the store's: indexes rebuilt at the end */
     int dropped;          /* the indexes were dropped (in the first batch's transaction) */
     int failed;           /* a database error: stop inserting */
+    int unsynced;         /* copies made since the last sync_objects */
     struct kz_err err;
     sqlite3_stmt *ins_event, *ins_logon, *ins_addr, *ins_host, *ins_file, *ins_batch, *last;
     int64_t hosts_seen[64]; /* a tiny cache of hosts already in `hosts` (by name id) */
@@ -342,8 +345,11 @@ static void write_head(struct ingest *g) {
 }
 
 /* Records the batch in the chain and commits it. */
+static int sync_objects(struct ingest *g);
 static int commit_batch(struct ingest *g) {
     if (!g->in_tx) return 0;
+    /* the batch's copies are on disk before the commit that names them */
+    if (sync_objects(g)) return KZ_EIO;
     int64_t id = g->prev_id + 1;
     char created[KZ_TIME_TEXT_MAX], hash[KZ_SHA256_HEX];
     struct timespec now;
@@ -571,37 +577,47 @@ static void report_source(void *ctx, const char *msg) {
 
 /* ---- copying into objects/ ---- */
 
-/* Copies path into objects/ under its SHA-256 (unless the store already has those bytes).
- * *known is set when the file row already exists. */
-static int copy_in(struct ingest *g, const char *path, struct pending *p, int *known,
-                   struct kz_err *err) {
-    *known = 0;
-    char tmpname[64];
-    snprintf(tmpname, sizeof tmpname, "objects/.incoming.%ld", (long)getpid());
-    char *tmp = store_path(g->s, tmpname), *objdir = store_path(g->s, "objects");
-    int in = -1, out = -1, rc = 0;
-    char *dst = NULL;
-    if (!tmp || !objdir) {
-        rc = kz_err_set(err, KZ_ENOMEM, "out of memory");
+/* Copying and hashing run on the pool's workers, several files at a time (the copy is most of
+ * the I/O and all of the hashing); the main thread then takes the copies in source order, asks
+ * the database whether those bytes are already stored, and renames or drops each. A copy is
+ * written under a temporary name unique to its slot, so the rename is the only step that makes
+ * it an object. */
+struct copy_job {
+    struct kz_job job;
+    const char *src; /* the source as given */
+    char *tmp;       /* objects/.incoming.<pid>.<slot> */
+    char sha[KZ_SHA256_HEX];
+    uint64_t size;
+    struct kz_err err;
+};
+
+#define COPY_BUF (1u << 20)
+
+static void copy_run(void *arg) {
+    struct copy_job *c = arg;
+    int in = -1, out = -1;
+    char *buf = kz_malloc(COPY_BUF);
+    c->err.code = 0;
+    if (!buf) {
+        kz_err_set(&c->err, KZ_ENOMEM, "out of memory");
         goto out;
     }
-    if ((in = open(path, O_RDONLY)) < 0) {
-        rc = kz_err_set(err, KZ_EIO, "%s: %s", path, strerror(errno));
+    if ((in = open(c->src, O_RDONLY)) < 0) {
+        kz_err_set(&c->err, KZ_EIO, "%s: %s", c->src, strerror(errno));
         goto out;
     }
-    if ((out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0444)) < 0) {
-        rc = kz_err_set(err, KZ_EIO, "%s: %s", tmp, strerror(errno));
+    if ((out = open(c->tmp, O_WRONLY | O_CREAT | O_TRUNC, 0444)) < 0) {
+        kz_err_set(&c->err, KZ_EIO, "%s: %s", c->tmp, strerror(errno));
         goto out;
     }
     struct kz_sha256 h;
     if (kz_sha256_init(&h)) {
-        rc = kz_err_set(err, KZ_ENOMEM, "out of memory");
+        kz_err_set(&c->err, KZ_ENOMEM, "out of memory");
         goto out;
     }
-    static char buf[1 << 20];
     ssize_t n;
     uint64_t size = 0;
-    while ((n = read(in, buf, sizeof buf)) > 0) {
+    while ((n = read(in, buf, COPY_BUF)) > 0) {
         kz_sha256_update(&h, buf, (size_t)n);
         if (write(out, buf, (size_t)n) != n) {
             n = -1;
@@ -609,31 +625,45 @@ static int copy_in(struct ingest *g, const char *path, struct pending *p, int *k
         }
         size += (uint64_t)n;
     }
-    if (kz_sha256_final_hex(&h, p->sha) || n < 0) {
-        rc = kz_err_set(err, KZ_EIO, "%s: copying into the store: %s", path, strerror(errno));
+    if (kz_sha256_final_hex(&h, c->sha) || n < 0) {
+        kz_err_set(&c->err, KZ_EIO, "%s: copying into the store: %s", c->src, strerror(errno));
         goto out;
     }
-    p->size = size;
-    sqlite3_bind_text(g->last, 1, p->sha, -1, SQLITE_STATIC);
-    *known = sqlite3_step(g->last) == SQLITE_ROW;
-    sqlite3_reset(g->last);
-    if (*known) goto out;
-    char rel[128];
-    snprintf(rel, sizeof rel, "objects/%s", p->sha);
-    if (!(dst = store_path(g->s, rel))) {
-        rc = kz_err_set(err, KZ_ENOMEM, "out of memory");
-        goto out;
-    }
-    if (rename(tmp, dst) != 0) {
-        rc = kz_err_set(err, KZ_EIO, "%s: %s", dst, strerror(errno));
-        goto out;
-    }
+    c->size = size;
 out:
     if (in >= 0) close(in);
     if (out >= 0) close(out);
-    if (tmp) unlink(tmp); /* no-op after the rename */
-    kz_free(tmp);
-    kz_free(objdir);
+    if (c->err.code) unlink(c->tmp);
+    kz_free(buf);
+}
+
+/* Takes a finished copy: p gets its digest and size, and the copy becomes objects/<sha256>
+ * unless the store already has those bytes (*known set, copy dropped). */
+static int copy_finish(struct ingest *g, struct copy_job *c, struct pending *p, int *known,
+                       struct kz_err *err) {
+    *known = 0;
+    if (c->err.code) {
+        *err = c->err;
+        return c->err.code;
+    }
+    memcpy(p->sha, c->sha, sizeof p->sha);
+    p->size = c->size;
+    sqlite3_bind_text(g->last, 1, p->sha, -1, SQLITE_STATIC);
+    *known = sqlite3_step(g->last) == SQLITE_ROW;
+    sqlite3_reset(g->last);
+    if (*known) {
+        unlink(c->tmp);
+        return 0;
+    }
+    char rel[128];
+    snprintf(rel, sizeof rel, "objects/%s", p->sha);
+    char *dst = store_path(g->s, rel);
+    int rc = 0;
+    if (!dst)
+        rc = kz_err_set(err, KZ_ENOMEM, "out of memory");
+    else if (rename(c->tmp, dst) != 0)
+        rc = kz_err_set(err, KZ_EIO, "%s: %s", dst, strerror(errno));
+    if (rc) unlink(c->tmp);
     kz_free(dst);
     return rc;
 }
@@ -655,6 +685,38 @@ static int chain_end(struct ingest *g) {
     sqlite3_finalize(q);
     if (g->prev_id) write_head(g);
     return 0;
+}
+
+/* Puts every copy made so far (data and folder entries) on disk: one syncfs for them all costs
+ * one journal flush instead of two fsyncs per file. */
+static int sync_objects(struct ingest *g) {
+    if (!g->unsynced) return 0;
+    char *objdir = store_path(g->s, "objects");
+    int fd = objdir ? open(objdir, O_RDONLY | O_DIRECTORY) : -1;
+    int ok = fd >= 0 && syncfs(fd) == 0 && fsync(fd) == 0;
+    if (fd >= 0) close(fd);
+    kz_free(objdir);
+    if (!ok) {
+        kz_err_set(&g->err, KZ_EIO, "%s/objects: cannot flush to disk: %s", g->s->dir,
+                   strerror(errno));
+        g->failed = 1;
+        return KZ_EIO;
+    }
+    g->unsynced = 0;
+    return 0;
+}
+
+/* Queues files[i] (EVTX) for decoding; its records arrive through write_out. */
+static void add_evtx(struct ingest *g, uint32_t i) {
+    char objrel[128];
+    snprintf(objrel, sizeof objrel, "objects/%s", g->files[i].sha);
+    char *obj = store_path(g->s, objrel);
+    struct kz_err e = {0};
+    /* decode the stored copy: what is indexed is what is kept */
+    if (!obj || kz_evtx_reader_add_file(g->reader, obj, i, &e)) {
+        if (g->o->report) g->o->report(g->o->ctx, obj ? e.msg : "out of memory");
+    }
+    kz_free(obj);
 }
 
 int kz_store_ingest(struct kz_store *s, const char *const *paths, int npaths,
@@ -712,15 +774,71 @@ int kz_store_ingest(struct kz_store *s, const char *const *paths, int npaths,
         rc = kz_err_set(err, KZ_ENOMEM, "out of memory");
         goto out;
     }
-    for (uint32_t i = 0; i < src.n; i++) {
+    /* EVTX files first, then the text logs: each reader delivers in file order, and the batches
+     * follow the files array, so the two kinds must not interleave in it (a stable partition of
+     * the sources, so the order within each kind is the listing's). */
+    {
+        struct kz_source *sorted = kz_calloc(src.n + 1, sizeof *sorted);
+        if (!sorted) {
+            rc = kz_err_set(err, KZ_ENOMEM, "out of memory");
+            goto out;
+        }
+        uint32_t k = 0;
+        for (int pass = 0; pass < 2; pass++)
+            for (uint32_t i = 0; i < src.n; i++)
+                if ((src.v[i].format == KZ_FMT_EVTX) == (pass == 0)) sorted[k++] = src.v[i];
+        if (src.n) memcpy(src.v, sorted, src.n * sizeof *sorted);
+        kz_free(sorted);
+    }
+    /* Into an empty store, each EVTX file is decoded and indexed as soon as its copy is in
+     * objects/, while the next files are copied (pipe); the copies are then put on disk by a
+     * syncfs before each batch commits. Into a store that has files, all are copied first: which
+     * are new, and so whether this is a bulk load, is only known once every file is hashed. */
+    int pipe = stored_bytes == 0;
+    /* Inserting many rows into the six query indexes costs several times what sorting them once
+     * does; a small addition to a large store keeps them. */
+    g.bulk = pipe;
+    pool = kz_pool_new(o->threads);
+    struct kz_evtx_reader_opts ro = {
+        .emit = emit, .write = write_out, .report = report_problem, .ctx = &g};
+    g.reader = pool ? kz_evtx_reader_new(pool, &ro) : NULL;
+    if (!g.reader) {
+        rc = kz_err_set(err, KZ_ENOMEM, "out of memory starting the decoder");
+        goto out;
+    }
+    /* a window of copies in flight: enough to keep every worker busy, few temporary files */
+    uint32_t window = (uint32_t)kz_pool_threads(pool) * 2 + 2;
+    struct copy_job *cj = kz_calloc(window, sizeof *cj);
+    uint32_t submitted = 0, waited = 0; /* copies [waited, submitted) are in flight */
+    if (!cj) {
+        rc = kz_err_set(err, KZ_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (uint32_t k = 0; k < window; k++) {
+        char tmpname[64];
+        snprintf(tmpname, sizeof tmpname, "objects/.incoming.%ld.%u", (long)getpid(), k);
+        if (!(cj[k].tmp = store_path(s, tmpname))) {
+            rc = kz_err_set(err, KZ_ENOMEM, "out of memory");
+            goto copy_out;
+        }
+    }
+    for (uint32_t i = 0; i < src.n && !g.failed; i++) {
+        for (; submitted < src.n && submitted < i + window; submitted++) {
+            struct copy_job *c = &cj[submitted % window];
+            c->src = src.v[submitted].path;
+            kz_pool_submit(pool, &c->job, copy_run, c);
+        }
+        struct copy_job *c = &cj[i % window];
+        kz_job_wait(&c->job);
+        waited = i + 1;
         struct pending *p = &g.files[g.nfiles];
         int known = 0;
         struct kz_err e = {0};
-        if (copy_in(&g, src.v[i].path, p, &known, &e)) {
+        if (copy_finish(&g, c, p, &known, &e)) {
             if (e.code == KZ_ENOMEM) {
                 *err = e;
                 rc = KZ_ENOMEM;
-                goto out;
+                break;
             }
             st->files_failed++;
             if (o->report) o->report(o->ctx, e.msg);
@@ -738,58 +856,30 @@ int kz_store_ingest(struct kz_store *s, const char *const *paths, int npaths,
         if (p->format != KZ_FMT_EVTX && !kz_text_format_ok(p->format)) st->files_unindexed++;
         g.total_bytes += p->size;
         g.nfiles++;
+        g.unsynced = 1;
+        if (pipe && p->format == KZ_FMT_EVTX) add_evtx(&g, g.nfiles - 1);
     }
-    /* Every copy (data and directory entry) on disk before the first commit names it: one
-     * syncfs for them all costs one journal flush instead of two fsyncs per file. */
-    if (g.nfiles) {
-        char *objdir = store_path(s, "objects");
-        int fd = objdir ? open(objdir, O_RDONLY | O_DIRECTORY) : -1;
-        int ok = fd >= 0 && syncfs(fd) == 0 && fsync(fd) == 0;
-        if (fd >= 0) close(fd);
-        kz_free(objdir);
-        if (!ok) {
-            rc = kz_err_set(err, KZ_EIO, "%s/objects: cannot flush to disk: %s", s->dir,
-                            strerror(errno));
+copy_out:
+    /* after an early stop, the copies still in flight finish before their slots go */
+    for (; waited < submitted; waited++)
+        kz_job_wait(&cj[waited % window].job);
+    for (uint32_t i = 0; i < window; i++) {
+        if (cj[i].tmp) unlink(cj[i].tmp);
+        kz_free(cj[i].tmp);
+    }
+    kz_free(cj);
+    if (rc) goto out;
+    if (!pipe) {
+        /* Every copy (data and directory entry) on disk before the first commit names it: one
+         * syncfs for them all costs one journal flush instead of two fsyncs per file. */
+        if (sync_objects(&g)) {
+            *err = g.err;
+            rc = KZ_EIO;
             goto out;
         }
-    }
-    /* EVTX files first, then the text logs: each reader delivers in file order, and the batches
-     * follow the files array, so the two kinds must not interleave in it. */
-    {
-        uint32_t k = 0;
-        struct pending *sorted = kz_calloc(g.nfiles + 1, sizeof *sorted);
-        if (!sorted) {
-            rc = kz_err_set(err, KZ_ENOMEM, "out of memory");
-            goto out;
-        }
-        for (int pass = 0; pass < 2; pass++)
-            for (uint32_t i = 0; i < g.nfiles; i++)
-                if ((g.files[i].format == KZ_FMT_EVTX) == (pass == 0)) sorted[k++] = g.files[i];
-        kz_free(g.files);
-        g.files = sorted;
-    }
-    /* Inserting many rows into the six query indexes costs several times what sorting them once
-     * does; a small addition to a large store keeps them. */
-    g.bulk = g.total_bytes >= stored_bytes / 2 && g.total_bytes > 0;
-    pool = kz_pool_new(o->threads);
-    struct kz_evtx_reader_opts ro = {
-        .emit = emit, .write = write_out, .report = report_problem, .ctx = &g};
-    g.reader = pool ? kz_evtx_reader_new(pool, &ro) : NULL;
-    if (!g.reader) {
-        rc = kz_err_set(err, KZ_ENOMEM, "out of memory starting the decoder");
-        goto out;
-    }
-    for (uint32_t i = 0; i < g.nfiles && !g.failed; i++) {
-        if (g.files[i].format != KZ_FMT_EVTX) continue; /* committed with no events */
-        char objrel[128];
-        snprintf(objrel, sizeof objrel, "objects/%s", g.files[i].sha);
-        char *obj = store_path(s, objrel);
-        struct kz_err e = {0};
-        /* decode the stored copy: what is indexed is what is kept */
-        if (!obj || kz_evtx_reader_add_file(g.reader, obj, i, &e)) {
-            if (o->report) o->report(o->ctx, obj ? e.msg : "out of memory");
-        }
-        kz_free(obj);
+        g.bulk = g.total_bytes >= stored_bytes / 2 && g.total_bytes > 0;
+        for (uint32_t i = 0; i < g.nfiles && !g.failed; i++)
+            if (g.files[i].format == KZ_FMT_EVTX) add_evtx(&g, i);
     }
     kz_evtx_reader_flush(g.reader);
     struct kz_text_reader_opts to = {

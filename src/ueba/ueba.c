@@ -26,6 +26,8 @@
 #define LTYPE_HISTORY 10
 #define VOL_HISTORY 10
 #define HOST_SERVICE_CAP 40
+#define NEW_ACCOUNT_DAYS 30   /* how long an account created in the stream is watched as new */
+#define UNOWNED_REPEAT_DAYS 7 /* an unowned account's reads are reported again after a week */
 
 /* Points (before the asset's criticality multiplies them); docs/ueba.md explains each. */
 enum {
@@ -49,6 +51,10 @@ enum {
     P_ORG_NEW_SERVICE = 6,
     P_SHARED_DEVICE = 20,
     P_CRED_BY_OTHER = 30,
+    P_UNOWNED_CRITICAL = 40,
+    P_UNOWNED_READS = 60,
+    P_UNOWNED_WRITES = 60,
+    P_ORG_NEW_PROC_SERVICE = 60,
 };
 /* Families of reasons: within a 24-hour window a user's points from one family are capped, so
  * that one new situation seen through several correlated features (a first remote day: new
@@ -59,9 +65,20 @@ enum {
  * device another account already used, its credentials typed by another account); otherwise
  * at half: an owner reaching a new server or exporting a lot is a change of work more
  * often than an intruder, and the owner's own sources and hours are what tell them apart. */
-enum { FAM_SOURCE, FAM_TIME, FAM_ACCESS, FAM_VOLUME, FAM_ACCOUNT, NFAM };
-static const int fam_cap[NFAM] = {40, 20, 30, 45, 30};
-static int family_of(int reason) {
+/* FAM_UNOWNED: what an account that never had a session of a person (interactive, unlock, RDP,
+ * cached) does that no owner explains: created in the stream (4720 seen), it reaches a domain
+ * controller, reads across customers' folders or writes on a share; or (a service's account) it
+ * runs a program never seen anywhere in the organisation. There is no owner's behaviour to compare
+ * with, so this is judged without the account's own learning gate, counts in full and is itself
+ * strong doubt. A new hire logs on at a desk first; a service does not start new programs. Two such
+ * things in a day (two new programs, reads then a DC) are independent evidence: the cap holds both.
+ */
+enum { FAM_SOURCE, FAM_TIME, FAM_ACCESS, FAM_VOLUME, FAM_ACCOUNT, FAM_UNOWNED, NFAM };
+static const int fam_cap[NFAM] = {40, 20, 30, 45, 30, 100};
+static int family_of(int reason, int flags) {
+    if (reason == R_UNOWNED_READS || reason == R_UNOWNED_WRITES || reason == R_ORG_NEW_PROC ||
+        (reason == R_NEW_ACCOUNT && flags))
+        return FAM_UNOWNED;
     switch (reason) {
     case R_NEW_DEVICE:
     case R_NEW_NET:
@@ -82,8 +99,9 @@ static int family_of(int reason) {
     }
 }
 
-static int is_strong_doubt(int reason) {
-    return reason == R_HOUR || reason == R_SHARED_DEVICE || reason == R_CRED_BY_OTHER;
+static int is_strong_doubt(int reason, int flags) {
+    return reason == R_HOUR || reason == R_SHARED_DEVICE || reason == R_CRED_BY_OTHER ||
+           family_of(reason, flags) == FAM_UNOWNED;
 }
 
 /* Volume spikes: an hour is a spike above max(floor, factor x the 95th percentile of the user's
@@ -496,6 +514,15 @@ static const char *host_display(const struct kz_ueba *u, uint32_t id) {
     return name_of(u, id);
 }
 
+/* An account as shown (DOMAIN\\name when its logons said the domain), from its T_USER id. */
+static const char *user_display(const struct kz_ueba *u, uint32_t id) {
+    if (id && u->ent[id] && u->type[id] == T_USER) {
+        const struct ueba_user *p = &u->users[u->ent[id] - 1];
+        if (p->display) return u->str[p->display];
+    }
+    return name_of(u, id);
+}
+
 static void render_reason(const struct kz_ueba *u, const struct ueba_reason_rec *r, char *b,
                           size_t size) {
     int h, m;
@@ -561,13 +588,34 @@ static void render_reason(const struct kz_ueba *u, const struct ueba_reason_rec 
         snprintf(b, size, "first activity in %d days (dormant account)%s", (int)r->v1, when);
         break;
     case R_NEW_ACCOUNT:
-        snprintf(b, size, "account first seen %d days ago%s%s logs on to %s%s%s", (int)r->v1,
-                 r->b ? ", created by " : "", r->b ? name_of(u, r->b) : "", host_display(u, r->a),
+        snprintf(b, size, "account first seen %d days ago%s%s%s logs on to %s%s%s", (int)r->v1,
+                 r->b ? ", created by " : "", r->b ? user_display(u, r->b) : "",
+                 r->flags ? ", never logged on interactively," : "", host_display(u, r->a),
                  role_name(hh), when);
+        break;
+    case R_UNOWNED_READS:
+        snprintf(b, size,
+                 "account created %d days ago%s%s, never logged on interactively, reads across "
+                 "%d folders (customers) of %s in 1 h%s",
+                 (int)r->v2, r->a ? " by " : "", r->a ? user_display(u, r->a) : "", (int)r->v1,
+                 name_of(u, r->b), when);
         break;
     case R_NEW_SERVICE:
         snprintf(b, size, "service %s installed on %s (new on this host%s)%s", name_of(u, r->a),
                  host_display(u, r->b), r->v1 ? " and in the organisation" : "", when);
+        break;
+    case R_UNOWNED_WRITES:
+        snprintf(b, size,
+                 "account created %d days ago%s%s, never logged on interactively, writes files on "
+                 "%s%s",
+                 (int)r->v2, r->a ? " by " : "", r->a ? user_display(u, r->a) : "",
+                 name_of(u, r->b), when);
+        break;
+    case R_ORG_NEW_PROC:
+        snprintf(b, size,
+                 "first run of %s anywhere in the organisation, on %s, by an account never "
+                 "logged on interactively (a service's account)%s",
+                 name_of(u, r->a), host_display(u, r->b), when);
         break;
     case R_SHARED_DEVICE:
         snprintf(b, size, "device %s was already used by another account%s", name_of(u, r->a),
@@ -896,6 +944,8 @@ static void score_record(struct kz_ueba *u, const struct kz_ueba_act *a, kz_ueba
     }
     if (a->kind == KZ_UEBA_ACCOUNT) {
         p->creator = intern_canon(u, T_USER, a->object);
+        /* its creation seen before any activity: new, whether or not in the baseline */
+        if (p->events == 0) p->is_new = 1;
         return;
     }
     int new_day = p->last_day != day;
@@ -907,6 +957,11 @@ static void score_record(struct kz_ueba *u, const struct kz_ueba_act *a, kz_ueba
     /* A new account (first seen after the baseline) is judged before its own gate on one thing:
      * reaching a critical asset. */
     int new_account_watch = after_baseline && gated && p->is_new;
+    /* An account created in the stream that never had a person's session (judged on the past,
+     * before this record is learned): see FAM_UNOWNED. */
+    int person = p->ltypes[2] || p->ltypes[7] || p->ltypes[10] || p->ltypes[11];
+    int unowned = after_baseline && p->is_new && p->creator && !person &&
+                  day - p->first_day <= NEW_ACCOUNT_DAYS;
     vol_roll(p, hour);
     double crit = criticality(host);
 
@@ -1007,7 +1062,11 @@ static void score_record(struct kz_ueba *u, const struct kz_ueba_act *a, kz_ueba
         int again = isnew == 0 && hour - prev >= RETURN_DAYS * 24u;
         if (isnew == 1 || prev != hour) vol_add(u, p, a, VOL_HOSTS, scoring, host_id);
         double tc = criticality(t);
-        if (scoring && (isnew == 1 || again)) {
+        if (unowned && isnew == 1 && tc >= 2.5) {
+            pend(u, a, R_NEW_ACCOUNT, t->name, p->creator, (int32_t)(day - p->first_day), 0,
+                 P_UNOWNED_CRITICAL * tc / 3, t->name);
+            u->pend[u->npend - 1].r.flags = 1;
+        } else if (scoring && (isnew == 1 || again)) {
             double pts = (lt == 3 ? P_NEW_HOST_NETWORK : P_NEW_HOST_INTERACTIVE) * tc;
             if (again) pts /= 2;
             pend(u, a, R_NEW_HOST, t->name, 0, lt, again ? days_between(prev, hour) : 0, pts,
@@ -1050,6 +1109,11 @@ static void score_record(struct kz_ueba *u, const struct kz_ueba_act *a, kz_ueba
                      (again ? 0.5 : 1) * P_NEW_SHARE * crit, host_id);
         }
         if (a->kind != KZ_UEBA_FILE || !a->folder) break;
+        /* an unowned new account changing files on a share (once a day per share) */
+        if (unowned && share && (a->access & (KZ_UEBA_WRITE | KZ_UEBA_DELETE)) &&
+            edge_touch(u, E_UNOWNED_WRITE, uid, share, day, hour, NULL) == 1)
+            pend(u, a, R_UNOWNED_WRITES, p->creator, share, 0, (int32_t)(day - p->first_day),
+                 P_UNOWNED_WRITES, host_id);
         if (!(a->access & KZ_UEBA_READ)) break;
         vol_add(u, p, a, VOL_READS, scoring, host_id);
         /* the folder: first component under the share, or the parent directory of a local path */
@@ -1079,13 +1143,26 @@ static void score_record(struct kz_ueba *u, const struct kz_ueba_act *a, kz_ueba
         uint32_t prev = hour;
         int isnew = edge_touch(u, E_USER_FOLDER, uid, folder, 0, hour, &prev);
         if (isnew == 1 || prev != hour) vol_add(u, p, a, VOL_FOLDERS, scoring, host_id);
+        /* when an unowned new account reads across many folders of a share; again a week later
+         * if it goes on (not every night: one alert a week says it all) */
+        if (unowned && a->object && p->vol[VOL_FOLDERS] >= vol_floor[VOL_FOLDERS] &&
+            (p->unowned_day == 0 || day + 1u >= p->unowned_day + (unsigned)UNOWNED_REPEAT_DAYS)) {
+            p->unowned_day = (uint16_t)(day + 1);
+            pend(u, a, R_UNOWNED_READS, p->creator, share, p->vol[VOL_FOLDERS],
+                 (int32_t)(day - p->first_day), P_UNOWNED_READS, host_id);
+        }
         break;
     }
     case KZ_UEBA_PROCESS: {
-        if (crit <= 1 || !a->object) break; /* processes are judged on servers only */
+        if (!a->object) break;
         const char *img = a->object, *s = strrchr(img, '\\');
         uint32_t proc = intern_canon(u, T_PROC, s ? s + 1 : img);
         if (!proc) break;
+        /* a program new to the whole estate, started by a service's account (FAM_UNOWNED) */
+        int org_new = edge_touch(u, E_ORG_PROC, proc, 0, 0, hour, NULL) == 1;
+        if (org_new && after_baseline && !host_gated && !person)
+            pend(u, a, R_ORG_NEW_PROC, proc, host_id, 0, 0, P_ORG_NEW_PROC_SERVICE, host_id);
+        if (crit <= 1) break; /* otherwise processes are judged on servers only */
         if (edge_touch(u, E_USER_PROC, uid, proc, host_id, hour, NULL) == 1 && scoring)
             pend(u, a, R_NEW_PROC, proc, host_id, 0, 0, P_NEW_PROC * crit, host_id);
         break;
@@ -1098,14 +1175,15 @@ static void score_record(struct kz_ueba *u, const struct kz_ueba_act *a, kz_ueba
     if (!u->npend) return;
     const char *entity = u->str[p->display ? p->display : uid];
     for (uint32_t j = 0; j < u->npend; j++)
-        if (is_strong_doubt(u->pend[j].r.kind)) p->doubt_day = (uint16_t)(day + 1);
+        if (is_strong_doubt(u->pend[j].r.kind, u->pend[j].r.flags))
+            p->doubt_day = (uint16_t)(day + 1);
     if (p->fam_hour == 0 || hour + 1 - p->fam_hour >= 24) {
         memset(p->fam_pts, 0, sizeof p->fam_pts);
         p->fam_hour = hour + 1;
     }
     for (uint32_t i = 0; i < u->npend; i++) {
         struct pending *pd = &u->pend[i];
-        int fam = family_of(pd->r.kind);
+        int fam = family_of(pd->r.kind, pd->r.flags);
         int doubt = p->doubt_day == day + 1;
         if (!doubt && (fam == FAM_ACCESS || fam == FAM_VOLUME)) pd->points /= 2;
         double room = fam_cap[fam] - p->fam_pts[fam];

@@ -40,6 +40,8 @@ enum ueba_edge {
     E_ORG_SVC,
     E_HOST_RDP_USER, /* (host, user): RDP logons to host by user (for host roles) */
     E_CRED_BY,       /* (account, subject): the account's credentials used in subject's session */
+    E_ORG_PROC,      /* (process name): run anywhere in the organisation */
+    E_UNOWNED_WRITE, /* (account, share, day): an unowned account's writes there reported */
 };
 
 /* One learned pair: hours since the start of the stream of its first and last sighting. */
@@ -61,13 +63,17 @@ enum ueba_reason {
     R_SPIKE_READS,    /* v1: value; v2: usual bound */
     R_SPIKE_FOLDERS,
     R_SPIKE_HOSTS,
-    R_FAILS,         /* v1: failures */
-    R_DORMANT,       /* v1: days */
-    R_NEW_ACCOUNT,   /* a: creator (T_USER) or none; v1: first day */
-    R_NEW_SERVICE,   /* a: service; v1: org-new */
-    R_USER_ON_HOST,  /* host alerts: a user's anomaly here; a: user, v1: points */
-    R_SHARED_DEVICE, /* a: device another account used before */
-    R_CRED_BY_OTHER, /* a: the subject account; b: host */
+    R_FAILS,          /* v1: failures */
+    R_DORMANT,        /* v1: days */
+    R_NEW_ACCOUNT,    /* a: creator (T_USER) or none; v1: first day */
+    R_NEW_SERVICE,    /* a: service; v1: org-new */
+    R_USER_ON_HOST,   /* host alerts: a user's anomaly here; a: user, v1: points */
+    R_SHARED_DEVICE,  /* a: device another account used before */
+    R_CRED_BY_OTHER,  /* a: the subject account; b: host */
+    R_UNOWNED_READS,  /* a: creator (T_USER) or none; b: share; v1: folders this hour; v2: days
+                       * since creation */
+    R_ORG_NEW_PROC,   /* a: process; b: host (run by an account never logged on as a person) */
+    R_UNOWNED_WRITES, /* a: creator (T_USER) or none; b: share; v2: days since creation */
 };
 
 struct ueba_reason_rec {
@@ -119,9 +125,10 @@ struct ueba_user {
     uint16_t hist[NVOL][UEBA_VOL_BUCKETS];
     kz_time fail_since;
     uint16_t fails;
-    uint32_t fam_hour;  /* hour + 1 the 24-hour window of fam_pts started; 0 none */
-    uint16_t doubt_day; /* last day with strong doubt about who uses the account (+1; 0 none) */
-    uint8_t fam_pts[5]; /* points per family of reasons today (capped; ueba.c) */
+    uint32_t fam_hour;    /* hour + 1 the 24-hour window of fam_pts started; 0 none */
+    uint16_t doubt_day;   /* last day with strong doubt about who uses the account (+1; 0 none) */
+    uint16_t unowned_day; /* last day an unowned new account's reads were reported (+1; 0 none) */
+    uint8_t fam_pts[6];   /* points per family of reasons today (capped; ueba.c) */
     struct ueba_risk r;
 };
 

@@ -46,6 +46,27 @@ if any(c["level"] in ("high", "critical") for c in o["confounders_flagged"]): pr
 PY
 done
 
+# nightsky2021: the backdoor account (created by the intruder, never logged on interactively,
+# reading the file servers night after night) raises a ueba finding at least a week before the
+# encryption day, and the portal's service account one when it starts programs nobody ran before
+d=$tmp/ns
+"$kz" simulate -o "$d" --users 100 --days 21 --scenario nightsky2021 --seed 3 --quiet || fail "simulate nightsky"
+"$kz" scan "$d/logs" --format jsonl -o "$d.all" --quiet --no-default-rules 2>/dev/null
+grep '"kind":"ueba"' "$d.all" > "$d.ueba"
+python3 - "$d" <<'PY' && ok || fail "nightsky2021: the backdoor or the portal account raised no ueba finding in time"
+import json, sys
+from datetime import datetime, timedelta
+d = sys.argv[1]
+ts = lambda s: datetime.fromisoformat(s[:19])
+steps = {t["step"]: t for t in map(json.loads, open(d + "/truth.jsonl"))}
+finds = [json.loads(l) for l in open(d + ".ueba")]
+backdoor = steps[10]["user"].split("\\")[-1].lower()
+enc = ts(steps[16]["start"])
+early = [f for f in finds if (f["user"] or "").lower().endswith("\\" + backdoor) and ts(f["ts"]) <= enc - timedelta(days=7)]
+portal = [f for f in finds if (f["user"] or "").lower().endswith("\\svc-adss") and ts(steps[11]["start"]) <= ts(f["ts"]) <= ts(steps[12]["end"])]
+if not early or not portal: print("backdoor:", len(early), "portal:", len(portal)); sys.exit(1)
+PY
+
 d=$tmp/benign
 "$kz" simulate -o "$d" --users 150 --days 30 --scenario none --seed 5 --quiet || fail "simulate benign"
 "$kz" scan "$d/logs" --format jsonl -o "$d.all" --quiet 2>/dev/null

@@ -668,3 +668,162 @@ KZ_TEST(ueba_state_refuses_tampering) {
     kz_free(c);
     kz_free(s);
 }
+
+/* ---- accounts nobody owns (FAM_UNOWNED) ---- */
+
+static void push_as(struct kz_ueba *u, struct got *g, const char *user, kz_time ts, int kind,
+                    int ltype, const char *host, const char *object, const char *folder,
+                    uint64_t rec) {
+    struct kz_ueba_act a = {.ts = ts,
+                            .kind = (uint8_t)kind,
+                            .logon_type = (int8_t)ltype,
+                            .outcome = 1,
+                            .access = KZ_UEBA_READ,
+                            .record_id = rec,
+                            .bytes = -1,
+                            .user = user,
+                            .domain = "CORP",
+                            .host = host,
+                            .src_ip = kind == KZ_UEBA_PROCESS ? NULL : "10.20.2.10",
+                            .object = object,
+                            .folder = folder};
+    kz_ueba_push(u, &a, on_alert, g);
+}
+
+/* Reads across 8 customers' folders within the hour starting at t (records rec..rec+7). */
+static void read_8_folders(struct kz_ueba *u, struct got *g, const char *user, kz_time t,
+                           uint64_t rec) {
+    for (int i = 0; i < 8; i++) {
+        char folder[32];
+        snprintf(folder, sizeof folder, "cust%02d\\x.doc", i);
+        push_as(u, g, user, t + i * M, KZ_UEBA_FILE, -1, "FS01", "\\\\*\\projects", folder,
+                rec + (uint64_t)i);
+    }
+}
+
+KZ_TEST(ueba_unowned_new_account_reads_and_dc) {
+    kz_time_parse("2026-03-02", 10, &day0);
+    struct kz_ueba_opts o;
+    test_opts(&o);
+    o.min_days = 5; /* every account below is still learning: only FAM_UNOWNED may speak */
+    struct kz_ueba *u;
+    REQUIRE(kz_ueba_new(&u, &o) == 0);
+    struct got g = {0};
+    /* day 0 (baseline): DC1 validates a logon (a domain controller); Administrator, then an
+     * admin, create two accounts (4720) */
+    push_as(u, &g, "bob", day0 + 9 * H, KZ_UEBA_AUTH, -1, "DC1", NULL, NULL, 1);
+    push_as(u, &g, "Administrator", day0 + 18 * H, KZ_UEBA_LOGON, 3, "DC1", NULL, NULL, 2);
+    push_as(u, &g, "backdoor", day0 + 18 * H + 10 * M, KZ_UEBA_ACCOUNT, -1, "DC1", "Administrator",
+            NULL, 3);
+    push_as(u, &g, "newhire", day0 + 18 * H + 20 * M, KZ_UEBA_ACCOUNT, -1, "DC1", "it-adm", NULL,
+            4);
+    /* day 2, 01:00: the backdoor (never a person's logon) reads across 8 folders of FS01. At the
+     * 8th folder (8 = the folders' floor) one reason of 60 points: an alert at 60, medium. */
+    kz_time t = day0 + 2 * 24 * H + 1 * H;
+    push_as(u, &g, "backdoor", t, KZ_UEBA_LOGON, 3, "FS01", NULL, NULL, 10);
+    read_8_folders(u, &g, "backdoor", t + M, 11);
+    REQUIRE(g.n == 1);
+    CHECK_INT(g.score[0], 60);
+    CHECK_INT(g.level[0], KZ_LEVEL_MEDIUM);
+    CHECK_STR(g.first[0], "CORP\\backdoor: risk 60: account created 2 days ago by "
+                          "CORP\\Administrator, never logged on interactively, reads across 8 "
+                          "folders (customers) of \\\\fs01\\projects in 1 h, 01:08");
+    /* More reads the same day are not reported again (once per week). */
+    read_8_folders(u, &g, "backdoor", t + 20 * M, 30);
+    CHECK_INT(g.n, 1);
+    /* One hour after the first alert it logs on to DC1 for the first time: 40 x 3 (domain
+     * controller) / 3 = 40 points; the family's cap (100) holds 60 + 40. Risk 60 x 2^(-1/12)
+     * + 40 = 96.6: critical, a second alert with score 97. */
+    push_as(u, &g, "backdoor", t + 8 * M + H, KZ_UEBA_LOGON, 3, "DC1", NULL, NULL, 50);
+    REQUIRE(g.n == 2);
+    CHECK_INT(g.score[1], 97);
+    CHECK_INT(g.level[1], KZ_LEVEL_CRITICAL);
+    CHECK_STR(g.reasons[1][2], "account first seen 2 days ago, created by CORP\\Administrator, "
+                               "never logged on interactively, logs on to DC1 (domain "
+                               "controller), 02:08");
+    /* The new hire logs on at a desk first, then reads the same way: a person, silent. */
+    kz_time t2 = day0 + 2 * 24 * H + 9 * H;
+    push_as(u, &g, "newhire", t2, KZ_UEBA_LOGON, 2, "WS1", NULL, NULL, 60);
+    read_8_folders(u, &g, "newhire", t2 + M, 61);
+    /* An account whose creation was never seen, reading the same way: silent (learning). */
+    read_8_folders(u, &g, "old", t2 + M, 70);
+    CHECK_INT(g.n, 2);
+    /* A week after its first report the backdoor's reads are reported again: day 9. Its risk
+     * then: 96.6 x 2^(-7 days / 12 h) ~ 0.06, + 60 -> 60. */
+    read_8_folders(u, &g, "backdoor", t + 7 * 24 * H, 80);
+    REQUIRE(g.n == 3);
+    CHECK_INT(g.score[2], 60);
+    /* Day 11 (risk 60 x 2^(-48/12) = 3.75 by then): it writes a file on FS01's share: 60 points,
+     * 63.75 -> an alert at 64; a second write on the same share that day adds nothing. */
+    struct kz_ueba_act w = {.ts = t + 9 * 24 * H,
+                            .kind = KZ_UEBA_FILE,
+                            .logon_type = -1,
+                            .outcome = 1,
+                            .access = KZ_UEBA_WRITE,
+                            .record_id = 90,
+                            .bytes = -1,
+                            .user = "backdoor",
+                            .domain = "CORP",
+                            .host = "FS01",
+                            .src_ip = "10.20.2.10",
+                            .object = "\\\\*\\projects",
+                            .folder = "cust01\\a.doc.nightsky"};
+    kz_ueba_push(u, &w, on_alert, &g);
+    w.ts += M;
+    kz_ueba_push(u, &w, on_alert, &g);
+    REQUIRE(g.n == 4);
+    CHECK_INT(g.score[3], 64);
+    CHECK(!strncmp(g.first[3], "CORP\\backdoor: risk 64: ", 24));
+    /* the reads of day 9 still weigh (3.75 points): they come first, then the writes */
+    CHECK_INT(g.nreasons[3], 3);
+    CHECK_STR(g.reasons[3][2], "account created 11 days ago by CORP\\Administrator, never logged "
+                               "on interactively, writes files on \\\\fs01\\projects, 01:00");
+    kz_ueba_free(u);
+}
+
+KZ_TEST(ueba_service_account_runs_a_program_new_to_the_estate) {
+    kz_time_parse("2026-03-02", 10, &day0);
+    struct kz_ueba_opts o;
+    test_opts(&o);
+    o.min_days = 5;
+    struct kz_ueba *u;
+    REQUIRE(kz_ueba_new(&u, &o) == 0);
+    struct got g = {0};
+    /* days 0-5: the portal's service account runs java.exe on PORTAL every morning; an admin
+     * (a person: interactive logons) runs cmd.exe on OPS1 */
+    uint64_t rec = 1;
+    for (int d = 0; d <= 5; d++) {
+        kz_time t = day0 + d * 24 * H + 10 * H;
+        push_as(u, &g, "svc-portal", t, KZ_UEBA_PROCESS, -1, "PORTAL", "C:\\jre\\bin\\java.exe",
+                NULL, rec++);
+        push_as(u, &g, "erin", t, KZ_UEBA_LOGON, 2, "OPS1", NULL, NULL, rec++);
+        push_as(u, &g, "erin", t + M, KZ_UEBA_PROCESS, -1, "OPS1", "C:\\Windows\\cmd.exe", NULL,
+                rec++);
+    }
+    CHECK_INT(g.n, 0);
+    /* day 6, 19:46: the service account runs cmd.exe (known in the estate: nothing), then
+     * 7z.exe, a program nobody ever ran: 60 points, an alert at 60 (medium). */
+    kz_time t = day0 + 6 * 24 * H + 19 * H + 46 * M;
+    push_as(u, &g, "svc-portal", t, KZ_UEBA_PROCESS, -1, "PORTAL", "C:\\Windows\\cmd.exe", NULL,
+            100);
+    CHECK_INT(g.n, 0);
+    push_as(u, &g, "svc-portal", t + M, KZ_UEBA_PROCESS, -1, "PORTAL", "C:\\ProgramData\\7z.exe",
+            NULL, 101);
+    REQUIRE(g.n == 1);
+    CHECK_INT(g.score[0], 60);
+    CHECK_STR(g.first[0], "CORP\\svc-portal: risk 60: first run of 7z.exe anywhere in the "
+                          "organisation, on PORTAL, by an account never logged on interactively "
+                          "(a service's account), 19:47");
+    /* 20 minutes later rclone.exe, new as well: the family's cap (100) leaves 40 of its 60.
+     * 60 x 2^(-20/720) + 40 = 98.9: critical, score 99. (PORTAL's own risk: half of each, 30
+     * then 30 x 2^(-20/720) + 20 = 49.4, under the threshold.) */
+    push_as(u, &g, "svc-portal", t + 21 * M, KZ_UEBA_PROCESS, -1, "PORTAL",
+            "C:\\ProgramData\\rclone.exe", NULL, 102);
+    REQUIRE(g.n == 2);
+    CHECK_INT(g.score[1], 99);
+    CHECK_INT(g.level[1], KZ_LEVEL_CRITICAL);
+    /* the admin (a person) running a program new to the estate: not this feature's business */
+    push_as(u, &g, "erin", t, KZ_UEBA_PROCESS, -1, "OPS1", "C:\\tools\\newtool.exe", NULL, 103);
+    CHECK_INT(g.n, 2);
+    kz_ueba_free(u);
+}
