@@ -455,8 +455,7 @@ int kz_ueba_new(struct kz_ueba **out, const struct kz_ueba_opts *o) {
     return 0;
 }
 
-void kz_ueba_free(struct kz_ueba *u) {
-    if (!u) return;
+void ueba_release(struct kz_ueba *u) {
     kz_free(u->slot);
     kz_free(u->str);
     kz_free(u->hash);
@@ -468,6 +467,11 @@ void kz_ueba_free(struct kz_ueba *u) {
     kz_free(u->edges);
     kz_free(u->kept);
     kz_arena_free(&u->arena);
+}
+
+void kz_ueba_free(struct kz_ueba *u) {
+    if (!u) return;
+    ueba_release(u);
     kz_free(u);
 }
 

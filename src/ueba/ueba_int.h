@@ -209,5 +209,8 @@ struct kz_ueba {
  * text of a past run's records, not saved). Returns the id; 0 on a duplicate name, a cap or no
  * memory. */
 uint32_t ueba_str_append(struct kz_ueba *u, int type, const char *s, size_t n);
+/* Frees everything the engine holds but not the engine itself (kz_ueba_free, and a refused state
+ * load that must leave an empty engine). */
+void ueba_release(struct kz_ueba *u);
 
 #endif

@@ -394,17 +394,7 @@ out:
 /* Back to an empty engine (a refused state must leave nothing half-loaded). */
 static void reset(struct kz_ueba *u) {
     struct kz_ueba_opts o = u->o;
-    kz_free(u->slot);
-    kz_free(u->str);
-    kz_free(u->hash);
-    kz_free(u->type);
-    kz_free(u->ent);
-    kz_free(u->users);
-    kz_free(u->hosts);
-    kz_free(u->anoms);
-    kz_free(u->edges);
-    kz_free(u->kept);
-    kz_arena_free(&u->arena);
+    ueba_release(u);
     memset(u, 0, sizeof *u);
     u->o = o;
     kz_arena_init(&u->arena, 1 << 16, (size_t)1 << 30);
