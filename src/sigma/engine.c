@@ -472,11 +472,18 @@ int kz_sigma_scratch_new(const struct kz_sigma_engine *e, struct kz_sigma_scratc
     uint32_t nv = e->nvariants ? e->nvariants : 1;
     s->mark = kz_calloc(nv, sizeof *s->mark);
     s->cand = kz_malloc(nv * sizeof *s->cand);
+    s->bits_epoch = kz_calloc(nv, sizeof *s->bits_epoch);
+    s->bits = kz_malloc(nv * sizeof *s->bits);
+    uint32_t nl = e->nliterals ? e->nliterals : 1;
+    s->lit_epoch = kz_calloc(nl, sizeof *s->lit_epoch);
+    s->lit_at = kz_malloc(nl * sizeof *s->lit_at);
     s->route_slots = kz_calloc(MATCH_ROUTE_SLOTS, sizeof *s->route_slots);
     s->md = pcre2_match_data_create(1, NULL);
     s->mctx = pcre2_match_context_create(NULL);
     int rc = 0;
-    if (!s->mark || !s->cand || !s->md || !s->mctx || !s->route_slots) rc = KZ_ENOMEM;
+    if (!s->mark || !s->cand || !s->bits_epoch || !s->bits || !s->lit_epoch || !s->lit_at ||
+        !s->md || !s->mctx || !s->route_slots)
+        rc = KZ_ENOMEM;
     if (!rc) {
         pcre2_set_match_limit(s->mctx, 200000);
         pcre2_set_depth_limit(s->mctx, 10000);
@@ -516,6 +523,12 @@ void kz_sigma_scratch_free(struct kz_sigma_scratch *s) {
     kz_free(s->lower);
     kz_free(s->mark);
     kz_free(s->cand);
+    kz_free(s->bits_epoch);
+    kz_free(s->bits);
+    kz_free(s->lit_epoch);
+    kz_free(s->lit_at);
+    kz_free(s->scanned_end);
+    kz_free(s->scanned_name);
     kz_free(s->hs_fitted);
     kz_free(s->group_fitted);
     kz_buf_free(&s->pbuf);
@@ -691,8 +704,10 @@ uint32_t kz_sigma_match(const struct kz_sigma_engine *e, struct kz_sigma_scratch
     uint32_t n = 0;
     uint32_t *cand = s->cand;
     if (r->has_gated) {
-        if (++s->mark_epoch == 0) {
+        if (++s->mark_epoch == 0) { /* wrapped: forget every stamp */
             memset(s->mark, 0, e->nvariants * sizeof *s->mark);
+            memset(s->bits_epoch, 0, e->nvariants * sizeof *s->bits_epoch);
+            memset(s->lit_epoch, 0, e->nliterals * sizeof *s->lit_epoch);
             s->mark_epoch = 1;
         }
         if (prefilter_scan(s, &e->groups[r->group]) == PREFILTER_ALL) {

@@ -8,10 +8,11 @@
  *      providers its events come from, with the field renames of that source (Security 4688 names
  *      the image NewProcessName where Sysmon says Image). A rule with two sources becomes two
  *      variants. An event only meets the variants of its (channel, event id).
- *   2. prefilter: from each rule's condition, a set of literals of which at least one must occur
- *      in the event for the rule to possibly match (see prefilter.c). All literals of the rules of
- *      one channel go into one Vectorscan database; one scan over the event's values says which
- *      rules are candidates. Rules without such a set are always candidates on their route.
+ *   2. prefilter: from each rule's condition, literals that must occur in given fields of the
+ *      event for the rule to possibly match (an OR of ANDs of literal sets; see prefilter.c). All
+ *      literals of the rules of one channel and event id go into one Vectorscan database; one
+ *      scan over the event's values says which rules are candidates. Rules without such a
+ *      requirement are always candidates on their route.
  *   3. evaluation: candidates are evaluated exactly (evaluate.c): patterns, regexes (Vectorscan,
  *      PCRE2 where Vectorscan cannot), numbers, CIDR, field references, then the condition, then
  *      the filters (Sigma meta filters) that apply to the rule.

@@ -24,6 +24,8 @@
 #define MATCH_MAX_LITERALS 2048u /* literals one rule may contribute (more: always evaluated) */
 #define MATCH_MAX_CIDR_TEXT 64u      /* longest field text tried as an IP address */
 #define MATCH_SET_MIN_VALUES 6u  /* string values in an item before they are looked up as a set */
+#define MATCH_MAX_TERMS 8u   /* ORed terms of a prefilter requirement */
+#define MATCH_MAX_CLAUSES 4u /* ANDed literal sets per term (terms x clauses <= 32 bits) */
 
 /* A rule (or filter) as it runs on one of its log sources. */
 struct match_variant {
@@ -39,6 +41,11 @@ struct match_variant {
     const uint32_t *rename_from, *rename_to;
     uint32_t group;        /* prefilter database (channel group) it belongs to */
     uint8_t always;        /* no literal set: a candidate whenever its route is */
+    /* Its prefilter requirement (prefilter.c): an OR of terms, each an AND of clauses, each
+     * clause one bit set when one of its literals is seen in its field. The variant is a
+     * candidate once the bits of one term are all set. */
+    uint8_t nterms;
+    uint32_t term_mask[MATCH_MAX_TERMS];
     uint32_t nfilters;     /* filters (indexes into engine->filters) that apply to this rule */
     uint32_t *filters;
 };
@@ -73,13 +80,24 @@ struct match_lit {
     uint8_t anchor;
 };
 
+/* What seeing a literal means for one variant: the field it must be seen in (the event's name
+ * id, after the variant's renames; 0: any field, for keywords) and the requirement bit it sets. */
+struct match_pair {
+    uint32_t variant;
+    uint32_t field;
+    uint32_t bit;  /* 1 << clause index */
+    uint8_t alone; /* the clause is a term by itself: seeing it makes the variant a candidate */
+};
+
 /* A prefilter database: the literals of the rules of one channel (plus the any-channel rules). */
 struct match_group {
     const char *channel;  /* lowercase; NULL for the any-channel group */
     uint32_t parent;      /* the channel's group (itself for a channel group) */
     uint8_t has_id;       /* 1: only the rules of this event id (and the channel-wide ones) */
     uint32_t event_id;
-    uint32_t nlits;       /* its literals (ids into engine lits); 0: nothing to scan */
+    uint32_t db_group;    /* the group whose database (and scanned fields) its scans use:
+                           * itself, or one with nearly the same literals (prefilter.c) */
+    uint32_t nlits;       /* its literals (ids into engine lits, ascending); 0: nothing to scan */
     uint32_t *lits;
     _Atomic int db_state; /* REGEX_HS_*: the database is compiled on first scan (prefilter.c) */
     hs_database_t *db;    /* when READY */
@@ -123,8 +141,8 @@ struct kz_sigma_engine {
     uint32_t ngroups;
     struct match_group *groups;
     uint32_t nliterals;
-    uint32_t *lit_first, *lit_count; /* literal id -> its variants in lit_variants */
-    uint32_t *lit_variants;
+    uint32_t *lit_first, *lit_count; /* literal id -> its pairs in lit_pairs */
+    struct match_pair *lit_pairs;
     struct match_lit *lits;          /* literal id -> literal */
     uint32_t nskips, skips_cap;
     struct kz_sigma_skip *skips;
@@ -167,7 +185,14 @@ struct kz_sigma_scratch {
     uint32_t *mark;     /* per variant: == mark_epoch when the prefilter selected it */
     uint32_t ncand;
     uint32_t *cand;
-    struct kz_buf pbuf; /* prefilter input: every value, NUL-separated */
+    uint32_t *bits_epoch; /* per variant: == mark_epoch when bits[] is this event's */
+    uint32_t *bits;       /* per variant: requirement bits seen in this event */
+    uint32_t *lit_epoch;  /* per literal: == mark_epoch when lit_at[] is this event's */
+    uint32_t *lit_at;     /* per literal: the scanned field it was last handled in */
+    struct kz_buf pbuf; /* prefilter input: the scanned values, separated by SEP */
+    uint32_t nscanned, scanned_cap;
+    uint32_t *scanned_end;  /* per scanned field: offset of the separator after its value */
+    uint32_t *scanned_name; /* per scanned field: its name id */
     /* routes: a cache hashed on (channel, event id) */
     uint32_t nroutes, routes_cap;
     struct match_route *routes;

