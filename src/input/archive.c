@@ -12,6 +12,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -56,7 +58,8 @@ size_t kz_zstd_head(const uint8_t *p, size_t n, uint8_t *out, size_t cap) {
 
 /* ---- streams ---- */
 
-enum { S_ZSTD, S_STORED, S_DEFLATE };
+/* S_GZIP_OVER and S_ZSTD_OVER decompress another stream (a .gz or .zst member of a zip) */
+enum { S_ZSTD, S_STORED, S_DEFLATE, S_GZIP_OVER, S_ZSTD_OVER };
 
 struct kz_instream {
     int kind;
@@ -67,7 +70,9 @@ struct kz_instream {
     uint64_t in_total;  /* compressed bytes consumed */
     uint64_t out_total; /* bytes produced */
     int ended;
-    int frame_done; /* zstd: the last call finished a frame (the stream may end here) */
+    int frame_done; /* zstd, gzip: the last call finished a frame (the stream may end here) */
+    struct kz_instream *inner; /* the member a *_OVER stream decompresses (owned) */
+    const char *inner_why;     /* why the inner stream stopped early */
     z_stream z;
     ZSTD_DStream *zs;
     size_t in_len, in_pos;
@@ -95,11 +100,18 @@ struct kz_instream *kz_zstd_open(int fd) {
     return s;
 }
 
-/* Refills the input buffer: from the file (zstd) or the member's remaining bytes (zip). */
+/* Refills the input buffer: from the file (zstd), the member's remaining bytes (zip), or the
+ * inner stream (a compressed member). */
 static ssize_t refill(struct kz_instream *s) {
     size_t want = IN_BUF;
     ssize_t k;
-    if (s->kind == S_ZSTD) {
+    if (s->inner) {
+        k = kz_instream_read(s->inner, (char *)s->in, want, &s->inner_why);
+        if (k < 0) {
+            s->in_len = s->in_pos = 0;
+            return -1;
+        }
+    } else if (s->kind == S_ZSTD) {
         do
             k = read(s->fd, s->in, want);
         while (k < 0 && errno == EINTR);
@@ -120,8 +132,10 @@ static int over_limits(struct kz_instream *s, const char **why) {
         *why = "zip member longer than its declared size; the rest is not read";
         return 1;
     }
-    if (s->out_total > KZ_ARCHIVE_FREE_BYTES &&
-        s->out_total / KZ_ARCHIVE_MAX_RATIO > s->in_total) {
+    /* against the bytes read from the archive itself, so a .gz inside a zip is bounded end to
+     * end, not 1000 times per layer */
+    uint64_t raw = s->inner ? s->inner->in_total : s->in_total;
+    if (s->out_total > KZ_ARCHIVE_FREE_BYTES && s->out_total / KZ_ARCHIVE_MAX_RATIO > raw) {
         *why = "decompresses to more than 1000 times its size (a decompression bomb?); the rest "
                "is not read";
         return 1;
@@ -156,20 +170,24 @@ ssize_t kz_instream_read(struct kz_instream *s, char *buf, size_t n, const char 
         if (s->in_pos == s->in_len) {
             ssize_t k = refill(s);
             if (k < 0) {
-                *why = strerror(errno);
+                *why = s->inner ? s->inner_why : strerror(errno);
+                s->ended = 1;
                 return -1;
             }
             if (k == 0) {
                 s->ended = 1;
-                /* a zstd stream that ends between frames is complete */
-                if (s->kind == S_ZSTD && (s->frame_done || s->in_total == 0)) return 0;
-                *why = s->kind == S_ZSTD ? "truncated zstd stream; the rest of the file is not read"
-                                         : "truncated deflate data in a zip member";
+                /* a zstd or gzip stream that ends between frames (members) is complete */
+                if (s->kind != S_DEFLATE && (s->frame_done || s->in_total == 0)) return 0;
+                *why = s->kind == S_ZSTD      ? "truncated zstd stream; the rest of the file is not read"
+                       : s->kind == S_DEFLATE ? "truncated deflate data in a zip member"
+                       : s->kind == S_ZSTD_OVER
+                           ? "truncated zstd stream in a zip member; the rest is not read"
+                           : "truncated gzip stream in a zip member; the rest is not read";
                 return -1;
             }
         }
         size_t made;
-        if (s->kind == S_ZSTD) {
+        if (s->kind == S_ZSTD || s->kind == S_ZSTD_OVER) {
             ZSTD_inBuffer in = {s->in, s->in_len, s->in_pos};
             ZSTD_outBuffer o = {buf, n, 0};
             size_t rc = ZSTD_decompressStream(s->zs, &o, &in);
@@ -181,6 +199,29 @@ ssize_t kz_instream_read(struct kz_instream *s, char *buf, size_t n, const char 
             }
             s->frame_done = rc == 0;
             made = o.pos;
+        } else if (s->kind == S_GZIP_OVER) {
+            s->z.next_in = s->in + s->in_pos;
+            s->z.avail_in = (uInt)(s->in_len - s->in_pos);
+            s->z.next_out = (Bytef *)buf;
+            s->z.avail_out = (uInt)(n > (1u << 30) ? 1u << 30 : n);
+            uInt before = s->z.avail_out;
+            int rc = inflate(&s->z, Z_NO_FLUSH);
+            s->in_pos = s->in_len - s->z.avail_in;
+            made = before - s->z.avail_out;
+            if (rc == Z_STREAM_END) {
+                /* gzip members may follow one another (cat a.gz b.gz): read on */
+                inflateReset(&s->z);
+                s->frame_done = 1;
+            } else if (rc == Z_OK || rc == Z_BUF_ERROR) {
+                if (made) s->frame_done = 0;
+            } else if (s->frame_done && !made) {
+                s->ended = 1; /* bytes after the last member (padding): ignored, as gzip does */
+                return 0;
+            } else {
+                *why = "damaged gzip stream in a zip member; the rest is not read";
+                s->ended = 1;
+                return -1;
+            }
         } else {
             s->z.next_in = s->in + s->in_pos;
             s->z.avail_in = (uInt)(s->in_len - s->in_pos);
@@ -215,8 +256,9 @@ uint64_t kz_instream_pos(const struct kz_instream *s) {
 void kz_instream_close(struct kz_instream *s) {
     if (!s) return;
     if (s->zs) ZSTD_freeDStream(s->zs);
-    if (s->kind == S_DEFLATE) inflateEnd(&s->z);
+    if (s->kind == S_DEFLATE || s->kind == S_GZIP_OVER) inflateEnd(&s->z);
     if (s->fd >= 0) close(s->fd);
+    kz_instream_close(s->inner);
     kz_free(s);
 }
 
@@ -359,6 +401,91 @@ struct kz_instream *kz_zip_open_member(int fd, const struct kz_zip_member *m, co
     return s;
 }
 
+int kz_archive_is_gzip(const uint8_t *p, size_t n) {
+    return n >= 2 && p[0] == 0x1f && p[1] == 0x8b;
+}
+
+struct kz_instream *kz_zip_open_member_plain(int fd, const struct kz_zip_member *m,
+                                             const char **why) {
+    /* the first bytes tell whether the member is itself compressed: read them, then start over */
+    struct kz_instream *s = kz_zip_open_member(fd, m, why);
+    if (!s) return NULL;
+    uint8_t magic[4];
+    size_t got = 0;
+    while (got < sizeof magic) {
+        ssize_t k = kz_instream_read(s, (char *)magic + got, sizeof magic - got, why);
+        if (k <= 0) break;
+        got += (size_t)k;
+    }
+    int gz = kz_archive_is_gzip(magic, got), zst = kz_archive_is_zstd(magic, got);
+    kz_instream_close(s);
+    s = kz_zip_open_member(fd, m, why);
+    if (!s || (!gz && !zst)) return s;
+    struct kz_instream *o = stream_new(gz ? S_GZIP_OVER : S_ZSTD_OVER, -1);
+    if (!o) {
+        kz_instream_close(s);
+        return *why = "out of memory", NULL;
+    }
+    o->inner = s;
+    if (gz && inflateInit2(&o->z, 16 + MAX_WBITS) != Z_OK) {
+        o->kind = S_STORED; /* nothing to end */
+        kz_instream_close(o);
+        return *why = "out of memory", NULL;
+    }
+    if (zst) {
+        if (!(o->zs = ZSTD_createDStream())) {
+            kz_instream_close(o);
+            return *why = "out of memory", NULL;
+        }
+        ZSTD_DCtx_setParameter(o->zs, ZSTD_d_windowLogMax, KZ_ZSTD_MAX_WINDOW_LOG);
+    }
+    return o;
+}
+
+int kz_zip_extract(const char *path, uint64_t max, const char **why) {
+    struct kz_instream *s = kz_zip_open_path(path, why);
+    if (!s) return -1;
+    const char *dir = getenv("TMPDIR");
+    char tmpl[4096];
+    snprintf(tmpl, sizeof tmpl, "%s/kizuki-member-XXXXXX", dir && *dir ? dir : "/tmp");
+    int fd = mkstemp(tmpl);
+    if (fd < 0) {
+        kz_instream_close(s);
+        return *why = "cannot create a temporary file (TMPDIR) to read the member from", -1;
+    }
+    unlink(tmpl); /* gone when closed, whatever happens */
+    size_t cap = 1 << 20;
+    char *buf = kz_malloc(cap);
+    uint64_t total = 0;
+    int rc = buf ? 0 : (*why = "out of memory", -1);
+    while (!rc) {
+        ssize_t k = kz_instream_read(s, buf, cap, why);
+        if (k == 0) break;
+        if (k < 0) {
+            rc = -1;
+            break;
+        }
+        if ((total += (uint64_t)k) > max) {
+            *why = "member larger than the limit for reading it from a zip archive (extract it)";
+            rc = -1;
+            break;
+        }
+        for (ssize_t done = 0; done < k && !rc;) {
+            ssize_t w = write(fd, buf + done, (size_t)(k - done));
+            if (w < 0 && errno == EINTR) continue;
+            if (w <= 0) *why = "cannot write the temporary file (TMPDIR full?)", rc = -1;
+            else done += w;
+        }
+    }
+    kz_free(buf);
+    kz_instream_close(s);
+    if (rc) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 struct kz_instream *kz_zip_open_path(const char *path, const char **why) {
     /* the longest prefix ending before a '/' that is a regular file is the archive */
     size_t len = strlen(path);
@@ -380,7 +507,7 @@ struct kz_instream *kz_zip_open_path(const char *path, const char **why) {
             *why = "no such member in the zip archive";
             for (uint32_t k = 0; k < n; k++)
                 if (!strcmp(v[k].name, buf + i + 1)) {
-                    s = kz_zip_open_member(fd, &v[k], why);
+                    s = kz_zip_open_member_plain(fd, &v[k], why);
                     break;
                 }
             kz_zip_free_list(v, n);

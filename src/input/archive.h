@@ -30,6 +30,7 @@
 #define KZ_ZSTD_MAX_WINDOW_LOG 27 /* 128 MiB: zstd's own default limit, set explicitly */
 
 /* ---- magic ---- */
+int kz_archive_is_gzip(const uint8_t *p, size_t n);
 int kz_archive_is_zstd(const uint8_t *p, size_t n);
 int kz_archive_is_zip(const uint8_t *p, size_t n);
 
@@ -41,8 +42,9 @@ struct kz_instream;
 
 /* A zstd stream over fd (which it takes). NULL when out of memory. */
 struct kz_instream *kz_zstd_open(int fd);
-/* The member named by path `ARCHIVE/MEMBER` (ARCHIVE a zip file). NULL with *why set when it is
- * not one (why: static text). */
+/* The member named by path `ARCHIVE/MEMBER` (ARCHIVE a zip file), decompressed when the member is
+ * itself a gzip or zstd stream (kz_zip_open_member_plain). NULL with *why set when it is not one
+ * (why: static text). */
 struct kz_instream *kz_zip_open_path(const char *path, const char **why);
 /* Reads up to n bytes: > 0, 0 at the end, -1 when the stream stops early (*why says why). */
 ssize_t kz_instream_read(struct kz_instream *s, char *buf, size_t n, const char **why);
@@ -65,5 +67,16 @@ int kz_zip_list(int fd, uint64_t size, struct kz_zip_member **out, uint32_t *n, 
 void kz_zip_free_list(struct kz_zip_member *v, uint32_t n);
 /* A stream over one listed member of the zip at fd (dup'd: the caller keeps its fd). */
 struct kz_instream *kz_zip_open_member(int fd, const struct kz_zip_member *m, const char **why);
+/* The same, and when the member is a gzip or zstd stream (a .gz or .zst file zipped), what it
+ * holds: one layer of decompression inside the zip, bounded as a whole (the ratio limit counts the
+ * member's bytes in the archive). */
+struct kz_instream *kz_zip_open_member_plain(int fd, const struct kz_zip_member *m,
+                                             const char **why);
+/* Copies the member `ARCHIVE/MEMBER` (decompressed as kz_zip_open_path does) into an unlinked
+ * temporary file under $TMPDIR (default /tmp), for readers that need random access (EVTX).
+ * Returns its fd (positioned at the end; read with pread), or -1 with *why set, also when the
+ * member yields more than max bytes. The file vanishes when the fd is closed. */
+int kz_zip_extract(const char *path, uint64_t max, const char **why);
+#define KZ_ZIP_MAX_EXTRACT ((uint64_t)4 << 30) /* an EVTX member read from a zip: 4 GiB */
 
 #endif

@@ -110,17 +110,24 @@ static int hexval(char c) {
  * (audit_log_untrustedstring in the kernel; auparse's "escaped" fields). In EXECVE records, the
  * arguments a0, a1 ... too. */
 static int hex_key(const char *k, size_t n, int execve) {
-    static const char *const keys[] = {"exe",  "comm", "name", "cwd",  "proctitle", "cmd",
-                                       "acct", "path", "key",  "data", "watch",     "ocomm",
-                                       "old",  "new",  "dir",  "file", "vm"};
+    /* lengths kept beside the names: this runs for every pair of every record */
+#define K(s) {s, sizeof s - 1}
+    static const struct {
+        const char *s;
+        size_t n;
+    } keys[] = {K("exe"),  K("comm"), K("name"), K("cwd"),  K("proctitle"), K("cmd"),
+                K("acct"), K("path"), K("key"),  K("data"), K("watch"),     K("ocomm"),
+                K("old"),  K("new"),  K("dir"),  K("file"), K("vm")};
+#undef K
     if (execve && n >= 2 && k[0] == 'a') {
         size_t i = 1;
         while (i < n && is_digit(k[i]))
             i++;
         if (i == n) return 1;
     }
+    if (n > 9) return 0; /* longer than "proctitle" */
     for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
-        if (strlen(keys[i]) == n && !memcmp(keys[i], k, n)) return 1;
+        if (keys[i].n == n && keys[i].s[0] == k[0] && !memcmp(keys[i].s, k, n)) return 1;
     return 0;
 }
 
@@ -265,13 +272,24 @@ static int record_fields(struct kz_text_decoder *d, const char *line, size_t n, 
     f->arch = NULL;
     parse_pairs(d, body, body + h->body_len, execve, 0, f, &pairs);
     /* A SYSCALL record with only the number: the name, as enriched logs write it. */
-    if (syscall && !f->SYSCALL && f->syscall && f->arch && !strcmp(f->arch, "c000003e")) {
+    const char *const *table = NULL;
+    size_t table_len = 0;
+    if (syscall && !f->SYSCALL && f->syscall && f->arch) {
+        if (!strcmp(f->arch, "c000003e"))
+            table = auditd_syscalls_x86_64,
+            table_len = sizeof auditd_syscalls_x86_64 / sizeof *auditd_syscalls_x86_64;
+        else if (!strcmp(f->arch, "c00000b7"))
+            table = auditd_syscalls_aarch64,
+            table_len = sizeof auditd_syscalls_aarch64 / sizeof *auditd_syscalls_aarch64;
+        else if (!strcmp(f->arch, "40000003"))
+            table = auditd_syscalls_i386,
+            table_len = sizeof auditd_syscalls_i386 / sizeof *auditd_syscalls_i386;
+    }
+    if (table) {
         const char *s = f->syscall;
         uint64_t nr = 0;
-        if (!read_u64(&s, s + strlen(s), 4, &nr) && !*s &&
-            nr < sizeof auditd_syscalls_x86_64 / sizeof *auditd_syscalls_x86_64 &&
-            auditd_syscalls_x86_64[nr]) {
-            const char *name = auditd_syscalls_x86_64[nr];
+        if (!read_u64(&s, s + strlen(s), 4, &nr) && !*s && nr < table_len && table[nr]) {
+            const char *name = table[nr];
             kz_text_field_ref(d, kz_text_name(d, "SYSCALL", 7), KZ_SEC_EVENTDATA, 0, name,
                               strlen(name));
             f->SYSCALL = name;

@@ -39,5 +39,12 @@ int kz_evtxml_parse(struct kz_text_decoder *d, const char *line, size_t n);
 /* Reads one complete `<Event>...</Event>` document p[0..n) into d->event (the tokenizer, for
  * tests and fuzzing): 0, or KZ_EFORMAT / KZ_ELIMIT with d->why set. */
 int kz_evtxml_event(struct kz_text_decoder *d, const char *p, size_t n);
+/* Reads one `<Object Type="System.Diagnostics.Eventing.Reader.EventLogRecord">...</Object>` of
+ * `Get-WinEvent | ConvertTo-Xml` p[0..n) into d->event, with the field names the EVTX reader
+ * gives (Id -> EventID, ProviderName -> Provider_Name, LogName -> Channel, MachineName ->
+ * Computer, TimeCreated -> TimeCreated_SystemTime, RecordId -> EventRecordID, ...; Properties ->
+ * event data named by the template of a well-known event, psxml_names.h, else Data1..DataN):
+ * 0, or KZ_EFORMAT / KZ_ELIMIT with d->why set. */
+int kz_evtxml_psobject(struct kz_text_decoder *d, const char *p, size_t n);
 
 #endif

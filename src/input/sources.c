@@ -77,10 +77,12 @@ static int push(struct kz_sources *s, const char *path, uint64_t size, uint8_t f
     return 0;
 }
 
-/* Every member of a zip archive, sniffed from its first bytes, as ARCHIVE/MEMBER. Members in no
- * format kizuki reads are counted in skipped, like files in a folder; members that cannot be read
- * (encrypted, other methods, EVTX or compressed files inside) are also reported. An archive named
- * on the command line with nothing readable in it is an error. */
+/* Every member of a zip archive, sniffed from its first bytes (of what it holds, for a .gz or
+ * .zst member), as ARCHIVE/MEMBER. Members in no format kizuki reads are counted in skipped, like
+ * files in a folder; members that cannot be read (encrypted, other methods, a zip inside the zip)
+ * are also reported. EVTX members are listed with their uncompressed size (the EVTX reader
+ * extracts them to a temporary file). An archive named on the command line with nothing readable
+ * in it is an error. */
 static int add_zip(struct kz_sources *s, const char *path, uint64_t size, int explicit,
                    void (*report)(void *, const char *), void *ctx) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -102,7 +104,7 @@ static int add_zip(struct kz_sources *s, const char *path, uint64_t size, int ex
     int rc = 0;
     uint32_t before = s->n;
     for (uint32_t i = 0; i < n && !rc; i++) {
-        struct kz_instream *in = kz_zip_open_member(fd, &v[i], &why);
+        struct kz_instream *in = kz_zip_open_member_plain(fd, &v[i], &why);
         size_t got = 0;
         while (in && got < sizeof head) {
             ssize_t k = kz_instream_read(in, (char *)head + got, sizeof head - got, &why);
@@ -111,11 +113,20 @@ static int add_zip(struct kz_sources *s, const char *path, uint64_t size, int ex
         }
         kz_instream_close(in);
         uint8_t format = KZ_FMT_UNKNOWN;
+        uint64_t member_size = v[i].csize;
         if (!in) {
             /* why says it */
-        } else if (kz_evtx_sniff(head, got) || kz_archive_is_zip(head, got) ||
-                   kz_archive_is_zstd(head, got) || (got >= 2 && head[0] == 0x1f && head[1] == 0x8b)) {
-            why = "EVTX or compressed file inside a zip archive is not read in place (extract it)";
+        } else if (kz_evtx_sniff(head, got)) {
+            format = KZ_FMT_EVTX;
+            if (v[i].usize > KZ_ZIP_MAX_EXTRACT)
+                format = KZ_FMT_UNKNOWN,
+                why = "EVTX member larger than 4 GiB is not read in place (extract it)";
+            member_size = v[i].usize;
+        } else if (kz_archive_is_zip(head, got) || kz_archive_is_zstd(head, got) ||
+                   kz_archive_is_gzip(head, got)) {
+            /* one layer inside a zip is read (a .gz or .zst member); not two */
+            why = "archive inside a zip archive (or a compressed file compressed again) is not read "
+                  "in place (extract it)";
         } else if ((format = kz_text_sniff((const char *)head, got)) == KZ_FMT_UNKNOWN) {
             why = NULL; /* not in a format kizuki reads: counted only */
         }
@@ -131,7 +142,7 @@ static int add_zip(struct kz_sources *s, const char *path, uint64_t size, int ex
             break;
         }
         snprintf(member, len, "%s/%s", path, v[i].name);
-        rc = push(s, member, v[i].csize, format);
+        rc = push(s, member, member_size, format);
         kz_free(member);
     }
     kz_zip_free_list(v, n);

@@ -388,7 +388,7 @@ int kz_syslog_parse(struct kz_text_decoder *d, const char *line, size_t n) {
     while (*x == ' ')
         x++;
     if (!strncmp(x, "<Event>", 7) || !strncmp(x, "<Event ", 7)) {
-        /* the syslog header fields stay: a rule on the program still sees them */
+        /* the document is the event: linux_sysmon.c drops the syslog header's fields */
         int rc = kz_linux_sysmon_parse(d, x, h.msg_len - (size_t)(x - msg));
         if (rc) return rc;
         return 0;

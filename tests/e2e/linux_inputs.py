@@ -9,6 +9,11 @@ for Linux, auditd and Samba vfs_full_audit, on the hand-written fixtures of test
   sniff_by_content each fixture copied to a name without extension is still read in its format
   auditd_testdata every go-libaudit reassembler log (../shared/data/auditd/testdata/*.log) reads
                   as 5 events whose record types are those worked out by hand from the files
+  zip_evtx        a zip built here (python's zipfile) holding two EVTX files of ../shared/data/evtx
+                  (deflated and stored): kizuki dump of each ARCHIVE.zip/MEMBER gives the same
+                  events as dumping the file itself (all but `file`)
+  zip_compressed  the same zip's auth.log.gz (and sysmon.log.zst when the zstd tool is there)
+                  members read as the plain fixtures; a zip inside the zip is reported, not read
 Prints "N passed, N failed, N skipped" last.
 """
 import argparse, json, os, shutil, subprocess, sys, tempfile
@@ -102,6 +107,62 @@ def auditd_testdata(kizuki):
                f"got {got}")
 
 
+def strip_file(evs):
+    return [{k: v for k, v in e.items() if k != "file"} for e in evs]
+
+
+def archives(kizuki):
+    import gzip, zipfile
+    evtx = os.path.join(SHARED, "evtx", "chainsaw-tests", "tests", "evtx", "security_sample.evtx")
+    # several chunks, and a dirty file (read beyond its header's chunk count)
+    big = os.path.join(SHARED, "evtx", "dirty-samples", "samples",
+                       "2-vss_0-Microsoft-Windows-RemoteDesktopServices-RdpCoreTS%4Operational.evtx")
+    tmp = tempfile.mkdtemp(prefix="kz_zip_")
+    try:
+        z = os.path.join(tmp, "collection.zip")
+        inner = os.path.join(tmp, "inner.zip")
+        with zipfile.ZipFile(inner, "w") as zf:
+            zf.write(os.path.join(FIX, "auth.log"), "auth.log")
+        have_evtx = os.path.isfile(evtx) and os.path.isfile(big)
+        auth_gz = gzip.compress(open(os.path.join(FIX, "auth.log"), "rb").read())
+        zst = None
+        if shutil.which("zstd"):
+            r = subprocess.run(["zstd", "-q", "-c", os.path.join(FIX, "sysmon.log")], capture_output=True)
+            zst = r.stdout if r.returncode == 0 else None
+        with zipfile.ZipFile(z, "w") as zf:
+            if have_evtx:
+                zf.write(evtx, "logs/Security.evtx", compress_type=zipfile.ZIP_DEFLATED)
+                zf.write(big, "logs/big.evtx", compress_type=zipfile.ZIP_STORED)
+            zf.writestr("text/auth.log.gz", auth_gz, compress_type=zipfile.ZIP_STORED)
+            if zst:
+                zf.writestr("text/sysmon.log.zst", zst, compress_type=zipfile.ZIP_DEFLATED)
+            zf.write(inner, "nested/inner.zip")
+        r, evs = dump(kizuki, z)
+        by = {}
+        for e in evs:
+            by.setdefault(e["file"][len(z) + 1:], []).append(e)
+        if not have_evtx:
+            skip("zip_evtx", f"no EVTX samples at {evtx}")
+        else:
+            ok = True
+            for member, path in (("logs/Security.evtx", evtx), ("logs/big.evtx", big)):
+                r2, want = dump(kizuki, path)
+                got = by.get(member, [])
+                if not want or strip_file(got) != strip_file(want):
+                    ok = False
+                    print(f"  {member}: {len(got)} events from the zip, {len(want)} from the file")
+            result("zip_evtx", r.returncode == 0 and ok, r.stderr[-500:])
+        _, want_auth = dump(kizuki, os.path.join(FIX, "auth.log"))
+        ok = strip_file(by.get("text/auth.log.gz", [])) == strip_file(want_auth) and want_auth
+        if zst:
+            _, want_sysmon = dump(kizuki, os.path.join(FIX, "sysmon.log"))
+            ok = ok and strip_file(by.get("text/sysmon.log.zst", [])) == strip_file(want_sysmon)
+        ok = ok and "nested/inner.zip" not in by and "nested/inner.zip: archive inside a zip" in r.stderr
+        result("zip_compressed", bool(ok), f"members {sorted(by)}; stderr {r.stderr[-400:]}")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--kizuki", default="build/kizuki")
@@ -110,6 +171,7 @@ def main():
     samba(a.kizuki)
     sniff(a.kizuki)
     auditd_testdata(a.kizuki)
+    archives(a.kizuki)
     summary()
     return 1 if failed() else 0
 

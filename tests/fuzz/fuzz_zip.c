@@ -4,12 +4,18 @@
  * directory pointing outside the file, lying sizes, zip64 records). The input is written to a file,
  * its directory listed, and every member read to the end through the bounded stream, which must
  * stop at the member's declared size and the ratio cap; the zstd stream reader gets the same bytes.
+ * Each member is also read as what it holds (kz_zip_open_member_plain: a .gz or .zst member
+ * decompressed, bounded end to end by the ratio against the archive's bytes) and, for the first
+ * few, copied out as the EVTX reader does (kz_zip_extract by ARCHIVE/MEMBER path, with a small
+ * limit that must hold).
  */
 #include "core/alloc.h"
 #include "input/archive.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -41,6 +47,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 struct kz_instream *in = kz_zip_open_member(fd, &v[i], &why);
                 if (in) drain(in, v[i].usize);
                 kz_instream_close(in);
+                /* a compressed member's output is bounded by the ratio over the whole archive */
+                in = kz_zip_open_member_plain(fd, &v[i], &why);
+                if (in)
+                    drain(in, KZ_ARCHIVE_FREE_BYTES + (uint64_t)KZ_ARCHIVE_MAX_RATIO * size +
+                                  v[i].usize + 65536);
+                kz_instream_close(in);
+                if (i < 4 && !strchr(v[i].name, '/') && v[i].name[0] && v[i].name[0] != '.') {
+                    char member[sizeof path + KZ_ZIP_MAX_NAME + 2];
+                    snprintf(member, sizeof member, "%s/%s", path, v[i].name);
+                    uint64_t limit = 1 << 16;
+                    int x = kz_zip_extract(member, limit, &why);
+                    if (x >= 0) {
+                        struct stat sb;
+                        if (fstat(x, &sb) || (uint64_t)sb.st_size > limit) abort();
+                        close(x);
+                    } else if (!why) {
+                        abort();
+                    }
+                }
             }
             kz_zip_free_list(v, n);
         }

@@ -239,6 +239,48 @@ KZ_TEST(linux_sysmon_process_creation) {
     kz_text_decoder_free(&d);
 }
 
+/* The document read by evtxml.c's tokenizer: what stays Linux-specific. */
+KZ_TEST(linux_sysmon_defaults_and_errors) {
+    struct kz_text_decoder d;
+    REQUIRE(kz_text_decoder_init(&d) == 0);
+    struct kz_event *ev = &d.event;
+    /* no <Channel>, no <Computer>, no <Provider>: the channel defaults, the syslog host and
+     * program are not the event's */
+    REQUIRE(decode(&d, KZ_FMT_SYSLOG,
+                   "Oct 14 09:23:24 ubuntu sysmon: <Event><System><EventID>3</EventID></System>"
+                   "<EventData><Data Name=\"Image\">/usr/bin/curl</Data><Data Name=\"Dest"
+                   "inationPort\">443</Data></EventData></Event>") == 0);
+    CHECK_INT(ev->event_id, 3);
+    CHECK_STR(ev->channel, "Linux-Sysmon/Operational");
+    CHECK(ev->provider == NULL);
+    CHECK(ev->host == NULL);
+    CHECK(field(ev, "hostname") == NULL);
+    CHECK_STR(field(ev, "Image"), "/usr/bin/curl");
+    CHECK_STR(field(ev, "DestinationPort"), "443");
+    /* a document that names its channel keeps it */
+    REQUIRE(decode(&d, KZ_FMT_SYSLOG,
+                   "Oct 14 09:23:24 ubuntu sysmon: <Event><System><EventID>1</EventID><Channel>"
+                   "Other/Log</Channel></System></Event>") == 0);
+    CHECK_STR(ev->channel, "Other/Log");
+    /* bad lines, counted as before the merge: no EventID; malformed XML; a second root */
+    CHECK(decode(&d, KZ_FMT_SYSLOG,
+                 "Oct 14 09:23:24 ubuntu sysmon: <Event><System><Level>4</Level></System>"
+                 "</Event>") == KZ_EFORMAT);
+    CHECK(decode(&d, KZ_FMT_SYSLOG,
+                 "Oct 14 09:23:24 ubuntu sysmon: <Event><System><EventID>1</EventID></Sys>"
+                 "</Event>") == KZ_EFORMAT);
+    CHECK(decode(&d, KZ_FMT_SYSLOG,
+                 "Oct 14 09:23:24 ubuntu sysmon: <Event><System><EventID>1</EventID></System>"
+                 "</Event><Event></Event>") == KZ_EFORMAT);
+    /* nesting past the tokenizer's 64 levels is refused, not followed */
+    char deep[2048];
+    size_t k = (size_t)snprintf(deep, sizeof deep, "Oct 14 09:23:24 ubuntu sysmon: <Event>");
+    for (int i = 0; i < 70; i++)
+        k += (size_t)snprintf(deep + k, sizeof deep - k, "<a>");
+    CHECK(decode(&d, KZ_FMT_SYSLOG, deep) < 0);
+    kz_text_decoder_free(&d);
+}
+
 KZ_TEST(linux_samba_full_audit) {
     struct kz_text_decoder d;
     REQUIRE(kz_text_decoder_init(&d) == 0);
@@ -276,6 +318,47 @@ KZ_TEST(linux_samba_full_audit) {
 }
 
 /* ---- auditd: single records ---- */
+
+/* The syscall name of a lone SYSCALL record with this arch and number (NULL: none given). */
+static const char *syscall_name(struct kz_text_decoder *d, const char *arch, const char *nr) {
+    char line[256];
+    snprintf(line, sizeof line,
+             "type=SYSCALL msg=audit(1700000000.000:7): arch=%s syscall=%s success=yes exit=0", arch,
+             nr);
+    if (decode(d, KZ_FMT_AUDITD, line) != 0) return "decode failed";
+    return field(&d->event, "SYSCALL");
+}
+
+KZ_TEST(linux_auditd_syscall_tables) {
+    /* Expected names from the kernel's numbering, not from kizuki's tables:
+     * include/uapi/asm-generic/unistd.h (arm64) and arch/x86/entry/syscalls/syscall_32.tbl. */
+    struct kz_text_decoder d;
+    REQUIRE(kz_text_decoder_init(&d) == 0);
+    static const struct {
+        const char *arch, *nr, *name;
+    } want[] = {
+        {"c00000b7", "221", "execve"},     {"c00000b7", "56", "openat"},
+        {"c00000b7", "203", "connect"},    {"c00000b7", "79", "newfstatat"},
+        {"c00000b7", "33", "mknodat"},     {"c00000b7", "281", "execveat"},
+        {"c00000b7", "38", "renameat"},    {"c00000b7", "435", "clone3"},
+        {"40000003", "11", "execve"},      {"40000003", "5", "open"},
+        {"40000003", "14", "mknod"},       {"40000003", "102", "socketcall"},
+        {"40000003", "362", "connect"},    {"40000003", "295", "openat"},
+        {"40000003", "1", "exit"},         {"c000003e", "59", "execve"},
+        {"c000003e", "133", "mknod"},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+        const char *got = syscall_name(&d, want[i].arch, want[i].nr);
+        CHECK_MSG(got && !strcmp(got, want[i].name), "arch %s syscall %s: got %s, want %s",
+              want[i].arch, want[i].nr, got ? got : "(none)", want[i].name);
+    }
+    /* numbers no table names, and an arch without a table: no SYSCALL field invented */
+    CHECK(syscall_name(&d, "c00000b7", "244") == NULL); /* arm64: arch-specific range, unused */
+    CHECK(syscall_name(&d, "c00000b7", "99999") == NULL);
+    CHECK(syscall_name(&d, "40000003", "222") == NULL); /* i386: unused slot */
+    CHECK(syscall_name(&d, "c0000015", "11") == NULL);  /* ppc64: no table */
+    kz_text_decoder_free(&d);
+}
 
 KZ_TEST(linux_auditd_record) {
     struct kz_text_decoder d;

@@ -13,6 +13,7 @@
 #include "input/evtxml.h"
 #include "input/text_reader.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static const char *fld(const struct kz_event *ev, const char *name) {
@@ -225,6 +226,202 @@ KZ_TEST(web_sniff) {
     CHECK_STR(kz_event_format_name(KZ_FMT_W3C), "w3c");
     CHECK_STR(kz_event_format_name(KZ_FMT_SQUID), "squid");
     CHECK_STR(kz_event_format_name(KZ_FMT_EVTXML), "evtxml");
+}
+
+/* ---- Get-WinEvent | ConvertTo-Xml ---- */
+
+/* A fixture of tests/fixtures/xml, from the repository root or the build directory. */
+static char *fixture(const char *name, size_t *len) {
+    const char *const roots[] = {"tests/fixtures/xml", "../tests/fixtures/xml",
+                                 "../../tests/fixtures/xml", "/work/main/tests/fixtures/xml"};
+    char path[512];
+    char *text = NULL;
+    for (size_t i = 0; i < sizeof roots / sizeof *roots && !text; i++) {
+        snprintf(path, sizeof path, "%s/%s", roots[i], name);
+        text = (char *)kz_test_read_file(path, len);
+    }
+    if (!text) {
+        /* beside this source file, wherever the tests run from */
+        const char *f = __FILE__, *slash = strrchr(f, '/');
+        if (slash) {
+            snprintf(path, sizeof path, "%.*s/../fixtures/xml/%s", (int)(slash - f), f, name);
+            text = (char *)kz_test_read_file(path, len);
+        }
+    }
+    return text;
+}
+
+/* Feeds text line by line as the reader does; calls check for each event (0-based). Returns the
+ * number of events; *bad counts rejected records. */
+static int psxml_feed(const char *text, size_t len, int *bad,
+                      void (*check)(int i, const struct kz_event *ev)) {
+    struct kz_text_decoder d;
+    if (kz_text_decoder_init(&d)) return -1;
+    struct kz_text_seq seq = {0};
+    d.seq = &seq;
+    int n = 0;
+    *bad = 0;
+    uint64_t no = 0;
+    for (const char *p = text, *end = text + len; p < end;) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t k = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        no++;
+        d.more = 0;
+        int rc = kz_text_decode_line(&d, KZ_FMT_EVTXML, p, k, no, 1);
+        for (;;) {
+            if (rc == 0) check(n++, &d.event);
+            else if (rc < 0) (*bad)++;
+            if (!d.more) break;
+            d.more = 0;
+            rc = kz_text_decode_line(&d, KZ_FMT_EVTXML, p, k, no, 1);
+        }
+        p = nl ? nl + 1 : end;
+    }
+    kz_text_seq_end(&seq);
+    kz_text_decoder_free(&d);
+    return n;
+}
+
+static void psxml_events_check(int i, const struct kz_event *ev) {
+    char t[KZ_TIME_TEXT_MAX];
+    if (i == 0) {
+        /* Expected: the same logon as record 4 of chainsaw's security_sample.evtx (EventRecordID
+         * 31794) as the EVTX reader gives it, less what ConvertTo-Xml loses (the time's fraction;
+         * hex rendering of HexInt values: SubjectLogonId 0x3e7 is 999, ProcessId 0x29c is 668). */
+        CHECK_INT(ev->event_id, 4624);
+        CHECK_INT(ev->record_id, 4); /* the line the <Object> starts on */
+        CHECK_STR(ev->channel, "Security");
+        CHECK_STR(ev->host, "DESKTOP-JK4Q86I");
+        CHECK_STR(ev->provider, "Microsoft-Windows-Security-Auditing");
+        kz_time_format(ev->ts, 7, t);
+        CHECK_STR(t, "2022-10-11T19:26:52.0000000Z"); /* 10/11/2022 7:26:52 PM */
+        CHECK_STR(fld(ev, "Provider_Guid"), "{54849625-5478-4994-A5BA-3E3B0328C30D}");
+        CHECK_STR(fld(ev, "Version"), "2");
+        CHECK_STR(fld(ev, "Task"), "12544");
+        /* -9214364837600034816 + 2^64 = 9232379236109516800 = 0x8020000000000000 */
+        CHECK_STR(fld(ev, "Keywords"), "0x8020000000000000");
+        CHECK_STR(fld(ev, "EventRecordID"), "31794");
+        CHECK_STR(fld(ev, "Correlation_ActivityID"), "{5965E1C0-DDA7-0003-D8E1-6559A7DDD801}");
+        CHECK_STR(fld(ev, "Execution_ProcessID"), "688");
+        CHECK_STR(fld(ev, "Execution_ThreadID"), "736");
+        CHECK(fld(ev, "EventID_Qualifiers") == NULL); /* written empty */
+        CHECK(fld(ev, "Security_UserID") == NULL);
+        CHECK(fld(ev, "Message") == NULL);
+        CHECK(fld(ev, "ContainerLog") == NULL);
+        /* 27 values named by the 4624 version 2 template, in its order */
+        CHECK_STR(fld(ev, "SubjectUserSid"), "S-1-5-18"); /* an expanded SecurityIdentifier */
+        CHECK_STR(fld(ev, "SubjectUserName"), "DESKTOP-JK4Q86I$");
+        CHECK_STR(fld(ev, "TargetUserName"), "SYSTEM");
+        CHECK_STR(fld(ev, "LogonType"), "5");
+        CHECK_STR(fld(ev, "LogonProcessName"), "Advapi  ");
+        CHECK_STR(fld(ev, "LogonGuid"), "{00000000-0000-0000-0000-000000000000}");
+        CHECK_STR(fld(ev, "ProcessName"), "C:\\Windows\\System32\\services.exe");
+        CHECK_STR(fld(ev, "ElevatedToken"), "%%1842");
+        CHECK(fld(ev, "Data1") == NULL);
+        CHECK_INT(ev->ent.logon_type, 5);
+        CHECK_STR(ev->ent.user, "SYSTEM");
+        CHECK_STR(ev->ent.process, "C:\\Windows\\System32\\services.exe");
+    } else if (i == 1) {
+        /* the default -Depth: Properties hold type names, not values; UserId as its text */
+        CHECK_INT(ev->event_id, 4688);
+        kz_time_format(ev->ts, 0, t);
+        CHECK_STR(t, "2022-10-11T00:05:00Z"); /* 12:05:00 AM is five past midnight */
+        CHECK_STR(fld(ev, "Security_UserID"), "S-1-5-18");
+        CHECK(fld(ev, "Data1") == NULL);
+        CHECK(fld(ev, "NewProcessName") == NULL);
+        CHECK(fld(ev, "Task") == NULL); /* not written: not guessed */
+    } else if (i == 2) {
+        /* psxml_oneline.xml: the first event of web/wevtutil_events.xml, as OuterXml writes it;
+         * five values match no template of Sysmon 1 version 5, so they are numbered */
+        CHECK_INT(ev->event_id, 1);
+        CHECK_INT(ev->record_id, 1);
+        CHECK_STR(ev->channel, "Microsoft-Windows-Sysmon/Operational");
+        CHECK_STR(ev->host, "PWRESET01.corp.example");
+        kz_time_format(ev->ts, 0, t);
+        CHECK_STR(t, "2026-03-02T07:52:30Z"); /* de-DE: 02.03.2026 is the 2nd of March */
+        CHECK_STR(fld(ev, "Provider_Guid"), "{5770385F-C22A-43E0-BF4C-06F5698FFBD9}");
+        CHECK_STR(fld(ev, "Keywords"), "0x8000000000000000"); /* Int64.MinValue */
+        CHECK_STR(fld(ev, "Security_UserID"), "S-1-5-18");
+        CHECK_STR(fld(ev, "Data2"), "C:\\Windows\\System32\\whoami.exe");
+        CHECK_STR(fld(ev, "Data3"), "whoami /all && echo \"ok\"");
+        CHECK(fld(ev, "Data6") == NULL);
+    }
+}
+
+KZ_TEST(web_psxml_fixtures) {
+    size_t len;
+    char *text = fixture("psxml_events.xml", &len);
+    REQUIRE(text);
+    int bad = 0;
+    CHECK_INT(psxml_feed(text, len, &bad, psxml_events_check), 2);
+    CHECK_INT(bad, 1); /* the System.Diagnostics.Process object */
+    CHECK_INT(kz_text_sniff(text, len), KZ_FMT_EVTXML);
+    kz_free(text);
+    text = fixture("psxml_oneline.xml", &len);
+    REQUIRE(text);
+    CHECK_INT(kz_text_sniff(text, len), KZ_FMT_EVTXML);
+    /* a one-line document: the check sees it as event 2 */
+    struct kz_text_decoder d;
+    REQUIRE(kz_text_decoder_init(&d) == 0);
+    struct kz_text_seq seq = {0};
+    d.seq = &seq;
+    size_t k = len && text[len - 1] == '\n' ? len - 1 : len;
+    REQUIRE(kz_text_decode_line(&d, KZ_FMT_EVTXML, text, k, 1, 1) == 0);
+    psxml_events_check(2, &d.event);
+    kz_text_seq_end(&seq);
+    kz_text_decoder_free(&d);
+    kz_free(text);
+}
+
+/* One object whose TimeCreated is `when`: the event's time, 0 seconds precision. */
+static const char *psxml_time(const char *when, char *out) {
+    char doc[512];
+    snprintf(doc, sizeof doc,
+             "<Object Type=\"System.Diagnostics.Eventing.Reader.EventLogRecord\"><Property "
+             "Name=\"Id\" Type=\"System.Int32\">7</Property><Property Name=\"TimeCreated\" "
+             "Type=\"System.DateTime\">%s</Property></Object>",
+             when);
+    struct kz_text_decoder d;
+    if (kz_text_decoder_init(&d)) return "init";
+    const char *r = "error";
+    if (kz_evtxml_psobject(&d, doc, strlen(doc)) == 0) {
+        r = "no time";
+        if (d.event.ts) kz_time_format(d.event.ts, 0, out), r = out;
+    }
+    kz_text_decoder_free(&d);
+    return r;
+}
+
+KZ_TEST(web_psxml_cultures) {
+    char t[KZ_TIME_TEXT_MAX];
+    CHECK_STR(psxml_time("4/25/2022 11:51:07 AM", t), "2022-04-25T11:51:07Z"); /* en-US */
+    CHECK_STR(psxml_time("4/25/2022 12:00:01 PM", t), "2022-04-25T12:00:01Z"); /* noon */
+    CHECK_STR(psxml_time("12/1/2022 11:59:59 PM", t), "2022-12-01T23:59:59Z");
+    CHECK_STR(psxml_time("25/04/2022 13:51:07", t), "2022-04-25T13:51:07Z"); /* en-GB */
+    CHECK_STR(psxml_time("25.04.2022 13:51:07", t), "2022-04-25T13:51:07Z"); /* de-DE */
+    CHECK_STR(psxml_time("2022/04/25 13:51:07", t), "2022-04-25T13:51:07Z"); /* ja-JP */
+    CHECK_STR(psxml_time("2022-04-25 13:51:07", t), "2022-04-25T13:51:07Z"); /* sv-SE */
+    CHECK_STR(psxml_time("2022-04-25T13:51:07.5Z", t), "2022-04-25T13:51:07Z");
+    CHECK_STR(psxml_time("13/25/2022 1:00:00 PM", t), "no time"); /* month 13 */
+    CHECK_STR(psxml_time("yesterday", t), "no time");
+    /* the root must be an event record; only <Property> below it */
+    struct kz_text_decoder d;
+    REQUIRE(kz_text_decoder_init(&d) == 0);
+    const char *x = "<Object Type=\"System.Diagnostics.Eventing.Reader.EventLogRecord\"><Property "
+                    "Name=\"Id\">1</Property><Data>x</Data></Object>";
+    CHECK_INT(kz_evtxml_psobject(&d, x, strlen(x)), KZ_EFORMAT);
+    x = "<Object Type=\"System.Diagnostics.Eventing.Reader.EventLogRecord\"><Property "
+        "Name=\"Version\">1</Property></Object>";
+    CHECK_INT(kz_evtxml_psobject(&d, x, strlen(x)), KZ_EFORMAT); /* no Id */
+    x = "<Object Type=\"System.Diagnostics.Eventing.Reader.EventLogRecord\"><Property "
+        "Name=\"Id\">1</Property></Object><Object/>";
+    CHECK_INT(kz_evtxml_psobject(&d, x, strlen(x)), KZ_EFORMAT);
+    kz_text_decoder_free(&d);
+    const char *sniff = "<?xml version=\"1.0\" encoding=\"utf-8\"?><Objects><Object Type=\"System."
+                        "Diagnostics.Eventing.Reader.EventLogRecord\"><Property Name=\"Id\">";
+    CHECK_INT(kz_text_sniff(sniff, strlen(sniff)), KZ_FMT_EVTXML);
+    sniff = "<Objects><Object Type=\"System.Diagnostics.Process\">";
+    CHECK_INT(kz_text_sniff(sniff, strlen(sniff)), KZ_FMT_UNKNOWN);
 }
 
 /* ---- zip: the inputs fuzz_zip found, replayed (tests/corpus/zip) ---- */

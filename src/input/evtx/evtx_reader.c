@@ -6,6 +6,7 @@
 #include "evtx_reader.h"
 
 #include "../../core/alloc.h"
+#include "../archive.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -184,7 +185,13 @@ void kz_evtx_reader_flush(struct kz_evtx_reader *r) {
 int kz_evtx_reader_add_file(struct kz_evtx_reader *r, const char *path, uint32_t file_id,
                             struct kz_err *err) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return kz_err_set(err, KZ_EIO, "%s: %s", path, strerror(errno));
+    if (fd < 0 && errno == ENOTDIR) { /* ARCHIVE.zip/MEMBER: chunks need random access */
+        const char *why;
+        fd = kz_zip_extract(path, KZ_ZIP_MAX_EXTRACT, &why);
+        if (fd < 0) return kz_err_set(err, KZ_EIO, "%s: %s", path, why);
+    } else if (fd < 0) {
+        return kz_err_set(err, KZ_EIO, "%s: %s", path, strerror(errno));
+    }
     struct stat sb;
     uint8_t head[KZ_EVTX_FILE_HEADER_SIZE];
     ssize_t got;

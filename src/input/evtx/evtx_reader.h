@@ -37,8 +37,10 @@ struct kz_evtx_reader;
 
 struct kz_evtx_reader *kz_evtx_reader_new(struct kz_pool *pool,
                                           const struct kz_evtx_reader_opts *o);
-/* Queues every chunk of the file at path; blocks while the window is full. Returns 0, or KZ_EIO /
- * KZ_EFORMAT (with err set) when the file cannot be read at all. */
+/* Queues every chunk of the file at path; blocks while the window is full. A path
+ * `ARCHIVE.zip/MEMBER` is a zip member: it is copied to an unlinked temporary file first
+ * (kz_zip_extract, at most KZ_ZIP_MAX_EXTRACT bytes), closed once its chunks are queued. Returns
+ * 0, or KZ_EIO / KZ_EFORMAT (with err set) when the file cannot be read at all. */
 int kz_evtx_reader_add_file(struct kz_evtx_reader *r, const char *path, uint32_t file_id,
                             struct kz_err *err);
 /* Waits for all queued chunks and delivers their output. */
