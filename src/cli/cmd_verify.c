@@ -66,6 +66,10 @@ int kz_cmd_verify(int argc, char **argv) {
         return rc == KZ_ENOMEM ? KZ_EXIT_INTERNAL : KZ_EXIT_INPUT;
     }
     if (!c.cli.quiet) {
+        if (v.partial_copies)
+            printf("note: %u partial copies left in objects/ by an interrupted ingest "
+                   "(.incoming.*): nothing refers to them; the next ingest removes them\n",
+                   v.partial_copies);
         if (v.problems)
             printf("%s: %u problems in %u batches, %u files; first: %s\n", store_dir, v.problems,
                    v.batches, v.files, v.first);

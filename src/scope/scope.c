@@ -542,8 +542,8 @@ static int cmp_path_key(const void *key, const void *x) {
 /* Renames. Windows logs none as such: a program that renames P to P.ext (ransomware appending
  * its extension, an editor saving) shows as a delete of P (4663 DELETE, Sysmon 23/26) and a write
  * of P.ext (Sysmon 11, 4663/5145 WriteData) on the same host within a moment. Such a pair is
- * one operation: P counts a rename (besides its delete), P.ext its write. files must be sorted
- * by path. */
+ * one operation: P counts a rename (besides its delete) and names P.ext as its new name, P.ext
+ * keeps its write. files must be sorted by path. */
 static void pair_renames(struct kz_scope_file *files, uint32_t n) {
     char stem[KZ_STORE_NAME_MAX + 1];
     for (uint32_t i = 0; i < n; i++) {
@@ -560,6 +560,7 @@ static void pair_renames(struct kz_scope_file *files, uint32_t n) {
         kz_time d1 = f->first - old->last, d2 = old->last - f->last;
         if (d1 > RENAME_WINDOW || d2 > RENAME_WINDOW) continue;
         old->renames++;
+        if (!old->renamed_to) old->renamed_to = f->path;
     }
 }
 
@@ -654,6 +655,138 @@ static void fold_vpn(struct ctx *c, const int64_t *src_ids, uint32_t nsrc,
 out:
     sqlite3_finalize(st);
     sqlite3_finalize(down);
+}
+
+/* ---- hosts reached over HTTP ----
+ * A web exploit gives no logon to follow: the attacker's requests reach a web application, whose
+ * service account then runs the commands (nightsky2021: the portal's java.exe as svc-adss). With
+ * sources, a server counts as reached by the subject account when a request from a source
+ * reached it (its own log names the source; or a reverse proxy's log names the source and the
+ * server's log has the same request, from another address, within WEB_FORWARD_WINDOW) and the
+ * subject account has an event on that server within WEB_EXEC_WINDOW after the request. Only the
+ * host (first/last of those events, the source as where it came from) is added: files, and so
+ * customers, still come from held sessions only. */
+#define WEB_FORWARD_WINDOW (2 * KZ_TICKS_PER_SEC)
+#define WEB_EXEC_WINDOW (60 * KZ_TICKS_PER_SEC)
+#define WEB_MAX_SERVERS 64
+#define WEB_MAX_REQUESTS 100000
+
+/* The subject's events on host in [ts, ts + WEB_EXEC_WINDOW]: the host is reached, from src. */
+static void web_acts(struct ctx *c, struct agg *a, sqlite3_stmt *acts, int64_t host, kz_time ts,
+                     int64_t src) {
+    kz_time end = ts + WEB_EXEC_WINDOW < c->until ? ts + WEB_EXEC_WINDOW : c->until;
+    sqlite3_bind_int64(acts, 1, host);
+    sqlite3_bind_int64(acts, 2, ts);
+    sqlite3_bind_int64(acts, 3, end);
+    sqlite3_bind_int64(acts, 4, c->subject_user);
+    while (!c->rc && sqlite3_step(acts) == SQLITE_ROW) {
+        int eid = sqlite3_column_int(acts, 1);
+        if (eid == 4768 || eid == 4769 || eid == 4770 || eid == 4771 || eid == 4776) continue;
+        struct kz_scope_host *x = host_entry(c, a, host);
+        const char *text = name_of(c, src);
+        if (!x) {
+            c->rc = kz_err_set(c->err, KZ_ENOMEM, "out of memory");
+            break;
+        }
+        host_time(x, sqlite3_column_int64(acts, 0));
+        int dup = !text;
+        for (uint32_t m = 0; m < x->nsources && !dup; m++)
+            dup = !strcmp(x->sources[m], text);
+        if (!dup && x->nsources < 64) {
+            if (!x->sources) x->sources = kz_arena_alloc(&c->r->arena, 64 * sizeof *x->sources);
+            if (!x->sources) {
+                c->rc = kz_err_set(c->err, KZ_ENOMEM, "out of memory");
+                break;
+            }
+            x->sources[x->nsources++] = text;
+        }
+    }
+    sqlite3_reset(acts);
+}
+
+static void web_hosts(struct ctx *c, struct agg *a, const int64_t *src_ids, uint32_t nsrc) {
+    int64_t servers[WEB_MAX_SERVERS];
+    uint32_t nservers = 0;
+    /* the web servers: hosts with request rows (web rows have no logon id; logons_session) */
+    /* hosts keeps one name per device (the first seen: an EVTX file's full name, or an access
+     * log's folder name, which is also the device key), so both are candidates */
+    sqlite3_stmt *hs = prep(c, "SELECT host FROM hosts UNION SELECT ws FROM hosts");
+    sqlite3_stmt *isweb = prep(c, "SELECT 1 FROM logons WHERE host=? AND lid IS NULL AND kind=4 "
+                                  "LIMIT 1");
+    sqlite3_stmt *reqs = prep(c, "SELECT ts, host FROM logons WHERE ip=? AND kind=4 AND ts "
+                                 "BETWEEN ? AND ?");
+    sqlite3_stmt *what = prep(c, "SELECT obj FROM events WHERE host=? AND ts=? AND eid=0 AND "
+                                 "src=? LIMIT 1");
+    sqlite3_stmt *fwd = prep(c, "SELECT 1 FROM events WHERE host=? AND ts BETWEEN ? AND ? AND "
+                                "eid=0 AND obj=? LIMIT 1");
+    sqlite3_stmt *acts = prep(c, "SELECT ts, eid FROM events WHERE host=? AND ts BETWEEN ? AND ? "
+                                 "AND user=? AND eid!=0");
+    sqlite3_stmt *byws = prep(c, "SELECT host FROM hosts WHERE ws=?");
+    if (!hs || !isweb || !reqs || !what || !fwd || !acts || !byws) goto out;
+    while (sqlite3_step(hs) == SQLITE_ROW && nservers < WEB_MAX_SERVERS) {
+        int64_t h = sqlite3_column_int64(hs, 0);
+        sqlite3_bind_int64(isweb, 1, h);
+        if (sqlite3_step(isweb) == SQLITE_ROW) servers[nservers++] = h;
+        sqlite3_reset(isweb);
+    }
+    uint32_t seen = 0;
+    for (uint32_t i = 0; i < nsrc && !c->rc; i++) {
+        sqlite3_bind_int64(reqs, 1, src_ids[i]);
+        sqlite3_bind_int64(reqs, 2, c->since);
+        sqlite3_bind_int64(reqs, 3, c->until);
+        while (!c->rc && sqlite3_step(reqs) == SQLITE_ROW) {
+            if (++seen > WEB_MAX_REQUESTS) {
+                c->r->truncated = 1;
+                break;
+            }
+            kz_time ts = sqlite3_column_int64(reqs, 0);
+            int64_t server = sqlite3_column_int64(reqs, 1), obj = 0;
+            sqlite3_bind_int64(what, 1, server);
+            sqlite3_bind_int64(what, 2, ts);
+            sqlite3_bind_int64(what, 3, src_ids[i]);
+            if (sqlite3_step(what) == SQLITE_ROW) obj = sqlite3_column_int64(what, 0);
+            sqlite3_reset(what);
+            for (uint32_t k = 0; k < nservers && !c->rc; k++) {
+                int64_t h = servers[k];
+                if (h != server) { /* forwarded: the same request on h within the window */
+                    if (!obj) continue;
+                    sqlite3_bind_int64(fwd, 1, h);
+                    sqlite3_bind_int64(fwd, 2, ts - WEB_FORWARD_WINDOW);
+                    sqlite3_bind_int64(fwd, 3, ts + WEB_FORWARD_WINDOW);
+                    sqlite3_bind_int64(fwd, 4, obj);
+                    int hit = sqlite3_step(fwd) == SQLITE_ROW;
+                    sqlite3_reset(fwd);
+                    if (!hit) continue;
+                }
+                /* what the subject account did on that server right after the request: the
+                 * access log names the server by its folder ("PWRESET01"), its Windows logs by
+                 * their full name, so every host name of the same device is looked at */
+                int64_t names[2] = {h, 0};
+                uint32_t nnames = 1;
+                char key[256];
+                const char *text = name_of(c, h);
+                int64_t ws = text ? kz_store_name_id(c->s, kz_store_host_key(text, key, sizeof key))
+                                  : 0;
+                sqlite3_bind_int64(byws, 1, ws);
+                if (ws && sqlite3_step(byws) == SQLITE_ROW) {
+                    names[1] = sqlite3_column_int64(byws, 0);
+                    if (names[1] != h) nnames = 2;
+                }
+                sqlite3_reset(byws);
+                for (uint32_t m = 0; m < nnames && !c->rc; m++)
+                    web_acts(c, a, acts, names[m], ts, src_ids[i]);
+            }
+        }
+        sqlite3_reset(reqs);
+    }
+out:
+    sqlite3_finalize(hs);
+    sqlite3_finalize(isweb);
+    sqlite3_finalize(reqs);
+    sqlite3_finalize(what);
+    sqlite3_finalize(fwd);
+    sqlite3_finalize(acts);
+    sqlite3_finalize(byws);
 }
 
 /* Web and VPN sessions (see scope.h). */
@@ -814,6 +947,15 @@ int kz_scope_run(struct kz_store *s, const struct kz_scope_query *q, struct kz_s
         }
     }
     if (!c.rc) fold_text(&c, r);
+    if (!c.rc && c.subject_user && with_sources) {
+        int64_t ids[KZ_SCOPE_MAX_SOURCES];
+        uint32_t n = 0;
+        for (uint32_t i = 0; i < q->nsources; i++) {
+            int64_t ip = kz_store_name_id(s, kz_store_ip_key(q->sources[i], key, sizeof key));
+            if (ip) ids[n++] = ip;
+        }
+        web_hosts(&c, &a, ids, n);
+    }
     if (c.rc) goto done;
 
     /* customers */

@@ -62,6 +62,7 @@ struct kz_scope_edge {
 
 struct kz_scope_file {
     const char *path, *share, *host, *customer; /* share, customer may be NULL */
+    const char *renamed_to; /* renames: the new name (the first, when several), else NULL */
     uint32_t reads, writes, renames, deletes;
     int64_t bytes;
     kz_time first, last;

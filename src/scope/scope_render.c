@@ -72,6 +72,8 @@ static void json(const struct kz_scope_result *r, struct kz_buf *b) {
         kz_buf_put_json_or_null(b, f->share);
         kz_buf_puts(b, ",\"host\":");
         kz_buf_put_json_or_null(b, f->host);
+        kz_buf_puts(b, ",\"renamed_to\":");
+        kz_buf_put_json_or_null(b, f->renamed_to);
         kz_buf_printf(b, ",\"reads\":%u,\"writes\":%u,\"renames\":%u,\"deletes\":%u,\"bytes\":%lld,"
                          "\"first\":",
                       f->reads, f->writes, f->renames, f->deletes, (long long)f->bytes);
@@ -257,8 +259,9 @@ static void html(const struct kz_scope_result *r, struct kz_buf *b) {
     h(b, r->subject_kind);
     kz_buf_putc(b, ' ');
     h(b, r->subject);
-    kz_buf_printf(b, "</h1>\n<p>%u hosts, %u hops, %u files, %u customers</p>\n", r->nhosts,
-                  r->nedges, r->nfiles, r->ncustomers);
+    kz_buf_printf(b, "</h1>\n<p>%u hosts, %u hops, %u files, %u customers, %u web client/server "
+                     "pairs, %u VPN tunnels</p>\n",
+                  r->nhosts, r->nedges, r->nfiles, r->ncustomers, r->nweb, r->nvpn);
     /* nodes: every endpoint of an edge */
     const char *nodes[256];
     uint32_t nn = 0;
@@ -334,7 +337,53 @@ static void html(const struct kz_scope_result *r, struct kz_buf *b) {
         htime(b, c->last);
         kz_buf_printf(b, "</td><td>%s</td></tr>\n", c->written ? "write" : "read");
     }
-    kz_buf_puts(b, "</table>\n</body></html>\n");
+    kz_buf_puts(b, "</table>\n");
+    /* web and VPN sessions: every value (request paths, user names) came from a log line */
+    if (r->nweb) {
+        kz_buf_printf(b, "<h2>Web sessions (%u client/server pairs)</h2>\n<table><tr><th>server"
+                         "</th><th>client</th><th>user</th><th>first</th><th>last</th><th>"
+                         "requests</th><th>errors</th></tr>\n",
+                      r->nweb);
+        for (uint32_t i = 0; i < r->nweb; i++) {
+            const struct kz_scope_web *w = &r->web[i];
+            kz_buf_puts(b, "<tr><td>");
+            h(b, w->server);
+            kz_buf_puts(b, "</td><td>");
+            h(b, w->client);
+            kz_buf_puts(b, "</td><td>");
+            h(b, w->user);
+            kz_buf_puts(b, "</td><td>");
+            htime(b, w->first);
+            kz_buf_puts(b, "</td><td>");
+            htime(b, w->last);
+            kz_buf_printf(b, "</td><td>%u</td><td>%u</td></tr>\n", w->requests, w->errors);
+        }
+        kz_buf_puts(b, "</table>\n");
+    }
+    if (r->nvpn) {
+        kz_buf_printf(b, "<h2>VPN sessions (%u tunnels)</h2>\n<table><tr><th>gateway</th><th>"
+                         "user</th><th>remote address</th><th>tunnel address</th><th>start</th>"
+                         "<th>end</th><th>tunnel id</th></tr>\n",
+                      r->nvpn);
+        for (uint32_t i = 0; i < r->nvpn; i++) {
+            const struct kz_scope_vpn *v = &r->vpn[i];
+            kz_buf_puts(b, "<tr><td>");
+            h(b, v->gateway);
+            kz_buf_puts(b, "</td><td>");
+            h(b, v->user);
+            kz_buf_puts(b, "</td><td>");
+            h(b, v->remote);
+            kz_buf_puts(b, "</td><td>");
+            h(b, v->tunnel);
+            kz_buf_puts(b, "</td><td>");
+            htime(b, v->start);
+            kz_buf_puts(b, "</td><td>");
+            htime(b, v->end);
+            kz_buf_printf(b, "</td><td>%lld</td></tr>\n", (long long)v->id);
+        }
+        kz_buf_puts(b, "</table>\n");
+    }
+    kz_buf_puts(b, "</body></html>\n");
 }
 
 static void table(const struct kz_scope_result *r, int colour, struct kz_buf *b) {
@@ -366,9 +415,11 @@ static void table(const struct kz_scope_result *r, int colour, struct kz_buf *b)
     kz_buf_printf(b, "\n%sFILES (%u: %u reads, %u writes/deletes)%s\n", bold, r->nfiles, reads,
                   writes, off);
     for (uint32_t i = 0; i < r->nfiles && i < 20; i++)
-        kz_buf_printf(b, "  %s%s%s%s\n", r->files[i].path, r->files[i].customer ? "  [" : "",
+        kz_buf_printf(b, "  %s%s%s%s%s%s\n", r->files[i].path, r->files[i].customer ? "  [" : "",
                       r->files[i].customer ? r->files[i].customer : "",
-                      r->files[i].customer ? "]" : "");
+                      r->files[i].customer ? "]" : "",
+                      r->files[i].renamed_to ? "  renamed to " : "",
+                      r->files[i].renamed_to ? r->files[i].renamed_to : "");
     if (r->nfiles > 20) kz_buf_printf(b, "  ... and %u more (--format json lists all)\n",
                                       r->nfiles - 20);
     kz_buf_printf(b, "\n%sCUSTOMERS AFFECTED (%u)%s\n", bold, r->ncustomers, off);

@@ -8,10 +8,12 @@
 #include "../core/buf.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +25,7 @@
  * by id, which keeps rows small (the store's size per million events) and makes the equality
  * lookups scope needs integer comparisons. Times are kz_time ticks (100 ns since 1970, UTC). */
 static const char schema[] =
-    "PRAGMA journal_mode=WAL;"
+    "PRAGMA journal_mode=TRUNCATE;"
     "CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT);"
     "CREATE TABLE IF NOT EXISTS names(id INTEGER PRIMARY KEY, s TEXT NOT NULL UNIQUE);"
     /* one row per source file; sha256 names its copy under objects/ */
@@ -105,6 +107,28 @@ char *store_path(const struct kz_store *s, const char *rel) {
     return p;
 }
 
+uint32_t store_partial_copies(struct kz_store *s, int remove) {
+    char *objdir = store_path(s, "objects");
+    DIR *d = objdir ? opendir(objdir) : NULL;
+    uint32_t n = 0;
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        static const char prefix[] = ".incoming.";
+        if (strncmp(e->d_name, prefix, sizeof prefix - 1)) continue;
+        char *end = NULL;
+        long pid = strtol(e->d_name + sizeof prefix - 1, &end, 10);
+        /* a copy of a process still running (ours, or another ingest's) is not a leftover */
+        if (end && *end == '.' && pid > 0 && pid <= INT_MAX &&
+            (pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH))
+            continue;
+        n++;
+        if (remove) unlinkat(dirfd(d), e->d_name, 0);
+    }
+    if (d) closedir(d);
+    kz_free(objdir);
+    return n;
+}
+
 /* A new database is made whole under a temporary name and renamed into place, so a kill while
  * it is being created leaves no half-made kizuki.db (the next ingest starts over). */
 static int create_db(struct kz_store *s, const char *db, struct kz_err *err) {
@@ -112,8 +136,9 @@ static int create_db(struct kz_store *s, const char *db, struct kz_err *err) {
     if (!tmp) return kz_err_set(err, KZ_ENOMEM, "out of memory");
     char side[PATH_MAX];
     unlink(tmp); /* what a killed creation left */
-    for (int i = 0; i < 2; i++)
-        if (snprintf(side, sizeof side, "%s%s", tmp, i ? "-shm" : "-wal") < (int)sizeof side)
+    for (int i = 0; i < 3; i++)
+        if (snprintf(side, sizeof side, "%s%s", tmp, i == 2 ? "-journal" : i ? "-shm" : "-wal") <
+            (int)sizeof side)
             unlink(side);
     int rc = 0;
     if (sqlite3_open_v2(tmp, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
@@ -123,8 +148,10 @@ static int create_db(struct kz_store *s, const char *db, struct kz_err *err) {
         rc = store_exec(s, "PRAGMA synchronous=FULL;", err);
         if (!rc) rc = store_exec(s, schema, err);
     }
-    sqlite3_close_v2(s->db); /* checkpoints and removes the WAL */
+    sqlite3_close_v2(s->db);
     s->db = NULL;
+    /* the emptied journal (journal_mode=TRUNCATE) belongs to the temporary name */
+    if (snprintf(side, sizeof side, "%s-journal", tmp) < (int)sizeof side) unlink(side);
     if (!rc && rename(tmp, db) != 0)
         rc = kz_err_set(err, KZ_EIO, "%s: %s", db, strerror(errno));
     if (!rc) {
@@ -175,9 +202,10 @@ int kz_store_open(const char *dir, int create, struct kz_store **out, struct kz_
         goto out;
     }
     sqlite3_busy_timeout(s->db, 10000);
-    /* FULL: a committed batch survives power loss too, not only a killed process (NORMAL in WAL
-     * mode would survive kill -9 but could lose the last commits on power loss, while HEAD, synced
-     * after them, already names them). The cost is one WAL fsync per batch, i.e. per 256 files.
+    /* FULL: a committed batch survives power loss too, not only a killed process (NORMAL would
+     * survive kill -9 but could lose the last commits on power loss, in WAL mode, or skip the
+     * journal sync that makes a rollback safe, while HEAD, synced after them, already names
+     * them). The cost is a few fsyncs per batch, i.e. per 256 files.
      * threads: CREATE INDEX after a bulk ingest sorts on a second thread. */
     if ((rc = store_exec(s, "PRAGMA synchronous=FULL; PRAGMA cache_size=-65536;"
                             "PRAGMA temp_store=MEMORY; PRAGMA threads=2;",
@@ -233,9 +261,18 @@ const char *kz_store_dir(const struct kz_store *s) {
 
 /* ---- names ---- */
 
-static uint64_t hash_bytes(const char *p, size_t n) {
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (size_t i = 0; i < n; i++)
+/* FNV-1a, eight bytes at a time (a multiply per word rather than per byte: paths are long), the
+ * tail byte by byte. Only the in-memory cache uses it; nothing stored depends on it. */
+uint64_t store_name_hash(const char *p, size_t n) {
+    uint64_t h = 1469598103934665603ull;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        h = (h ^ w) * 1099511628211ull;
+        h ^= h >> 29;
+    }
+    for (; i < n; i++)
         h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
     return h ? h : 1;
 }
@@ -266,13 +303,18 @@ static int cache_grow(struct kz_store *s) {
 int64_t store_intern(struct kz_store *s, const char *text, size_t len) {
     if (!text || !len || (len == 1 && text[0] == '-')) return 0;
     if (len > KZ_STORE_NAME_MAX) len = KZ_STORE_NAME_MAX;
+    return store_intern_hashed(s, text, len, store_name_hash(text, len));
+}
+
+int64_t store_intern_hashed(struct kz_store *s, const char *text, size_t len, uint64_t h) {
+    if (!text || !len || (len == 1 && text[0] == '-')) return 0;
+    if (len > KZ_STORE_NAME_MAX) return store_intern(s, text, len); /* not how it was hashed */
     if (s->nnames >= STORE_CACHE_MAX) store_cache_clear(s);
     if ((s->nnames + 1) * 2 > s->nslots && cache_grow(s)) return KZ_ENOMEM;
-    uint64_t h = hash_bytes(text, len);
     uint32_t j = (uint32_t)h & (s->nslots - 1);
     for (; s->slots[j].hash; j = (j + 1) & (s->nslots - 1)) {
         struct name_slot *e = &s->slots[j];
-        if (e->hash == h && !strncmp(e->text, text, len) && e->text[len] == 0) return e->id;
+        if (e->hash == h && e->len == len && !memcmp(e->text, text, len)) return e->id;
     }
     int64_t id = 0;
     sqlite3_bind_text(s->name_get, 1, text, (int)len, SQLITE_STATIC);
@@ -287,7 +329,7 @@ int64_t store_intern(struct kz_store *s, const char *text, size_t len) {
     }
     char *copy = kz_arena_strndup(&s->names, text, len);
     if (!copy) return KZ_ENOMEM;
-    s->slots[j] = (struct name_slot){.hash = h, .id = id, .text = copy};
+    s->slots[j] = (struct name_slot){.hash = h, .id = id, .text = copy, .len = len};
     s->nnames++;
     return id;
 }
@@ -567,6 +609,7 @@ int kz_store_verify(struct kz_store *s, struct kz_store_verify *v,
         orphans = sqlite3_column_int64(o, 0);
     sqlite3_finalize(o);
     if (orphans) problem(&c, "%lld files belong to no batch of the chain", (long long)orphans);
+    v->partial_copies = store_partial_copies(s, 0);
 out:
     sqlite3_finalize(q);
     sqlite3_finalize(files);

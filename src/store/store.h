@@ -3,11 +3,12 @@
  *
  * Layout of a store directory (DESIGN.md, "Evidence store and scope"):
  *   DIR/objects/<sha256>   every ingested file, byte for byte, named by its SHA-256
- *   DIR/kizuki.db          SQLite (WAL): names, files, batches (the chain), events, logons, addrs
+ *   DIR/kizuki.db          SQLite (rollback journal; stores made before used WAL, which ingest
+ *                          switches): names, files, batches (the chain), events, logons, addrs
  *   DIR/HEAD               "<batch id> <hash>" of the last committed batch, an anchor outside the
  *                          database so that rewriting the chain's last rows is noticed too
- * A batch is up to 256 source files (or 2M events): the copies are on disk (syncfs) before
- * anything commits, then the batch's events, file rows and chain row commit in one transaction, so
+ * A batch is up to 256 source files (or 2M events): the copies are on disk (fdatasync of each)
+ * before anything commits, then the batch's events, file rows and chain row commit in one transaction, so
  * a kill at any moment loses at most the batch being indexed and the next ingest picks its files
  * up again (a file whose SHA-256 is in the files table is skipped).
  *
@@ -90,6 +91,8 @@ int kz_store_ingest(struct kz_store *s, const char *const *paths, int npaths,
 struct kz_store_verify {
     uint32_t batches, files;
     uint32_t problems;    /* 0: the store is intact */
+    uint32_t partial_copies; /* objects/.incoming.* left by a killed ingest: not evidence, not a
+                              * problem; the next ingest removes them */
     char first[1024];     /* the first problem, as a sentence naming the batch or file */
 };
 

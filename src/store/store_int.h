@@ -16,6 +16,7 @@ struct name_slot {
     uint64_t hash;
     int64_t id;
     const char *text; /* in the cache arena */
+    size_t len;
 };
 
 struct kz_store {
@@ -40,6 +41,11 @@ int store_exec(struct kz_store *s, const char *sql, struct kz_err *err);
 /* The id of text (len bytes), inserting it when new; 0 for NULL, empty or "-". Negative KZ_E* on
  * failure. */
 int64_t store_intern(struct kz_store *s, const char *text, size_t len);
+/* The same, with hash = store_name_hash(text, len) computed beforehand (ingest's workers hash the
+ * names, so the main thread, which alone talks to SQLite, only probes the cache). */
+int64_t store_intern_hashed(struct kz_store *s, const char *text, size_t len, uint64_t hash);
+/* The name cache's hash of len bytes (len already cut at KZ_STORE_NAME_MAX); never 0. */
+uint64_t store_name_hash(const char *text, size_t len);
 /* Forgets the cache (after a rolled-back transaction, ids in it may not exist). */
 void store_cache_clear(struct kz_store *s);
 /* The text a batch's hash covers: the header, then one line per file in file-id order. */
@@ -48,6 +54,10 @@ void store_batch_file(struct kz_buf *b, const char *sha, int64_t size, int64_t e
                       const char *name);
 /* Hashes the file at path (0, KZ_EIO or KZ_ENOMEM). */
 int store_hash_file(const char *path, char hex[65], uint64_t *size);
+/* Partial copies a killed ingest left in objects/ (".incoming.<pid>.<n>", never referred to):
+ * counts those whose process is gone and, when remove is set, deletes them. A live ingest's are
+ * left alone. */
+uint32_t store_partial_copies(struct kz_store *s, int remove);
 /* Path of DIR/<rel>, allocated. */
 char *store_path(const struct kz_store *s, const char *rel);
 

@@ -62,9 +62,11 @@ vpn_lines=$(grep -cE 'action="tunnel-(up|down)"' "$sim/logs/VPNGW01/fortigate.lo
 [ "$(count "$st" 'select count(*) from logons where kind=3')" = "$vpn_lines" ] && ok || fail "VPN tunnel events indexed"
 
 # ---- scope against the truth ----
-# ntt2020 must match exactly; nightsky2021 is reported (see docs/scope.md for what it misses)
+# ntt2020 must match exactly, and so must nightsky2021's web-exploited accounts (svc-adss,
+# Administrator: hosts reached over HTTP, docs/scope.md); adsync_svc's hosts are reported only
+# (the GPO-delivered batch runs as SYSTEM: see docs/scope.md for why it cannot match)
 if python3 "$here/scope_truth.py" "$kz" "$st" "$sim" \
-    "$(python3 -c "import json,sys; s=json.load(open('$sim/scenario.json')); print(','.join(x['name']+':'+a['account'] for x in s['scenarios'] if x['name']=='ntt2020' for a in x['accounts']))")" >"$tmp/truth" 2>&1; then ok; else fail "scope vs scenario.json"; fi
+    "$(python3 -c "import json,sys; s=json.load(open('$sim/scenario.json')); print(','.join(x['name']+':'+a['account'] for x in s['scenarios'] for a in x['accounts'] if x['name']=='ntt2020' or not a['account'].lower().endswith('adsync_svc')))")" >"$tmp/truth" 2>&1; then ok; else fail "scope vs scenario.json"; fi
 cat "$tmp/truth"
 # nightsky2021: customers_touched of every account must match exactly (hosts are reported)
 python3 -c "
@@ -162,7 +164,23 @@ for i in 1 2 3 4 5; do
         "$kz" verify --store "$cr" >"$tmp/v" 2>&1 && ok || fail "verify after kill $i: $(head -3 "$tmp/v")"
     fi
 done
+# Partial copies a kill leaves (objects/.incoming.<pid>.<n>; one is planted under the last killed
+# process's id, since a kill need not land during a copy): verify notes them without calling the
+# store broken, the resuming ingest removes them, and a running process's copy is left alone.
+planted=0
+if [ -f "$cr/kizuki.db" ]; then
+    planted=1
+    printf 'partial' >"$cr/objects/.incoming.$pid.7"
+    printf 'live' >"$cr/objects/.incoming.$$.7"
+    expect_exit 0 "verify with partial copies" -- "$kz" verify --store "$cr"
+    grep -q "partial copies" "$tmp/out" && ok || fail "verify did not note the partial copies: $(cat "$tmp/out")"
+fi
 expect_exit 0 "resume after kills" -- "$kz" ingest "$sim/logs" --store "$cr"
+[ -z "$(find "$cr/objects" -name '.incoming*' ! -name ".incoming.$$.*")" ] && ok || fail "partial copies left after resume: $(ls -a "$cr/objects" | grep incoming)"
+if [ $planted = 1 ]; then
+    [ -f "$cr/objects/.incoming.$$.7" ] && ok || fail "a running process's copy was removed"
+fi
+rm -f "$cr/objects/.incoming.$$.7"
 expect_exit 0 "verify after resume" -- "$kz" verify --store "$cr"
 for q in 'select count(*) from events' 'select count(*) from files' 'select count(*) from logons' \
          'select sum(events) from files' 'select count(*) from batches'; do

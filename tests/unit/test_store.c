@@ -145,3 +145,161 @@ KZ_TEST(store_empty_round_trip_and_head_tamper) {
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     CHECK_INT(system(cmd), 0);
 }
+
+/* ---- rename pairing (docs/scope.md, "Renames"), through ingest and scope ----
+ * A delete of P and a write of P.ext on the same host within 2 seconds, in either order and from
+ * either log (4663 with DELETE 0x10000 or WriteData 0x2, Sysmon 11 / 23), are one rename: P counts
+ * it and names P.ext. The expected values below are worked out by hand from that rule. */
+
+static const char *rename_events[] = {
+    /* a.docx -> a.docx.nightsky: 4663 delete, Sysmon 11 one second later: paired */
+    "{\"EventID\":4663,\"Channel\":\"Security\",\"Hostname\":\"FS01.corp.example\",\"RecordNumber\":1,"
+    "\"@timestamp\":\"2026-03-30T19:40:00.000Z\",\"SubjectUserName\":\"mallory\",\"SubjectDomainName\":"
+    "\"CORP\",\"ObjectName\":\"D:\\\\Shares\\\\Acme\\\\a.docx\",\"AccessMask\":\"0x10000\"}",
+    "{\"EventID\":11,\"Channel\":\"Microsoft-Windows-Sysmon/Operational\",\"Hostname\":"
+    "\"FS01.corp.example\",\"RecordNumber\":2,\"@timestamp\":\"2026-03-30T19:40:01.000Z\",\"User\":"
+    "\"CORP\\\\mallory\",\"TargetFilename\":\"D:\\\\Shares\\\\Acme\\\\a.docx.nightsky\"}",
+    /* b.xlsx -> b.xlsx.locked: Sysmon 23 delete, 4663 WriteData half a second later: paired */
+    "{\"EventID\":23,\"Channel\":\"Microsoft-Windows-Sysmon/Operational\",\"Hostname\":"
+    "\"FS01.corp.example\",\"RecordNumber\":3,\"@timestamp\":\"2026-03-30T19:40:10.000Z\",\"User\":"
+    "\"CORP\\\\mallory\",\"TargetFilename\":\"D:\\\\Shares\\\\Acme\\\\b.xlsx\"}",
+    "{\"EventID\":4663,\"Channel\":\"Security\",\"Hostname\":\"FS01.corp.example\",\"RecordNumber\":4,"
+    "\"@timestamp\":\"2026-03-30T19:40:10.500Z\",\"SubjectUserName\":\"mallory\",\"ObjectName\":"
+    "\"D:\\\\Shares\\\\Acme\\\\b.xlsx.locked\",\"AccessMask\":\"0x2\"}",
+    /* c.pdf deleted, c.pdf.nightsky written 5 s later: outside the window, not paired */
+    "{\"EventID\":4663,\"Channel\":\"Security\",\"Hostname\":\"FS01.corp.example\",\"RecordNumber\":5,"
+    "\"@timestamp\":\"2026-03-30T19:40:20.000Z\",\"SubjectUserName\":\"mallory\",\"ObjectName\":"
+    "\"D:\\\\Shares\\\\Acme\\\\c.pdf\",\"AccessMask\":\"0x10000\"}",
+    "{\"EventID\":11,\"Channel\":\"Microsoft-Windows-Sysmon/Operational\",\"Hostname\":"
+    "\"FS01.corp.example\",\"RecordNumber\":6,\"@timestamp\":\"2026-03-30T19:40:25.000Z\",\"User\":"
+    "\"CORP\\\\mallory\",\"TargetFilename\":\"D:\\\\Shares\\\\Acme\\\\c.pdf.nightsky\"}",
+    /* d.txt.nightsky written, d.txt never deleted: a write, no rename */
+    "{\"EventID\":11,\"Channel\":\"Microsoft-Windows-Sysmon/Operational\",\"Hostname\":"
+    "\"FS01.corp.example\",\"RecordNumber\":7,\"@timestamp\":\"2026-03-30T19:40:30.000Z\",\"User\":"
+    "\"CORP\\\\mallory\",\"TargetFilename\":\"D:\\\\Shares\\\\Acme\\\\d.txt.nightsky\"}",
+    /* e.doc deleted on FS02, e.doc.nightsky written on FS01: other hosts, not paired */
+    "{\"EventID\":4663,\"Channel\":\"Security\",\"Hostname\":\"FS02.corp.example\",\"RecordNumber\":8,"
+    "\"@timestamp\":\"2026-03-30T19:40:40.000Z\",\"SubjectUserName\":\"mallory\",\"ObjectName\":"
+    "\"D:\\\\Shares\\\\Acme\\\\e.doc\",\"AccessMask\":\"0x10000\"}",
+    "{\"EventID\":11,\"Channel\":\"Microsoft-Windows-Sysmon/Operational\",\"Hostname\":"
+    "\"FS01.corp.example\",\"RecordNumber\":9,\"@timestamp\":\"2026-03-30T19:40:40.500Z\",\"User\":"
+    "\"CORP\\\\mallory\",\"TargetFilename\":\"D:\\\\Shares\\\\Acme\\\\e.doc.nightsky\"}",
+    /* f.ppt.nightsky written a second before f.ppt is deleted: paired (either order) */
+    "{\"EventID\":11,\"Channel\":\"Microsoft-Windows-Sysmon/Operational\",\"Hostname\":"
+    "\"FS01.corp.example\",\"RecordNumber\":10,\"@timestamp\":\"2026-03-30T19:40:50.000Z\",\"User\":"
+    "\"CORP\\\\mallory\",\"TargetFilename\":\"D:\\\\Shares\\\\Acme\\\\f.ppt.nightsky\"}",
+    "{\"EventID\":4663,\"Channel\":\"Security\",\"Hostname\":\"FS01.corp.example\",\"RecordNumber\":11,"
+    "\"@timestamp\":\"2026-03-30T19:40:51.000Z\",\"SubjectUserName\":\"mallory\",\"ObjectName\":"
+    "\"D:\\\\Shares\\\\Acme\\\\f.ppt\",\"AccessMask\":\"0x10000\"}",
+};
+
+static const struct kz_scope_file *file_named(const struct kz_scope_result *r, const char *name) {
+    for (uint32_t i = 0; i < r->nfiles; i++) {
+        const char *p = r->files[i].path, *sep = p ? strrchr(p, '\\') : NULL;
+        if (sep && !strcmp(sep + 1, name)) return &r->files[i];
+    }
+    return NULL;
+}
+
+KZ_TEST(store_scope_rename_pairing) {
+    char dir[] = "/tmp/kz-rename-test-XXXXXX";
+    REQUIRE(mkdtemp(dir) != NULL);
+    char src[160], sdir[160];
+    snprintf(src, sizeof src, "%s/events.json", dir);
+    snprintf(sdir, sizeof sdir, "%s/s", dir);
+    FILE *f = fopen(src, "w");
+    REQUIRE(f);
+    for (size_t i = 0; i < sizeof rename_events / sizeof *rename_events; i++)
+        fprintf(f, "%s\n", rename_events[i]);
+    fclose(f);
+    struct kz_store *s = NULL;
+    struct kz_err err = {0};
+    REQUIRE(kz_store_open(sdir, 1, &s, &err) == 0);
+    const char *paths[] = {src};
+    struct kz_store_ingest_stats st;
+    CHECK_INT(kz_store_ingest(s, paths, 1, NULL, &st, &err), 0);
+    CHECK_INT((int)st.events, 11);
+    struct kz_scope_query q = {.user = "CORP\\mallory"};
+    struct kz_scope_result *r = NULL;
+    CHECK_INT(kz_scope_run(s, &q, &r, &err), 0);
+    REQUIRE(r != NULL);
+    CHECK_INT(r->nfiles, 11);
+    static const struct {
+        const char *name;
+        uint32_t writes, deletes, renames;
+        const char *renamed_to; /* the new name's last component, or NULL */
+    } want[] = {
+        {"a.docx", 0, 1, 1, "a.docx.nightsky"}, {"a.docx.nightsky", 1, 0, 0, NULL},
+        {"b.xlsx", 0, 1, 1, "b.xlsx.locked"},   {"b.xlsx.locked", 1, 0, 0, NULL},
+        {"c.pdf", 0, 1, 0, NULL},               {"c.pdf.nightsky", 1, 0, 0, NULL},
+        {"d.txt.nightsky", 1, 0, 0, NULL},      {"e.doc", 0, 1, 0, NULL},
+        {"e.doc.nightsky", 1, 0, 0, NULL},      {"f.ppt", 0, 1, 1, "f.ppt.nightsky"},
+        {"f.ppt.nightsky", 1, 0, 0, NULL},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+        const struct kz_scope_file *x = file_named(r, want[i].name);
+        CHECK_MSG(x != NULL, "%s missing", want[i].name);
+        if (!x) continue;
+        CHECK_MSG(x->writes == want[i].writes && x->deletes == want[i].deletes &&
+                      x->renames == want[i].renames,
+                  "%s: writes %u deletes %u renames %u", want[i].name, x->writes, x->deletes,
+                  x->renames);
+        if (want[i].renamed_to) {
+            const char *t = x->renamed_to ? strrchr(x->renamed_to, '\\') : NULL;
+            CHECK_MSG(t && !strcmp(t + 1, want[i].renamed_to), "%s renamed to %s", want[i].name,
+                      x->renamed_to ? x->renamed_to : "(none)");
+            /* both names in full: same folder, old name plus the extension */
+            CHECK(x->renamed_to && !strncmp(x->renamed_to, x->path, strlen(x->path)));
+        } else {
+            CHECK_MSG(x->renamed_to == NULL, "%s renamed to %s", want[i].name, x->renamed_to);
+        }
+    }
+    kz_scope_free(r);
+    kz_store_close(s);
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK_INT(system(cmd), 0);
+}
+
+/* ---- HTML escaping: log content must never become markup (docs/scope.md, "Output") ---- */
+KZ_TEST(store_scope_html_escapes_everything) {
+    const char *evil = "<script>alert(1)</script>";
+    const char *evil2 = "\"><img src=x onerror=alert(2)>";
+    const char *srcs[] = {evil2};
+    struct kz_scope_host host = {.host = evil, .first = 1, .last = 2, .logons = 1,
+                                 .nsources = 1, .sources = srcs};
+    struct kz_scope_edge edge = {.from = evil, .to = evil2, .user = "</td><script>x()</script>",
+                                 .logon_type = 3, .first = 1, .count = 1};
+    struct kz_scope_file file = {.path = "\\\\FS01\\<script>a</script>.docx", .host = evil,
+                                 .customer = evil2, .renamed_to = evil, .writes = 1};
+    struct kz_scope_customer cust = {.customer = "<svg onload=alert(3)>", .files = 1, .written = 1};
+    struct kz_scope_web web = {.server = "<script src=//x></script>", .client = evil2,
+                               .user = "<iframe src=javascript:alert(4)>", .requests = 3,
+                               .errors = 1};
+    struct kz_scope_vpn vpn = {.gateway = "<script>g</script>", .user = evil,
+                               .remote = "<object data=x>", .tunnel = "<embed src=x>", .id = 7};
+    struct kz_scope_result r = {.subject_kind = "user", .subject = evil, .hosts = &host,
+                                .nhosts = 1, .edges = &edge, .nedges = 1, .files = &file,
+                                .nfiles = 1, .customers = &cust, .ncustomers = 1, .web = &web,
+                                .nweb = 1, .vpn = &vpn, .nvpn = 1};
+    struct kz_buf b;
+    kz_buf_init(&b, 1 << 20);
+    kz_scope_render(&r, KZ_SCOPE_HTML, 0, &b);
+    REQUIRE(b.data != NULL);
+    /* every tag the page has is kizuki's own: none of the values' tags survive */
+    static const char *never[] = {"<script", "<img", "<svg onload", "<iframe", "<object", "<embed",
+                                  "onerror=alert(2)>"};
+    for (size_t i = 0; i < sizeof never / sizeof *never; i++)
+        CHECK_MSG(strstr(b.data, never[i]) == NULL, "HTML contains %s", never[i]);
+    /* and the values are there, escaped, in the web and VPN tables too */
+    CHECK(strstr(b.data, "Web sessions (1 ") != NULL);
+    CHECK(strstr(b.data, "VPN sessions (1 ") != NULL);
+    CHECK(strstr(b.data, "&lt;script src=//x&gt;&lt;/script&gt;") != NULL);
+    CHECK(strstr(b.data, "&lt;iframe src=javascript:alert(4)&gt;") != NULL);
+    CHECK(strstr(b.data, "&lt;object data=x&gt;") != NULL);
+    CHECK(strstr(b.data, "&lt;embed src=x&gt;") != NULL);
+    CHECK(strstr(b.data, "&quot;&gt;&lt;img src=x onerror=alert(2)&gt;") != NULL);
+    /* no script may run at all: the page's policy forbids it */
+    CHECK(strstr(b.data, "default-src 'none'") != NULL);
+    kz_buf_free(&b);
+}
