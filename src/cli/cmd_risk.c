@@ -16,6 +16,7 @@
 #include "../input/sources.h"
 #include "../input/text_reader.h"
 #include "../output/findings.h"
+#include "../ueba/geoip.h"
 #include "../ueba/ueba.h"
 
 #include <errno.h>
@@ -24,7 +25,8 @@
 
 static const char help[] =
     "usage: kizuki risk [PATH...] [--state FILE | --store DIR] [--top N]\n"
-    "                   [--format table|json] [--baseline-days N] [--threads N] [-o FILE]\n"
+    "                   [--format table|json] [--baseline-days N] [--geoip FILE] [--threads N]\n"
+    "                   [-o FILE]\n"
     "\n"
     "Runs behaviour analytics (the `ueba` detector of `kizuki scan`) over the logs under PATH\n"
     "and lists the accounts and hosts whose risk rose highest, with when it peaked, what it is\n"
@@ -37,6 +39,8 @@ static const char help[] =
     "                      [{\"kind\", \"name\", \"peak\", \"peak_ts\", \"now\", \"alerts\",\n"
     "                      \"reasons\"}]})\n"
     "  --baseline-days N   only learn during the first N days of the input (default 5)\n"
+    "  --geoip FILE        a MaxMind DB (GeoIP2/GeoLite2 City): impossible travel between the\n"
+    "                      places of an account's logons and VPN sessions (docs/ueba.md)\n"
     "  --threads N         decoding threads (default: one per CPU); the result is the same\n"
     "  -o FILE             write to FILE instead of standard output\n"
     "  --state FILE        a model saved by `kizuki scan --ueba-state FILE`\n"
@@ -149,7 +153,8 @@ int kz_cmd_risk(int argc, char **argv) {
     const char **paths = kz_calloc((size_t)argc + 1, sizeof *paths);
     int npaths = 0, bad = 0, rc = KZ_EXIT_OK, format_given = 0;
     long top = 20, threads = 0, baseline_days = -1;
-    const char *outpath = NULL, *val, *state = NULL;
+    const char *outpath = NULL, *val, *state = NULL, *geoip_path = NULL;
+    struct kz_geoip *geoip = NULL;
     char *state_path = NULL;
     struct kz_pool *pool = NULL;
     FILE *out = stdout;
@@ -177,6 +182,8 @@ int kz_cmd_risk(int argc, char **argv) {
             if (!bad && kz_cli_int(&r.cli, "--threads", val, 1, 256, &threads)) bad = 1;
         } else if (kz_cli_opt(&r.cli, argc, argv, &i, "-o", &val, &bad)) {
             outpath = val;
+        } else if (kz_cli_opt(&r.cli, argc, argv, &i, "--geoip", &val, &bad)) {
+            if (!bad) geoip_path = val;
         } else if (kz_cli_opt(&r.cli, argc, argv, &i, "--state", &val, &bad)) {
             if (!bad) state = val;
         } else if (kz_cli_opt(&r.cli, argc, argv, &i, "--store", &val, &bad)) {
@@ -209,6 +216,16 @@ int kz_cmd_risk(int argc, char **argv) {
     struct kz_ueba_opts uo;
     kz_ueba_opts_default(&uo);
     if (baseline_days >= 0) uo.baseline_days = (uint32_t)baseline_days;
+    if (geoip_path) {
+        struct kz_err gerr = {0};
+        int grc = kz_geoip_open(&geoip, geoip_path, &gerr);
+        if (grc) {
+            kz_cli_error(&r.cli, "--geoip: %s", gerr.msg);
+            rc = grc == KZ_ENOMEM ? KZ_EXIT_INTERNAL : KZ_EXIT_INPUT;
+            goto out;
+        }
+        uo.geoip = geoip;
+    }
     if (kz_ueba_new(&r.ueba, &uo)) {
         rc = KZ_EXIT_INTERNAL;
         goto out;
@@ -293,6 +310,7 @@ out:
     kz_pool_free(pool);
     if (out && out != stdout) fclose(out);
     kz_ueba_free(r.ueba);
+    kz_geoip_free(geoip); /* after the engine that uses it */
     kz_sources_free(&r.sources);
     kz_buf_free(&r.out);
     kz_free(paths);

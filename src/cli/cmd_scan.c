@@ -24,6 +24,7 @@
 #include "../output/summary.h"
 #include "../sigma/correlate.h"
 #include "../sigma/match.h"
+#include "../ueba/geoip.h"
 #include "../ueba/ueba.h"
 
 #include <errno.h>
@@ -62,6 +63,8 @@ static const char help[] =
     "  --ueba-state FILE   continue the UEBA model saved in FILE (when it exists) and save it\n"
     "                      there after the run, so the next run goes on where this one\n"
     "                      stopped (`kizuki risk --state FILE` lists its riskiest entities)\n"
+    "  --geoip FILE        a MaxMind DB (GeoIP2/GeoLite2 City): UEBA flags impossible travel\n"
+    "                      between the places of an account's logons and VPN sessions\n"
     "  --no-prefilter      evaluate every rule on every event of its channel (slower; for\n"
     "                      measuring the Vectorscan prefilter)\n"
     "  --quiet             no progress and no summary\n"
@@ -198,7 +201,20 @@ static void on_hit(void *ctx, const struct kz_sigma_rule *rule, uint32_t ri,
         uint32_t len = (uint32_t)(out->len - mark - 5);
         if (!out->failed) memcpy(out->data + mark + 1, &len, 4);
     }
-    if (!sc->generates[ri] || rule->level < sc->min_level) return;
+    if (!sc->generates[ri]) return;
+    /* 'U': the finding as evidence for UEBA (docs/ueba.md, "Sigma findings"), in the stream
+     * beside the event's activity, whatever --min-level shows */
+    struct kz_ueba_act act;
+    if (sc->ueba && kz_ueba_extract_finding(ev, rule->level, rule->id, rule->title, &act)) {
+        act.file_id = h->file_id;
+        size_t mark = out->len;
+        kz_buf_putc(out, 'U');
+        put_u32(out, 0);
+        kz_ueba_act_pack(out, &act);
+        uint32_t len = (uint32_t)(out->len - mark - 5);
+        if (!out->failed) memcpy(out->data + mark + 1, &len, 4);
+    }
+    if (rule->level < sc->min_level) return;
     struct kz_finding f = {
         .ts = ev->ts,
         .kind = "sigma",
@@ -582,7 +598,8 @@ int kz_cmd_scan(int argc, char **argv) {
     int npaths = 0, nrules = 0, bad = 0, no_default = 0, no_prefilter = 0, rc = KZ_EXIT_OK;
     int format_given = 0, no_ueba = 0;
     long threads = 0, baseline_days = -1, ueba_threshold = 0;
-    const char *outpath = NULL, *val, *ueba_state = NULL;
+    const char *outpath = NULL, *val, *ueba_state = NULL, *geoip_path = NULL;
+    struct kz_geoip *geoip = NULL;
     struct kz_pool *pool = NULL;
     struct kz_err err = {0};
     if (!paths || !rule_paths) {
@@ -606,6 +623,8 @@ int kz_cmd_scan(int argc, char **argv) {
         } else if (kz_cli_opt(&sc.cli, argc, argv, &i, "--ueba-threshold", &val, &bad)) {
             if (!bad && kz_cli_int(&sc.cli, "--ueba-threshold", val, 1, 1000, &ueba_threshold))
                 bad = 1;
+        } else if (kz_cli_opt(&sc.cli, argc, argv, &i, "--geoip", &val, &bad)) {
+            if (!bad) geoip_path = val;
         } else if (kz_cli_opt(&sc.cli, argc, argv, &i, "--ueba-state", &val, &bad)) {
             if (!bad) ueba_state = val;
         } else if (kz_cli_opt(&sc.cli, argc, argv, &i, "--rules", &val, &bad)) {
@@ -651,6 +670,18 @@ int kz_cmd_scan(int argc, char **argv) {
     }
     if (!bad && npaths == 0) {
         kz_cli_error(&sc.cli, "no PATH given (see kizuki scan --help)");
+        bad = 1;
+    }
+    /* --ueba-state with --no-ueba would neither load nor save the model: the caller would
+     * believe the history continues while it is silently dropped */
+    if (!bad && no_ueba && ueba_state) {
+        kz_cli_error(&sc.cli, "--ueba-state cannot be used with --no-ueba (the model would be "
+                              "neither loaded nor saved)");
+        bad = 1;
+    }
+    if (!bad && no_ueba && geoip_path) {
+        kz_cli_error(&sc.cli, "--geoip cannot be used with --no-ueba (impossible travel is a "
+                              "UEBA feature)");
         bad = 1;
     }
     if (bad) {
@@ -711,6 +742,17 @@ int kz_cmd_scan(int argc, char **argv) {
         kz_ueba_opts_default(&uo);
         if (baseline_days >= 0) uo.baseline_days = (uint32_t)baseline_days;
         if (ueba_threshold > 0) uo.threshold = (double)ueba_threshold;
+        if (geoip_path) {
+            /* a database that cannot be read stops the run: scanning without it would look
+             * like an estate where nobody travels */
+            int grc = kz_geoip_open(&geoip, geoip_path, &err);
+            if (grc) {
+                kz_cli_error(&sc.cli, "--geoip: %s", err.msg);
+                rc = grc == KZ_ENOMEM ? KZ_EXIT_INTERNAL : KZ_EXIT_INPUT;
+                goto out;
+            }
+            uo.geoip = geoip;
+        }
         if (kz_ueba_new(&sc.ueba, &uo)) {
             kz_cli_error(&sc.cli, "out of memory");
             rc = KZ_EXIT_INTERNAL;
@@ -805,6 +847,13 @@ int kz_cmd_scan(int argc, char **argv) {
                     "%llu activities were not kept for behaviour analytics (over its cap); UEBA "
                     "results are incomplete",
                     (unsigned long long)us.kept_dropped);
+    struct kz_geoip_stats gs;
+    kz_geoip_stats(geoip, &gs);
+    if (gs.over_cap)
+        kz_cli_warn(&sc.cli,
+                    "%llu logons of accounts beyond the travel memory's cap (%u accounts) were not "
+                    "checked for impossible travel",
+                    (unsigned long long)gs.over_cap, KZ_GEOIP_MAX_ACCOUNTS);
     if (sc.sources.n == 0 && rc == KZ_EXIT_OK) {
         kz_cli_error(&sc.cli, "no logs in a format kizuki reads found under the given paths");
         rc = KZ_EXIT_INPUT;
@@ -846,6 +895,7 @@ out:
     if (sc.out && sc.out != stdout) fclose(sc.out);
     kz_correlator_free(sc.corr);
     kz_ueba_free(sc.ueba);
+    kz_geoip_free(geoip); /* after the engine that uses it */
     kz_sigma_engine_free(sc.engine);
     kz_sigma_ruleset_free(&sc.rs);
     kz_summary_free(sc.summary);

@@ -49,6 +49,7 @@ static const char help[] =
     "  DIR/truth.jsonl     one line per attack step, with every record it consists of\n"
     "  DIR/scenario.json   seed, size, attacker accounts and sources, benign confounders\n"
     "  DIR/customers.csv   pattern,customer: which paths hold which customer's files\n"
+    "  DIR/geoip.mmdb      where the estate's public addresses are, for scan --geoip\n"
     "\n"
     "examples:\n"
     "  kizuki simulate -o demo --users 50 --days 7\n"

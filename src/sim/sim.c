@@ -1,10 +1,12 @@
 /* sim.c - runs a simulation: plans, generates day by day, writes every host's logs in time order,
- * and records the ground truth (truth.jsonl, scenario.json, customers.csv).
+ * and records the ground truth (truth.jsonl, scenario.json, customers.csv; geoip.mmdb:
+ * mmdb_writer.c).
  *
  * Memory stays flat over --days: one day's simulated events live at a time; they are sorted by
  * output file and time, written, and forgotten (only the record ids of attack steps are kept, for
  * truth.jsonl). Writing is parallel by file: each file is appended by one thread at a time, in the
  * same order whatever the thread count, so the bytes do not depend on it. */
+#include "mmdb_writer.h"
 #include "sim_int.h"
 
 #include "../core/alloc.h"
@@ -822,7 +824,10 @@ int kz_sim_run(const struct kz_sim_opts *o, struct kz_sim_stats *st, struct kz_e
     uint32_t nhosts = probe->nhosts;
     st->hosts = probe->nhosts;
     st->customers = probe->ncustomers;
+    /* geoip.mmdb for `scan --geoip`: where the estate's public addresses are (mmdb_writer.c) */
+    rc = sim_geoip_write(probe, o->outdir, o->start_day, err);
     kz_sim_estate_free(probe);
+    if (rc) goto out;
     run->shard = o->shard_hosts ? o->shard_hosts : SIM_SHARD_HOSTS;
     uint32_t npasses = (nhosts + run->shard - 1) / run->shard;
     raise_open_files((uint64_t)(nhosts < run->shard ? nhosts : run->shard) * NCH + 256);

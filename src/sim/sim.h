@@ -5,7 +5,8 @@
  * Microsoft-Windows-Sysmon%4Operational, Microsoft-Windows-PowerShell%4Operational), the reverse
  * proxy's logs/PROXY01/access.log (nginx combined), the portal's logs/PWRESET01/
  * localhost_access_log.txt (Tomcat common), the VPN gateway's logs/VPNGW01/fortigate.log (FortiOS
- * key=value event log), truth.jsonl, scenario.json and customers.csv.
+ * key=value event log), truth.jsonl, scenario.json, customers.csv and
+ * geoip.mmdb (mmdb_writer.h).
  *
  * Deterministic: the same options (seed, users, days, start, scenarios) give the same bytes,
  * whatever the thread count. Memory: one day of events at a time plus one open writer (about 70

@@ -8,6 +8,7 @@
 
 #include "../core/error.h"
 #include "../core/intern.h"
+#include "../sigma/rule.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -27,12 +28,16 @@ enum {
     F_TARGET_SERVER,
     F_OPERATION, /* Samba vfs_full_audit (src/input/samba_audit.h) */
     F_ACCESS,
+    F_MEMBER_NAME,
+    F_MEMBER_SID,
+    F_TARGET_SID,
+    F_SUBJECT_DOMAIN,
     NFIELDS
 };
 static const char *const field_names[NFIELDS] = {
     "Status",     "AccessMask",      "ServiceName", "SubjectUserName",  "TargetUserName",
     "ObjectName", "WorkstationName", "Workstation", "TargetServerName", "operation",
-    "access",
+    "access",     "MemberName",      "MemberSid",   "TargetSid",        "SubjectDomainName",
 };
 static uint32_t field_id[NFIELDS];
 static pthread_once_t ids_once = PTHREAD_ONCE_INIT;
@@ -210,8 +215,26 @@ int kz_ueba_extract(const struct kz_event *ev, struct kz_ueba_act *out) {
         out->kind = KZ_UEBA_ACCOUNT;
         out->user = field(ev, F_TARGET_USER);
         out->object = bare_user(field(ev, F_SUBJECT_USER));
-        out->sid = NULL;
+        out->sid = useful_sid(field(ev, F_TARGET_SID)); /* the new account's (ent.sid: creator's) */
         break;
+    case 4728:
+    case 4732:
+    case 4756: {
+        /* A member added to a security-enabled global / local / universal group. TargetUserName
+         * is the group; the member is named by its SID and its DN (CN=display name,...), so the
+         * engine finds the account by SID and falls back on the CN. */
+        out->kind = KZ_UEBA_GROUP;
+        out->sid = useful_sid(field(ev, F_MEMBER_SID));
+        out->user = field(ev, F_MEMBER_NAME); /* the engine takes the DN's CN */
+        out->folder = field(ev, F_TARGET_USER);
+        out->target = field(ev, F_TARGET_SID);
+        out->object = bare_user(field(ev, F_SUBJECT_USER));
+        out->domain = field(ev, F_SUBJECT_DOMAIN); /* shown with the one who added it */
+        out->src_ip = NULL;
+        if (!out->folder || (!out->sid && !out->user)) return 0;
+        if (!out->user) out->user = out->sid; /* a member known by SID alone */
+        break;
+    }
     default:
         if (ev->event_id == 1 && (channel_is(ev, "Microsoft-Windows-Sysmon/Operational") ||
                                   channel_is(ev, "Linux-Sysmon/Operational"))) {
@@ -267,6 +290,44 @@ int kz_ueba_extract(const struct kz_event *ev, struct kz_ueba_act *out) {
     if (is_system_account(out->user)) return 0;
     if (out->device && (is_system_account(out->device) || !strcmp(out->device, "-")))
         out->device = NULL;
+    return 1;
+}
+
+/* Event ids whose TargetUserName is not the one who acted: a process start (4688 v2 names the
+ * new process's account there, often "-"), account and group management (the account or group
+ * changed). The finding is the subject's. */
+static int subject_acts(const struct kz_event *ev) {
+    if (!channel_is(ev, "Security")) return 0;
+    uint32_t id = ev->event_id;
+    return id == 4688 || (id >= 4720 && id <= 4767) || id == 4781 || id == 4798 || id == 4799;
+}
+
+int kz_ueba_extract_finding(const struct kz_event *ev, int level, const char *rule_id,
+                            const char *title, struct kz_ueba_act *out) {
+    pthread_once(&ids_once, resolve_ids);
+    memset(out, 0, sizeof *out);
+    if (level < KZ_LEVEL_MEDIUM || level > KZ_LEVEL_CRITICAL || !ev->host || !*ev->host || !title)
+        return 0;
+    out->ts = ev->ts;
+    out->file_id = ev->file_id;
+    out->record_id = ev->record_id;
+    out->kind = KZ_UEBA_SIGMA;
+    out->logon_type = -1;
+    out->outcome = -1;
+    out->access = (uint8_t)level;
+    out->bytes = -1;
+    out->host = ev->host;
+    out->object = title;
+    out->folder = rule_id && *rule_id ? rule_id : title;
+    if (subject_acts(ev)) {
+        out->user = bare_user(field(ev, F_SUBJECT_USER));
+        out->domain = field(ev, F_SUBJECT_DOMAIN);
+    } else {
+        out->user = bare_user(ev->ent.user);
+        out->domain = ev->ent.domain;
+    }
+    /* machines and the system: the host's finding */
+    if (is_system_account(out->user)) out->user = NULL, out->domain = NULL;
     return 1;
 }
 

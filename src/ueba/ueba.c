@@ -8,6 +8,8 @@
  * scoring means an activity is compared with the past only, never with itself. */
 #include "ueba_int.h"
 
+#include "geoip.h"
+
 #include "../core/alloc.h"
 #include "../core/error.h"
 #include "../sigma/rule.h"
@@ -28,6 +30,12 @@
 #define HOST_SERVICE_CAP 40
 #define NEW_ACCOUNT_DAYS 30   /* how long an account created in the stream is watched as new */
 #define UNOWNED_REPEAT_DAYS 7 /* an unowned account's reads are reported again after a week */
+/* The day of the week is judged after WEEK_HISTORY active hours over WEEK_DAYS days since the
+ * account was first seen (three weeks: each day of the week had three chances). */
+#define WEEK_HISTORY 80
+#define WEEK_DAYS 21
+#define SIGMA_RARE 3       /* a rule that matched at most this many other entities is rare */
+#define SIGMA_COUNT_MAX 32 /* distinct entities counted per rule (rarity saturates) */
 
 /* Points (before the asset's criticality multiplies them); docs/ueba.md explains each. */
 enum {
@@ -50,11 +58,18 @@ enum {
     P_NEW_SERVICE = 10,
     P_ORG_NEW_SERVICE = 6,
     P_SHARED_DEVICE = 20,
+    P_TRAVEL = 30, /* impossible travel (--geoip): src/ueba/geoip.c, docs/ueba.md */
     P_CRED_BY_OTHER = 30,
     P_UNOWNED_CRITICAL = 40,
     P_UNOWNED_READS = 60,
     P_UNOWNED_WRITES = 60,
     P_ORG_NEW_PROC_SERVICE = 60,
+    P_SIGMA_MEDIUM = 10,
+    P_SIGMA_HIGH = 25,
+    P_SIGMA_CRITICAL = 40,
+    P_PRIV_GROUP = 40,
+    P_PRIV_GROUP_BY = 20,
+    P_WEEK = 15,
 };
 /* Families of reasons: within a 24-hour window a user's points from one family are capped, so
  * that one new situation seen through several correlated features (a first remote day: new
@@ -73,9 +88,31 @@ enum {
  * strong doubt. A new hire logs on at a desk first; a service does not start new programs. Two such
  * things in a day (two new programs, reads then a DC) are independent evidence: the cap holds both.
  */
-enum { FAM_SOURCE, FAM_TIME, FAM_ACCESS, FAM_VOLUME, FAM_ACCOUNT, FAM_UNOWNED, NFAM };
-static const int fam_cap[NFAM] = {40, 20, 30, 45, 30, 100};
+/* FAM_SIGMA: Sigma findings on the account (a rule matched what it did). They are evidence about
+ * the events themselves, not about the account's history, so they count during the baseline and
+ * before the account's learning gate. Points by level (critical 40, high 25, medium 10; low and
+ * informational none), once a day per rule and account, weighed by the rule's rarity in the estate
+ * (full for a rule that matched at most SIGMA_RARE other accounts or hosts before, then
+ * SIGMA_RARE / others): a rule that fires on every admin is the estate's normal, not this
+ * account's. The cap (60) lets a day with two rare serious rules alone cross the threshold.
+ * FAM_PRIV: an account added to a privileged group (and the account that added it); also judged
+ * without the gates (a fact, not a deviation), capped below the threshold: alone it raises
+ * nothing. */
+enum {
+    FAM_SOURCE,
+    FAM_TIME,
+    FAM_ACCESS,
+    FAM_VOLUME,
+    FAM_ACCOUNT,
+    FAM_UNOWNED,
+    FAM_SIGMA,
+    FAM_PRIV,
+    NFAM
+};
+static const int fam_cap[NFAM] = {40, 20, 30, 45, 30, 100, 60, 50};
 static int family_of(int reason, int flags) {
+    if (reason == R_SIGMA) return FAM_SIGMA;
+    if (reason == R_PRIV_GROUP || reason == R_PRIV_GROUP_BY) return FAM_PRIV;
     if (reason == R_UNOWNED_READS || reason == R_UNOWNED_WRITES || reason == R_ORG_NEW_PROC ||
         (reason == R_NEW_ACCOUNT && flags))
         return FAM_UNOWNED;
@@ -83,8 +120,10 @@ static int family_of(int reason, int flags) {
     case R_NEW_DEVICE:
     case R_NEW_NET:
     case R_SHARED_DEVICE:
+    case R_TRAVEL:
         return FAM_SOURCE;
     case R_HOUR:
+    case R_WEEK:
         return FAM_TIME;
     case R_SPIKE_READS:
     case R_SPIKE_FOLDERS:
@@ -99,8 +138,11 @@ static int family_of(int reason, int flags) {
     }
 }
 
+/* A rare Sigma rule of level high or critical (flags 1) says something is wrong with what the
+ * account does, as much as an hour it never works at. */
 static int is_strong_doubt(int reason, int flags) {
-    return reason == R_HOUR || reason == R_SHARED_DEVICE || reason == R_CRED_BY_OTHER ||
+    return reason == R_TRAVEL || reason == R_HOUR || reason == R_SHARED_DEVICE ||
+           reason == R_CRED_BY_OTHER || (reason == R_SIGMA && flags) ||
            family_of(reason, flags) == FAM_UNOWNED;
 }
 
@@ -621,6 +663,13 @@ static void render_reason(const struct kz_ueba *u, const struct ueba_reason_rec 
                  "logged on interactively (a service's account)%s",
                  name_of(u, r->a), host_display(u, r->b), when);
         break;
+    case R_TRAVEL: {
+        char trip[320];
+        kz_geoip_trip_text(trip, sizeof trip, r->flags ? "VPN session" : "logon", name_of(u, r->a),
+                           name_of(u, r->b), r->v1, r->v2);
+        snprintf(b, size, "%s%s", trip, when);
+        break;
+    }
     case R_SHARED_DEVICE:
         snprintf(b, size, "device %s was already used by another account%s", name_of(u, r->a),
                  when);
@@ -633,6 +682,32 @@ static void render_reason(const struct kz_ueba *u, const struct ueba_reason_rec 
         snprintf(b, size, "anomalous activity of %s here (+%d)%s", name_of(u, r->a), (int)r->v1,
                  when);
         break;
+    case R_SIGMA: {
+        static const char *const lv[] = {"medium", "high", "critical"};
+        int l =
+            r->v1 >= KZ_LEVEL_MEDIUM && r->v1 <= KZ_LEVEL_CRITICAL ? r->v1 - KZ_LEVEL_MEDIUM : 0;
+        char others[64] = "";
+        if (r->v2 > SIGMA_RARE)
+            snprintf(others, sizeof others, "; it matched %s%d others before",
+                     r->v2 >= SIGMA_COUNT_MAX - 1 ? "at least " : "", (int)r->v2);
+        snprintf(b, size, "Sigma rule \"%s\" (%s%s)%s", name_of(u, r->a), lv[l], others, when);
+        break;
+    }
+    case R_PRIV_GROUP:
+        snprintf(b, size, "added to %s (privileged group)%s%s%s", name_of(u, r->a),
+                 r->b ? " by " : "", r->b ? user_display(u, r->b) : "", when);
+        break;
+    case R_PRIV_GROUP_BY:
+        snprintf(b, size, "added %s to %s (privileged group)%s", user_display(u, r->b),
+                 name_of(u, r->a), when);
+        break;
+    case R_WEEK: {
+        static const char *const dn[] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
+                                         "Thursday", "Friday", "Saturday"};
+        snprintf(b, size, "active on a %s at %02d:%02d (never on a %s before, in %d active hours)",
+                 dn[r->flags % 7], h, m, dn[r->flags % 7], (int)r->v2);
+        break;
+    }
     default:
         snprintf(b, size, "anomaly %d", r->kind);
     }
@@ -872,9 +947,287 @@ static void learn_hour(struct ueba_user *p, uint32_t hour) {
     p->last_hour = hour;
 }
 
+/* The hour of the week of ts (UTC): 0 is Sunday 00:00-00:59, 167 Saturday 23:00-23:59. */
+static int week_hour(kz_time ts) {
+    int64_t hours = ts / HOUR_TICKS - (ts % HOUR_TICKS < 0);
+    int64_t days = hours >= 0 ? hours / 24 : (hours - 23) / 24;
+    int dow = (int)(((days + 4) % 7 + 7) % 7); /* 1970-01-01 was a Thursday */
+    return dow * 24 + (int)(((hours % 24) + 24) % 24);
+}
+
+/* Whether the account was ever active in the 24 hours of the week from hour s. */
+static int week_any(const struct ueba_user *p, int s) {
+    for (int i = 0; i < 24; i++) {
+        int w = (s + i) % 168;
+        if (p->week[w / 8] >> (w % 8) & 1) return 1;
+    }
+    return 0;
+}
+
+/* Rare day of the week: the account's working day around this activity (24 hours from the middle
+ * of its quiet hours, so that a working day in any time zone is one day: a Tokyo Monday starts on
+ * Sunday evening UTC) was never active before, while at least 4 of the 6 other days of the week
+ * were; judged once it has WEEK_HISTORY active hours over WEEK_DAYS days and some quiet hours
+ * (an account active around the clock has no working day). The day named is the one in the
+ * middle of that window. */
+static void feature_week(struct kz_ueba *u, struct ueba_user *p, const struct kz_ueba_act *a,
+                         uint32_t hour, uint32_t host) {
+    if (p->last_hour == hour || hour / 24 < p->first_day + (uint32_t)WEEK_DAYS) return;
+    uint32_t total = 0;
+    for (int i = 0; i < 24; i++)
+        total += p->hours[i];
+    if (total < WEEK_HISTORY) return;
+    int usual = usual_hours(p->hours, total);
+    if (usual == 0x0017) return;
+    int start = usual >> 8, end = usual & 0xff;
+    int quiet = (start - end - 1 + 24) % 24; /* hours in the quiet run end+1 .. start-1 */
+    int q = (end + 1 + quiet / 2) % 24;
+    int w = week_hour(a->ts);
+    int s = (w - ((w % 24 - q + 24) % 24) + 168) % 168; /* the window's first hour */
+    if (week_any(p, s)) return;
+    int days_used = 0;
+    for (int k = 1; k < 7; k++)
+        days_used += week_any(p, (s + 24 * k) % 168);
+    if (days_used < 4) return;
+    int hh, mm;
+    local_hm(u, a->ts, &hh, &mm);
+    pend(u, a, R_WEEK, 0, 0, hh * 60 + mm, (int32_t)(total > 65535 ? 65535 : total), P_WEEK, host);
+    u->pend[u->npend - 1].r.flags = (uint8_t)(((s + 12) % 168) / 24);
+}
+
+static void learn_week(struct ueba_user *p, kz_time ts) {
+    int w = week_hour(ts);
+    p->week[w / 8] |= (uint8_t)(1u << (w % 8));
+}
+
 /* Days since an edge was last seen, from hours. */
 static int32_t days_between(uint32_t prev_hour, uint32_t now_hour) {
     return (int32_t)((now_hour - prev_hour) / 24);
+}
+
+/* The pending reasons' points: the account's risk (family caps; access and volume at half
+ * without strong doubt that day), and half of them to the host where each happened when the
+ * account is alerting. host_gated: that host is still learning. */
+static void apply_points(struct kz_ueba *u, struct ueba_user *p, uint32_t uid,
+                         const struct kz_ueba_act *a, uint16_t day, uint32_t hour, int host_gated,
+                         kz_ueba_alert_fn fn, void *ctx) {
+    if (!u->npend) return;
+    const char *entity = u->str[p->display ? p->display : uid];
+    for (uint32_t j = 0; j < u->npend; j++)
+        if (is_strong_doubt(u->pend[j].r.kind, u->pend[j].r.flags))
+            p->doubt_day = (uint16_t)(day + 1);
+    if (p->fam_hour == 0 || hour + 1 - p->fam_hour >= 24) {
+        memset(p->fam_pts, 0, sizeof p->fam_pts);
+        p->fam_hour = hour + 1;
+    }
+    for (uint32_t i = 0; i < u->npend; i++) {
+        struct pending *pd = &u->pend[i];
+        int fam = family_of(pd->r.kind, pd->r.flags);
+        int doubt = p->doubt_day == day + 1;
+        if (!doubt && (fam == FAM_ACCESS || fam == FAM_VOLUME)) pd->points /= 2;
+        double room = fam_cap[fam] - p->fam_pts[fam];
+        if (pd->points > room) pd->points = room;
+        if (pd->points < 0.5) continue;
+        p->fam_pts[fam] = (uint8_t)(p->fam_pts[fam] + lround(pd->points));
+        add_risk(u, &p->r, &pd->r, pd->points, 0, entity, a, entity, fn, ctx);
+        struct ueba_host *hh =
+            pd->r.host && u->ent[pd->r.host] ? &u->hosts[u->ent[pd->r.host] - 1] : NULL;
+        /* A host's risk grows with the anomalies of accounts that are themselves alerting (several
+         * suspicious accounts on one host), and with its own (services). */
+        if (hh && !host_gated && p->r.alert_risk > 0) {
+            struct ueba_reason_rec hr = pd->r;
+            hr.kind = R_USER_ON_HOST;
+            hr.a = p->display ? p->display : uid;
+            hr.v1 = (int32_t)lround(pd->points / 2);
+            add_risk(u, &hh->r, &hr, pd->points / 2, 1, hh->display, a, entity, fn, ctx);
+        }
+    }
+}
+
+/* The account's name as shown: DOMAIN\\name once a record gave its NetBIOS domain (a DNS
+ * domain, with dots, is not used), else the name as first written. */
+static void set_display(struct kz_ueba *u, struct ueba_user *p, const char *user,
+                        const char *domain) {
+    int netbios = domain && *domain && !strchr(domain, '.');
+    if (p->display && !(netbios && !strchr(u->str[p->display], '\\'))) return;
+    char b[2 * NAME_MAX_BYTES + 2];
+    /* keep the account's own spelling for display */
+    const char *bare = strrchr(user, '\\') ? strrchr(user, '\\') + 1 : user;
+    int n = netbios ? snprintf(b, sizeof b, "%.255s\\%.255s", domain, bare)
+                    : snprintf(b, sizeof b, "%.255s", bare);
+    uint32_t d = intern(u, T_TEXT, b, (size_t)n < sizeof b ? (size_t)n : sizeof b - 1);
+    if (d) p->display = d;
+}
+
+static uint32_t intern_sid(struct kz_ueba *u, const char *sid) {
+    char b[NAME_MAX_BYTES + 1];
+    size_t n = 0;
+    for (; sid[n] && n < 184; n++) /* a SID holds at most 15 sub-authorities */
+        b[n] = sid[n] >= 'a' && sid[n] <= 'z' ? (char)(sid[n] - 32) : sid[n];
+    return intern(u, T_SID, b, n);
+}
+
+/* Remembers that sid is p's (the first profile to claim a SID keeps it), so that group changes,
+ * which name the member by SID and display name only, find the account. */
+static void learn_sid(struct kz_ueba *u, struct ueba_user *p, const char *sid) {
+    if (p->sid || (strncmp(sid, "S-1-", 4) && strncmp(sid, "s-1-", 4))) return;
+    uint32_t id = intern_sid(u, sid);
+    if (!id || u->ent[id]) return;
+    u->ent[id] = (uint32_t)(p - u->users) + 1;
+    p->sid = id;
+}
+
+/* The CN of a DN ("CN=Kato\\, Jr,OU=..." -> "Kato, Jr"), or s itself when it is not a DN. */
+static void member_cn(const char *s, char *out) {
+    size_t n = 0;
+    if ((s[0] == 'C' || s[0] == 'c') && (s[1] == 'N' || s[1] == 'n') && s[2] == '=') {
+        for (s += 3; *s && *s != ',' && n < NAME_MAX_BYTES; s++) {
+            if (*s == '\\' && s[1]) s++;
+            out[n++] = *s;
+        }
+    } else {
+        for (; *s && n < NAME_MAX_BYTES; s++)
+            out[n++] = *s;
+    }
+    out[n] = 0;
+}
+
+/* Groups whose members administer the domain or its machines: by the group SID's relative id
+ * when the event gives it (Domain Admins 512, Schema Admins 518, Enterprise Admins 519,
+ * Administrators 544, Account Operators 548, Server Operators 549, Backup Operators 551), else by
+ * the well-known English name. */
+static int privileged_group(const char *name, const char *sid) {
+    static const char *const names[] = {"Domain Admins",   "Schema Admins",     "Enterprise Admins",
+                                        "Administrators",  "Account Operators", "Server Operators",
+                                        "Backup Operators"};
+    const char *d = sid ? strrchr(sid, '-') : NULL;
+    if (d && d[1]) {
+        char *end;
+        long rid = strtol(d + 1, &end, 10);
+        if (*end) return 0;
+        return rid == 512 || rid == 518 || rid == 519 || rid == 544 || rid == 548 || rid == 549 ||
+               rid == 551;
+    }
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        const char *a = name, *b = names[i];
+        while (*a && *b && lower(*a) == lower(*b))
+            a++, b++;
+        if (!*a && !*b) return 1;
+    }
+    return 0;
+}
+
+/* Whether an edge exists (without learning it). */
+static int edge_find(const struct kz_ueba *u, int kind, uint32_t a, uint32_t b, uint32_t c) {
+    if (!u->edge_cap) return 0;
+    uint64_t key = edge_key(kind, a, b, c);
+    for (uint64_t i = key & (u->edge_cap - 1);; i = (i + 1) & (u->edge_cap - 1)) {
+        if (!u->edges[i].key) return 0;
+        if (u->edges[i].key == key) return 1;
+    }
+}
+
+/* A Sigma finding (FAM_SIGMA): on the account that acted, or on the host when no account did. */
+static void score_sigma(struct kz_ueba *u, const struct kz_ueba_act *a, uint32_t host_id,
+                        uint16_t day, uint32_t hour, int after_baseline, int host_gated,
+                        kz_ueba_alert_fn fn, void *ctx) {
+    static const int level_pts[] = {P_SIGMA_MEDIUM, P_SIGMA_HIGH, P_SIGMA_CRITICAL};
+    int level = a->access;
+    if (level < KZ_LEVEL_MEDIUM || level > KZ_LEVEL_CRITICAL || !a->object || !a->folder) return;
+    uint32_t rule = intern(u, T_RULE, a->folder, strnlen(a->folder, NAME_MAX_BYTES));
+    uint32_t title = intern(u, T_TEXT, a->object, strnlen(a->object, NAME_MAX_BYTES));
+    if (!rule || !title) return;
+    struct ueba_user *p = NULL;
+    uint32_t uid = 0;
+    if (a->user && *a->user) {
+        uid = intern_canon(u, T_USER, a->user);
+        if (!(p = user_of(u, uid, day, after_baseline))) return;
+        set_display(u, p, a->user, a->domain);
+    }
+    uint32_t ent = p ? uid : host_id;
+    /* once a day per rule and entity: a web shell's twenty commands are one piece of evidence */
+    if (edge_touch(u, E_SIGMA_DAY, rule, ent, day, hour, NULL) != 1) return;
+    int isnew = edge_touch(u, E_SIGMA_ENT, rule, ent, 0, hour, NULL) == 1;
+    uint32_t n = 0; /* distinct entities the rule matched, this one included */
+    while (n < SIGMA_COUNT_MAX && edge_find(u, E_SIGMA_NTH, rule, n + 1, 0))
+        n++;
+    if (isnew && n < SIGMA_COUNT_MAX && edge_touch(u, E_SIGMA_NTH, rule, n + 1, 0, hour, NULL) == 1)
+        n++;
+    uint32_t others = n ? n - 1 : 0;
+    double pts = level_pts[level - KZ_LEVEL_MEDIUM];
+    if (others > SIGMA_RARE) pts = pts * SIGMA_RARE / others;
+    pend(u, a, R_SIGMA, title, rule, level, (int32_t)others, pts, host_id);
+    if (!u->npend) return;
+    u->pend[0].r.flags = (uint8_t)(level >= KZ_LEVEL_HIGH && others <= SIGMA_RARE);
+    if (p) {
+        apply_points(u, p, uid, a, day, hour, host_gated, fn, ctx);
+        return;
+    }
+    struct ueba_host *h = &u->hosts[u->ent[host_id] - 1];
+    if (h->sig_hour == 0 || hour + 1 - h->sig_hour >= 24) {
+        h->sig_hour = hour + 1;
+        h->sig_pts = 0;
+    }
+    if (pts > fam_cap[FAM_SIGMA] - h->sig_pts) pts = fam_cap[FAM_SIGMA] - h->sig_pts;
+    if (pts < 0.5) return;
+    h->sig_pts = (uint8_t)(h->sig_pts + lround(pts));
+    add_risk(u, &h->r, &u->pend[0].r, pts, 1, h->display, a, NULL, fn, ctx);
+}
+
+/* A member added to a security group (4728/4732/4756): the member found by SID (else by the CN of
+ * its DN); to a privileged group, a reason on the member and one on the account that added it
+ * (FAM_PRIV). */
+static void score_group(struct kz_ueba *u, const struct kz_ueba_act *a, uint32_t host_id,
+                        uint16_t day, uint32_t hour, int after_baseline, int host_gated,
+                        kz_ueba_alert_fn fn, void *ctx) {
+    if (!a->folder || !a->user) return;
+    uint32_t sid = a->sid ? intern_sid(u, a->sid) : 0;
+    uint32_t uid;
+    if (sid && u->ent[sid]) {
+        uid = u->users[u->ent[sid] - 1].name;
+    } else {
+        char cn[NAME_MAX_BYTES + 1];
+        member_cn(a->user, cn);
+        uid = intern_canon(u, T_USER, cn);
+        struct ueba_user *p = user_of(u, uid, day, after_baseline);
+        if (!p) return;
+        if (!p->display) set_display(u, p, cn, NULL);
+        if (sid && !p->sid) {
+            u->ent[sid] = (uint32_t)(p - u->users) + 1;
+            p->sid = sid;
+        }
+    }
+    if (!privileged_group(a->folder, a->target)) return;
+    uint32_t grp = intern(u, T_TEXT, a->folder, strnlen(a->folder, NAME_MAX_BYTES));
+    uint32_t by = a->object ? intern_canon(u, T_USER, a->object) : 0;
+    if (by == uid) by = 0;
+    if (by) {
+        struct ueba_user *q = user_of(u, by, day, after_baseline);
+        if (q)
+            set_display(u, q, a->object, a->domain);
+        else
+            by = 0;
+    }
+    pend(u, a, R_PRIV_GROUP, grp, by, 0, 0, P_PRIV_GROUP, host_id);
+    apply_points(u, &u->users[u->ent[uid] - 1], uid, a, day, hour, host_gated, fn, ctx);
+    if (!by) return;
+    u->npend = 0;
+    pend(u, a, R_PRIV_GROUP_BY, grp, uid, 0, 0, P_PRIV_GROUP_BY, host_id);
+    apply_points(u, &u->users[u->ent[by] - 1], by, a, day, hour, host_gated, fn, ctx);
+}
+
+/* Evidence about an entity that is not its own activity (a Sigma finding, a group change): judged
+ * whatever the baseline and learning gates (see FAM_SIGMA, FAM_PRIV); the host's profile is
+ * found, not counted as active. */
+static void score_evidence(struct kz_ueba *u, const struct kz_ueba_act *a, uint16_t day,
+                           uint32_t hour, int after_baseline, kz_ueba_alert_fn fn, void *ctx) {
+    struct ueba_host *host = host_of(u, a->host, day);
+    if (!host) return;
+    int host_gated = !after_baseline || host->active_days < u->o.min_days;
+    if (a->kind == KZ_UEBA_SIGMA)
+        score_sigma(u, a, host->name, day, hour, after_baseline, host_gated, fn, ctx);
+    else
+        score_group(u, a, host->name, day, hour, after_baseline, host_gated, fn, ctx);
 }
 
 static void score_record(struct kz_ueba *u, const struct kz_ueba_act *a, kz_ueba_alert_fn fn,
@@ -891,6 +1244,10 @@ static void score_record(struct kz_ueba *u, const struct kz_ueba_act *a, kz_ueba
     int after_baseline = day >= u->o.baseline_days;
     u->records++;
     u->npend = 0;
+    if (a->kind == KZ_UEBA_SIGMA || a->kind == KZ_UEBA_GROUP) {
+        score_evidence(u, a, day, hour, after_baseline, fn, ctx);
+        return;
+    }
 
     /* where */
     struct ueba_host *host = host_of(u, a->host, day);
@@ -933,19 +1290,10 @@ static void score_record(struct kz_ueba *u, const struct kz_ueba_act *a, kz_ueba
     uint32_t uid = intern_canon(u, T_USER, a->user);
     struct ueba_user *p = user_of(u, uid, day, after_baseline);
     if (!p) return;
-    if (!p->display ||
-        (a->domain && *a->domain && !strchr(a->domain, '.') && !strchr(u->str[p->display], '\\'))) {
-        char b[2 * NAME_MAX_BYTES + 2];
-        char nb[NAME_MAX_BYTES + 1];
-        canon(nb, a->user, 0, 0, 1);
-        /* keep the account's own spelling for display */
-        const char *bare = strrchr(a->user, '\\') ? strrchr(a->user, '\\') + 1 : a->user;
-        int n = a->domain && *a->domain && !strchr(a->domain, '.')
-                    ? snprintf(b, sizeof b, "%.255s\\%.255s", a->domain, bare)
-                    : snprintf(b, sizeof b, "%.255s", bare);
-        uint32_t d = intern(u, T_TEXT, b, (size_t)n);
-        if (d) p->display = d;
-    }
+    set_display(u, p, a->user, a->domain);
+    /* the SID of the account itself: a logon's TargetUserSid, a creation's TargetSid (other
+     * records' SID may be the subject's) */
+    if (a->sid && (a->kind == KZ_UEBA_LOGON || a->kind == KZ_UEBA_ACCOUNT)) learn_sid(u, p, a->sid);
     if (a->kind == KZ_UEBA_ACCOUNT) {
         p->creator = intern_canon(u, T_USER, a->object);
         /* its creation seen before any activity: new, whether or not in the baseline */
@@ -976,11 +1324,14 @@ static void score_record(struct kz_ueba *u, const struct kz_ueba_act *a, kz_ueba
                     a->kind == KZ_UEBA_PROCESS || a->kind == KZ_UEBA_VPN;
     if (hour_kind) {
         if (scoring) feature_hour(u, p, a, hour, host_id);
+        if (scoring) feature_week(u, p, a, hour, host_id);
         /* hours of an alerting episode are not learned: the intruder's night must stay rare */
         if (p->r.alert_risk > 0)
             p->last_hour = hour;
-        else
+        else if (p->last_hour != hour) {
+            learn_week(p, a->ts);
             learn_hour(p, hour);
+        }
     }
 
     /* from where: address, network, device */
@@ -997,6 +1348,19 @@ static void score_record(struct kz_ueba *u, const struct kz_ueba_act *a, kz_ueba
             if (scoring && isnew == 1)
                 pend(u, a, R_NEW_NET, net, 0, org_new, 0, P_NEW_NET + (org_new ? P_ORG_NEW_NET : 0),
                      host_id);
+        }
+    }
+    /* impossible travel (--geoip): geoip.c remembers each account's last located activity */
+    if (u->o.geoip && a->src_ip && a->outcome != 0 &&
+        (a->kind == KZ_UEBA_LOGON || a->kind == KZ_UEBA_VPN)) {
+        struct kz_geoip_trip trip;
+        if (kz_geoip_travel(u->o.geoip, uid, ts, a->src_ip, &trip) && scoring) {
+            uint32_t now = intern(u, T_TEXT, trip.to, strlen(trip.to));
+            uint32_t before = intern(u, T_TEXT, trip.from, strlen(trip.from));
+            uint32_t n0 = u->npend;
+            pend(u, a, R_TRAVEL, now, before, (int32_t)lround(trip.km),
+                 (int32_t)(trip.elapsed / (60 * KZ_TICKS_PER_SEC)), P_TRAVEL, host_id);
+            if (u->npend > n0 && a->kind == KZ_UEBA_VPN) u->pend[n0].r.flags = 1;
         }
     }
     if (a->device &&
@@ -1175,38 +1539,7 @@ static void score_record(struct kz_ueba *u, const struct kz_ueba_act *a, kz_ueba
         break;
     }
 
-    /* the points: the user's risk, and half of it to the host where it happened */
-    if (!u->npend) return;
-    const char *entity = u->str[p->display ? p->display : uid];
-    for (uint32_t j = 0; j < u->npend; j++)
-        if (is_strong_doubt(u->pend[j].r.kind, u->pend[j].r.flags))
-            p->doubt_day = (uint16_t)(day + 1);
-    if (p->fam_hour == 0 || hour + 1 - p->fam_hour >= 24) {
-        memset(p->fam_pts, 0, sizeof p->fam_pts);
-        p->fam_hour = hour + 1;
-    }
-    for (uint32_t i = 0; i < u->npend; i++) {
-        struct pending *pd = &u->pend[i];
-        int fam = family_of(pd->r.kind, pd->r.flags);
-        int doubt = p->doubt_day == day + 1;
-        if (!doubt && (fam == FAM_ACCESS || fam == FAM_VOLUME)) pd->points /= 2;
-        double room = fam_cap[fam] - p->fam_pts[fam];
-        if (pd->points > room) pd->points = room;
-        if (pd->points < 0.5) continue;
-        p->fam_pts[fam] = (uint8_t)(p->fam_pts[fam] + lround(pd->points));
-        add_risk(u, &p->r, &pd->r, pd->points, 0, entity, a, entity, fn, ctx);
-        struct ueba_host *hh =
-            pd->r.host && u->ent[pd->r.host] ? &u->hosts[u->ent[pd->r.host] - 1] : NULL;
-        /* A host's risk grows with the anomalies of accounts that are themselves alerting (several
-         * suspicious accounts on one host), and with its own (services). */
-        if (hh && !host_gated && p->r.alert_risk > 0) {
-            struct ueba_reason_rec hr = pd->r;
-            hr.kind = R_USER_ON_HOST;
-            hr.a = p->display ? p->display : uid;
-            hr.v1 = (int32_t)lround(pd->points / 2);
-            add_risk(u, &hh->r, &hr, pd->points / 2, 1, hh->display, a, entity, fn, ctx);
-        }
-    }
+    apply_points(u, p, uid, a, day, hour, host_gated, fn, ctx);
 }
 
 /* Times from logs can be anything (a forged record may say year 30000); the model works within
@@ -1215,7 +1548,8 @@ static void score_record(struct kz_ueba *u, const struct kz_ueba_act *a, kz_ueba
 
 void kz_ueba_push(struct kz_ueba *u, const struct kz_ueba_act *a, kz_ueba_alert_fn fn, void *ctx) {
     if (!a->host || a->kind == KZ_UEBA_NONE || a->kind >= KZ_UEBA_NKINDS) return;
-    if (a->kind != KZ_UEBA_SERVICE && (!a->user || !*a->user)) return;
+    /* services and Sigma findings without an account are the host's */
+    if (a->kind != KZ_UEBA_SERVICE && a->kind != KZ_UEBA_SIGMA && (!a->user || !*a->user)) return;
     struct kz_ueba_act c = *a;
     if (c.ts < -UEBA_TIME_LIMIT) c.ts = -UEBA_TIME_LIMIT;
     if (c.ts > UEBA_TIME_LIMIT) c.ts = UEBA_TIME_LIMIT;

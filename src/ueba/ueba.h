@@ -21,8 +21,8 @@
  * What is modelled, the reasons and their points, the knobs and the measured figures: docs/ueba.md.
  *
  * Memory: entities (users, hosts, source addresses, devices, shares, folders, processes) are
- * interned strings with a 4-byte id; profiles are fixed-size (struct sizes in ueba.c, about 200
- * bytes per user, 40 per host); "has X been seen with Y" is one global open-addressing table of
+ * interned strings with a 4-byte id; profiles are fixed-size (struct sizes in ueba_int.h, about 310
+ * bytes per user, 90 per host); "has X been seen with Y" is one global open-addressing table of
  * 16-byte edges (first and last day, a count). Caps on entities, edges and kept records
  * (struct kz_ueba_opts); over a cap, new entities or edges are not learned and counted in the
  * stats (the stream goes on).
@@ -54,6 +54,12 @@ enum kz_ueba_kind {
     KZ_UEBA_SERVICE,      /* 7045/4697: a service installed (object = service name) */
     KZ_UEBA_ACCOUNT,      /* 4720: an account created (user = the new account) */
     KZ_UEBA_VPN,          /* remote-access session (VPN logs: fed by the text readers) */
+    KZ_UEBA_SIGMA,        /* a Sigma rule matched an event of this account (or, user NULL, of
+                           * this host): access = the rule's level (enum kz_sigma_level), object
+                           * = its title, folder = its id (kz_ueba_extract_finding) */
+    KZ_UEBA_GROUP,        /* 4728/4732/4756: a member added to a security group; user/sid = the
+                           * member, object = the account that added it, folder = the group's
+                           * name, target = the group's SID */
     KZ_UEBA_NKINDS
 };
 
@@ -90,12 +96,23 @@ struct kz_ueba_act {
  * ev must have been through kz_event_normalise. */
 int kz_ueba_extract(const struct kz_event *ev, struct kz_ueba_act *out);
 
+/* Returns 1 and fills out (strings borrowed from ev and the arguments) with the record of a Sigma
+ * finding: a rule (rule_id, title, level: enum kz_sigma_level) matched ev. The account is the one
+ * who acted (the subject of process starts and account/group changes; the event's account
+ * otherwise); machine and system accounts leave user NULL (the finding is the host's). Returns 0
+ * below level medium (low and informational rules are not evidence about an entity). */
+int kz_ueba_extract_finding(const struct kz_event *ev, int level, const char *rule_id,
+                            const char *title, struct kz_ueba_act *out);
+
 /* Serialises a record into b (any thread); kz_ueba_act_unpack reads one back from p[0..n),
  * strings pointing into p. Returns 0, or KZ_EFORMAT when p is not a whole record. */
 void kz_ueba_act_pack(struct kz_buf *b, const struct kz_ueba_act *a);
 int kz_ueba_act_unpack(const char *p, size_t n, struct kz_ueba_act *out);
 
 /* ---- the engine ---- */
+
+/* geoip.h: impossible travel when --geoip FILE is given */
+struct kz_geoip;
 
 struct kz_ueba_opts {
     double threshold;            /* risk at which a finding is raised (default 55) */
@@ -109,6 +126,8 @@ struct kz_ueba_opts {
     uint32_t max_records;        /* records kz_ueba_keep holds (default 16M) */
     const char *const *critical; /* host name patterns (glob, no case) of critical assets */
     uint32_t ncritical;
+    struct kz_geoip *geoip; /* --geoip: where addresses are (geoip.h); NULL: no travel. Not owned:
+                             * the caller frees it after the engine */
 };
 void kz_ueba_opts_default(struct kz_ueba_opts *o);
 

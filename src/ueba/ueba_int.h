@@ -22,7 +22,10 @@ enum ueba_type {
     T_FOLDER,   /* host\share\folder or host\parent directory, lower case */
     T_PROC,     /* image file name, lower case */
     T_SVC,      /* service name, lower case */
-    T_TEXT,     /* display text kept for alerts (DOMAIN\name) */
+    T_RULE,     /* a Sigma rule's id (or its title when it has none) */
+    T_SID,      /* an account's SID as written (S-1-5-21-...), upper case */
+    T_TEXT,     /* display text kept for alerts (DOMAIN\name); last: the state loader checks
+                 * types up to it */
 };
 
 /* Kinds of learned pairs. */
@@ -42,6 +45,9 @@ enum ueba_edge {
     E_CRED_BY,       /* (account, subject): the account's credentials used in subject's session */
     E_ORG_PROC,      /* (process name): run anywhere in the organisation */
     E_UNOWNED_WRITE, /* (account, share, day): an unowned account's writes there reported */
+    E_SIGMA_DAY,     /* (rule, entity, day): the rule's points given to the entity that day */
+    E_SIGMA_ENT,     /* (rule, entity): the rule matched the entity's events */
+    E_SIGMA_NTH,     /* (rule, n): the rule matched at least n distinct entities (rarity) */
 };
 
 /* One learned pair: hours since the start of the stream of its first and last sighting. */
@@ -74,6 +80,14 @@ enum ueba_reason {
                        * since creation */
     R_ORG_NEW_PROC,   /* a: process; b: host (run by an account never logged on as a person) */
     R_UNOWNED_WRITES, /* a: creator (T_USER) or none; b: share; v2: days since creation */
+    R_SIGMA,          /* a: title (T_TEXT); b: rule (T_RULE); v1: level; v2: entities the rule
+                       * matched before this one */
+    R_PRIV_GROUP,     /* a: group name (T_TEXT); b: who added it (T_USER) or none */
+    R_PRIV_GROUP_BY,  /* a: group name (T_TEXT); b: the member added (T_USER) */
+    R_WEEK,           /* v1: local minute of day; v2: active hours learned; flags: the day of
+                       * the week (0 Sunday) of the account's working day */
+    R_TRAVEL, /* impossible travel (--geoip): a: place now, b: place before (T_TEXT); v1: km;
+               * v2: minutes between; flags: 1 a VPN session, 0 a logon */
 };
 
 struct ueba_reason_rec {
@@ -128,7 +142,10 @@ struct ueba_user {
     uint32_t fam_hour;    /* hour + 1 the 24-hour window of fam_pts started; 0 none */
     uint16_t doubt_day;   /* last day with strong doubt about who uses the account (+1; 0 none) */
     uint16_t unowned_day; /* last day an unowned new account's reads were reported (+1; 0 none) */
-    uint8_t fam_pts[6];   /* points per family of reasons today (capped; ueba.c) */
+    uint8_t fam_pts[8];   /* points per family of reasons today (capped; ueba.c) */
+    uint32_t sid;         /* T_SID id of the account's SID when a record said it, 0 unknown */
+    uint8_t week[21];     /* hours of the week (UTC, Sunday 00:00 = bit 0 of byte 0) it was
+                           * ever active in: 168 bits */
     struct ueba_risk r;
 };
 
@@ -144,6 +161,8 @@ struct ueba_host {
     uint16_t file_users; /* distinct users reaching its shares (saturates) */
     uint8_t svc_pts;     /* points of new services in the current 24-hour window */
     uint32_t svc_hour;   /* hour + 1 that window started; 0 none */
+    uint32_t sig_hour;   /* hour + 1 the 24-hour window of sig_pts started; 0 none */
+    uint8_t sig_pts;     /* points of Sigma findings on the host itself in that window */
     struct ueba_risk r;
 };
 

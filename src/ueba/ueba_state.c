@@ -37,7 +37,7 @@
 #include <unistd.h>
 
 #define STATE_MAGIC "KZUEBAS\n"
-#define STATE_VERSION 1u
+#define STATE_VERSION 2u /* 2: Sigma and group evidence, SIDs, week hours */
 #define STATE_ORDER 0x01020304u
 #define STATE_MAX_BYTES ((size_t)1 << 31) /* 2 GiB: far above any model within the caps */
 #define STATE_NAME_MAX 1024               /* names are cut at 255, raw text at 1024 */
@@ -296,12 +296,13 @@ static int parse(struct kz_ueba *u, const unsigned char *p, size_t n, struct kz_
     for (uint32_t i = 0; i < nusers; i++) {
         struct ueba_user *q = &u->users[i];
         if (!id_ok(u, q->name, T_USER) || !q->name || u->ent[q->name] ||
-            !id_ok(u, q->display, 0) || !id_ok(u, q->creator, T_USER) ||
-            !risk_ok(&q->r, nanoms, anom_used)) {
+            !id_ok(u, q->display, 0) || !id_ok(u, q->creator, T_USER) || !id_ok(u, q->sid, T_SID) ||
+            (q->sid && u->ent[q->sid]) || !risk_ok(&q->r, nanoms, anom_used)) {
             rc = kz_err_set(err, KZ_ECORRUPT, "account profile %u is invalid", i);
             goto out;
         }
         u->ent[q->name] = i + 1;
+        if (q->sid) u->ent[q->sid] = i + 1; /* the SID -> account map (one owner per SID) */
         u->nusers = i + 1;
     }
     if (nhosts) {

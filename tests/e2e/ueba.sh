@@ -67,6 +67,28 @@ portal = [f for f in finds if (f["user"] or "").lower().endswith("\\svc-adss") a
 if not early or not portal: print("backdoor:", len(early), "portal:", len(portal)); sys.exit(1)
 PY
 
+# with kizuki's own rules, Sigma findings add to the accounts' risk (and count in the baseline):
+# the portal's service account (web shell, days 2-3) and the backdoor (added to Domain Admins, then
+# its nightly reads) are both flagged at least two weeks before the encryption day
+"$kz" scan "$d/logs" --format jsonl -o "$d.sigma" --quiet 2>/dev/null
+grep '"kind":"ueba"' "$d.sigma" > "$d.sigma.ueba"
+python3 - "$d" <<'PY' && ok || fail "nightsky2021 with Sigma: the portal account or the backdoor not flagged two weeks early"
+import json, sys
+from datetime import datetime, timedelta
+d = sys.argv[1]
+ts = lambda s: datetime.fromisoformat(s[:19])
+steps = {t["step"]: t for t in map(json.loads, open(d + "/truth.jsonl"))}
+finds = [json.loads(l) for l in open(d + ".sigma.ueba")]
+enc = ts(steps[16]["start"])
+backdoor = steps[10]["user"].split("\\")[-1].lower()
+def early(name):
+    return [f for f in finds if (f["user"] or "").lower().endswith("\\" + name) and ts(f["ts"]) <= enc - timedelta(days=14)]
+p, b = early("svc-adss"), early(backdoor)
+if not p or not b: print("portal:", len(p), "backdoor:", len(b)); sys.exit(1)
+# the portal account's first finding names the Sigma rule behind it
+if "Sigma rule" not in p[0]["reasons"][0]: print(p[0]["reasons"][0]); sys.exit(1)
+PY
+
 d=$tmp/benign
 "$kz" simulate -o "$d" --users 150 --days 30 --scenario none --seed 5 --quiet || fail "simulate benign"
 "$kz" scan "$d/logs" --format jsonl -o "$d.all" --quiet 2>/dev/null
@@ -124,6 +146,11 @@ printf 'X' | dd of="$st" bs=1 seek=200 conv=notrunc 2>/dev/null
 "$kz" risk --state "$st" --quiet >/dev/null 2>&1; [ $? -eq 1 ] && ok || fail "risk accepted a damaged state"
 "$kz" scan "$tmp/ntt1/logs" --quiet --ueba-state "$st" -o /dev/null 2>/dev/null; [ $? -eq 1 ] && ok ||
     fail "scan accepted a damaged state"
+# --ueba-state with --no-ueba would silently neither load nor save: a usage error (exit 1,
+# DESIGN.md), and no state file is written
+"$kz" scan "$tmp/ntt1/logs" --quiet --no-ueba --ueba-state "$tmp/never.state" -o /dev/null 2>"$tmp/err"
+[ $? -eq 1 ] && grep -q -- "--ueba-state cannot be used with --no-ueba" "$tmp/err" && [ ! -e "$tmp/never.state" ] &&
+    ok || fail "scan --no-ueba --ueba-state was not refused as a usage error"
 "$kz" risk --state "$tmp/missing" --quiet >/dev/null 2>&1; [ $? -eq 1 ] && ok || fail "risk --state of a missing file"
 "$kz" risk 2>/dev/null; [ $? -eq 1 ] && ok || fail "risk without PATH or --state should be a usage error"
 echo "ueba: $passed passed, $failed failed, $skipped skipped"

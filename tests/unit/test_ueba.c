@@ -827,3 +827,409 @@ KZ_TEST(ueba_service_account_runs_a_program_new_to_the_estate) {
     CHECK_INT(g.n, 2);
     kz_ueba_free(u);
 }
+
+/* ---- evidence that is not the account's own activity: Sigma findings, group changes ---- */
+
+/* Every entity's peak and the last reason of its peak, by name. */
+struct peaks {
+    int n;
+    char name[16][64];
+    double peak[16];
+    char reason[16][256];
+};
+static void peaks_fn(void *ctx, const struct kz_ueba_entity *e) {
+    struct peaks *p = ctx;
+    if (p->n >= 16) return;
+    snprintf(p->name[p->n], sizeof p->name[0], "%s", e->name);
+    p->peak[p->n] = e->risk_peak;
+    snprintf(p->reason[p->n], sizeof p->reason[0], "%s",
+             e->nreasons ? e->reasons[e->nreasons - 1] : "");
+    p->n++;
+}
+static int peak_of(struct kz_ueba *u, const char *name, double *peak, char *reason) {
+    struct peaks p = {0};
+    kz_ueba_top(u, 16, peaks_fn, &p);
+    for (int i = 0; i < p.n; i++)
+        if (!strcmp(p.name[i], name)) {
+            *peak = p.peak[i];
+            if (reason) strcpy(reason, p.reason[i]);
+            return 1;
+        }
+    *peak = 0;
+    return 0;
+}
+
+static void push_sigma(struct kz_ueba *u, struct got *g, kz_time ts, const char *user,
+                       const char *host, int level, const char *id, const char *title) {
+    struct kz_ueba_act a = {.ts = ts,
+                            .kind = KZ_UEBA_SIGMA,
+                            .logon_type = -1,
+                            .outcome = -1,
+                            .access = (uint8_t)level,
+                            .record_id = 77,
+                            .bytes = -1,
+                            .user = user,
+                            .domain = user ? "CORP" : NULL,
+                            .host = host,
+                            .object = title,
+                            .folder = id};
+    kz_ueba_push(u, &a, on_alert, g);
+}
+
+KZ_TEST(ueba_extract_findings_and_group_changes) {
+    struct ev_builder b;
+    struct kz_ueba_act a;
+    /* 4688: the one who acted is the subject (TargetUserName "-" names no one) */
+    ev_init(&b, 4688, "Security", "PWRESET01.corp.example");
+    ev_field(&b, "SubjectUserName", "svc-adss");
+    ev_field(&b, "SubjectDomainName", "CORP");
+    ev_field(&b, "TargetUserName", "-");
+    ev_field(&b, "NewProcessName", "C:\\Windows\\System32\\cmd.exe");
+    kz_event_normalise(&b.ev);
+    REQUIRE(kz_ueba_extract_finding(&b.ev, KZ_LEVEL_HIGH, "rid-1", "Shell from Java", &a) == 1);
+    CHECK_INT(a.kind, KZ_UEBA_SIGMA);
+    CHECK_INT(a.access, KZ_LEVEL_HIGH);
+    CHECK_STR(a.user, "svc-adss");
+    CHECK_STR(a.domain, "CORP");
+    CHECK_STR(a.object, "Shell from Java");
+    CHECK_STR(a.folder, "rid-1");
+    CHECK_STR(a.host, "PWRESET01.corp.example");
+    /* low and informational rules are no evidence */
+    CHECK_INT(kz_ueba_extract_finding(&b.ev, KZ_LEVEL_LOW, "rid-1", "x", &a), 0);
+    /* a rule without an id is keyed by its title */
+    REQUIRE(kz_ueba_extract_finding(&b.ev, KZ_LEVEL_MEDIUM, NULL, "Whoami", &a) == 1);
+    CHECK_STR(a.folder, "Whoami");
+
+    /* 4728: TargetUserName is the group; the finding is the subject's, the group change a
+     * record with the member's SID and DN */
+    ev_init(&b, 4728, "Security", "DC01.corp.example");
+    ev_field(&b, "MemberName", "CN=AD Sync,CN=Users,DC=corp,DC=example");
+    ev_field(&b, "MemberSid", "S-1-5-21-1-2-3-1105");
+    ev_field(&b, "TargetUserName", "Domain Admins");
+    ev_field(&b, "TargetDomainName", "CORP");
+    ev_field(&b, "TargetSid", "S-1-5-21-1-2-3-512");
+    ev_field(&b, "SubjectUserSid", "S-1-5-21-1-2-3-500");
+    ev_field(&b, "SubjectUserName", "Administrator");
+    ev_field(&b, "SubjectDomainName", "CORP");
+    kz_event_normalise(&b.ev);
+    REQUIRE(kz_ueba_extract_finding(&b.ev, KZ_LEVEL_HIGH, "rid-2", "Added to admins", &a) == 1);
+    CHECK_STR(a.user, "Administrator");
+    REQUIRE(kz_ueba_extract(&b.ev, &a) == 1);
+    CHECK_INT(a.kind, KZ_UEBA_GROUP);
+    CHECK_STR(a.user, "CN=AD Sync,CN=Users,DC=corp,DC=example");
+    CHECK_STR(a.sid, "S-1-5-21-1-2-3-1105");
+    CHECK_STR(a.folder, "Domain Admins");
+    CHECK_STR(a.target, "S-1-5-21-1-2-3-512");
+    CHECK_STR(a.object, "Administrator");
+
+    /* 4720: the new account's SID is TargetSid (ent.sid would be the creator's) */
+    ev_init(&b, 4720, "Security", "DC01.corp.example");
+    ev_field(&b, "TargetUserName", "adsync_svc");
+    ev_field(&b, "TargetSid", "S-1-5-21-1-2-3-1105");
+    ev_field(&b, "SubjectUserSid", "S-1-5-21-1-2-3-500");
+    ev_field(&b, "SubjectUserName", "Administrator");
+    kz_event_normalise(&b.ev);
+    REQUIRE(kz_ueba_extract(&b.ev, &a) == 1);
+    CHECK_INT(a.kind, KZ_UEBA_ACCOUNT);
+    CHECK_STR(a.sid, "S-1-5-21-1-2-3-1105");
+
+    /* the system acting: the host's finding */
+    ev_init(&b, 1, "Microsoft-Windows-Sysmon/Operational", "FS01");
+    ev_field(&b, "User", "NT AUTHORITY\\SYSTEM");
+    ev_field(&b, "Image", "C:\\Windows\\System32\\vssadmin.exe");
+    kz_event_normalise(&b.ev);
+    REQUIRE(kz_ueba_extract_finding(&b.ev, KZ_LEVEL_HIGH, "rid-3", "Shadow copies", &a) == 1);
+    CHECK(a.user == NULL);
+
+    /* the wire form carries a finding whole */
+    struct kz_buf w;
+    kz_buf_init(&w, 1 << 16);
+    kz_ueba_act_pack(&w, &a);
+    struct kz_ueba_act back;
+    REQUIRE(kz_ueba_act_unpack(w.data, w.len, &back) == 0);
+    CHECK_INT(back.kind, KZ_UEBA_SIGMA);
+    CHECK_INT(back.access, KZ_LEVEL_HIGH);
+    CHECK_STR(back.object, "Shadow copies");
+    kz_buf_free(&w);
+}
+
+KZ_TEST(ueba_sigma_findings_add_risk) {
+    kz_time_parse("2026-03-02", 10, &day0);
+    struct kz_ueba_opts o;
+    test_opts(&o); /* baseline 1 day: day 0 only teaches activity */
+    struct kz_ueba *u;
+    REQUIRE(kz_ueba_new(&u, &o) == 0);
+    struct got g = {0};
+    /* Day 0 (in the baseline), an account with no history at all: Sigma findings count anyway.
+     *   10:00 critical "Web Shell"                          40
+     *   10:05 the same rule again: once a day per rule        0
+     *   10:10 high "Shell": 25, but the Sigma family's cap is 60, so 20; the 40 decayed 10 min:
+     *         40 x 2^(-10/720) = 39.615, + 20 = 59.615 -> alert, score 60, medium */
+    kz_time t = day0 + 10 * H;
+    push_sigma(u, &g, t, "svc-web", "WEB01", KZ_LEVEL_CRITICAL, "r1", "Web Shell");
+    push_sigma(u, &g, t + 5 * M, "svc-web", "WEB01", KZ_LEVEL_CRITICAL, "r1", "Web Shell");
+    CHECK_INT(g.n, 0);
+    push_sigma(u, &g, t + 10 * M, "svc-web", "WEB01", KZ_LEVEL_HIGH, "r2", "Shell");
+    REQUIRE(g.n == 1);
+    CHECK_INT(g.score[0], 60);
+    CHECK_INT(g.level[0], KZ_LEVEL_MEDIUM);
+    CHECK_INT(g.nreasons[0], 3);
+    CHECK_STR(g.reasons[0][1], "Sigma rule \"Web Shell\" (critical), 10:00");
+    CHECK_STR(g.reasons[0][2], "Sigma rule \"Shell\" (high), 10:10");
+    CHECK(!strncmp(g.first[0], "CORP\\svc-web: risk 60: Sigma rule", 33));
+
+    /* Rarity: a high rule on six accounts in turn. The first four find it matched 0..3 others
+     * before: 25 each; the fifth 4 others: 25 x 3/4 = 18.75; the sixth 5: 25 x 3/5 = 15. A
+     * medium rule gives 10, a low one nothing. */
+    char name[16];
+    for (int i = 0; i < 6; i++) {
+        snprintf(name, sizeof name, "u%d", i);
+        push_sigma(u, &g, t + (20 + i) * M, name, "WS1", KZ_LEVEL_HIGH, "r3", "Noisy");
+    }
+    double pk;
+    char reason[256];
+    REQUIRE(peak_of(u, "CORP\\u0", &pk, reason));
+    CHECK_MSG(fabs(pk - 25) < 0.01, "u0 %f", pk);
+    CHECK_STR(reason, "Sigma rule \"Noisy\" (high), 10:20");
+    REQUIRE(peak_of(u, "CORP\\u4", &pk, NULL));
+    CHECK_MSG(fabs(pk - 18.75) < 0.01, "u4 %f", pk);
+    REQUIRE(peak_of(u, "CORP\\u5", &pk, reason));
+    CHECK_MSG(fabs(pk - 15) < 0.01, "u5 %f", pk);
+    CHECK_STR(reason, "Sigma rule \"Noisy\" (high; it matched 5 others before), 10:25");
+    push_sigma(u, &g, t + 30 * M, "m1", "WS1", KZ_LEVEL_MEDIUM, "r4", "Whoami");
+    REQUIRE(peak_of(u, "CORP\\m1", &pk, NULL));
+    CHECK_MSG(fabs(pk - 10) < 0.01, "m1 %f", pk);
+    push_sigma(u, &g, t + 31 * M, "l1", "WS1", KZ_LEVEL_LOW, "r5", "Low");
+    CHECK(!peak_of(u, "CORP\\l1", &pk, NULL));
+
+    /* No account (the system acted): the host's own risk, with the same points and cap:
+     * critical 40 + high 25 -> capped at 60 within 24 hours, decayed 1 min: alert at 60 */
+    int before = g.n;
+    push_sigma(u, &g, t + 40 * M, NULL, "FS01", KZ_LEVEL_CRITICAL, "r6", "Ransom Note");
+    REQUIRE(peak_of(u, "FS01", &pk, reason));
+    CHECK_MSG(fabs(pk - 40) < 0.01, "FS01 %f", pk);
+    push_sigma(u, &g, t + 41 * M, NULL, "FS01", KZ_LEVEL_HIGH, "r7", "Shadow Copies");
+    REQUIRE(g.n == before + 1);
+    CHECK_INT(g.score[before], 60);
+    CHECK(!strncmp(g.first[before], "FS01: risk 60: Sigma rule \"Ransom Note\" (critical)", 50));
+
+    /* The next day the same rule counts again for the same account (once a day, not once) */
+    push_sigma(u, &g, t + 24 * H, "m1", "WS1", KZ_LEVEL_MEDIUM, "r4", "Whoami");
+    REQUIRE(peak_of(u, "CORP\\m1", &pk, NULL));
+    /* 10 decayed 23.5 h (10 x 2^(-23.5/12) = 2.57) + 10 = 12.57 */
+    CHECK_MSG(fabs(pk - (10 * exp2(-23.5 / 12) + 10)) < 0.01, "m1 next day %f", pk);
+    kz_ueba_free(u);
+}
+
+static void push_group(struct kz_ueba *u, struct got *g, kz_time ts, const char *member_dn,
+                       const char *member_sid, const char *group, const char *group_sid,
+                       const char *by) {
+    struct kz_ueba_act a = {.ts = ts,
+                            .kind = KZ_UEBA_GROUP,
+                            .logon_type = -1,
+                            .outcome = -1,
+                            .record_id = 88,
+                            .bytes = -1,
+                            .user = member_dn,
+                            .sid = member_sid,
+                            .domain = "CORP",
+                            .host = "DC01",
+                            .object = by,
+                            .folder = group,
+                            .target = group_sid};
+    kz_ueba_push(u, &a, on_alert, g);
+}
+
+KZ_TEST(ueba_privileged_group_changes) {
+    kz_time_parse("2026-03-02", 10, &day0);
+    struct kz_ueba_opts o;
+    test_opts(&o);
+    struct kz_ueba *u;
+    REQUIRE(kz_ueba_new(&u, &o) == 0);
+    struct got g = {0};
+    kz_time t = day0 + 18 * H; /* in the baseline: a fact, judged anyway */
+    /* the administrator logs on (display CORP\Administrator); the account is created (4720,
+     * with its SID); 31 s later it is added to Domain Admins, named by SID and a DN whose CN is
+     * its display name, not its account name */
+    push(u, &g, t, KZ_UEBA_LOGON, 3, "DC01", "10.1.2.3", NULL, NULL, NULL, 1);
+    struct kz_ueba_act c = {.ts = t + M,
+                            .kind = KZ_UEBA_ACCOUNT,
+                            .logon_type = -1,
+                            .outcome = -1,
+                            .bytes = -1,
+                            .user = "adsync_svc",
+                            .sid = "S-1-5-21-1-2-3-1105",
+                            .host = "DC01",
+                            .object = "alice"};
+    kz_ueba_push(u, &c, on_alert, &g);
+    push_group(u, &g, t + M + 31 * KZ_TICKS_PER_SEC, "CN=AD Sync Service,CN=Users,DC=corp",
+               "s-1-5-21-1-2-3-1105", "Domain Admins", "S-1-5-21-1-2-3-512", "alice");
+    /* member: 40 (FAM_PRIV, cap 50); the one who added it: 20 */
+    double pk;
+    char reason[256];
+    REQUIRE(peak_of(u, "adsync_svc", &pk, reason));
+    CHECK_MSG(fabs(pk - 40) < 0.01, "member %f", pk);
+    CHECK_STR(reason, "added to Domain Admins (privileged group) by CORP\\alice, 18:01");
+    REQUIRE(peak_of(u, "CORP\\alice", &pk, reason));
+    CHECK_MSG(fabs(pk - 20) < 0.01, "actor %f", pk);
+    CHECK_STR(reason, "added adsync_svc to Domain Admins (privileged group), 18:01");
+    CHECK(!peak_of(u, "AD Sync Service", &pk, NULL)); /* no profile by the CN: found by SID */
+    CHECK_INT(g.n, 0);
+
+    /* a group that administers nothing: no points (RID 1110) */
+    push_group(u, &g, t + 2 * H, "CN=bob,CN=Users,DC=corp", "S-1-5-21-1-2-3-1200", "VPN Users",
+               "S-1-5-21-1-2-3-1110", "alice");
+    CHECK(!peak_of(u, "bob", &pk, NULL));
+    /* Backup Operators by name (no group SID), the member unknown by SID: found by its CN; the
+     * member 40, and alice's FAM_PRIV window already holds 20: 20 + 20 = 40 <= 50, her 20 from
+     * 2 h ago decayed to 20 x 2^(-2/12) = 17.82, + 20 */
+    push_group(u, &g, t + 2 * H + M, "CN=bob,CN=Users,DC=corp", NULL, "Backup Operators", NULL,
+               "alice");
+    REQUIRE(peak_of(u, "bob", &pk, reason));
+    CHECK_MSG(fabs(pk - 40) < 0.01, "bob %f", pk);
+    CHECK_STR(reason, "added to Backup Operators (privileged group) by CORP\\alice, 20:01");
+    REQUIRE(peak_of(u, "CORP\\alice", &pk, NULL));
+    CHECK_MSG(fabs(pk - (20 * exp2(-(2.0 * 60) / (12 * 60)) + 20)) < 0.05, "actor again %f", pk);
+    kz_ueba_free(u);
+}
+
+/* The SID -> account map survives a saved state: a group change in the next run finds the
+ * account created in the first. */
+KZ_TEST(ueba_state_keeps_sids) {
+    kz_time_parse("2026-03-02", 10, &day0);
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/kz_ueba_sid_%d", (int)getpid());
+    struct kz_ueba_opts o;
+    test_opts(&o);
+    struct kz_ueba *u;
+    struct kz_err err = {0};
+    struct got g = {0};
+    REQUIRE(kz_ueba_new(&u, &o) == 0);
+    struct kz_ueba_act c = {.ts = day0 + 9 * H,
+                            .kind = KZ_UEBA_ACCOUNT,
+                            .logon_type = -1,
+                            .outcome = -1,
+                            .bytes = -1,
+                            .user = "adsync_svc",
+                            .sid = "S-1-5-21-1-2-3-1105",
+                            .host = "DC01",
+                            .object = "alice"};
+    kz_ueba_push(u, &c, on_alert, &g);
+    REQUIRE(kz_ueba_save(u, path, &err) == 0);
+    kz_ueba_free(u);
+    REQUIRE(kz_ueba_new(&u, &o) == 0);
+    REQUIRE(kz_ueba_load(u, path, &err) == 0);
+    push_group(u, &g, day0 + 10 * H, "CN=Somebody Else", "S-1-5-21-1-2-3-1105", "Enterprise Admins",
+               "S-1-5-21-1-2-3-519", NULL);
+    double pk;
+    char reason[256];
+    REQUIRE(peak_of(u, "adsync_svc", &pk, reason));
+    CHECK_MSG(fabs(pk - 40) < 0.01, "member %f", pk);
+    CHECK_STR(reason, "added to Enterprise Admins (privileged group), 10:00");
+    kz_ueba_free(u);
+    unlink(path);
+}
+
+/* Weekdays only, 06:00-11:59 UTC, four weeks (Monday 2 to Friday 27 March 2026): 20 days x 6
+ * hours = 120 active hours, each a network logon to FS01. */
+static void weekday_history(struct kz_ueba *u, struct got *g) {
+    uint64_t rec = 1;
+    for (int d = 0; d < 26; d++) {
+        if (d % 7 >= 5) continue; /* day0 is a Monday: 5, 6 are Saturday, Sunday */
+        for (int h = 6; h <= 11; h++)
+            push(u, g, day0 + d * 24 * H + h * H + 5 * M, KZ_UEBA_LOGON, 3, "FS01", "10.1.2.3",
+                 NULL, NULL, NULL, rec++);
+    }
+}
+
+KZ_TEST(ueba_rare_day_of_the_week) {
+    kz_time_parse("2026-03-02", 10, &day0);
+    struct kz_ueba_opts o;
+    test_opts(&o);
+    struct kz_ueba *u;
+    REQUIRE(kz_ueba_new(&u, &o) == 0);
+    struct got g = {0};
+    weekday_history(u, &g);
+    CHECK_INT(g.n, 0);
+    /* Saturday 28 March, 09:30 (26 days after the first: judged from 21): the hour of day is
+     * usual (09 is active), but never a Saturday.
+     * Usual hours 06-11, quiet 12-05 (18 h), so the working day runs from the quiet run's middle,
+     * 21:00, to 21:00: Friday 21:00 - Saturday 21:00 holds nothing, while 5 of the other 6 such
+     * days hold work (Monday-Friday): 15 points (time family). The day named is the window's
+     * middle, Saturday 09:00. */
+    push(u, &g, day0 + 26 * 24 * H + 9 * H + 30 * M, KZ_UEBA_LOGON, 3, "FS01", "10.1.2.3", NULL,
+         NULL, NULL, 900);
+    double pk;
+    char reason[256];
+    REQUIRE(peak_of(u, "CORP\\alice", &pk, reason));
+    CHECK_MSG(fabs(pk - 15) < 0.01, "saturday %f", pk);
+    CHECK_STR(reason, "active on a Saturday at 09:30 (never on a Saturday before, in 120 active "
+                      "hours)");
+    kz_ueba_free(u);
+
+    /* the same Saturday with a history from Monday 9 March (15 weekdays, 90 hours: enough hours)
+     * is 19 days after the first: under 21, each day of the week had too few chances, nothing */
+    REQUIRE(kz_ueba_new(&u, &o) == 0);
+    memset(&g, 0, sizeof g);
+    for (int d = 7; d < 26; d++)
+        if (d % 7 < 5)
+            for (int h = 6; h <= 11; h++)
+                push(u, &g, day0 + d * 24 * H + h * H + 5 * M, KZ_UEBA_LOGON, 3, "FS01", "10.1.2.3",
+                     NULL, NULL, NULL, 1);
+    push(u, &g, day0 + 26 * 24 * H + 9 * H + 30 * M, KZ_UEBA_LOGON, 3, "FS01", "10.1.2.3", NULL,
+         NULL, NULL, 900);
+    CHECK(!peak_of(u, "CORP\\alice", &pk, NULL));
+    kz_ueba_free(u);
+
+    /* Wednesday 1 April, 14:00: no afternoon was ever used on any day, so it is the hour of day
+     * that is new (20: never at 13-15), not the day of the week (no second reason) */
+    REQUIRE(kz_ueba_new(&u, &o) == 0);
+    memset(&g, 0, sizeof g);
+    weekday_history(u, &g);
+    push(u, &g, day0 + 30 * 24 * H + 14 * H, KZ_UEBA_LOGON, 3, "FS01", "10.1.2.3", NULL, NULL, NULL,
+         901);
+    REQUIRE(peak_of(u, "CORP\\alice", &pk, reason));
+    CHECK_MSG(fabs(pk - 20) < 0.01, "wednesday afternoon %f", pk);
+    CHECK_STR(reason, "active at 14:00 (never at this hour before; usual 06:00-11:59)");
+    kz_ueba_free(u);
+
+    /* An account in Tokyo (UTC+9): work 09:00-17:59 local = 00:00-08:59 UTC, Monday-Friday, four
+     * weeks, and on Tuesday-Friday an early start at 08:xx local = 23:xx UTC the day before:
+     * 20 x 9 + 16 = 196 active hours (197 with the Sunday below). Its first early Monday (Sunday
+     * 23:37 UTC) is a Monday for it: usual hours 23-08, quiet 09-22 (14 h), working day from 16:00
+     * UTC, and Sunday 16:00 - Monday 16:00 holds its Mondays: nothing (the hour 23 is usual too).
+     * Saturday 01:00 UTC (10:00 local) is a Saturday: Friday 16:00 - Saturday 16:00 holds nothing:
+     * 15 points. */
+    REQUIRE(kz_ueba_new(&u, &o) == 0);
+    memset(&g, 0, sizeof g);
+    struct kz_ueba_act t = {.kind = KZ_UEBA_LOGON,
+                            .logon_type = 3,
+                            .outcome = 1,
+                            .bytes = -1,
+                            .user = "bob",
+                            .domain = "CORP",
+                            .host = "FS01",
+                            .src_ip = "10.1.2.4"};
+    for (int d = 0; d < 26; d++) {
+        if (d % 7 >= 5) continue;
+        if (d % 7 != 0) {
+            t.ts = day0 + d * 24 * H - H + 10 * M; /* 23:10 UTC the evening before */
+            kz_ueba_push(u, &t, on_alert, &g);
+        }
+        for (int h = 0; h <= 8; h++) {
+            t.ts = day0 + d * 24 * H + h * H + 10 * M;
+            kz_ueba_push(u, &t, on_alert, &g);
+        }
+    }
+    t.ts = day0 + 28 * 24 * H - H + 37 * M; /* Sunday 29 March 23:37 UTC */
+    kz_ueba_push(u, &t, on_alert, &g);
+    CHECK(!peak_of(u, "CORP\\bob", &pk, NULL));
+    t.ts = day0 + 33 * 24 * H + H; /* Saturday 4 April 01:00 UTC */
+    kz_ueba_push(u, &t, on_alert, &g);
+    REQUIRE(peak_of(u, "CORP\\bob", &pk, reason));
+    CHECK_MSG(fabs(pk - 15) < 0.01, "tokyo saturday %f", pk);
+    CHECK_STR(reason, "active on a Saturday at 01:00 (never on a Saturday before, in 197 active "
+                      "hours)");
+    CHECK_INT(g.n, 0);
+    kz_ueba_free(u);
+}
