@@ -852,7 +852,7 @@ static int peak_of(struct kz_ueba *u, const char *name, double *peak, char *reas
     for (int i = 0; i < p.n; i++)
         if (!strcmp(p.name[i], name)) {
             *peak = p.peak[i];
-            if (reason) strcpy(reason, p.reason[i]);
+            if (reason) snprintf(reason, sizeof p.reason[0], "%s", p.reason[i]); /* callers pass 256 bytes */
             return 1;
         }
     *peak = 0;
