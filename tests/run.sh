@@ -9,6 +9,11 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
 passed=0 failed=0 skipped=0
+# scan keeps compiled rule databases in $XDG_CACHE_HOME/kizuki: the suite uses its own, so it neither
+# writes into the user's ~/.cache nor reuses a cache an earlier build left there.
+XDG_CACHE_HOME=$(mktemp -d)
+export XDG_CACHE_HOME
+trap 'rm -rf "$XDG_CACHE_HOME"' EXIT
 
 # Reads the "N passed, N failed[, N skipped]" line a suite printed last and adds it up.
 tally() {

@@ -353,6 +353,26 @@ static int attach_filters(struct kz_sigma_engine *e, const uint32_t *first_varia
     return 0;
 }
 
+/* Lists each channel group's variants (counting sort on v->group, so each list ascends). */
+static int index_variants(struct kz_sigma_engine *e) {
+    e->group_vfirst = kz_calloc(e->ngroups + 1, sizeof *e->group_vfirst);
+    e->group_vcount = kz_calloc(e->ngroups + 1, sizeof *e->group_vcount);
+    e->group_variants = kz_malloc((e->nvariants + 1) * sizeof *e->group_variants);
+    if (!e->group_vfirst || !e->group_vcount || !e->group_variants) return KZ_ENOMEM;
+    for (uint32_t vi = 0; vi < e->nvariants; vi++)
+        e->group_vcount[e->variants[vi].group]++;
+    for (uint32_t g = 1; g < e->ngroups; g++)
+        e->group_vfirst[g] = e->group_vfirst[g - 1] + e->group_vcount[g - 1];
+    uint32_t *fill = kz_calloc(e->ngroups + 1, sizeof *fill);
+    if (!fill) return KZ_ENOMEM;
+    for (uint32_t vi = 0; vi < e->nvariants; vi++) {
+        uint32_t g = e->variants[vi].group;
+        e->group_variants[e->group_vfirst[g] + fill[g]++] = vi;
+    }
+    kz_free(fill);
+    return 0;
+}
+
 int kz_sigma_engine_new(struct kz_sigma_engine **out, const struct kz_sigma_ruleset *rs,
                         const struct kz_sigma_engine_opts *opts, struct kz_err *err) {
     *out = NULL;
@@ -362,13 +382,17 @@ int kz_sigma_engine_new(struct kz_sigma_engine **out, const struct kz_sigma_rule
     if (!e) return kz_err_set(err, KZ_ENOMEM, "out of memory");
     e->rs = rs;
     e->no_prefilter = opts && opts->no_prefilter;
+    e->value_cache_all = opts && opts->value_cache_all;
     kz_arena_init(&e->arena, 64 << 10, ENGINE_ARENA_CAP);
     pthread_mutex_init(&e->regex_lock, NULL);
+    kz_buf_init(&e->cache_key, DBCACHE_MAX_FILE);
     int rc = 0;
     uint32_t vcap = 0, fcap = 0;
     uint32_t *first_variant = kz_malloc((rs->nrules + 1) * sizeof *first_variant);
     e->groups = kz_calloc(1, sizeof *e->groups); /* group 0: any channel */
-    if (!first_variant || !e->groups) {
+    const char *cache_dir = opts && opts->cache_dir && *opts->cache_dir ? opts->cache_dir : NULL;
+    if (cache_dir) e->cache_dir = kz_strdup(cache_dir);
+    if (!first_variant || !e->groups || (cache_dir && !e->cache_dir)) {
         rc = kz_err_set(err, KZ_ENOMEM, "out of memory");
         goto out;
     }
@@ -423,6 +447,7 @@ int kz_sigma_engine_new(struct kz_sigma_engine **out, const struct kz_sigma_rule
         goto out;
     }
     rc = prefilter_build(e, err);
+    if (!rc && index_variants(e)) rc = kz_err_set(err, KZ_ENOMEM, "out of memory");
 out:
     kz_free(first_variant);
     if (rc) {
@@ -445,8 +470,13 @@ void kz_sigma_engine_free(struct kz_sigma_engine *e) {
     kz_free(e->filters);
     kz_free(e->variants);
     kz_free(e->groups);
+    kz_free(e->group_vfirst);
+    kz_free(e->group_vcount);
+    kz_free(e->group_variants);
     kz_free(e->skips);
     kz_arena_free(&e->arena);
+    kz_free(e->cache_dir);
+    kz_buf_free(&e->cache_key);
     pthread_mutex_destroy(&e->regex_lock);
     kz_free(e);
 }
@@ -507,6 +537,7 @@ static void routes_clear(struct kz_sigma_scratch *s) {
         kz_free(s->routes[i].always);
     }
     s->nroutes = 0;
+    s->last_route = 0;
 }
 
 void kz_sigma_scratch_free(struct kz_sigma_scratch *s) {
@@ -529,6 +560,13 @@ void kz_sigma_scratch_free(struct kz_sigma_scratch *s) {
     kz_free(s->lit_at);
     kz_free(s->scanned_end);
     kz_free(s->scanned_name);
+    kz_free(s->scanned_field);
+    kz_free(s->scanned_slot);
+    kz_free(s->scanned_hash);
+    kz_free(s->seen_field);
+    kz_free(s->seen_lit);
+    kz_free(s->vcache);
+    kz_free(s->vcache_hash);
     kz_free(s->hs_fitted);
     kz_free(s->group_fitted);
     kz_buf_free(&s->pbuf);
@@ -598,12 +636,20 @@ static int channel_is(const char *lower, const char *channel) {
 static const struct match_route *route_get(struct kz_sigma_scratch *s, const char *product,
                                            const char *channel_any, uint32_t event_id) {
     const struct kz_sigma_engine *e = s->e;
+    if (s->last_route) {
+        const struct match_route *r = &s->routes[s->last_route - 1];
+        if (r->event_id == event_id && channel_is(r->channel, channel_any) &&
+            !strcmp(r->product, product))
+            return r;
+    }
     uint32_t h = route_hash(product, channel_any, event_id), slot = h & (MATCH_ROUTE_SLOTS - 1);
     for (; s->route_slots[slot]; slot = (slot + 1) & (MATCH_ROUTE_SLOTS - 1)) {
         struct match_route *r = &s->routes[s->route_slots[slot] - 1];
         if (r->hash == h && r->event_id == event_id && channel_is(r->channel, channel_any) &&
-            !strcmp(r->product, product))
+            !strcmp(r->product, product)) {
+            s->last_route = s->route_slots[slot];
             return r;
+        }
     }
     if (s->nroutes == MATCH_MAX_ROUTES) {
         routes_clear(s);
@@ -639,11 +685,18 @@ static const struct match_route *route_get(struct kz_sigma_scratch *s, const cha
     /* The channel's database, or better the one for this event id of the channel. */
     for (uint32_t g = 1; g < e->ngroups; g++)
         if (!e->groups[g].has_id && !strcmp(e->groups[g].channel, channel)) r->group = g;
+    uint32_t chan_group = r->group;
     for (uint32_t g = 1; g < e->ngroups && r->group; g++)
         if (e->groups[g].has_id && e->groups[g].parent == r->group &&
             e->groups[g].event_id == event_id)
             r->group = g;
-    for (uint32_t vi = 0; vi < e->nvariants; vi++) {
+    /* Only the any-channel variants and those of this channel can accept it: merge the two
+     * ascending lists (a variant of another channel has another group). */
+    const uint32_t *any = e->group_variants + e->group_vfirst[0];
+    const uint32_t *own = e->group_variants + e->group_vfirst[chan_group];
+    uint32_t nany = e->group_vcount[0], nown = chan_group ? e->group_vcount[chan_group] : 0;
+    for (uint32_t i = 0, j = 0; i < nany || j < nown;) {
+        uint32_t vi = j == nown || (i < nany && any[i] < own[j]) ? any[i++] : own[j++];
         const struct match_variant *v = &e->variants[vi];
         if (!accepts(v, product, channel, event_id)) continue;
         if (v->always) {
@@ -654,6 +707,7 @@ static const struct match_route *route_get(struct kz_sigma_scratch *s, const cha
         }
     }
     s->route_slots[slot] = ++s->nroutes;
+    s->last_route = s->nroutes;
     return r;
 }
 

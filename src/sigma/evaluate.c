@@ -372,8 +372,21 @@ static hs_database_t *regex_hs(const struct kz_sigma_engine *ce, struct match_re
     if (atomic_load_explicit(&r->hs_state, memory_order_relaxed) == REGEX_HS_UNTRIED) {
         hs_compile_error_t *ce_err = NULL;
         hs_database_t *db = NULL;
-        if (hs_compile(r->value->raw, r->hs_flags, HS_MODE_BLOCK, NULL, &db, &ce_err) ==
-            HS_SUCCESS) {
+        /* An earlier run's database for the same expression, when the cache has one. */
+        int cached = 0;
+        if (e->cache_dir) {
+            dbcache_key_begin(&e->cache_key, "re", HS_MODE_BLOCK);
+            dbcache_key_expr(&e->cache_key, r->value->raw, strlen(r->value->raw), r->hs_flags, 0);
+            cached = (db = dbcache_load(e->cache_dir, &e->cache_key)) != NULL;
+        }
+        if (cached || hs_compile(r->value->raw, r->hs_flags, HS_MODE_BLOCK, NULL, &db, &ce_err) ==
+                          HS_SUCCESS) {
+            if (cached) {
+                e->stats.db_cached++;
+            } else {
+                e->stats.db_compiled++;
+                if (e->cache_dir) dbcache_store(e->cache_dir, &e->cache_key, db);
+            }
             r->hs = db;
             atomic_store_explicit(&r->hs_state, REGEX_HS_READY, memory_order_release);
         } else {

@@ -41,6 +41,10 @@ struct kz_ls_map;
 struct kz_sigma_engine_opts {
     int no_prefilter;           /* 1: evaluate every rule of the route (to measure the prefilter) */
     const struct kz_ls_map *ls; /* logsource mapping; NULL: the one built into kizuki */
+    const char *cache_dir;      /* where compiled Vectorscan databases are kept between runs
+                                 * (dbcache.c; created when missing); NULL: compile each run */
+    int value_cache_all;        /* 1: every prefilter database looks values up in the scratch's
+                                 * value cache, not only the big ones (for tests and fuzzing) */
 };
 
 /* A rule that will not run, and why (for `rules check` and scan's summary). */
@@ -58,6 +62,9 @@ struct kz_sigma_engine_stats {
     uint32_t literals;     /* distinct prefilter literals */
     uint32_t unfiltered;   /* variants without a literal set (always evaluated on their route) */
     uint32_t regexes;      /* |re values (PCRE2 checks them; Vectorscan compiles them on first use) */
+    /* Vectorscan databases made so far (they are made on first use, so these grow during a
+     * scan): read from the cache directory, or compiled. */
+    uint32_t db_cached, db_compiled;
 };
 
 /* Compiles the detection rules and filters of rs. Returns 0, or KZ_ENOMEM / KZ_EFORMAT (the
@@ -91,6 +98,11 @@ typedef void (*kz_sigma_hit_fn)(void *ctx, const struct kz_sigma_rule *rule, uin
  * during the call; the scratch keeps nothing of it afterwards. */
 uint32_t kz_sigma_match(const struct kz_sigma_engine *e, struct kz_sigma_scratch *s,
                         const struct kz_event *ev, kz_sigma_hit_fn hit, void *ctx);
+
+/* The default cache directory for compiled databases (kz_sigma_engine_opts.cache_dir):
+ * $XDG_CACHE_HOME/kizuki when XDG_CACHE_HOME is an absolute path, else $HOME/.cache/kizuki.
+ * Returns 0, or -1 when neither is set (or the path does not fit in cap bytes). */
+int kz_sigma_cache_dir(char *out, size_t cap);
 
 /* The product an event belongs to for logsource purposes ("windows" for EVTX). */
 const char *kz_sigma_event_product(const struct kz_event *ev);

@@ -24,6 +24,10 @@
 #define MATCH_MAX_LITERALS 2048u /* literals one rule may contribute (more: always evaluated) */
 #define MATCH_MAX_CIDR_TEXT 64u      /* longest field text tried as an IP address */
 #define MATCH_SET_MIN_VALUES 6u  /* string values in an item before they are looked up as a set */
+#define MATCH_VCACHE_SLOTS 4096u    /* per-thread cache of scanned values (a power of two) */
+#define MATCH_VCACHE_MIN_LITS 512u  /* databases smaller than this scan faster than it looks up */
+#define MATCH_VCACHE_MAX_VALUE 512u /* longer values are scanned every time */
+#define MATCH_VCACHE_MAX_HITS 8u    /* values holding more literals are scanned every time */
 #define MATCH_MAX_TERMS 8u   /* ORed terms of a prefilter requirement */
 #define MATCH_MAX_CLAUSES 4u /* ANDed literal sets per term (terms x clauses <= 32 bits) */
 
@@ -131,6 +135,7 @@ struct kz_sigma_engine {
     const struct kz_sigma_ruleset *rs;
     struct kz_arena arena;
     int no_prefilter;
+    int value_cache_all; /* kz_sigma_engine_opts.value_cache_all */
     uint32_t nvariants;
     struct match_variant *variants;
     uint32_t nfilters;
@@ -138,8 +143,14 @@ struct kz_sigma_engine {
     uint32_t nregex, regex_cap;
     struct match_regex *regex; /* sorted by value pointer after build, for lookup */
     pthread_mutex_t regex_lock; /* Vectorscan compiles on first use (regexes, prefilter groups) */
+    char *cache_dir;            /* compiled databases kept here (dbcache.c); NULL: none */
+    struct kz_buf cache_key;    /* the key being made, under regex_lock */
     uint32_t ngroups;
     struct match_group *groups;
+    /* The variants of each channel group (v->group), ascending: a route is built from those of
+     * its channel and of group 0 (any channel) instead of testing every variant. */
+    uint32_t *group_vfirst, *group_vcount; /* per group: where its variants start, how many */
+    uint32_t *group_variants;
     uint32_t nliterals;
     uint32_t *lit_first, *lit_count; /* literal id -> its pairs in lit_pairs */
     struct match_pair *lit_pairs;
@@ -149,6 +160,17 @@ struct kz_sigma_engine {
     uint32_t nsets, set_slots_cap;
     struct match_set **set_slots; /* open addressing on the item pointer (valueset.c) */
     struct kz_sigma_engine_stats stats;
+};
+
+/* What scanning one value with one database found: the literals seen in it (prefilter.c).
+ * Command lines, images, hashes and users repeat from event to event; a value found here is
+ * not scanned again. */
+struct match_vcache_entry {
+    uint32_t group;    /* the database group (its db_group) */
+    uint32_t len;      /* value length */
+    uint32_t nlits;
+    uint32_t lits[MATCH_VCACHE_MAX_HITS];
+    char val[MATCH_VCACHE_MAX_VALUE]; /* the value itself: a hash collision must not hit */
 };
 
 /* A cached routing decision for (channel, event id): which variants accept such events. */
@@ -193,10 +215,22 @@ struct kz_sigma_scratch {
     uint32_t nscanned, scanned_cap;
     uint32_t *scanned_end;  /* per scanned field: offset of the separator after its value */
     uint32_t *scanned_name; /* per scanned field: its name id */
+    uint32_t *scanned_field; /* per scanned field: its index in the event */
+    /* the value cache (lazily allocated; only for databases of MATCH_VCACHE_MIN_LITS or more) */
+    struct match_vcache_entry *vcache;
+    uint64_t *vcache_hash;  /* per slot: the hash of its entry's (group, value); 0: empty. Apart
+                             * from the entries, so a miss (most unique values) touches 32 KiB */
+    uint8_t vcache_on;      /* this scan fills the cache (the group is big enough) */
+    uint32_t *scanned_slot; /* per scanned field: its cache slot + 1 to fill, 0: none */
+    uint64_t *scanned_hash; /* per scanned field: its value's hash, when slot */
+    uint32_t nseen, seen_cap;
+    uint32_t *seen_field, *seen_lit; /* (scanned field, literal) pairs of this scan */
     /* routes: a cache hashed on (channel, event id) */
     uint32_t nroutes, routes_cap;
     struct match_route *routes;
     uint32_t *route_slots; /* MATCH_ROUTE_SLOTS entries: route index + 1, 0 empty */
+    uint32_t last_route;   /* the previous event's route index + 1 (0: none): runs of events
+                            * share one, and comparing beats hashing the channel */
     struct kz_sigma_match_stats stats;
 };
 
@@ -235,5 +269,24 @@ int prefilter_build(struct kz_sigma_engine *e, struct kz_err *err);
  * the values exceed MATCH_MAX_PREFILTER bytes (then every gated variant is a candidate). */
 uint32_t prefilter_scan(struct kz_sigma_scratch *s, const struct match_group *g);
 void prefilter_free(struct kz_sigma_engine *e);
+
+/* ---- dbcache.c ---- */
+#define DBCACHE_MAX_FILE (256u << 20) /* largest cache file read (SigmaHQ's biggest: ~1 MiB) */
+#define DBCACHE_MAX_DB (512u << 20)   /* largest database a cache file may unpack into */
+/* A database's key: everything its compilation depends on. begin starts it (kind: "lit" or
+ * "re", the Vectorscan mode), then one expr per expression; key->failed means no caching. */
+void dbcache_key_begin(struct kz_buf *key, const char *kind, unsigned mode);
+void dbcache_key_expr(struct kz_buf *key, const char *expr, size_t len, unsigned flags,
+                      unsigned id);
+/* The database cached in dir under key, or NULL when there is none that passes every check. */
+hs_database_t *dbcache_load(const char *dir, const struct kz_buf *key);
+/* Writes db to dir under key (best effort: failures only mean compiling next time). */
+void dbcache_store(const char *dir, const struct kz_buf *key, const hs_database_t *db);
+/* The checks of dbcache_load on a file's n bytes (exposed for the fuzz target): 0 and the
+ * database in *out, or KZ_EFORMAT / KZ_ECORRUPT. */
+int dbcache_parse(const uint8_t *file, size_t n, const void *key, size_t keylen,
+                  hs_database_t **out);
+/* Is dir a cache directory kizuki may use (created for the user when missing)? */
+int dbcache_dir_usable(const char *dir);
 
 #endif

@@ -841,11 +841,27 @@ static hs_database_t *group_compile(const struct kz_sigma_engine *e, const struc
          * do not name. */
         flags[k] = HS_FLAG_CASELESS;
     }
+    /* A database compiled by an earlier run from the same literals, when the cache has one
+     * (the caller holds regex_lock, which guards the engine's cache key). */
+    struct kz_sigma_engine *me = (struct kz_sigma_engine *)e;
+    struct kz_buf *key = &me->cache_key;
+    if (e->cache_dir) {
+        dbcache_key_begin(key, "lit", HS_MODE_BLOCK);
+        for (uint32_t k = 0; k < n; k++)
+            dbcache_key_expr(key, exprs[k], lens[k], flags[k], g->lits[k]);
+        if ((db = dbcache_load(e->cache_dir, key))) {
+            me->stats.db_cached++;
+            goto out;
+        }
+    }
     hs_compile_error_t *ce = NULL;
     if (hs_compile_lit_multi(exprs, flags, g->lits, lens, n, HS_MODE_BLOCK, NULL, &db, &ce) !=
         HS_SUCCESS) {
         hs_free_compile_error(ce);
         db = NULL;
+    } else {
+        me->stats.db_compiled++;
+        if (e->cache_dir) dbcache_store(e->cache_dir, key, db);
     }
 out:
     for (uint32_t i = 0; exprs && i < n; i++)
@@ -1017,30 +1033,15 @@ void prefilter_free(struct kz_sigma_engine *e) {
 
 /* ---- scanning ---- */
 
-/* A literal was seen, ending at offset to in the scanned buffer: for each variant that wants it
- * in the field it was seen in, set the requirement bit, and make the variant a candidate when a
- * term is complete. */
-static int on_literal(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
-                      void *ctx) {
-    struct kz_sigma_scratch *s = ctx;
+/* The requirement bits literal id sets when seen in event field `field` (named `name`): for
+ * each variant that wants it in that field, set its bit, and make the variant a candidate when
+ * a term is complete. Returns 0 when the literal was already handled in that field. */
+static int lit_seen(struct kz_sigma_scratch *s, uint32_t id, uint32_t field, uint32_t name) {
     const struct kz_sigma_engine *e = s->e;
-    /* The scanned field the match ends in: the first whose closing separator is at or after
-     * the match's last byte (an anchored end is that separator itself). A literal found in a
-     * field is also found ending there, so this never loses a real occurrence. */
-    uint32_t last = (uint32_t)to - 1, lo = 0, hi = s->nscanned;
-    while (lo < hi) {
-        uint32_t mid = (lo + hi) / 2;
-        if (s->scanned_end[mid] < last)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (lo == s->nscanned) return 0;
     /* Each literal once per field: a value may hold it many times. */
-    if (s->lit_epoch[id] == s->mark_epoch && s->lit_at[id] == lo) return 0;
+    if (s->lit_epoch[id] == s->mark_epoch && s->lit_at[id] == field) return 0;
     s->lit_epoch[id] = s->mark_epoch;
-    s->lit_at[id] = lo;
-    uint32_t name = s->scanned_name[lo];
+    s->lit_at[id] = field;
     const struct match_pair *p = e->lit_pairs + e->lit_first[id];
     for (uint32_t k = 0; k < e->lit_count[id]; k++) {
         uint32_t v = p[k].variant;
@@ -1060,7 +1061,105 @@ static int on_literal(unsigned id, unsigned long long from, unsigned long long t
         s->mark[v] = s->mark_epoch;
         s->cand[s->ncand++] = v;
     }
+    return 1;
+}
+
+/* A literal was seen, ending at offset to in the scanned buffer: attribute it to its field, and
+ * remember it for the value cache. */
+static int on_literal(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
+                      void *ctx) {
+    struct kz_sigma_scratch *s = ctx;
+    /* The scanned field the match ends in: the first whose closing separator is at or after
+     * the match's last byte (an anchored end is that separator itself). A literal found in a
+     * field is also found ending there, so this never loses a real occurrence. */
+    uint32_t last = (uint32_t)to - 1, lo = 0, hi = s->nscanned;
+    while (lo < hi) {
+        uint32_t mid = (lo + hi) / 2;
+        if (s->scanned_end[mid] < last)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == s->nscanned) return 0;
+    if (!lit_seen(s, id, s->scanned_field[lo], s->scanned_name[lo]) || !s->vcache_on ||
+        !s->scanned_slot[lo])
+        return 0;
+    if (s->nseen == s->seen_cap) {
+        uint32_t cap = s->seen_cap ? s->seen_cap * 2 : 256;
+        uint32_t *f = kz_realloc(s->seen_field, cap * sizeof *f);
+        if (f) s->seen_field = f;
+        uint32_t *l = f ? kz_realloc(s->seen_lit, cap * sizeof *l) : NULL;
+        if (l) s->seen_lit = l;
+        if (!f || !l) {
+            s->vcache_on = 0; /* no room to remember: this scan fills nothing */
+            return 0;
+        }
+        s->seen_cap = cap;
+    }
+    s->seen_field[s->nseen] = lo;
+    s->seen_lit[s->nseen++] = id;
     return 0;
+}
+
+/* Hash of a value for the value cache, seeded with its database group. */
+static uint64_t value_hash(uint32_t group, const char *p, uint32_t len) {
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ ((uint64_t)group << 32 | len), w;
+    uint32_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        memcpy(&w, p + i, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    w = 0;
+    memcpy(&w, p + i, len - i);
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 29;
+    return h ? h : 1;
+}
+
+static int grow_scanned(struct kz_sigma_scratch *s, uint32_t n) {
+    if (n <= s->scanned_cap) return 0;
+    uint32_t cap = n + 64;
+    uint32_t **u32s[] = {&s->scanned_end, &s->scanned_name, &s->scanned_field, &s->scanned_slot};
+    for (size_t k = 0; k < sizeof u32s / sizeof *u32s; k++) {
+        uint32_t *x = kz_realloc(*u32s[k], cap * sizeof *x);
+        if (!x) return KZ_ENOMEM;
+        *u32s[k] = x;
+    }
+    uint64_t *h = kz_realloc(s->scanned_hash, cap * sizeof *h);
+    if (!h) return KZ_ENOMEM;
+    s->scanned_hash = h;
+    s->scanned_cap = cap;
+    return 0;
+}
+
+/* Remembers what this scan found in each value it may cache (at most MATCH_VCACHE_MAX_HITS
+ * literals; a value with more is left out, as is one whose slot another value of this event
+ * took). */
+static void vcache_fill(struct kz_sigma_scratch *s, uint32_t group, const struct kz_event *ev) {
+    for (uint32_t n = 0; n < s->nscanned; n++) {
+        if (!s->scanned_slot[n]) continue;
+        struct match_vcache_entry *ce = &s->vcache[s->scanned_slot[n] - 1];
+        const struct kz_field *f = &ev->fields[s->scanned_field[n]];
+        uint32_t k = 0;
+        for (uint32_t i = 0; i < s->nseen; i++) {
+            if (s->seen_field[i] != n) continue;
+            if (k == MATCH_VCACHE_MAX_HITS) {
+                k = UINT32_MAX;
+                break;
+            }
+            ce->lits[k++] = s->seen_lit[i];
+        }
+        if (k == UINT32_MAX) {
+            s->vcache_hash[s->scanned_slot[n] - 1] = 0;
+            continue;
+        }
+        s->vcache_hash[s->scanned_slot[n] - 1] = s->scanned_hash[n];
+        ce->group = group;
+        ce->len = f->len;
+        ce->nlits = k;
+        memcpy(ce->val, f->val, f->len);
+    }
 }
 
 uint32_t prefilter_scan(struct kz_sigma_scratch *s, const struct match_group *rg) {
@@ -1078,16 +1177,7 @@ uint32_t prefilter_scan(struct kz_sigma_scratch *s, const struct match_group *rg
     const struct kz_event *ev = s->ev;
     struct kz_buf *b = &s->pbuf;
     kz_buf_clear(b);
-    if (ev->nfields > s->scanned_cap) {
-        uint32_t cap = ev->nfields + 64;
-        uint32_t *end = kz_realloc(s->scanned_end, cap * sizeof *end);
-        if (!end) return PREFILTER_ALL;
-        s->scanned_end = end;
-        uint32_t *name = kz_realloc(s->scanned_name, cap * sizeof *name);
-        if (!name) return PREFILTER_ALL;
-        s->scanned_name = name;
-        s->scanned_cap = cap;
-    }
+    if (grow_scanned(s, ev->nfields)) return PREFILTER_ALL;
     /* Only the fields the group's rules name: GUIDs, hashes and times carry no literal. */
     size_t total = 1; /* a separator before the first value: each value has one on both sides */
     for (uint32_t i = 0; i < ev->nfields; i++) {
@@ -1096,20 +1186,55 @@ uint32_t prefilter_scan(struct kz_sigma_scratch *s, const struct match_group *rg
     }
     if (total > MATCH_MAX_PREFILTER || kz_buf_reserve(b, total)) return PREFILTER_ALL;
     if (total == 1) return 0;
+    /* Big databases scan slowly (a few ns a byte): values seen before are looked up instead. */
+    int use_cache = g->nlits >= MATCH_VCACHE_MIN_LITS || s->e->value_cache_all;
+    if (use_cache && !s->vcache) {
+        s->vcache = kz_malloc(MATCH_VCACHE_SLOTS * sizeof *s->vcache);
+        s->vcache_hash = kz_calloc(MATCH_VCACHE_SLOTS, sizeof *s->vcache_hash);
+        if (!s->vcache || !s->vcache_hash) {
+            kz_free(s->vcache);
+            kz_free(s->vcache_hash);
+            s->vcache = NULL;
+            s->vcache_hash = NULL;
+            use_cache = 0;
+        }
+    }
+    s->vcache_on = (uint8_t)use_cache;
+    s->nseen = 0;
     char *d = b->data;
     *d++ = SEP;
     s->nscanned = 0;
     for (uint32_t i = 0; i < ev->nfields; i++) {
-        uint32_t id = ev->fields[i].name;
+        const struct kz_field *f = &ev->fields[i];
+        uint32_t id = f->name;
         if (!g->scan_all && (id >= g->nscan_ids || !g->scan_ids[id])) continue;
-        memcpy(d, ev->fields[i].val, ev->fields[i].len);
-        d += ev->fields[i].len;
+        uint32_t slot = 0;
+        uint64_t h = 0;
+        if (use_cache && f->len <= MATCH_VCACHE_MAX_VALUE) {
+            h = value_hash(rg->db_group, f->val, f->len);
+            uint32_t k = (uint32_t)(h & (MATCH_VCACHE_SLOTS - 1));
+            const struct match_vcache_entry *ce = &s->vcache[k];
+            if (s->vcache_hash[k] == h && ce->group == rg->db_group && ce->len == f->len &&
+                !memcmp(ce->val, f->val, f->len)) {
+                for (uint32_t l = 0; l < ce->nlits; l++)
+                    lit_seen(s, ce->lits[l], i, id);
+                continue;
+            }
+            slot = k + 1;
+        }
+        memcpy(d, f->val, f->len);
+        d += f->len;
         s->scanned_end[s->nscanned] = (uint32_t)(d - b->data);
-        s->scanned_name[s->nscanned++] = id;
+        s->scanned_name[s->nscanned] = id;
+        s->scanned_field[s->nscanned] = i;
+        s->scanned_slot[s->nscanned] = slot;
+        s->scanned_hash[s->nscanned++] = h;
         *d++ = SEP;
     }
+    if (s->nscanned == 0) return 0; /* every value was in the cache */
     s->stats.scans++;
-    if (hs_scan(db, b->data, (unsigned)total, 0, s->hs, on_literal, s) != HS_SUCCESS)
+    if (hs_scan(db, b->data, (unsigned)(d - b->data), 0, s->hs, on_literal, s) != HS_SUCCESS)
         return PREFILTER_ALL;
+    if (s->vcache_on) vcache_fill(s, rg->db_group, ev);
     return 0;
 }

@@ -9,6 +9,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 shared=${KZ_SHARED_DATA:-$here/../../../shared/data}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# Compiled rule databases are cached under $XDG_CACHE_HOME/kizuki: this suite starts with none.
+export XDG_CACHE_HOME=$tmp/cache
 passed=0 failed=0 skipped=0
 
 ok() { passed=$((passed + 1)); }
@@ -86,6 +88,11 @@ rules=$sigma/rules/windows
 cmp -s "$tmp/t1.jsonl" "$tmp/t2.jsonl" && ok || fail "scan output differs between --threads 1 and --threads 2"
 "$kz" scan --quiet --no-ueba --no-default-rules --rules "$rules" --format jsonl "$attack" >"$tmp/t3.jsonl"
 cmp -s "$tmp/t1.jsonl" "$tmp/t3.jsonl" && ok || fail "two runs of the same scan differ"
+# The first run compiled the databases and kept them; the later runs loaded them. Compiling afresh
+# (--no-cache) must give the same findings as the cached databases did.
+ls "$XDG_CACHE_HOME"/kizuki/* >/dev/null 2>&1 && ok || fail "scan kept no compiled rule database in \$XDG_CACHE_HOME/kizuki"
+"$kz" scan --quiet --no-ueba --no-default-rules --rules "$rules" --format jsonl --no-cache "$attack" >"$tmp/nc.jsonl"
+cmp -s "$tmp/t1.jsonl" "$tmp/nc.jsonl" && ok || fail "findings differ between cached databases and --no-cache"
 "$kz" scan --quiet --no-ueba --no-default-rules --rules "$rules" --format jsonl --no-prefilter "$attack" >"$tmp/np.jsonl"
 cmp -s "$tmp/t1.jsonl" "$tmp/np.jsonl" && ok || fail "the prefilter changed the findings (compare with --no-prefilter)"
 [ "$(wc -l <"$tmp/t1.jsonl")" -gt 500 ] && ok || fail "only $(wc -l <"$tmp/t1.jsonl") findings on EVTX-ATTACK-SAMPLES"

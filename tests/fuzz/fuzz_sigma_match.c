@@ -8,7 +8,8 @@
  * a line `#EVENT` the rest is events, one field per line (`Name: value`), an empty line between
  * events; `@channel:` and `@event_id:` lines set the event's header. Each event is matched with
  * the prefilter and without it, and the two must agree (a prefilter that drops a match is a bug
- * this target reports by aborting). */
+ * this target reports by aborting); and with the prefilter's value cache on for every database,
+ * twice (the second time from the cache), which must agree too. */
 #include "core/alloc.h"
 #include "core/intern.h"
 #include "sigma/match.h"
@@ -33,13 +34,17 @@ static void count(void *ctx, const struct kz_sigma_rule *r, uint32_t ri, const s
     ++*(uint32_t *)ctx;
 }
 
-/* Runs one event through both engines; they must agree. */
-static void run_event(struct kz_sigma_engine *const e[2], struct kz_sigma_scratch *const s[2],
+/* Runs one event through every engine (the value cache one twice, the second time from its
+ * cache); they must all agree. */
+static void run_event(struct kz_sigma_engine *const e[3], struct kz_sigma_scratch *const s[3],
                       struct fuzz_event *fe) {
-    uint32_t hits[2] = {0, 0};
-    for (int k = 0; k < 2; k++)
-        if (e[k] && s[k]) kz_sigma_match(e[k], s[k], &fe->ev, count, &hits[k]);
+    uint32_t hits[4] = {0, 0, 0, 0};
+    for (int k = 0; k < 4; k++) {
+        int x = k < 3 ? k : 2;
+        if (e[x] && s[x]) kz_sigma_match(e[x], s[x], &fe->ev, count, &hits[k]);
+    }
     if (e[0] && e[1] && s[0] && s[1] && hits[0] != hits[1]) abort();
+    if (e[0] && e[2] && s[0] && s[2] && (hits[2] != hits[0] || hits[3] != hits[0])) abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -56,12 +61,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     struct kz_sigma_ruleset rs;
     struct kz_err err = {0};
     kz_sigma_ruleset_init(&rs);
-    struct kz_sigma_engine *e[2] = {NULL, NULL};
-    struct kz_sigma_scratch *s[2] = {NULL, NULL};
+    struct kz_sigma_engine *e[3] = {NULL, NULL, NULL};
+    struct kz_sigma_scratch *s[3] = {NULL, NULL, NULL};
     if (kz_sigma_load_buffer(&rs, "fuzz.yml", text, rules_len, &err) == 0 &&
         kz_sigma_ruleset_link(&rs) == 0) {
-        for (int k = 0; k < 2; k++) {
-            struct kz_sigma_engine_opts o = {.no_prefilter = k};
+        for (int k = 0; k < 3; k++) {
+            struct kz_sigma_engine_opts o = {.no_prefilter = k == 1, .value_cache_all = k == 2};
             if (kz_sigma_engine_new(&e[k], &rs, &o, &err) == 0) kz_sigma_scratch_new(e[k], &s[k]);
         }
     }
@@ -100,7 +105,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             kz_free(fe);
         }
     }
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < 3; k++) {
         kz_sigma_scratch_free(s[k]);
         kz_sigma_engine_free(e[k]);
     }

@@ -100,7 +100,44 @@ static void count_hit(void *ctx, const struct kz_sigma_rule *r, uint32_t ri,
     ++*(int *)ctx;
 }
 
-/* Runs one case: the rule from its detection lines, each event with and without prefilter. */
+/* The fixture of the tests below: yaml loaded into rs as exactly one rule, then an engine (with
+ * or without the prefilter) and its scratch over it. Each returns 0, or -1 after a failed check
+ * that names `what` (the case) and the reason; rs and the engine are then already freed. */
+static int fixture_rule(struct kz_sigma_ruleset *rs, const char *what, const char *yaml) {
+    kz_sigma_ruleset_init(rs);
+    struct kz_err err = {0};
+    int rc = kz_sigma_load_buffer(rs, what, yaml, strlen(yaml), &err);
+    if (!rc) rc = kz_sigma_ruleset_link(rs);
+    if (rc || rs->nfailures || rs->nrules != 1) {
+        CHECK_MSG(0, "%s: rule does not load: %s", what,
+                  rs->nfailures ? rs->failures[0].reason : err.msg);
+        kz_sigma_ruleset_free(rs);
+        return -1;
+    }
+    return 0;
+}
+
+/* mode: FIXTURE_PREFILTER, FIXTURE_NO_PREFILTER, or FIXTURE_VALUE_CACHE (the prefilter with
+ * the value cache on for every database, however small) */
+enum { FIXTURE_PREFILTER, FIXTURE_NO_PREFILTER, FIXTURE_VALUE_CACHE };
+static int fixture_engine(const struct kz_sigma_ruleset *rs, const char *what, int mode,
+                          struct kz_sigma_engine **e, struct kz_sigma_scratch **s) {
+    struct kz_sigma_engine_opts opts = {.no_prefilter = mode == FIXTURE_NO_PREFILTER,
+                                        .value_cache_all = mode == FIXTURE_VALUE_CACHE};
+    struct kz_err err = {0};
+    *e = NULL;
+    *s = NULL;
+    if (kz_sigma_engine_new(e, rs, &opts, &err) || kz_sigma_scratch_new(*e, s)) {
+        CHECK_MSG(0, "%s: engine: %s", what, err.msg[0] ? err.msg : "out of memory");
+        kz_sigma_engine_free(*e);
+        return -1;
+    }
+    return 0;
+}
+
+/* Runs one case: the rule from its detection lines, each event with and without prefilter,
+ * and with the value cache on for every database: there each event is matched twice, so the
+ * second time its values come from the cache. */
 static void run_case(const char *name, const char *detection, struct verdict *v, int nv,
                      int *cases, int *events) {
     static char yaml[20000];
@@ -109,37 +146,27 @@ static void run_case(const char *name, const char *detection, struct verdict *v,
              "  category: process_creation\ndetection:\n%.16000s",
              *cases + 1, detection);
     struct kz_sigma_ruleset rs;
-    kz_sigma_ruleset_init(&rs);
-    struct kz_err err = {0};
-    int rc = kz_sigma_load_buffer(&rs, name, yaml, strlen(yaml), &err);
-    if (!rc) rc = kz_sigma_ruleset_link(&rs);
-    if (rc || rs.nfailures || rs.nrules != 1) {
-        CHECK_MSG(0, "case '%s': rule does not load: %s", name,
-                  rs.nfailures ? rs.failures[0].reason : err.msg);
-        kz_sigma_ruleset_free(&rs);
-        return;
-    }
-    for (int pf = 0; pf < 2; pf++) {
-        struct kz_sigma_engine_opts opts = {.no_prefilter = pf};
-        struct kz_sigma_engine *e = NULL;
-        struct kz_sigma_scratch *s = NULL;
-        if (kz_sigma_engine_new(&e, &rs, &opts, &err) || kz_sigma_scratch_new(e, &s)) {
-            CHECK_MSG(0, "case '%s': engine: %s", name, err.msg);
-            kz_sigma_engine_free(e);
-            break;
-        }
+    if (fixture_rule(&rs, name, yaml)) return;
+    static const char *const modes[] = {"with prefilter", "without prefilter",
+                                        "with prefilter and value cache"};
+    for (int mode = FIXTURE_PREFILTER; mode <= FIXTURE_VALUE_CACHE; mode++) {
+        struct kz_sigma_engine *e;
+        struct kz_sigma_scratch *s;
+        if (fixture_engine(&rs, name, mode, &e, &s)) break;
         uint32_t nskips;
         const struct kz_sigma_skip *skips = kz_sigma_engine_skips(e, &nskips);
         CHECK_MSG(nskips == 0, "case '%s': rule skipped: %s", name, nskips ? skips[0].reason : "");
-        for (int i = 0; i < nv; i++) {
-            int hits = 0;
-            uint32_t n = kz_sigma_match(e, s, &v[i].event.ev, count_hit, &hits);
-            CHECK_MSG((int)n == hits, "case '%s': return value %u, callbacks %d", name, n, hits);
-            CHECK_MSG(hits == v[i].want, "case '%s', event %d (%s prefilter): %s, expected %s",
-                      name, i + 1, pf ? "without" : "with", hits ? "match" : "no match",
-                      v[i].want ? "match" : "no match");
-            if (!pf) ++*events;
-        }
+        for (int i = 0; i < nv; i++)
+            for (int round = 0; round < (mode == FIXTURE_VALUE_CACHE ? 2 : 1); round++) {
+                int hits = 0;
+                uint32_t n = kz_sigma_match(e, s, &v[i].event.ev, count_hit, &hits);
+                CHECK_MSG((int)n == hits, "case '%s': return value %u, callbacks %d", name, n,
+                          hits);
+                CHECK_MSG(hits == v[i].want, "case '%s', event %d (%s, round %d): %s, expected %s",
+                          name, i + 1, modes[mode], round + 1, hits ? "match" : "no match",
+                          v[i].want ? "match" : "no match");
+                if (mode == FIXTURE_PREFILTER) ++*events;
+            }
         kz_sigma_scratch_free(s);
         kz_sigma_engine_free(e);
     }
@@ -292,23 +319,11 @@ struct probe {
 static struct probe prefilter_probe(const char *rule_yaml, const struct test_event *t) {
     struct probe p = {-1, -1, 0};
     struct kz_sigma_ruleset rs;
-    kz_sigma_ruleset_init(&rs);
-    struct kz_err err = {0};
-    if (kz_sigma_load_buffer(&rs, "probe.yml", rule_yaml, strlen(rule_yaml), &err) ||
-        kz_sigma_ruleset_link(&rs) || rs.nfailures || rs.nrules != 1) {
-        CHECK_MSG(0, "probe rule does not load: %s", rs.nfailures ? rs.failures[0].reason : err.msg);
-        kz_sigma_ruleset_free(&rs);
-        return p;
-    }
+    if (fixture_rule(&rs, "probe.yml", rule_yaml)) return p;
     for (int pf = 0; pf < 2; pf++) {
-        struct kz_sigma_engine_opts opts = {.no_prefilter = pf};
-        struct kz_sigma_engine *e = NULL;
-        struct kz_sigma_scratch *s = NULL;
-        if (kz_sigma_engine_new(&e, &rs, &opts, &err) || kz_sigma_scratch_new(e, &s)) {
-            CHECK_MSG(0, "probe engine: %s", err.msg);
-            kz_sigma_engine_free(e);
-            break;
-        }
+        struct kz_sigma_engine *e;
+        struct kz_sigma_scratch *s;
+        if (fixture_engine(&rs, "probe.yml", pf, &e, &s)) break;
         int hits = 0;
         kz_sigma_match(e, s, &t->ev, count_hit, &hits);
         if (pf) {
