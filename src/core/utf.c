@@ -128,3 +128,117 @@ size_t kz_utf8_valid_prefix(const unsigned char *p, size_t avail) {
     if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
     return len;
 }
+
+/* ---- UTF-16 text streams ---- */
+
+static size_t put_cp(char *o, uint32_t c) {
+    if (c < 0x80) {
+        o[0] = (char)c;
+        return 1;
+    }
+    if (c < 0x800) {
+        o[0] = (char)(0xC0 | c >> 6);
+        o[1] = (char)(0x80 | (c & 0x3F));
+        return 2;
+    }
+    if (c < 0x10000) {
+        o[0] = (char)(0xE0 | c >> 12);
+        o[1] = (char)(0x80 | (c >> 6 & 0x3F));
+        o[2] = (char)(0x80 | (c & 0x3F));
+        return 3;
+    }
+    o[0] = (char)(0xF0 | c >> 18);
+    o[1] = (char)(0x80 | (c >> 12 & 0x3F));
+    o[2] = (char)(0x80 | (c >> 6 & 0x3F));
+    o[3] = (char)(0x80 | (c & 0x3F));
+    return 4;
+}
+
+/* One code unit through the surrogate state. */
+static size_t put_unit(struct kz_utf16_stream *st, uint16_t u, char *o) {
+    size_t k = 0;
+    if (st->high) {
+        if (u >= 0xDC00 && u <= 0xDFFF) {
+            uint32_t c = 0x10000 + ((uint32_t)(st->high - 0xD800) << 10) + (uint32_t)(u - 0xDC00);
+            st->high = 0;
+            return put_cp(o, c);
+        }
+        st->high = 0;
+        k = put_cp(o, 0xFFFD); /* the high half had no pair: the unit is read on its own */
+    }
+    if (u >= 0xD800 && u <= 0xDBFF) {
+        st->high = u;
+        return k;
+    }
+    if (u >= 0xDC00 && u <= 0xDFFF) return k + put_cp(o + k, 0xFFFD);
+    return k + put_cp(o + k, u);
+}
+
+size_t kz_utf16_stream_convert(struct kz_utf16_stream *st, const uint8_t *src, size_t n,
+                               char *dst) {
+    char *o = dst;
+    size_t i = 0;
+    int be = st->big_endian;
+    if (st->have_odd && n) {
+        uint8_t a = st->odd, b = src[0];
+        st->have_odd = 0;
+        i = 1;
+        o += put_unit(st, be ? (uint16_t)(a << 8 | b) : (uint16_t)(b << 8 | a), o);
+    }
+    while (i + 2 <= n) {
+        /* ASCII runs of little-endian text (nearly all of a Windows log) four units at a time */
+        if (!be && !st->high) {
+            while (i + 8 <= n) {
+                uint64_t v;
+                memcpy(&v, src + i, 8);
+                if (v & 0xFF80FF80FF80FF80ull) break;
+                o[0] = (char)v;
+                o[1] = (char)(v >> 16);
+                o[2] = (char)(v >> 32);
+                o[3] = (char)(v >> 48);
+                o += 4;
+                i += 8;
+            }
+            if (i + 2 > n) break;
+        }
+        uint16_t u =
+            be ? (uint16_t)(src[i] << 8 | src[i + 1]) : (uint16_t)(src[i + 1] << 8 | src[i]);
+        o += put_unit(st, u, o);
+        i += 2;
+    }
+    if (i < n) {
+        st->have_odd = 1;
+        st->odd = src[i];
+    }
+    return (size_t)(o - dst);
+}
+
+size_t kz_utf16_stream_finish(struct kz_utf16_stream *st, char *dst) {
+    size_t k = 0;
+    if (st->high) k += put_cp(dst + k, 0xFFFD);
+    if (st->have_odd) k += put_cp(dst + k, 0xFFFD);
+    st->high = 0;
+    st->have_odd = 0;
+    return k;
+}
+
+int kz_utf16_detect(const uint8_t *p, size_t n, size_t *bom) {
+    *bom = 0;
+    if (n >= 2 && p[0] == 0xFF && p[1] == 0xFE) {
+        /* FF FE 00 00 is UTF-32LE's mark, which no Windows tool writes for logs: not UTF-16 */
+        if (n >= 4 && p[2] == 0 && p[3] == 0) return 0;
+        *bom = 2;
+        return 1;
+    }
+    if (n >= 2 && p[0] == 0xFE && p[1] == 0xFF) {
+        *bom = 2;
+        return 2;
+    }
+    size_t units = n / 2 < 32 ? n / 2 : 32;
+    if (units < 2) return 0;
+    for (size_t i = 0; i < units; i++) {
+        uint8_t lo = p[2 * i], hi = p[2 * i + 1];
+        if (hi != 0 || lo == 0 || lo >= 0x80) return 0;
+    }
+    return 1;
+}

@@ -7,7 +7,6 @@
 #include "../core/intern.h"
 #include "../core/timeutil.h"
 
-#include <pthread.h>
 #include <string.h>
 
 enum {
@@ -29,12 +28,7 @@ static const char *const names[NF] = {
     "sc-status", "sc-bytes",    "cs-referer", "cs-user-agent", "cs-request",
 };
 static uint32_t ids[NF];
-static pthread_once_t once = PTHREAD_ONCE_INIT;
-
-static void intern_names(void) {
-    for (int i = 0; i < NF; i++)
-        ids[i] = kz_intern(names[i], strlen(names[i]));
-}
+static int names_ready; /* kz_text_intern_names */
 
 static int month_of(const char *m) {
     static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
@@ -118,7 +112,7 @@ static int all_digits(const char *s, size_t n) {
 }
 
 int kz_accesslog_parse(struct kz_text_decoder *d, const char *line, size_t n) {
-    pthread_once(&once, intern_names);
+    kz_text_intern_names(names, ids, NF, &names_ready);
     struct kz_event *ev = &d->event;
     char *c = kz_arena_strndup(&d->arena, line, n);
     if (!c) {

@@ -59,7 +59,7 @@ size_t kz_zstd_head(const uint8_t *p, size_t n, uint8_t *out, size_t cap) {
 /* ---- streams ---- */
 
 /* S_GZIP_OVER and S_ZSTD_OVER decompress another stream (a .gz or .zst member of a zip) */
-enum { S_ZSTD, S_STORED, S_DEFLATE, S_GZIP_OVER, S_ZSTD_OVER };
+enum { S_ZSTD, S_STORED, S_DEFLATE, S_GZIP_OVER, S_ZSTD_OVER, S_GZIP, S_TAR };
 
 struct kz_instream {
     int kind;
@@ -72,6 +72,7 @@ struct kz_instream {
     int ended;
     int frame_done; /* zstd, gzip: the last call finished a frame (the stream may end here) */
     struct kz_instream *inner; /* the member a *_OVER stream decompresses (owned) */
+    struct kz_tar *tar;        /* S_TAR: the archive walker positioned at the member (owned) */
     const char *inner_why;     /* why the inner stream stopped early */
     z_stream z;
     ZSTD_DStream *zs;
@@ -111,7 +112,7 @@ static ssize_t refill(struct kz_instream *s) {
             s->in_len = s->in_pos = 0;
             return -1;
         }
-    } else if (s->kind == S_ZSTD) {
+    } else if (s->kind == S_ZSTD || s->kind == S_GZIP) {
         do
             k = read(s->fd, s->in, want);
         while (k < 0 && errno == EINTR);
@@ -143,8 +144,22 @@ static int over_limits(struct kz_instream *s, const char **why) {
     return 0;
 }
 
+/* One inflate call from the input buffer into buf[0..n): zlib's result, *made bytes produced. */
+static int inflate_step(struct kz_instream *s, char *buf, size_t n, size_t *made) {
+    s->z.next_in = s->in + s->in_pos;
+    s->z.avail_in = (uInt)(s->in_len - s->in_pos);
+    s->z.next_out = (Bytef *)buf;
+    s->z.avail_out = (uInt)(n > (1u << 30) ? 1u << 30 : n);
+    uInt before = s->z.avail_out;
+    int rc = inflate(&s->z, Z_NO_FLUSH);
+    s->in_pos = s->in_len - s->z.avail_in;
+    *made = before - s->z.avail_out;
+    return rc;
+}
+
 ssize_t kz_instream_read(struct kz_instream *s, char *buf, size_t n, const char **why) {
     if (s->ended || !n) return 0;
+    if (s->kind == S_TAR) return kz_tar_read(s->tar, buf, n, why);
     if (s->kind == S_STORED) {
         if (n > s->left) n = (size_t)s->left;
         if (!n) return 0;
@@ -178,7 +193,9 @@ ssize_t kz_instream_read(struct kz_instream *s, char *buf, size_t n, const char 
                 s->ended = 1;
                 /* a zstd or gzip stream that ends between frames (members) is complete */
                 if (s->kind != S_DEFLATE && (s->frame_done || s->in_total == 0)) return 0;
-                *why = s->kind == S_ZSTD      ? "truncated zstd stream; the rest of the file is not read"
+                *why = s->kind == S_ZSTD ? "truncated zstd stream; the rest of the file is not read"
+                       : s->kind == S_GZIP
+                           ? "truncated gzip stream; the rest of the file is not read"
                        : s->kind == S_DEFLATE ? "truncated deflate data in a zip member"
                        : s->kind == S_ZSTD_OVER
                            ? "truncated zstd stream in a zip member; the rest is not read"
@@ -199,15 +216,8 @@ ssize_t kz_instream_read(struct kz_instream *s, char *buf, size_t n, const char 
             }
             s->frame_done = rc == 0;
             made = o.pos;
-        } else if (s->kind == S_GZIP_OVER) {
-            s->z.next_in = s->in + s->in_pos;
-            s->z.avail_in = (uInt)(s->in_len - s->in_pos);
-            s->z.next_out = (Bytef *)buf;
-            s->z.avail_out = (uInt)(n > (1u << 30) ? 1u << 30 : n);
-            uInt before = s->z.avail_out;
-            int rc = inflate(&s->z, Z_NO_FLUSH);
-            s->in_pos = s->in_len - s->z.avail_in;
-            made = before - s->z.avail_out;
+        } else if (s->kind == S_GZIP_OVER || s->kind == S_GZIP) {
+            int rc = inflate_step(s, buf, n, &made);
             if (rc == Z_STREAM_END) {
                 /* gzip members may follow one another (cat a.gz b.gz): read on */
                 inflateReset(&s->z);
@@ -218,19 +228,14 @@ ssize_t kz_instream_read(struct kz_instream *s, char *buf, size_t n, const char 
                 s->ended = 1; /* bytes after the last member (padding): ignored, as gzip does */
                 return 0;
             } else {
-                *why = "damaged gzip stream in a zip member; the rest is not read";
+                *why = s->kind == S_GZIP
+                           ? "damaged gzip stream; the rest of the file is not read"
+                           : "damaged gzip stream in a zip member; the rest is not read";
                 s->ended = 1;
                 return -1;
             }
         } else {
-            s->z.next_in = s->in + s->in_pos;
-            s->z.avail_in = (uInt)(s->in_len - s->in_pos);
-            s->z.next_out = (Bytef *)buf;
-            s->z.avail_out = (uInt)(n > (1u << 30) ? 1u << 30 : n);
-            uInt before = s->z.avail_out;
-            int rc = inflate(&s->z, Z_NO_FLUSH);
-            s->in_pos = s->in_len - s->z.avail_in;
-            made = before - s->z.avail_out;
+            int rc = inflate_step(s, buf, n, &made);
             if (rc == Z_STREAM_END) {
                 s->ended = 1;
             } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
@@ -249,14 +254,18 @@ ssize_t kz_instream_read(struct kz_instream *s, char *buf, size_t n, const char 
     }
 }
 
+static uint64_t tar_pos(const struct kz_tar *t);
+
 uint64_t kz_instream_pos(const struct kz_instream *s) {
+    if (s->kind == S_TAR) return tar_pos(s->tar) - s->pos; /* this member's bytes */
     return s->in_total;
 }
 
 void kz_instream_close(struct kz_instream *s) {
     if (!s) return;
+    if (s->kind == S_TAR) kz_tar_close(s->tar);
     if (s->zs) ZSTD_freeDStream(s->zs);
-    if (s->kind == S_DEFLATE || s->kind == S_GZIP_OVER) inflateEnd(&s->z);
+    if (s->kind == S_DEFLATE || s->kind == S_GZIP_OVER || s->kind == S_GZIP) inflateEnd(&s->z);
     if (s->fd >= 0) close(s->fd);
     kz_instream_close(s->inner);
     kz_free(s);
@@ -442,9 +451,20 @@ struct kz_instream *kz_zip_open_member_plain(int fd, const struct kz_zip_member 
     return o;
 }
 
-int kz_zip_extract(const char *path, uint64_t max, const char **why) {
-    struct kz_instream *s = kz_zip_open_path(path, why);
-    if (!s) return -1;
+struct kz_instream *kz_gzip_open(int fd) {
+    struct kz_instream *s = stream_new(S_GZIP, fd);
+    if (!s) return NULL;
+    if (inflateInit2(&s->z, 16 + MAX_WBITS) != Z_OK) {
+        s->kind = S_ZSTD; /* nothing to end */
+        s->fd = -1;       /* the caller keeps fd on failure, as with kz_zstd_open */
+        kz_instream_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+/* Copies what s yields into an unlinked temporary file (s is closed): its fd, or -1 with *why. */
+static int copy_to_temp(struct kz_instream *s, uint64_t max, const char **why) {
     const char *dir = getenv("TMPDIR");
     char tmpl[4096];
     snprintf(tmpl, sizeof tmpl, "%s/kizuki-member-XXXXXX", dir && *dir ? dir : "/tmp");
@@ -466,7 +486,7 @@ int kz_zip_extract(const char *path, uint64_t max, const char **why) {
             break;
         }
         if ((total += (uint64_t)k) > max) {
-            *why = "member larger than the limit for reading it from a zip archive (extract it)";
+            *why = "decompresses to more than the limit for reading it in place (extract it)";
             rc = -1;
             break;
         }
@@ -486,6 +506,288 @@ int kz_zip_extract(const char *path, uint64_t max, const char **why) {
     return fd;
 }
 
+int kz_zip_extract(const char *path, uint64_t max, const char **why) {
+    struct kz_instream *s = kz_zip_open_path(path, why);
+    if (!s) return -1;
+    return copy_to_temp(s, max, why);
+}
+
+int kz_archive_decompress_fd(int fd, uint64_t max, const char **why) {
+    uint8_t magic[4];
+    ssize_t m = pread(fd, magic, sizeof magic, 0);
+    int gz = m > 0 && kz_archive_is_gzip(magic, (size_t)m);
+    int zst = m > 0 && kz_archive_is_zstd(magic, (size_t)m);
+    if (!gz && !zst) return fd;
+    int fd2 = dup(fd);
+    if (fd2 < 0) return *why = strerror(errno), -1;
+    struct kz_instream *s = gz ? kz_gzip_open(fd2) : kz_zstd_open(fd2);
+    if (!s) {
+        close(fd2);
+        return *why = "out of memory", -1;
+    }
+    return copy_to_temp(s, max, why);
+}
+
+/* ---- tar ---- */
+
+/* POSIX ustar (and GNU tar's variant) headers: 512-byte blocks, name[100] at 0, size[12] (octal,
+ * or GNU's base-256 when the first byte has its high bit set) at 124, checksum[8] at 148 (the sum
+ * of the header's bytes with the checksum field as spaces), typeflag at 156, magic "ustar" at 257,
+ * prefix[155] at 345. Long names come as a GNU 'L' entry (the next member's name as data) or a
+ * pax 'x' extended header ("LEN path=NAME\n" records). Data is padded to 512 bytes. */
+
+#define TAR_BLOCK 512
+#define TAR_MAX_PAX (64 * 1024) /* an extended header larger than this is skipped whole */
+
+static int tar_header_ok(const uint8_t *h) {
+    if (memcmp(h + 257, "ustar", 5)) return 0;
+    unsigned sum = 0, want = 0;
+    for (int i = 0; i < TAR_BLOCK; i++)
+        sum += (i >= 148 && i < 156) ? ' ' : h[i];
+    int i = 148, digits = 0;
+    while (i < 156 && h[i] == ' ')
+        i++;
+    for (; i < 156 && h[i] >= '0' && h[i] <= '7'; i++, digits++)
+        want = want * 8 + (unsigned)(h[i] - '0');
+    return digits > 0 && sum == want;
+}
+
+int kz_archive_is_tar(const uint8_t *p, size_t n) {
+    return n >= TAR_BLOCK && tar_header_ok(p);
+}
+
+static int tar_size(const uint8_t *f, uint64_t *out) {
+    uint64_t v = 0;
+    if (f[0] & 0x80) { /* GNU base-256: the rest of the 12 bytes, big-endian */
+        if (f[0] != 0x80 || f[1] || f[2] || f[3]) return -1; /* beyond 2^64 */
+        for (int i = 4; i < 12; i++)
+            v = v << 8 | f[i];
+        *out = v;
+        return 0;
+    }
+    int i = 0;
+    while (i < 12 && f[i] == ' ')
+        i++;
+    for (; i < 12 && f[i] >= '0' && f[i] <= '7'; i++) {
+        if (v >> 60) return -1;
+        v = v * 8 + (uint64_t)(f[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+struct kz_tar {
+    struct kz_instream *in; /* the archive's bytes (decompressed) */
+    uint64_t left;          /* data bytes of the current member not read yet */
+    uint64_t pad;           /* padding after them */
+    uint64_t file_size;     /* a plain tar's size (member sizes are checked against it), or 0 */
+    uint64_t consumed;      /* archive bytes read */
+    uint32_t members;
+    char name[KZ_ZIP_MAX_NAME + 1];      /* of the current member */
+    char long_name[KZ_ZIP_MAX_NAME + 1]; /* from a GNU 'L' or pax entry, for the next member */
+    int have_long;
+};
+
+static ssize_t tar_raw(struct kz_tar *t, uint8_t *buf, size_t n, const char **why) {
+    size_t got = 0;
+    while (got < n) {
+        ssize_t k = kz_instream_read(t->in, (char *)buf + got, n - got, why);
+        if (k < 0) return -1;
+        if (k == 0) break;
+        got += (size_t)k;
+    }
+    t->consumed += got;
+    return (ssize_t)got;
+}
+
+/* Reads and drops n bytes. */
+static int tar_skip(struct kz_tar *t, uint64_t n, const char **why) {
+    uint8_t buf[4096];
+    while (n) {
+        size_t k = n < sizeof buf ? (size_t)n : sizeof buf;
+        ssize_t got = tar_raw(t, buf, k, why);
+        if (got < 0) return -1;
+        if ((size_t)got < k) return *why = "tar archive cut short", -1;
+        n -= k;
+    }
+    return 0;
+}
+
+struct kz_tar *kz_tar_open(int fd, uint64_t size, const char **why) {
+    uint8_t magic[4];
+    ssize_t m = pread(fd, magic, sizeof magic, 0);
+    int fd2 = dup(fd);
+    if (fd2 < 0) return *why = strerror(errno), NULL;
+    struct kz_instream *in;
+    int plain = 0;
+    if (m > 0 && kz_archive_is_gzip(magic, (size_t)m)) {
+        in = kz_gzip_open(fd2);
+    } else if (m > 0 && kz_archive_is_zstd(magic, (size_t)m)) {
+        in = kz_zstd_open(fd2);
+    } else {
+        plain = 1;
+        if ((in = stream_new(S_STORED, fd2))) in->left = size; /* the file as it is */
+    }
+    if (!in) {
+        close(fd2);
+        return *why = "out of memory", NULL;
+    }
+    struct kz_tar *t = kz_calloc(1, sizeof *t);
+    if (!t) {
+        kz_instream_close(in);
+        return *why = "out of memory", NULL;
+    }
+    t->in = in;
+    t->file_size = plain ? size : 0;
+    return t;
+}
+
+void kz_tar_close(struct kz_tar *t) {
+    if (!t) return;
+    kz_instream_close(t->in);
+    kz_free(t);
+}
+
+/* The path of a pax extended header's records ("LEN KEY=VALUE\n" ...), into t->long_name. */
+static void tar_pax(struct kz_tar *t, const char *p, size_t n) {
+    size_t i = 0;
+    while (i < n) {
+        size_t len = 0, j = i;
+        while (j < n && p[j] >= '0' && p[j] <= '9' && len < n)
+            len = len * 10 + (size_t)(p[j++] - '0');
+        if (j >= n || p[j] != ' ' || len <= j - i || len > n - i) return; /* damaged: stop */
+        const char *kv = p + j + 1, *end = p + i + len - 1;               /* without the newline */
+        if (end - kv > 5 && !memcmp(kv, "path=", 5)) {
+            size_t vn = (size_t)(end - kv - 5);
+            if (vn > KZ_ZIP_MAX_NAME) vn = KZ_ZIP_MAX_NAME;
+            memcpy(t->long_name, kv + 5, vn);
+            t->long_name[vn] = 0;
+            t->have_long = 1;
+        }
+        i += len;
+    }
+}
+
+int kz_tar_next(struct kz_tar *t, uint64_t *size, const char **why) {
+    if (tar_skip(t, t->left + t->pad, why)) return -1;
+    t->left = t->pad = 0;
+    for (;;) {
+        uint8_t h[TAR_BLOCK];
+        ssize_t got = tar_raw(t, h, TAR_BLOCK, why);
+        if (got < 0) return -1;
+        if (got == 0) return 0; /* no end blocks: ended all the same */
+        if (got < TAR_BLOCK) return *why = "tar archive cut short", -1;
+        int zero = 1;
+        for (int i = 0; i < TAR_BLOCK && zero; i++)
+            zero = !h[i];
+        if (zero) return 0; /* the end-of-archive block */
+        if (!tar_header_ok(h)) return *why = "damaged tar header (bad checksum or magic)", -1;
+        uint64_t n;
+        if (tar_size(h + 124, &n)) return *why = "tar member size out of range", -1;
+        if (t->file_size &&
+            n > t->file_size - (t->consumed < t->file_size ? t->consumed : t->file_size))
+            return *why = "tar member larger than the archive", -1;
+        if (++t->members > KZ_ZIP_MAX_MEMBERS) return *why = "more than 65536 members", -1;
+        uint64_t pad = (TAR_BLOCK - n % TAR_BLOCK) % TAR_BLOCK;
+        char type = (char)h[156];
+        if (type == 'L' || type == 'x') { /* the next member's long name */
+            if (n > TAR_MAX_PAX) {
+                if (tar_skip(t, n + pad, why)) return -1;
+                continue;
+            }
+            char *buf = kz_malloc((size_t)n + 1);
+            if (!buf) return *why = "out of memory", -1;
+            got = tar_raw(t, (uint8_t *)buf, (size_t)n, why);
+            if (got < 0 || (uint64_t)got < n || tar_skip(t, pad, why)) {
+                kz_free(buf);
+                if (got >= 0) *why = "tar archive cut short";
+                return -1;
+            }
+            if (type == 'x') {
+                tar_pax(t, buf, (size_t)n);
+            } else {
+                size_t k = strnlen(buf, (size_t)n);
+                if (k > KZ_ZIP_MAX_NAME) k = KZ_ZIP_MAX_NAME;
+                memcpy(t->long_name, buf, k);
+                t->long_name[k] = 0;
+                t->have_long = 1;
+            }
+            kz_free(buf);
+            continue;
+        }
+        if (type != '0' && type != '\0' && type != '7') { /* folders, links, devices, 'g' ... */
+            t->have_long = 0;
+            if (tar_skip(t, n + pad, why)) return -1;
+            continue;
+        }
+        if (t->have_long) {
+            memcpy(t->name, t->long_name, sizeof t->name);
+            t->have_long = 0;
+        } else { /* prefix "/" name, each NUL-padded */
+            size_t pn = strnlen((const char *)h + 345, 155), nn = strnlen((const char *)h, 100);
+            size_t k = 0;
+            if (pn) {
+                memcpy(t->name, h + 345, pn);
+                k = pn;
+                t->name[k++] = '/';
+            }
+            memcpy(t->name + k, h, nn);
+            t->name[k + nn] = 0;
+        }
+        for (char *c = t->name; *c; c++)
+            if ((unsigned char)*c < 0x20) *c = '?';
+        t->left = n;
+        t->pad = pad;
+        *size = n;
+        if (!t->name[0] || t->name[strlen(t->name) - 1] == '/') { /* a folder as a file entry */
+            continue;
+        }
+        return 1;
+    }
+}
+
+static uint64_t tar_pos(const struct kz_tar *t) {
+    return kz_instream_pos(t->in);
+}
+
+const char *kz_tar_name(const struct kz_tar *t) {
+    return t->name;
+}
+
+ssize_t kz_tar_read(struct kz_tar *t, char *buf, size_t n, const char **why) {
+    if (n > t->left) n = (size_t)t->left;
+    if (!n) return 0;
+    ssize_t got = tar_raw(t, (uint8_t *)buf, n, why);
+    if (got < 0) return -1;
+    if (got == 0) return *why = "tar member cut short", -1;
+    t->left -= (uint64_t)got;
+    return got;
+}
+
+/* The member called name of the tar at fd, as a stream (it owns the walker); NULL with *why. */
+static struct kz_instream *tar_open_member(int fd, uint64_t size, const char *name,
+                                           const char **why) {
+    struct kz_tar *t = kz_tar_open(fd, size, why);
+    if (!t) return NULL;
+    uint64_t n;
+    int rc;
+    while ((rc = kz_tar_next(t, &n, why)) == 1)
+        if (!strcmp(t->name, name)) break;
+    if (rc != 1) {
+        if (rc == 0) *why = "no such member in the tar archive";
+        kz_tar_close(t);
+        return NULL;
+    }
+    struct kz_instream *s = stream_new(S_TAR, -1);
+    if (!s) {
+        kz_tar_close(t);
+        return *why = "out of memory", NULL;
+    }
+    s->tar = t;
+    s->pos = tar_pos(t); /* where the member starts, for kz_instream_pos */
+    return s;
+}
+
 struct kz_instream *kz_zip_open_path(const char *path, const char **why) {
     /* the longest prefix ending before a '/' that is a regular file is the archive */
     size_t len = strlen(path);
@@ -503,7 +805,11 @@ struct kz_instream *kz_zip_open_path(const char *path, const char **why) {
         if (fd < 0) continue;
         struct kz_zip_member *v;
         uint32_t n;
-        if (kz_zip_list(fd, (uint64_t)sb.st_size, &v, &n, why) == 0) {
+        uint8_t magic[4];
+        if (pread(fd, magic, sizeof magic, 0) != (ssize_t)sizeof magic ||
+            !kz_archive_is_zip(magic, sizeof magic)) { /* not a zip: a tar (.tar, .tar.gz ...) */
+            s = tar_open_member(fd, (uint64_t)sb.st_size, buf + i + 1, why);
+        } else if (kz_zip_list(fd, (uint64_t)sb.st_size, &v, &n, why) == 0) {
             *why = "no such member in the zip archive";
             for (uint32_t k = 0; k < n; k++)
                 if (!strcmp(v[k].name, buf + i + 1)) {

@@ -42,15 +42,37 @@ struct kz_instream;
 
 /* A zstd stream over fd (which it takes). NULL when out of memory. */
 struct kz_instream *kz_zstd_open(int fd);
-/* The member named by path `ARCHIVE/MEMBER` (ARCHIVE a zip file), decompressed when the member is
- * itself a gzip or zstd stream (kz_zip_open_member_plain). NULL with *why set when it is not one
- * (why: static text). */
+/* The member named by path `ARCHIVE/MEMBER` (ARCHIVE a zip file, decompressed when the member is
+ * itself a gzip or zstd stream (kz_zip_open_member_plain); or a tar, plain or compressed, whose
+ * members are read as stored). NULL with *why set when it is not one (why: static text). */
 struct kz_instream *kz_zip_open_path(const char *path, const char **why);
 /* Reads up to n bytes: > 0, 0 at the end, -1 when the stream stops early (*why says why). */
 ssize_t kz_instream_read(struct kz_instream *s, char *buf, size_t n, const char **why);
 /* Compressed bytes consumed so far (progress). */
 uint64_t kz_instream_pos(const struct kz_instream *s);
 void kz_instream_close(struct kz_instream *s);
+
+/* ---- tar (plain, or inside one gzip or zstd stream) ---- */
+
+/* A tar archive is read as a stream of members, never extracted: `ARCHIVE.tar/MEMBER` names a
+ * member like a zip's (kz_zip_open_path opens either; a tar is found by scanning from its
+ * start, so opening members of a compressed tar one after another decompresses its front again
+ * each time). Regular files only (folders, links and devices are passed over); names from ustar's
+ * prefix + name, GNU long-name entries and pax `path` records, at most KZ_ZIP_MAX_NAME bytes;
+ * at most KZ_ZIP_MAX_MEMBERS entries; a member of a plain tar cannot be larger than the file,
+ * and a compressed one is bounded by the ratio limit above. */
+struct kz_tar;
+int kz_archive_is_tar(const uint8_t *p, size_t n); /* a ustar header with a good checksum */
+/* A walker over the tar at fd (dup'd; gzip or zstd told by magic and decompressed). NULL with
+ * *why when out of memory; whether it is a tar is known at the first kz_tar_next. */
+struct kz_tar *kz_tar_open(int fd, uint64_t size, const char **why);
+/* Moves to the next regular member: 1 with *size set (kz_tar_name, kz_tar_read), 0 at the end,
+ * -1 with *why set (damaged header, cut short, too many members). */
+int kz_tar_next(struct kz_tar *t, uint64_t *size, const char **why);
+const char *kz_tar_name(const struct kz_tar *t);
+/* Reads the current member's data: > 0, 0 at its end, -1 with *why set. */
+ssize_t kz_tar_read(struct kz_tar *t, char *buf, size_t n, const char **why);
+void kz_tar_close(struct kz_tar *t);
 
 /* ---- zip directory ---- */
 struct kz_zip_member {
@@ -78,5 +100,13 @@ struct kz_instream *kz_zip_open_member_plain(int fd, const struct kz_zip_member 
  * member yields more than max bytes. The file vanishes when the fd is closed. */
 int kz_zip_extract(const char *path, uint64_t max, const char **why);
 #define KZ_ZIP_MAX_EXTRACT ((uint64_t)4 << 30) /* an EVTX member read from a zip: 4 GiB */
+/* A gzip stream over fd (which it takes; members one after another are read on). NULL when out
+ * of memory. */
+struct kz_instream *kz_gzip_open(int fd);
+/* For readers that need random access (EVTX) to a file that may be compressed: when the file at
+ * fd starts with gzip or zstd magic, decompresses it (bounded as every stream: the ratio limit,
+ * and at most max bytes) into an unlinked temporary file under $TMPDIR and returns that fd (the
+ * caller still closes fd); otherwise returns fd itself. -1 with *why set on failure. */
+int kz_archive_decompress_fd(int fd, uint64_t max, const char **why);
 
 #endif

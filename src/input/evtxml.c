@@ -34,6 +34,7 @@ struct tk {
     struct frame st[KZ_EVTXML_MAX_DEPTH];
     int depth;
     uint8_t section;
+    int fragment; /* kz_evtxml_event_data: an <EventData> fragment, its <Data> elements only */
 };
 
 static int is_space(char c) {
@@ -164,6 +165,44 @@ static int bad(struct tk *t, const char *why) {
     return KZ_EFORMAT;
 }
 
+/* The next attribute of a start tag, t->p inside it: 2 with its name an[0..an_len) and raw value
+ * v[0..ve) (t->p after it), 0 at the tag's `>`, 1 at `/>` (an empty element; t->p after either),
+ * or KZ_EFORMAT for malformed XML. Shared by the event and the ConvertTo-Xml readers. */
+static int next_attr(struct tk *t, const char **an, size_t *an_len, const char **v,
+                     const char **ve) {
+    while (t->p < t->end && is_space(*t->p))
+        t->p++;
+    if (t->p >= t->end) return bad(t, "bad XML: a tag is not closed");
+    if (*t->p == '>') {
+        t->p++;
+        return 0;
+    }
+    if (*t->p == '/') {
+        if (t->p + 1 >= t->end || t->p[1] != '>') return bad(t, "bad XML: '/' inside a tag");
+        t->p += 2;
+        return 1;
+    }
+    *an = t->p;
+    while (t->p < t->end && name_char(*t->p))
+        t->p++;
+    *an_len = (size_t)(t->p - *an);
+    while (t->p < t->end && is_space(*t->p))
+        t->p++;
+    if (!*an_len || t->p >= t->end || *t->p != '=')
+        return bad(t, "bad XML: an attribute without a value");
+    t->p++;
+    while (t->p < t->end && is_space(*t->p))
+        t->p++;
+    if (t->p >= t->end || (*t->p != '"' && *t->p != '\''))
+        return bad(t, "bad XML: an attribute value not in quotes");
+    char q = *t->p++;
+    *v = t->p;
+    *ve = memchr(*v, q, (size_t)(t->end - *v));
+    if (!*ve) return bad(t, "bad XML: an attribute value not closed");
+    t->p = *ve + 1;
+    return 2;
+}
+
 /* <name attr="v" ...> or <name .../>, p after '<'. */
 static int open_tag(struct tk *t) {
     struct kz_text_decoder *d = t->d;
@@ -176,7 +215,7 @@ static int open_tag(struct tk *t) {
         d->why = "XML elements nested too deep";
         return KZ_ELIMIT;
     }
-    if (t->depth == 0 && !(name_len == 5 && !memcmp(name, "Event", 5)))
+    if (t->depth == 0 && !t->fragment && !(name_len == 5 && !memcmp(name, "Event", 5)))
         return bad(t, "not a Windows event (the root element is not <Event>)");
     if (t->depth > 0) t->st[t->depth - 1].has_child = 1;
     struct frame *f = &t->st[t->depth++];
@@ -186,7 +225,7 @@ static int open_tag(struct tk *t) {
     f->data_name = 0;
     f->has_child = 0;
     f->text_start = t->tx_len;
-    if (t->depth == 2) {
+    if (t->depth == 2 && !t->fragment) {
 #define IS(lit) (name_len == sizeof lit - 1 && !memcmp(name, lit, sizeof lit - 1))
         t->section = IS("System")      ? KZ_SEC_SYSTEM
                      : IS("EventData") ? KZ_SEC_EVENTDATA
@@ -196,38 +235,13 @@ static int open_tag(struct tk *t) {
     int is_data = t->section == KZ_SEC_EVENTDATA && IS("Data");
 #undef IS
     for (;;) {
-        while (t->p < t->end && is_space(*t->p))
-            t->p++;
-        if (t->p >= t->end) return bad(t, "bad XML: a tag is not closed");
-        if (*t->p == '>') {
-            t->p++;
-            return 0;
-        }
-        if (*t->p == '/') {
-            if (t->p + 1 >= t->end || t->p[1] != '>') return bad(t, "bad XML: '/' inside a tag");
-            t->p += 2;
-            return 1; /* empty element: the caller closes it */
-        }
-        const char *an = t->p;
-        while (t->p < t->end && name_char(*t->p))
-            t->p++;
-        size_t an_len = (size_t)(t->p - an);
-        while (t->p < t->end && is_space(*t->p))
-            t->p++;
-        if (!an_len || t->p >= t->end || *t->p != '=')
-            return bad(t, "bad XML: an attribute without a value");
-        t->p++;
-        while (t->p < t->end && is_space(*t->p))
-            t->p++;
-        if (t->p >= t->end || (*t->p != '"' && *t->p != '\''))
-            return bad(t, "bad XML: an attribute value not in quotes");
-        char q = *t->p++;
-        const char *v = t->p, *ve = memchr(v, q, (size_t)(t->end - v));
-        if (!ve) return bad(t, "bad XML: an attribute value not closed");
-        t->p = ve + 1;
+        const char *an, *v, *ve;
+        size_t an_len;
+        int rc = next_attr(t, &an, &an_len, &v, &ve);
+        if (rc != 2) return rc; /* 1: an empty element, which the caller closes */
         /* only the default namespace is dropped, as the EVTX reader does (xmlns:auto-ns2 stays) */
         int xmlns = an_len == 5 && !memcmp(an, "xmlns", 5);
-        if (t->depth < 3 || xmlns) continue;
+        if ((t->depth < 3 && !(t->fragment && is_data)) || xmlns) continue;
         size_t mark = t->tx_len;
         decode_text(t, v, (size_t)(ve - v));
         size_t vlen = t->tx_len - mark;
@@ -237,6 +251,7 @@ static int open_tag(struct tk *t) {
             f->data_name = kz_text_name(d, t->tx + mark, vlen);
             continue;
         }
+        if (t->fragment) continue; /* only <Data Name=...> counts in a fragment */
         char pair[2 * KZ_INTERN_MAX_LEN + 2];
         size_t k = name_len < KZ_INTERN_MAX_LEN ? name_len : KZ_INTERN_MAX_LEN;
         memcpy(pair, name, k);
@@ -254,15 +269,14 @@ static void close_elem(struct tk *t) {
     struct frame *f = &t->st[t->depth - 1];
     const char *text = t->tx + f->text_start;
     size_t len = t->tx_len - f->text_start;
-    if (t->depth >= 3) {
-        int is_data = t->section == KZ_SEC_EVENTDATA && f->name_len == 4 &&
-                      !memcmp(f->name, "Data", 4);
+    int is_data = t->section == KZ_SEC_EVENTDATA && f->name_len == 4 && !memcmp(f->name, "Data", 4);
+    if (t->depth >= 3 || (t->fragment && is_data)) {
         if (is_data) {
             if (f->data_name)
                 field(t, f->data_name, text, len);
             else if (len)
                 field(t, f->id, text, len);
-        } else if (!f->has_child && len) {
+        } else if (!f->has_child && len && !t->fragment) {
             field(t, f->id, text, len);
         }
     }
@@ -270,7 +284,7 @@ static void close_elem(struct tk *t) {
     t->depth--;
 }
 
-int kz_evtxml_event(struct kz_text_decoder *d, const char *p, size_t n) {
+static int tokenize(struct kz_text_decoder *d, const char *p, size_t n, int fragment) {
     struct tk t;
     t.d = d;
     t.p = p;
@@ -278,7 +292,8 @@ int kz_evtxml_event(struct kz_text_decoder *d, const char *p, size_t n) {
     t.tx = kz_arena_alloc(&d->arena, n + 1);
     t.tx_len = 0;
     t.depth = 0;
-    t.section = KZ_SEC_OTHER;
+    t.fragment = fragment;
+    t.section = fragment ? KZ_SEC_EVENTDATA : KZ_SEC_OTHER;
     if (!t.tx) {
         d->why = "out of memory";
         return KZ_ELIMIT;
@@ -340,6 +355,22 @@ int kz_evtxml_event(struct kz_text_decoder *d, const char *p, size_t n) {
     if (!seen_root || t.depth) return bad(&t, "bad XML: the <Event> element is not complete");
     for (; t.p < t.end; t.p++)
         if (!is_space(*t.p)) return bad(&t, "bad XML: content after the </Event> end tag");
+    return 0;
+}
+
+int kz_evtxml_event_data(struct kz_text_decoder *d, const char *p, size_t n) {
+    /* the text reader keeps NUL bytes out of its lines, but this XML comes out of a JSON string,
+     * where \u0000 is legal: a field value cannot hold one */
+    if (memchr(p, 0, n)) {
+        d->why = "NUL character in the EventData XML";
+        return KZ_EFORMAT;
+    }
+    return tokenize(d, p, n, 1);
+}
+
+int kz_evtxml_event(struct kz_text_decoder *d, const char *p, size_t n) {
+    int rc = tokenize(d, p, n, 0);
+    if (rc) return rc;
     d->event.fields = d->fields;
     d->event.nfields = d->nfields;
     kz_event_normalise(&d->event);
@@ -465,35 +496,10 @@ static int ps_open(struct ps *ps) {
     memset(f, 0, sizeof *f);
     f->text_start = t->tx_len;
     for (;;) {
-        while (t->p < t->end && is_space(*t->p))
-            t->p++;
-        if (t->p >= t->end) return bad(t, "bad XML: a tag is not closed");
-        if (*t->p == '>') {
-            t->p++;
-            return 0;
-        }
-        if (*t->p == '/') {
-            if (t->p + 1 >= t->end || t->p[1] != '>') return bad(t, "bad XML: '/' inside a tag");
-            t->p += 2;
-            return 1;
-        }
-        const char *an = t->p;
-        while (t->p < t->end && name_char(*t->p))
-            t->p++;
-        size_t an_len = (size_t)(t->p - an);
-        while (t->p < t->end && is_space(*t->p))
-            t->p++;
-        if (!an_len || t->p >= t->end || *t->p != '=')
-            return bad(t, "bad XML: an attribute without a value");
-        t->p++;
-        while (t->p < t->end && is_space(*t->p))
-            t->p++;
-        if (t->p >= t->end || (*t->p != '"' && *t->p != '\''))
-            return bad(t, "bad XML: an attribute value not in quotes");
-        char q = *t->p++;
-        const char *v = t->p, *ve = memchr(v, q, (size_t)(t->end - v));
-        if (!ve) return bad(t, "bad XML: an attribute value not closed");
-        t->p = ve + 1;
+        const char *an, *v, *ve;
+        size_t an_len;
+        int rc = next_attr(t, &an, &an_len, &v, &ve);
+        if (rc != 2) return rc;
         /* .NET property and type names hold no entities: compared as written */
         if (an_len == 4 && !memcmp(an, "Name", 4)) f->name = v, f->name_len = (size_t)(ve - v);
         if (an_len == 4 && !memcmp(an, "Type", 4)) f->type = v, f->type_len = (size_t)(ve - v);

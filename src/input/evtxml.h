@@ -39,6 +39,12 @@ int kz_evtxml_parse(struct kz_text_decoder *d, const char *line, size_t n);
 /* Reads one complete `<Event>...</Event>` document p[0..n) into d->event (the tokenizer, for
  * tests and fuzzing): 0, or KZ_EFORMAT / KZ_ELIMIT with d->why set. */
 int kz_evtxml_event(struct kz_text_decoder *d, const char *p, size_t n);
+/* Appends the event data of an XML fragment p[0..n) holding `<Data Name="X">v</Data>` elements
+ * (`<EventData xmlns=...>...</EventData>`, or the `<DataItem>` around it, as the Azure Log
+ * Analytics SecurityEvent and Event tables store them) to d's fields, as the EVTX reader names
+ * them (X; an unnamed non-empty one as Data); other elements give nothing. 0, or KZ_EFORMAT /
+ * KZ_ELIMIT with d->why set (fields already appended stay). */
+int kz_evtxml_event_data(struct kz_text_decoder *d, const char *p, size_t n);
 /* Reads one `<Object Type="System.Diagnostics.Eventing.Reader.EventLogRecord">...</Object>` of
  * `Get-WinEvent | ConvertTo-Xml` p[0..n) into d->event, with the field names the EVTX reader
  * gives (Id -> EventID, ProviderName -> Provider_Name, LogName -> Channel, MachineName ->

@@ -9,8 +9,8 @@
 
 #include "../core/intern.h"
 #include "../core/timeutil.h"
+#include "evtxml.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -60,12 +60,7 @@ static const char *const sys_names[S_N] = {
     "Security_UserID",
 };
 static uint32_t sys_ids[S_N];
-static pthread_once_t once = PTHREAD_ONCE_INIT;
-
-static void intern_names(void) {
-    for (int i = 0; i < S_N; i++)
-        sys_ids[i] = kz_intern(sys_names[i], strlen(sys_names[i]));
-}
+static int names_ready; /* kz_text_intern_names */
 
 struct key {
     const char *name;
@@ -150,6 +145,58 @@ static const struct key evtx_keys[] = {
     {"Channel", S_CHANNEL},
     {"Computer", S_COMPUTER},
     {"Security", S_USER},
+    {NULL, 0},
+};
+/* Azure Monitor Log Analytics tables of Windows events, as exported (the portal's export, `az
+ * monitor log-analytics query`, Sentinel's data export): SecurityEvent (EventSourceName, Level,
+ * EventData an XML string), Event (Source, EventLog, EventLevel, EventCategory, EventData an XML
+ * string inside <DataItem>) and WindowsEvent (Provider, EventData an object, SystemProcessId ...).
+ * Columns the workspace adds (TenantId, SourceSystem, MG, Type, _ResourceId ...) and text rendered
+ * from the event (Activity, Account, RenderedDescription, EventLevelName) are not event fields. */
+static const struct key azure_keys[] = {
+    {"EventSourceName", S_PROVIDER},
+    {"Source", S_PROVIDER},
+    {"Provider", S_PROVIDER},
+    {"EventID", S_EID},
+    {"Version", S_VERSION},
+    /* SecurityEvent's Level and Event's EventLevel are the legacy entry type (8 audit success,
+     * 16 audit failure; 1 error, 2 warning, 4 information), not the EVTX Level, and Event's
+     * EventCategory is the legacy category: none is given as an EVTX field */
+    {"Level", S_SKIP},
+    {"EventLevel", S_SKIP},
+    {"EventCategory", S_SKIP},
+    {"Task", S_TASK},
+    {"Opcode", S_OPCODE},
+    {"Keywords", S_KEYWORDS},
+    {"EventRecordId", S_RECORD},
+    {"SystemProcessId", S_PID},
+    {"SystemThreadId", S_TID},
+    {"Channel", S_CHANNEL},
+    {"EventLog", S_CHANNEL},
+    {"Computer", S_COMPUTER},
+    {"SystemUserId", S_USER},
+    {"TimeGenerated", S_TS},
+    {"EventData", S_DATA},
+    {"TenantId", S_SKIP},
+    {"SourceSystem", S_SKIP},
+    {"MG", S_SKIP},
+    {"ManagementGroupName", S_SKIP},
+    {"Type", S_SKIP},
+    {"TableName", S_SKIP},
+    {"Account", S_SKIP},
+    {"AccountType", S_SKIP},
+    {"Activity", S_SKIP},
+    {"EventOriginId", S_SKIP},
+    {"EventLevelName", S_SKIP},
+    {"RenderedDescription", S_SKIP},
+    {"ParameterXml", S_SKIP},
+    {"Message", S_SKIP},
+    {"UserName", S_SKIP},
+    {"AzureDeploymentID", S_SKIP},
+    {"Role", S_SKIP},
+    {"RawEventData", S_SKIP},
+    {"Correlation", S_SKIP},
+    {"SourceComputerId", S_SKIP},
     {NULL, 0},
 };
 /* time stamps and host names of other JSON */
@@ -434,6 +481,41 @@ static void ecs_restore(struct kz_text_decoder *d, const struct kz_json_node *ro
     }
 }
 
+/* ---- Azure Log Analytics ---- */
+
+/* System columns first, then the event data: from EventData (an XML string, or an object), else
+ * (an export that projected columns, or lost EventData) every column no table names, which in
+ * SecurityEvent are the event data fields Azure copied out (TargetUserName, LogonType ...). */
+static int azure(struct kz_text_decoder *d, const struct kz_json_node *root, struct sys *s) {
+    const struct kz_json_node *data = NULL, *udata = NULL;
+    members(d, azure_keys, root, s, &data, &udata, 0);
+    emit_system(d, s);
+    if (data && data->type == KZ_JSON_STRING && data->len && data->u.str[0] == '<') {
+        if (kz_evtxml_event_data(d, data->u.str, data->len)) return -1;
+    } else if (data && data->type == KZ_JSON_OBJECT) {
+        data_object(d, KZ_SEC_EVENTDATA, data);
+    } else {
+        char name[KZ_INTERN_MAX_LEN + 1];
+        for (const struct kz_json_node *k = kz_json_first(root); k && k < root + root->u.span;) {
+            const struct kz_json_node *v = k + 1;
+            /* _ResourceId, _BilledSize ...: the workspace's own columns */
+            /* SecurityEvent exports carry every column, empty ("" or null) where the event
+             * has no such field: those are no fields of the event */
+            if (lookup(azure_keys, k) == S_NONE && k->len && k->u.str[0] != '_' &&
+                v->type != KZ_JSON_NULL && !(v->type == KZ_JSON_STRING && !v->len)) {
+                size_t n = k->len < KZ_INTERN_MAX_LEN ? k->len : KZ_INTERN_MAX_LEN;
+                memcpy(name, k->u.str, n);
+                if (v->type < KZ_JSON_ARRAY)
+                    scalar(d, kz_text_name(d, name, n), KZ_SEC_EVENTDATA, v, 0);
+                else
+                    value(d, name, n, KZ_SEC_EVENTDATA, v, 1);
+            }
+            k = kz_json_next(v);
+        }
+    }
+    return 0;
+}
+
 /* ---- layouts ---- */
 
 int kz_jsonl_sniff(const char *line, size_t n) {
@@ -449,7 +531,7 @@ int kz_jsonl_sniff(const char *line, size_t n) {
 }
 
 int kz_jsonl_parse(struct kz_text_decoder *d, const char *line, size_t n) {
-    pthread_once(&once, intern_names);
+    kz_text_intern_names(sys_names, sys_ids, S_N, &names_ready);
     struct kz_json_doc doc;
     struct kz_json_error err;
     if (kz_json_parser_parse(&d->json, line, n, &d->arena, &doc, &err)) {
@@ -466,7 +548,7 @@ int kz_jsonl_parse(struct kz_text_decoder *d, const char *line, size_t n) {
     }
     /* The layout, from the root's members. */
     const struct kz_json_node *winlog = NULL, *event = NULL, *ecs_event = NULL, *host = NULL;
-    int has_EventID = 0, has_event_id = 0;
+    int has_EventID = 0, has_event_id = 0, has_TimeGenerated = 0;
     for (const struct kz_json_node *k = kz_json_first(root); k && k < root + root->u.span;) {
         const struct kz_json_node *v = k + 1;
         if (v->type == KZ_JSON_OBJECT) {
@@ -482,6 +564,8 @@ int kz_jsonl_parse(struct kz_text_decoder *d, const char *line, size_t n) {
             has_EventID = 1;
         } else if (key_is(k, "event_id")) {
             has_event_id = 1;
+        } else if (key_is(k, "TimeGenerated")) {
+            has_TimeGenerated = 1;
         }
         k = kz_json_next(v);
     }
@@ -513,6 +597,8 @@ int kz_jsonl_parse(struct kz_text_decoder *d, const char *line, size_t n) {
         emit_system(d, &s);
         data_object(d, KZ_SEC_EVENTDATA, kz_json_get(event, "EventData"));
         data_object(d, KZ_SEC_USERDATA, kz_json_get(event, "UserData"));
+    } else if (has_EventID && has_TimeGenerated) { /* Azure Log Analytics */
+        if (azure(d, root, &s)) return KZ_EFORMAT;
     } else if (has_EventID) { /* NXLog / HELK flat */
         /* event data first pass: System slots are found on the way and emitted first */
         uint32_t mark = d->nfields;
@@ -546,4 +632,72 @@ int kz_jsonl_parse(struct kz_text_decoder *d, const char *line, size_t n) {
     d->event.nfields = d->nfields;
     kz_event_normalise(&d->event);
     return 0;
+}
+
+/* ---- JSON arrays ---- */
+
+void kz_jsonl_array_filter(struct kz_jsonl_array *st, char *p, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        char c = p[i];
+        if (st->in_string) {
+            if (st->escape)
+                st->escape = 0;
+            else if (c == '\\')
+                st->escape = 1;
+            else if (c == '"')
+                st->in_string = 0;
+            continue;
+        }
+        switch (c) {
+        case '"':
+            st->in_string = 1;
+            break;
+        case '[':
+        case '{':
+            if (st->depth == 0) {
+                st->top_array = c == '[';
+                if (c == '[') p[i] = ' '; /* the array's own bracket */
+            }
+            if (st->depth < UINT32_MAX) st->depth++;
+            break;
+        case ']':
+        case '}':
+            if (st->depth == 0) break; /* unbalanced: left for the JSON parser to reject */
+            if (--st->depth == 0 && st->top_array) {
+                /* the array's end, after its last element (a '}' here is a mismatched bracket,
+                 * left for the JSON parser to reject) */
+                if (c == ']') p[i] = '\n';
+                st->top_array = 0;
+            }
+            break;
+        case ',':
+            if (st->depth == 1 && st->top_array) p[i] = '\n'; /* between two elements */
+            break;
+        case '\n':
+        case '\r':
+            if (st->depth > 0) p[i] = ' '; /* inside an element (pretty-printed) */
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+int kz_jsonl_array_sniff(const char *p, size_t n) {
+    size_t i = 0;
+    if (n >= 3 && !memcmp(p, "\xEF\xBB\xBF", 3)) i = 3;
+#define BLANK(c) ((c) == ' ' || (c) == '\t' || (c) == '\r' || (c) == '\n')
+    while (i < n && BLANK(p[i]))
+        i++;
+    if (i >= n || p[i] != '[') return 0;
+    i++;
+    while (i < n && BLANK(p[i]))
+        i++;
+    if (i < n && p[i] == ']') return 1;
+    if (i >= n || p[i] != '{') return 0;
+    i++;
+    while (i < n && BLANK(p[i]))
+        i++;
+#undef BLANK
+    return i < n && (p[i] == '"' || p[i] == '}');
 }

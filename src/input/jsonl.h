@@ -32,4 +32,23 @@ int kz_jsonl_sniff(const char *line, size_t n);
 /* Parses one line into d->event: 0, or KZ_EFORMAT / KZ_ELIMIT with d->why set. */
 int kz_jsonl_parse(struct kz_text_decoder *d, const char *line, size_t n);
 
+/* ---- JSON arrays of events (`[ {...}, {...} ]`, pretty-printed or not) ---- */
+
+/* A JSON array is read as JSON lines without holding the document: a filter rewrites the stream
+ * in place, byte for byte, so that each element of the top-level array becomes one line (the
+ * array's brackets become blanks or line ends, the commas between elements line ends, and line
+ * breaks inside an element spaces; strings are passed through untouched). Each element is then
+ * one line of the text reader, bounded by its line limit (KZ_TEXT_MAX_LINE), and its record id is
+ * its position in the array (1-based). The state is a few counters, whatever the array's size. */
+struct kz_jsonl_array {
+    uint32_t depth;    /* of nesting, outside strings */
+    uint8_t in_string; /* inside a JSON string */
+    uint8_t escape;    /* the last byte was a backslash inside a string */
+    uint8_t top_array; /* the current top-level value is an array */
+};
+void kz_jsonl_array_filter(struct kz_jsonl_array *st, char *p, size_t n);
+/* 1 when text (UTF-8, possibly cut short) starts, after blanks, with a JSON array of objects
+ * (`[` then `{"` or `{}`), or an empty one (`[]`). */
+int kz_jsonl_array_sniff(const char *p, size_t n);
+
 #endif

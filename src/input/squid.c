@@ -7,7 +7,6 @@
 
 #include "../core/intern.h"
 
-#include <pthread.h>
 #include <string.h>
 
 enum {
@@ -36,12 +35,7 @@ static const char *const names[NF] = {
     "cs-username", "s-hierarchy", "r-ip",           "rs-content-type", "c-useragent",
 };
 static uint32_t ids[NF];
-static pthread_once_t once = PTHREAD_ONCE_INIT;
-
-static void intern_names(void) {
-    for (int i = 0; i < NF; i++)
-        ids[i] = kz_intern(names[i], strlen(names[i]));
-}
+static int names_ready; /* kz_text_intern_names */
 
 #define NTOK 10
 
@@ -157,7 +151,7 @@ static void url_parts(struct kz_text_decoder *d, const char *url, size_t n, int 
 }
 
 int kz_squid_parse(struct kz_text_decoder *d, const char *line, size_t n) {
-    pthread_once(&once, intern_names);
+    kz_text_intern_names(names, ids, NF, &names_ready);
     struct kz_event *ev = &d->event;
     char *c = kz_arena_strndup(&d->arena, line, n);
     if (!c) {

@@ -11,6 +11,7 @@
 
 #include "../core/alloc.h"
 #include "../core/intern.h"
+#include "../core/utf.h"
 #include "accesslog.h"
 #include "archive.h"
 #include "auditd.h"
@@ -23,6 +24,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -95,6 +97,18 @@ uint32_t kz_text_name(struct kz_text_decoder *d, const char *name, size_t n) {
         }
     }
     return kz_intern(name, n); /* a crowded neighbourhood: the shared table answers */
+}
+
+void kz_text_intern_names(const char *const *names, uint32_t *ids, size_t n, int *ready) {
+    if (__atomic_load_n(ready, __ATOMIC_ACQUIRE)) return;
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&lock);
+    if (!*ready) {
+        for (size_t i = 0; i < n; i++)
+            ids[i] = kz_intern(names[i], strlen(names[i]));
+        __atomic_store_n(ready, 1, __ATOMIC_RELEASE);
+    }
+    pthread_mutex_unlock(&lock);
 }
 
 static struct kz_field *push(struct kz_text_decoder *d, uint32_t name, uint8_t section,
@@ -223,7 +237,22 @@ uint64_t kz_text_seq_end(struct kz_text_seq *seq) {
     return pending;
 }
 
+static uint8_t sniff_utf8(const char *p, size_t n);
+
 uint8_t kz_text_sniff(const char *p, size_t n) {
+    size_t bom;
+    int utf16 = kz_utf16_detect((const uint8_t *)p, n, &bom);
+    if (utf16) { /* what it says, converted: the first 8 KiB are plenty for the first line */
+        static __thread char conv[KZ_UTF16_STREAM_MAX_OUT(8192)];
+        struct kz_utf16_stream st = {.big_endian = utf16 == 2};
+        size_t take = n - bom < 8192 ? n - bom : 8192;
+        return sniff_utf8(conv, kz_utf16_stream_convert(&st, (const uint8_t *)p + bom, take, conv));
+    }
+    return sniff_utf8(p, n);
+}
+
+static uint8_t sniff_utf8(const char *p, size_t n) {
+    if (kz_jsonl_array_sniff(p, n)) return KZ_FMT_JSONL;
     if (n >= 3 && !memcmp(p, "\xEF\xBB\xBF", 3)) p += 3, n -= 3;
     /* the first line that is not blank */
     for (;;) {
@@ -405,17 +434,111 @@ void kz_text_reader_flush(struct kz_text_reader *r) {
     r->npaths = 0;
 }
 
-/* A file being read: plain (fd) or gzip (gz over the same fd). */
+/* The first bytes of a file (decompressed), read before anything else to tell UTF-16 text and JSON
+ * arrays, then served first. */
+#define HEAD_BYTES 4096
+/* UTF-16 input is converted in pieces of this many bytes (the output is at most 1.5 times as
+ * long: SOURCE_U16_OUT). */
+#define U16_IN (64 * 1024)
+#define U16_OUT KZ_UTF16_STREAM_MAX_OUT(U16_IN)
+
+/* A file being read: plain (fd) or gzip (gz over the same fd), then (layers over those bytes)
+ * UTF-16 converted to UTF-8 and a JSON array cut into one element a line. */
 struct source {
     int fd;                 /* -1 for a zip member */
     gzFile gz;
     struct kz_instream *in; /* zstd, or a zip member (archive.h) */
     int failed; /* a read error or a damaged gzip stream ended the file early */
     const char *why;
+    uint8_t head[HEAD_BYTES]; /* the first bytes, served before the rest */
+    size_t head_len, head_pos;
+    struct kz_utf16_stream u16; /* when utf16 */
+    int utf16, u16_eof;
+    uint8_t *u16_in; /* U16_IN bytes of UTF-16 (kz_malloc'd when utf16) */
+    char *u16_out;   /* U16_OUT bytes of UTF-8 not yet delivered */
+    size_t out_len, out_pos;
+    int json_array; /* a JSON array: kz_jsonl_array_filter over everything read */
+    struct kz_jsonl_array arr;
 };
 
-/* Reads up to n bytes; 0 at the end (or after an error, noted in src). */
+static size_t raw_read(struct source *src, char *buf, size_t n);
+
+/* The next bytes of UTF-8 text: through the UTF-16 conversion when the file is UTF-16. */
+static size_t text_read(struct source *src, char *buf, size_t n) {
+    if (!src->utf16) return raw_read(src, buf, n);
+    size_t got = 0;
+    while (got < n) {
+        if (src->out_pos == src->out_len) {
+            if (src->u16_eof) break;
+            size_t k = raw_read(src, (char *)src->u16_in, U16_IN);
+            src->out_pos = 0;
+            if (k == 0) {
+                src->u16_eof = 1;
+                src->out_len = kz_utf16_stream_finish(&src->u16, src->u16_out);
+            } else {
+                src->out_len = kz_utf16_stream_convert(&src->u16, src->u16_in, k, src->u16_out);
+            }
+            continue;
+        }
+        size_t k = src->out_len - src->out_pos;
+        if (k > n - got) k = n - got;
+        memcpy(buf + got, src->u16_out + src->out_pos, k);
+        src->out_pos += k;
+        got += k;
+    }
+    return got;
+}
+
+/* Reads up to n bytes of the file's text; 0 at the end (or after an error, noted in src). */
 static size_t source_read(struct source *src, char *buf, size_t n) {
+    size_t got = text_read(src, buf, n);
+    if (src->json_array) kz_jsonl_array_filter(&src->arr, buf, got);
+    return got;
+}
+
+/* Reads the file's first bytes and sets up the layers they call for: UTF-16 (by its byte order
+ * mark, or little-endian ASCII text by its zero bytes) and, for JSON, an array of events. A
+ * UTF-8 file costs this one look at its first bytes and nothing per byte. Returns 0 or KZ_ENOMEM.
+ */
+static int source_start(struct source *src, uint8_t format) {
+    src->head_len = raw_read(src, (char *)src->head, sizeof src->head);
+    src->head_pos = 0;
+    size_t bom = 0;
+    src->utf16 = kz_utf16_detect(src->head, src->head_len, &bom);
+    const char *text = (const char *)src->head;
+    size_t text_len = src->head_len;
+    if (src->utf16) {
+        src->u16.big_endian = src->utf16 == 2;
+        src->head_pos = bom;
+        src->u16_in = kz_malloc(U16_IN);
+        src->u16_out = kz_malloc(U16_OUT);
+        if (!src->u16_in || !src->u16_out) return KZ_ENOMEM;
+        /* the start of the text, converted apart, for the JSON array test */
+        struct kz_utf16_stream probe = src->u16;
+        text_len =
+            kz_utf16_stream_convert(&probe, src->head + bom, src->head_len - bom, src->u16_out);
+        text = src->u16_out;
+    }
+    if (format == KZ_FMT_JSONL && kz_jsonl_array_sniff(text, text_len)) src->json_array = 1;
+    return 0;
+}
+
+static void source_end(struct source *src) {
+    kz_free(src->u16_in);
+    kz_free(src->u16_out);
+    src->u16_in = NULL;
+    src->u16_out = NULL;
+}
+
+/* Reads up to n bytes of the file as stored (decompressed); 0 at the end. */
+static size_t raw_read(struct source *src, char *buf, size_t n) {
+    if (src->head_pos < src->head_len) {
+        size_t k = src->head_len - src->head_pos;
+        if (k > n) k = n;
+        memcpy(buf, src->head + src->head_pos, k);
+        src->head_pos += k;
+        return k;
+    }
     size_t got = 0;
     while (got < n) {
         if (src->in) {
@@ -499,7 +622,9 @@ int kz_text_reader_add_file(struct kz_text_reader *r, const char *path, uint8_t 
                             uint32_t file_id, struct kz_err *err) {
     if (!kz_text_format_ok(format))
         return kz_err_set(err, KZ_EUSAGE, "%s: not a text format", path);
-    struct source src = {.fd = open(path, O_RDONLY | O_CLOEXEC)};
+    struct source src;
+    memset(&src, 0, sizeof src);
+    src.fd = open(path, O_RDONLY | O_CLOEXEC);
     if (src.fd < 0 && errno == ENOTDIR) { /* ARCHIVE.zip/MEMBER */
         const char *why;
         if (!(src.in = kz_zip_open_path(path, &why)))
@@ -527,6 +652,7 @@ int kz_text_reader_add_file(struct kz_text_reader *r, const char *path, uint8_t 
         }
         gzbuffer(src.gz, 256 * 1024);
     }
+    if (source_start(&src, format)) goto nomem;
     if (r->npaths == r->paths_cap) {
         size_t cap = r->paths_cap ? r->paths_cap * 2 : 16;
         char **pv = kz_realloc(r->paths, cap * sizeof *pv);
@@ -646,11 +772,13 @@ int kz_text_reader_add_file(struct kz_text_reader *r, const char *path, uint8_t 
         }
     }
     if (src.failed && r->o.report) r->o.report(r->o.ctx, mypath, src.why);
+    source_end(&src);
     if (src.gz) gzclose(src.gz);
     kz_instream_close(src.in);
     if (src.fd >= 0) close(src.fd);
     return 0;
 nomem:
+    source_end(&src);
     if (src.gz) gzclose(src.gz);
     kz_instream_close(src.in);
     if (src.fd >= 0) close(src.fd);

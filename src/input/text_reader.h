@@ -102,6 +102,11 @@ struct kz_field *kz_text_field(struct kz_text_decoder *d, uint32_t name, uint8_t
 struct kz_field *kz_text_field_ref(struct kz_text_decoder *d, uint32_t name, uint8_t section,
                                    uint8_t kind, const char *val, size_t n);
 
+/* Interns a parser's fixed field names once per process: ids[i] = the id of names[i], for
+ * i < n. *ready (a static int of the caller's, 0 at first) is set once they are; later calls
+ * cost one atomic load, so a parser calls this at the top of every line. Thread-safe. */
+void kz_text_intern_names(const char *const *names, uint32_t *ids, size_t n, int *ready);
+
 /* ---- the reader ---- */
 
 struct kz_text_stats {

@@ -11,6 +11,10 @@
   gzip_in_place    the proxy log gzipped reads to the same events as the plain file
   bad_lines        a log with bad lines, NUL bytes and a 2 MiB line: skipped, counted, reported
                    with file and line, exit 0 for the good events
+  wrapped_*        the same events as .evtx.gz/.zst, .tar/.tar.gz/.tar.zst, JSON arrays and UTF-16
+                   text give the same findings / dump output (see wrapped())
+  azure_security_event  a hand-written Azure SecurityEvent export (JSON array and lines) maps to
+                   the EVTX raw field names
   otrf_histograms  every OTRF dataset (../shared/data/jsonl/otrf, zip and tar.gz members of JSON
                    lines) read by kizuki dump: zero bad lines, and per file the event-id histogram
                    equals the one Python's json module counts from the same bytes. Files over
@@ -137,10 +141,176 @@ def main():
               and "line 21:" in r.stderr and "4 bad lines" in r.stderr)
         result("bad_lines", ok, f"rc {r.returncode}, {len(outl)} events, stderr: {r.stderr[-600:]}")
 
+        wrapped(k, tmp, est, estj, fe, fj)
+        azure(k, tmp)
         otrf(k, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         summary()
+
+
+def scan_keys(k, path, out, strip_suffix=False):
+    r = run([k, "scan", path, "--format", "jsonl", "-o", out, "--quiet", "--no-ueba"])
+    if r.returncode and "--no-ueba" in r.stderr:
+        r = run([k, "scan", path, "--format", "jsonl", "-o", out, "--quiet"])
+    if r.returncode:
+        return None, r.stderr
+    keys = []
+    for f in findings(out):
+        if strip_suffix:  # Security.evtx.gz is Security.evtx; members of est.tar are under logs/
+            src = f.get("source") or {}
+            src["file"] = re.sub(r"\.(gz|zst)$", "", src.get("file") or "")
+        keys.append(key_of(f))
+    return sorted(keys), ""
+
+
+def wrapped(k, tmp, est, estj, fe, fj):
+    """The same events in other wrappings give the same dump output and scan findings:
+    wrapped_evtx   every EVTX file of the estate gzipped or zstd-compressed on disk, and the whole
+                   estate as .tar, .tar.gz and .tar.zst: findings equal the plain estate's
+    wrapped_text   the JSON lines estate with every Windows JSON lines file rewritten as a JSON
+                   array (pretty-printed, or on one line) and/or in UTF-16 (LE with BOM, BE with BOM,
+                   LE without BOM), the text logs in UTF-16LE: findings equal the JSON lines
+                   estate's (record ids included: an array element's id is its position, which is
+                   its line in the JSON lines file)
+    wrapped_dump   kizuki dump of one Security log in each wrapping prints the same events"""
+    import shutil as sh
+    # wrapped_evtx: per-file compression
+    ev2 = os.path.join(tmp, "evtx_compressed")
+    sh.copytree(est, ev2)
+    n = 0
+    for dirpath, _, names in os.walk(os.path.join(ev2, "logs")):
+        for name in sorted(names):
+            if name.endswith(".evtx"):
+                p = os.path.join(dirpath, name)
+                tool = ["gzip", "-1"] if n % 2 == 0 else ["zstd", "-q", "--rm", "-1"]
+                n += 1
+                r = run(tool + [p])
+                if r.returncode:
+                    result("wrapped_evtx", False, r.stderr)
+                    return
+    A, _ = scan_keys(k, est + "/logs", os.path.join(tmp, "w0.jsonl"))
+    B, err = scan_keys(k, ev2 + "/logs", os.path.join(tmp, "w1.jsonl"), strip_suffix=True)
+    result(f"wrapped_evtx .evtx.gz/.evtx.zst ({n} files, {len(A or [])} findings)",
+           A is not None and B == A and len(A) > 0, err or f"{len(A or [])} vs {len(B or [])} findings")
+    for ext, mode in (("tar", "w"), ("tar.gz", "w:gz"), ("tar.zst", None)):
+        arc = os.path.join(tmp, "est." + ext)
+        if mode:
+            with tarfile.open(arc, mode) as t:
+                t.add(os.path.join(est, "logs"), arcname="logs")
+        else:
+            r = run(["tar", "--zstd", "-cf", arc, "-C", est, "logs"])
+            if r.returncode:
+                skip("wrapped_evtx .tar.zst", "tar --zstd unavailable: " + r.stderr[:200])
+                continue
+        B, err = scan_keys(k, arc, os.path.join(tmp, "w2.jsonl"))
+        result(f"wrapped_evtx .{ext}", A is not None and B == A, err or f"{len(A or [])} vs {len(B or [])} findings")
+
+    # wrapped_text
+    tx2 = os.path.join(tmp, "jsonl_wrapped")
+    sh.copytree(estj, tx2)
+    counts = collections.Counter()
+    i = 0
+    for dirpath, _, names in os.walk(os.path.join(tx2, "logs")):
+        for name in sorted(names):
+            p = os.path.join(dirpath, name)
+            data = open(p, "rb").read()
+            if name.endswith(".jsonl") and data.startswith(b"{"):
+                objs = [json.loads(l) for l in data.splitlines()]
+                kind = i % 4
+                i += 1
+                if kind == 0:
+                    text, enc = json.dumps(objs, indent=2), None
+                elif kind == 1:
+                    text, enc = json.dumps(objs), "utf-16-le-bom"
+                elif kind == 2:
+                    text, enc = data.decode(), "utf-16-be-bom"
+                else:
+                    text, enc = json.dumps(objs, indent=1, ensure_ascii=False), "utf-16-le"
+                counts[(kind, enc)] += 1
+            else:
+                text, enc = data.decode("utf-8", "surrogateescape"), "utf-16-le-bom"
+                try:
+                    text.encode("utf-16-le")
+                except UnicodeEncodeError:
+                    continue  # not valid UTF-8: left as it is
+                counts["text"] += 1
+            if enc is None:
+                raw = text.encode()
+            elif enc == "utf-16-le-bom":
+                raw = b"\xff\xfe" + text.encode("utf-16-le")
+            elif enc == "utf-16-be-bom":
+                raw = b"\xfe\xff" + text.encode("utf-16-be")
+            else:
+                raw = text.encode("utf-16-le")
+            open(p, "wb").write(raw)
+    A = sorted(key_of(f) for f in findings(fj))
+    B, err = scan_keys(k, tx2 + "/logs", os.path.join(tmp, "w3.jsonl"))
+    result(f"wrapped_text JSON arrays / UTF-16 ({dict((str(a), b) for a, b in counts.items())}, "
+           f"{len(A)} findings)", B == A and len(A) > 0 and counts["text"] > 0,
+           err or f"{len(A)} vs {len(B or [])} findings; e.g. {(sorted(set(A) - set(B or []))[:1])}")
+
+    # wrapped_dump: one Security log, EVTX and JSON, in every wrapping
+    sec = next((os.path.join(d, n) for d, _, ns in sorted(os.walk(os.path.join(est, "logs")))
+                for n in sorted(ns) if n == "Security.evtx"), None)
+    if not sec:
+        skip("wrapped_dump", "no Security.evtx in the estate")
+        return
+    strip = lambda out: [re.sub(r'"file":"[^"]*",', "", l) for l in out.splitlines()]
+    base = strip(run([k, "dump", sec, "--quiet"]).stdout)
+    forms = {}
+    with open(sec, "rb") as f:
+        raw = f.read()
+    forms["gz"] = os.path.join(tmp, "S.evtx.gz")
+    with gzip.open(forms["gz"], "wb") as g:
+        g.write(raw)
+    forms["tar"] = os.path.join(tmp, "S.tar")
+    with tarfile.open(forms["tar"], "w") as t:
+        t.add(sec, arcname="C/Windows/System32/winevt/Logs/Security.evtx")
+    forms["zip"] = os.path.join(tmp, "S.zip")
+    with zipfile.ZipFile(forms["zip"], "w", zipfile.ZIP_DEFLATED) as z:
+        z.write(sec, "Security.evtx")
+    bad = [f for f, p in forms.items() if strip(run([k, "dump", p, "--quiet"]).stdout) != base]
+    result(f"wrapped_dump Security.evtx as {sorted(forms)} ({len(base)} events)",
+           len(base) > 0 and not bad, f"differs: {bad}")
+
+
+def azure(k, tmp):
+    """azure_security_event: an Azure Log Analytics SecurityEvent record, written by hand from the
+    table's documented columns (learn.microsoft.com, azure-monitor/reference/tables/securityevent:
+    TimeGenerated, Computer, EventSourceName, Channel, Task, Level, EventID, EventData as XML,
+    Account, Activity, TenantId, Type ...), as a JSON array and as JSON lines, gives the raw fields
+    an EVTX 4624 record has for the same values: System Provider_Name, EventID, Task,
+    TimeCreated_SystemTime, Channel, Computer; event data from the EventData XML, by name."""
+    rec = {
+        "TenantId": "00000000-0000-4000-8000-000000000001", "TimeGenerated": "2026-03-02T07:52:29.123Z",
+        "SourceSystem": "OpsManager", "Account": "CORP\\kfujiwara", "AccountType": "User",
+        "Computer": "DC01.corp.example", "EventSourceName": "Microsoft-Windows-Security-Auditing",
+        "Channel": "Security", "Task": 12544, "Level": "8",
+        "EventData": '<EventData xmlns="http://schemas.microsoft.com/win/2004/08/events/event">\r\n'
+                     '  <Data Name="SubjectUserSid">S-1-0-0</Data>\r\n  <Data Name="TargetUserName">kfujiwara</Data>'
+                     '<Data Name="TargetDomainName">CORP</Data><Data Name="LogonType">3</Data>'
+                     '<Data Name="IpAddress">203.0.113.7</Data><Data Name="ProcessName">-</Data>'
+                     '<Data Name="Note">a &amp; b</Data></EventData>',
+        "EventID": 4624, "Activity": "4624 - An account was successfully logged on.",
+        "TargetUserName": "kfujiwara", "LogonType": 3, "ManagementGroupName": "AOI-1",
+        "Type": "SecurityEvent", "_ResourceId": "/subscriptions/x"}
+    want_sys = {"Provider_Name": "Microsoft-Windows-Security-Auditing", "EventID": 4624, "Task": 12544,
+                "TimeCreated_SystemTime": "2026-03-02T07:52:29.1230000Z", "Channel": "Security",
+                "Computer": "DC01.corp.example"}
+    want_data = {"SubjectUserSid": "S-1-0-0", "TargetUserName": "kfujiwara", "TargetDomainName": "CORP",
+                 "LogonType": "3", "IpAddress": "203.0.113.7", "ProcessName": "-", "Note": "a & b"}
+    arr, lines = os.path.join(tmp, "az.json"), os.path.join(tmp, "az.jsonl")
+    open(arr, "w").write(json.dumps([rec, rec], indent=2))
+    open(lines, "w").write(json.dumps(rec) + "\n")
+    for name, p in (("array", arr), ("lines", lines)):
+        out = run([k, "dump", p, "--quiet"]).stdout.splitlines()
+        ev = json.loads(out[0]) if out else {}
+        ok = (ev.get("System") == want_sys and ev.get("EventData") == want_data
+              and ev.get("event_id") == 4624 and ev.get("channel") == "Security"
+              and (ev.get("norm") or {}).get("logon_type") == 3
+              and len(out) == (2 if name == "array" else 1))
+        result(f"azure_security_event ({name})", ok, f"{len(out)} events; got {ev}")
 
 
 def members(path):

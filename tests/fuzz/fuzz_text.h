@@ -7,7 +7,9 @@
  * NUL-terminated text of its stated length), and the event's invariants are checked: field count
  * within the cap, names interned, values' lengths right. Then the whole input is written to a
  * file and read by the parallel reader (small blocks, window 2), which must see the same number
- * of lines. Included by exactly one .c per target, so the statics are per target. */
+ * of lines (of the text converted from UTF-16 whole, and a JSON array cut into elements, when the
+ * input is one: the reader does both in pieces, as it reads). Included by exactly one .c per
+ * target, so the statics are per target. */
 #ifndef KZ_FUZZ_TEXT_H
 #define KZ_FUZZ_TEXT_H
 
@@ -15,6 +17,8 @@
 #include "core/buf.h"
 #include "core/intern.h"
 #include "core/pool.h"
+#include "core/utf.h"
+#include "input/jsonl.h"
 #include "input/text_reader.h"
 #include "output/event_json.h"
 
@@ -71,11 +75,52 @@ static int fuzz_text_format(const uint8_t *data, size_t size, uint8_t format) {
     kz_text_sniff((const char *)data, size);
     kz_buf_free(&out);
 
+    /* The reader sees UTF-16 text converted and a JSON array cut into one element a line: count
+     * the lines of that text, converted whole here (the reader converts in pieces) and tested
+     * from the same 4 KiB head as the reader */
+    size_t bom;
+    size_t head = size < 4096 ? size : 4096;
+    int utf16 = kz_utf16_detect(data, head, &bom);
+    char *conv = NULL;
+    size_t conv_len = 0;
+    if (utf16) {
+        conv = malloc(KZ_UTF16_STREAM_MAX_OUT(size) + 8);
+        if (!conv) return 0;
+        struct kz_utf16_stream st = {.big_endian = utf16 == 2};
+        size_t probe = kz_utf16_stream_convert(&st, data + bom, head - bom, conv);
+        int array = format == KZ_FMT_JSONL && kz_jsonl_array_sniff(conv, probe);
+        memset(&st, 0, sizeof st);
+        st.big_endian = utf16 == 2;
+        conv_len = kz_utf16_stream_convert(&st, data + bom, size - bom, conv);
+        conv_len += kz_utf16_stream_finish(&st, conv + conv_len);
+        if (array) {
+            struct kz_jsonl_array arr = {0};
+            kz_jsonl_array_filter(&arr, conv, conv_len);
+        }
+    } else if (format == KZ_FMT_JSONL && kz_jsonl_array_sniff((const char *)data, head)) {
+        conv = malloc(size ? size : 1);
+        if (!conv) return 0;
+        memcpy(conv, data, size);
+        conv_len = size;
+        struct kz_jsonl_array arr = {0};
+        kz_jsonl_array_filter(&arr, conv, conv_len);
+    }
+    if (conv) {
+        lines = 0;
+        for (const char *q = conv, *e = conv + conv_len; q < e; lines++) {
+            const char *nl = memchr(q, '\n', (size_t)(e - q));
+            q = nl ? nl + 1 : e;
+        }
+        free(conv);
+    }
+
     char path[] = "/tmp/kz_fuzz_text_XXXXXX";
     int fd = mkstemp(path);
     if (fd < 0) return 0;
     /* (gzip input is decompressed by the reader: its line count is another file's) */
-    int gz = size >= 2 && data[0] == 0x1f && data[1] == 0x8b;
+    int gz =
+        (size >= 2 && data[0] == 0x1f && data[1] == 0x8b) ||
+        (size >= 4 && data[0] == 0x28 && data[1] == 0xB5 && data[2] == 0x2F && data[3] == 0xFD);
     if (!gz && write(fd, data, size) == (ssize_t)size) {
         static struct kz_pool *pool;
         if (!pool) pool = kz_pool_new(1);

@@ -191,6 +191,12 @@ int kz_evtx_reader_add_file(struct kz_evtx_reader *r, const char *path, uint32_t
         if (fd < 0) return kz_err_set(err, KZ_EIO, "%s: %s", path, why);
     } else if (fd < 0) {
         return kz_err_set(err, KZ_EIO, "%s: %s", path, strerror(errno));
+    } else { /* Security.evtx.gz / .zst: chunks need random access, so decompressed to a file */
+        const char *why;
+        int plain = kz_archive_decompress_fd(fd, KZ_ZIP_MAX_EXTRACT, &why);
+        if (plain != fd) close(fd);
+        if (plain < 0) return kz_err_set(err, KZ_EIO, "%s: %s", path, why);
+        fd = plain;
     }
     struct stat sb;
     uint8_t head[KZ_EVTX_FILE_HEADER_SIZE];
