@@ -13,21 +13,53 @@
 #                 way when the flag came counts whole: an upper bound); the worst account shown
 #   none:         medium+ ueba findings per 1,000 user-days; confounders flagged high/critical
 # Usage: bench/ueba_quality.sh BUILD_DIR [SEEDS] (default seeds "11 12 13 14 15")
-# Environment: USERS/DAYS (attack estates, default 200/30), BUSERS/BDAYS (benign, 500/60).
+# Environment: USERS/DAYS (attack estates, default 200/30), BUSERS/BDAYS (benign, 500/60);
+#   PEERS=0 scans without the simulator's peers.csv (`--peers`), GEOIP=0 without its geoip.mmdb
+#   (`--geoip`); both are used by default.
+# A step that fails (simulate, scan, eval, the scoring script) is reported on stderr with its exit
+# status and the tail of its messages; the other estates go on, and the script exits 1 at the end
+# when any step failed. Each estate is deleted once scored (a 500 x 60 estate is ~12 GB: five
+# seeds kept side by side filled the disk once, the likely cause of an earlier run that died
+# after ~14 minutes with exit 1 and no message).
 set -uo pipefail
 kz=$(realpath "$1/kizuki")
 seeds=${2:-"11 12 13 14 15"}
 USERS=${USERS:-200} DAYS=${DAYS:-30} BUSERS=${BUSERS:-500} BDAYS=${BDAYS:-60}
+PEERS=${PEERS:-1} GEOIP=${GEOIP:-1}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 rows=$tmp/rows
+touch "$rows"
+failures=0
+# Reports a failed step (and its log's tail) and counts it.
+failed() { # estate seed step status log
+    echo "ueba_quality: $1 seed $2: $3 failed (exit $4)" >&2
+    [ -s "$5" ] && tail -n 5 "$5" | sed 's/^/  | /' >&2
+    df -h "$tmp" 2>/dev/null | tail -n 1 | sed 's/^/  disk: /' >&2
+    failures=$((failures + 1))
+}
 run() { # scenario users days seed
-    local d=$tmp/$1-$4
-    "$kz" simulate -o "$d" --scenario "$1" --users "$2" --days "$3" --seed "$4" --quiet || return 1
-    "$kz" scan "$d/logs" --format jsonl -o "$d.all" --quiet 2>/dev/null
+    local d=$tmp/$1-$4 log=$tmp/$1-$4.log st opts=()
+    "$kz" simulate -o "$d" --scenario "$1" --users "$2" --days "$3" --seed "$4" --quiet \
+        > "$log" 2>&1
+    st=$?
+    if [ $st -ne 0 ]; then failed "$1" "$4" simulate $st "$log"; rm -rf "$d"; return; fi
+    [ "$PEERS" = 1 ] && [ -f "$d/peers.csv" ] && opts+=(--peers "$d/peers.csv")
+    [ "$GEOIP" = 1 ] && [ -f "$d/geoip.mmdb" ] && opts+=(--geoip "$d/geoip.mmdb")
+    "$kz" scan "$d/logs" --format jsonl -o "$d.all" --quiet "${opts[@]}" > "$log" 2>&1
+    st=$?
+    # exit 1 is "input errors" (a file skipped and reported): the findings are still written
+    if [ $st -ne 0 ] && { [ $st -ne 1 ] || [ ! -s "$d.all" ]; }; then
+        failed "$1" "$4" scan $st "$log"; rm -rf "$d"; return
+    fi
+    # grep exits 1 when no line matched (a silent estate): that is a result, not a failure
     grep '"kind":"ueba"' "$d.all" > "$d.ueba"
-    "$kz" eval --truth "$d" "$d.ueba" > "$d.eval" 2>/dev/null
-    python3 - "$1" "$4" "$d" >> "$rows" <<'PY'
+    st=$?
+    if [ $st -gt 1 ]; then failed "$1" "$4" "grep of the findings" $st "$log"; rm -rf "$d"; return; fi
+    "$kz" eval --truth "$d" "$d.ueba" > "$d.eval" 2> "$log"
+    st=$?
+    if [ $st -ne 0 ]; then failed "$1" "$4" eval $st "$log"; rm -rf "$d"; return; fi
+    python3 - "$1" "$4" "$d" >> "$rows" 2> "$log" <<'PY'
 import json, sys
 from datetime import datetime
 name, seed, d = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -67,15 +99,22 @@ print(json.dumps({"estate": name, "seed": seed, "steps": o["steps_detected"], "o
                   "accounts": flagged, "accounts_of": total, "fp": o["fp_per_1000_user_days"],
                   "conf_high": high, **extra}))
 PY
+    st=$?
+    if [ $st -ne 0 ]; then failed "$1" "$4" "scoring (python)" $st "$log"
+    else tail -n 1 "$rows" | sed 's/^/ueba_quality: /' >&2; fi # progress: a long run's rows so far
+    rm -rf "$d" "$d.all"
 }
 for s in $seeds; do
     run ntt2020 "$USERS" "$DAYS" "$s"
     run nightsky2021 "$USERS" "$DAYS" "$s"
     run none "$BUSERS" "$BDAYS" "$s"
 done
-python3 - "$rows" <<'PY'
+python3 - "$rows" "$USERS" "$DAYS" "$BUSERS" "$BDAYS" "$PEERS" "$GEOIP" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
+u, d, bu, bd, peers, geoip = sys.argv[2:8]
+print(f"attack estates {u} users x {d} days, benign {bu} x {bd}; --peers {'on' if peers == '1' else 'off'}, "
+      f"--geoip {'on' if geoip == '1' else 'off'}")
 print("estate        seed  steps    accounts  fp/1000ud  confounders high+  extra")
 for r in rows:
     ex = {k: r[k] for k in ("portal_days", "backdoor_days", "reads_before") if k in r}
@@ -99,3 +138,9 @@ for e in ("ntt2020", "nightsky2021", "none"):
         print(f"{'':<13} attacker file-server reads before the flag, worst account per seed: "
               f"mean {sum(v) / len(v):.1f} (worst {max(v)})")
 PY
+st=$?
+[ $st -ne 0 ] && { echo "ueba_quality: the summary failed (exit $st)" >&2; failures=$((failures + 1)); }
+if [ $failures -gt 0 ]; then
+    echo "ueba_quality: $failures step(s) failed (above); their estates are missing from the table" >&2
+    exit 1
+fi

@@ -6,7 +6,8 @@ set -euo pipefail
 want=${1:-all}
 build_pkgs=(gcc make cmake pkg-config zlib1g-dev libyaml-dev libvectorscan-dev libpcre2-dev
     libsqlite3-dev libssl-dev libzstd-dev libmaxminddb-dev)
-test_pkgs=(python3 libevtx-utils clang libclang-rt-14-dev)
+# python3-maxminddb: an independent reader of the geoip.mmdb kizuki simulate writes (tests/e2e/geoip.sh).
+test_pkgs=(python3 python3-maxminddb libevtx-utils clang libclang-rt-14-dev)
 # bench/run.sh: /usr/bin/time for CPU% and peak RSS, evtxexport as the peer, python3 for a synthetic file.
 bench_pkgs=(time libevtx-utils python3)
 pkgs=("${build_pkgs[@]}")

@@ -25,8 +25,8 @@
 
 static const char help[] =
     "usage: kizuki risk [PATH...] [--state FILE | --store DIR] [--top N]\n"
-    "                   [--format table|json] [--baseline-days N] [--geoip FILE] [--threads N]\n"
-    "                   [-o FILE]\n"
+    "                   [--format table|json] [--baseline-days N] [--geoip FILE]\n"
+    "                   [--peers FILE] [--threads N] [-o FILE]\n"
     "\n"
     "Runs behaviour analytics (the `ueba` detector of `kizuki scan`) over the logs under PATH\n"
     "and lists the accounts and hosts whose risk rose highest, with when it peaked, what it is\n"
@@ -41,6 +41,8 @@ static const char help[] =
     "  --baseline-days N   only learn during the first N days of the input (default 5)\n"
     "  --geoip FILE        a MaxMind DB (GeoIP2/GeoLite2 City): impossible travel between the\n"
     "                      places of an account's logons and VPN sessions (docs/ueba.md)\n"
+    "  --peers FILE        CSV of `account,group` (department or OU): access nobody of the\n"
+    "                      account's group ever had is a reason (docs/ueba.md)\n"
     "  --threads N         decoding threads (default: one per CPU); the result is the same\n"
     "  -o FILE             write to FILE instead of standard output\n"
     "  --state FILE        a model saved by `kizuki scan --ueba-state FILE`\n"
@@ -153,7 +155,7 @@ int kz_cmd_risk(int argc, char **argv) {
     const char **paths = kz_calloc((size_t)argc + 1, sizeof *paths);
     int npaths = 0, bad = 0, rc = KZ_EXIT_OK, format_given = 0;
     long top = 20, threads = 0, baseline_days = -1;
-    const char *outpath = NULL, *val, *state = NULL, *geoip_path = NULL;
+    const char *outpath = NULL, *val, *state = NULL, *geoip_path = NULL, *peers_path = NULL;
     struct kz_geoip *geoip = NULL;
     char *state_path = NULL;
     struct kz_pool *pool = NULL;
@@ -184,6 +186,8 @@ int kz_cmd_risk(int argc, char **argv) {
             outpath = val;
         } else if (kz_cli_opt(&r.cli, argc, argv, &i, "--geoip", &val, &bad)) {
             if (!bad) geoip_path = val;
+        } else if (kz_cli_opt(&r.cli, argc, argv, &i, "--peers", &val, &bad)) {
+            if (!bad) peers_path = val;
         } else if (kz_cli_opt(&r.cli, argc, argv, &i, "--state", &val, &bad)) {
             if (!bad) state = val;
         } else if (kz_cli_opt(&r.cli, argc, argv, &i, "--store", &val, &bad)) {
@@ -235,6 +239,16 @@ int kz_cmd_risk(int argc, char **argv) {
         int lrc = kz_ueba_load(r.ueba, state, &err);
         if (lrc) {
             kz_cli_error(&r.cli, "%s", err.msg);
+            rc = lrc == KZ_ENOMEM ? KZ_EXIT_INTERNAL : KZ_EXIT_INPUT;
+            goto out;
+        }
+    }
+    if (peers_path) {
+        /* after the state: this run's mapping is the one that holds */
+        struct kz_err err = {0};
+        int lrc = kz_ueba_load_peers(r.ueba, peers_path, &err);
+        if (lrc) {
+            kz_cli_error(&r.cli, "--peers: %s", err.msg);
             rc = lrc == KZ_ENOMEM ? KZ_EXIT_INTERNAL : KZ_EXIT_INPUT;
             goto out;
         }

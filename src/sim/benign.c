@@ -149,6 +149,12 @@ int sim_benign_plan(struct sim *s) {
     return 0;
 }
 
+uint32_t sim_benign_final_dept(const struct sim *s, uint32_t u) {
+    const struct benign *b = s->benign;
+    if (b && u == b->mover && b->mover != KZ_SIM_NONE) return b->move_to;
+    return s->e->users[u].dept;
+}
+
 void sim_benign_free(struct sim *s) {
     kz_free(s->benign);
     s->benign = NULL;

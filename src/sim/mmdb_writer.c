@@ -13,6 +13,7 @@
 #include "../core/alloc.h"
 #include "../core/buf.h"
 #include "estate.h"
+#include "sim_int.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -365,6 +366,17 @@ static const struct kz_mmdb_place jp_cities[] = {
 static const struct kz_mmdb_place singapore = {"Singapore", "SG",     "Singapore",
                                                1.3521,      103.8198, 10};
 
+/* The ntt2020 attacker's VPS (scenario_ntt.c): a hosting provider's data centre in Amsterdam.
+ * The incident reports kizuki is built from (../shared/seeds) say only that the intruder came in
+ * from outside, over the remote-access service, with stolen credentials and a device of its own;
+ * they name no country. The scenario's VPS addresses (45.8.0.0-45.150.255.255) are RIPE space,
+ * where much rented hosting sits in the Netherlands, so a data centre there is the reading that
+ * fits the address. (Singapore, the other plausible reading, is where the traveller confounder's
+ * hotel is; it is 5,300 km from Tokyo, and the owners' next VPN sessions come 6 hours after the
+ * intruder's night ones: travel could rarely fire there.) Data-centre ranges are placed with a
+ * wide radius, as city databases do for hosting networks. */
+static const struct kz_mmdb_place ntt_vps = {"Amsterdam", "NL", "Netherlands", 52.3676, 4.9041, 50};
+
 int sim_geoip_write(const struct kz_sim_estate *e, const char *dir, int64_t start_day,
                     struct kz_err *err) {
     struct kz_mmdb_writer *w;
@@ -380,6 +392,9 @@ int sim_geoip_write(const struct kz_sim_estate *e, const char *dir, int64_t star
                                    &jp_cities[(h >> 16) % (sizeof jp_cities / sizeof *jp_cities)]);
     }
     if (!rc) rc = kz_mmdb_writer_add_v4(w, 203u << 24 | 116u << 16, 16, &singapore);
+    /* the attacker's VPS network (/24), whether or not the run has the scenario: the database
+     * describes the internet, not the incident */
+    if (!rc) rc = kz_mmdb_writer_add_v4(w, sim_ntt_remote_ip(e->seed) & 0xffffff00u, 24, &ntt_vps);
     if (rc) {
         kz_mmdb_writer_free(w);
         return kz_err_set(err, rc, "geoip.mmdb: %s", kz_strerror(rc));

@@ -51,7 +51,7 @@ int kz_mmdb_writer_write(const struct kz_mmdb_writer *w, const char *path, uint6
 
 /* `kizuki simulate`: writes DIR/geoip.mmdb placing the estate's public addresses: each employee's
  * home network (/16) in a Japanese city, the traveller confounder's hotel network 203.116.0.0/16
- * in Singapore. The ntt2020 attacker's VPS is not placed (the scenario does not say where it is).
+ * in Singapore, and the ntt2020 attacker's VPS network (/24) in an Amsterdam data centre.
  * start_day (days since 1970) is the metadata's build time. */
 struct kz_sim_estate;
 int sim_geoip_write(const struct kz_sim_estate *e, const char *dir, int64_t start_day,

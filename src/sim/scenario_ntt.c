@@ -36,6 +36,21 @@ struct ntt {
     uint32_t ncust_target;
 };
 
+/* The VPS address: the first draws of the scenario's stream, so that sim_ntt_remote_ip gives the
+ * same address without planning the scenario (geoip.mmdb places it). */
+static uint32_t remote_ip_draw(struct kz_sim_rng *r) {
+    uint32_t b = kz_sim_rng_range(r, 8, 150);
+    uint32_t c = kz_sim_rng_below(r, 256);
+    uint32_t d = kz_sim_rng_range(r, 2, 250);
+    return (45u << 24) | (b << 16) | (c << 8) | d;
+}
+
+uint32_t sim_ntt_remote_ip(uint64_t seed) {
+    struct kz_sim_rng r;
+    kz_sim_rng_seed(&r, seed, STREAM);
+    return remote_ip_draw(&r);
+}
+
 static int ntt_plan(struct sim *s, void **state) {
     const struct kz_sim_estate *e = s->e;
     struct ntt *n = kz_calloc(1, sizeof *n);
@@ -45,8 +60,7 @@ static int ntt_plan(struct sim *s, void **state) {
     struct kz_sim_rng r;
     kz_sim_rng_seed(&r, s->o->seed, STREAM);
     /* The attacker's infrastructure: a VPS address and a personal Windows PC. */
-    n->remote_ip = (45u << 24) | (kz_sim_rng_range(&r, 8, 150) << 16) |
-                   (kz_sim_rng_below(&r, 256) << 8) | kz_sim_rng_range(&r, 2, 250);
+    n->remote_ip = remote_ip_draw(&r);
     char b[32];
     kz_sim_ip_text(n->remote_ip, b);
     n->remote_text = kz_arena_strndup(&s->e->arena, b, strlen(b));

@@ -1,5 +1,5 @@
 /* sim.c - runs a simulation: plans, generates day by day, writes every host's logs in time order,
- * and records the ground truth (truth.jsonl, scenario.json, customers.csv; geoip.mmdb:
+ * and records the ground truth (truth.jsonl, scenario.json, customers.csv, peers.csv; geoip.mmdb:
  * mmdb_writer.c).
  *
  * Memory stays flat over --days: one day's simulated events live at a time; they are sorted by
@@ -688,6 +688,35 @@ static int write_customers(struct sim_run *run, struct kz_err *err) {
     return rc;
 }
 
+/* peers.csv: each person's account and department, as an HR or directory export taken when the
+ * logs are scanned would give them (`scan --peers`): employees by their department (the
+ * department-move confounder by its new one), admin accounts by their owner's. Service accounts
+ * belong to no department and are not listed. */
+static int write_peers(struct sim_run *run, struct kz_err *err) {
+    const struct kz_sim_estate *e = run->s.e;
+    struct kz_buf b;
+    kz_buf_init(&b, (size_t)1 << 30);
+    kz_buf_puts(&b, "user,group\n");
+    for (uint32_t u = 0; u < e->nusers; u++) {
+        const struct kz_sim_user *us = &e->users[u];
+        uint32_t owner = u;
+        if (us->kind == KZ_SIM_SERVICE) continue;
+        if (us->kind == KZ_SIM_ADMIN_ACCOUNT) {
+            if (us->person == KZ_SIM_NONE || us->person >= e->nusers) continue;
+            owner = us->person;
+        }
+        uint32_t d = sim_benign_final_dept(&run->s, owner);
+        if (d >= e->ndepts) continue;
+        put_csv(&b, us->sam);
+        kz_buf_putc(&b, ',');
+        put_csv(&b, e->depts[d].name);
+        kz_buf_putc(&b, '\n');
+    }
+    int rc = write_buf(run->s.o->outdir, "peers.csv", &b, err);
+    kz_buf_free(&b);
+    return rc;
+}
+
 /* ---- the run ---- */
 
 static void raise_open_files(uint64_t want) {
@@ -855,7 +884,7 @@ int kz_sim_run(const struct kz_sim_opts *o, struct kz_sim_stats *st, struct kz_e
             qsort(run->truth[i].v, run->truth[i].n, sizeof *run->truth[i].v, by_rec);
     st->benign_user_days = s->benign_user_days;
     if ((rc = write_truth(run, err)) || (rc = write_scenario_json(run, err)) ||
-        (rc = write_customers(run, err)))
+        (rc = write_customers(run, err)) || (rc = write_peers(run, err)))
         goto out;
 out:
     pass_end(run);

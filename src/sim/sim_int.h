@@ -301,6 +301,11 @@ int sim_benign_plan(struct sim *s);
 void sim_benign_day(struct sim_day *d);
 void sim_benign_free(struct sim *s);
 extern const struct sim_scenario sim_scenario_ntt2020;
+/* The ntt2020 attacker's VPS address (host order) for seed: geoip.mmdb places it. */
+uint32_t sim_ntt_remote_ip(uint64_t seed);
+/* The department an account belongs to at the end of the simulated period (the department-move
+ * confounder's new one): peers.csv, an HR export taken when the logs are scanned. */
+uint32_t sim_benign_final_dept(const struct sim *s, uint32_t u);
 extern const struct sim_scenario sim_scenario_nightsky2021;
 
 #endif

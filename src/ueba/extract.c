@@ -250,6 +250,14 @@ int kz_ueba_extract(const struct kz_event *ev, struct kz_ueba_act *out) {
             out->outcome = ev->event_id == 39947;
             out->logon_type = -1;
             out->sid = NULL;
+        } else if (channel_is(ev, "fortigate") && ev->event_id == 39948) {
+            /* tunnel down: what the session moved (sentbyte + rcvdbyte) */
+            if (ev->ent.bytes < 0) return 0;
+            out->kind = KZ_UEBA_VPN_END;
+            out->outcome = 1;
+            out->logon_type = -1;
+            out->sid = NULL;
+            out->src_ip = NULL; /* the session's source was judged when it started */
         } else if (channel_is(ev, "syslog") && ev->provider && !strcmp(ev->provider, "sshd") &&
                    ev->ent.user && ev->ent.outcome >= 0) {
             /* an SSH logon to a Linux host, or its failure (syslog.c) */

@@ -255,8 +255,35 @@ static struct travel_slot *slot_of(struct kz_geoip *g, uint32_t account) {
     return &g->slots[j];
 }
 
+/* Makes (ts, the place of entry e) the account's last location. */
+static void keep_place(struct kz_geoip *g, struct travel_slot *s, uint32_t account, kz_time ts,
+                       const MMDB_entry_s *e, const struct kz_geoip_place *now) {
+    if (!s->account) g->n++;
+    s->account = account;
+    s->ts = ts;
+    s->offset = e->offset;
+    s->latitude = (float)now->latitude;
+    s->longitude = (float)now->longitude;
+    s->accuracy_km = now->accuracy_km;
+}
+
+int kz_geoip_remember(struct kz_geoip *g, uint32_t account, kz_time ts, const char *ip) {
+    if (!account) return 0;
+    MMDB_entry_s e;
+    struct kz_geoip_place now;
+    if (!find(g, ip, &e) || !place_of(&e, &now)) return 0;
+    struct travel_slot *s = slot_of(g, account);
+    if (!s) {
+        g->over_cap++;
+        return 0;
+    }
+    keep_place(g, s, account, ts, &e, &now);
+    return 1;
+}
+
 int kz_geoip_travel(struct kz_geoip *g, uint32_t account, kz_time ts, const char *ip,
-                    struct kz_geoip_trip *trip) {
+                    struct kz_geoip_trip *trip, int *located) {
+    if (located) *located = 0;
     if (!account) return 0;
     MMDB_entry_s e;
     struct kz_geoip_place now;
@@ -267,6 +294,7 @@ int kz_geoip_travel(struct kz_geoip *g, uint32_t account, kz_time ts, const char
         g->over_cap++;
         return 0;
     }
+    if (located) *located = 1;
     int found = 0;
     if (s->account) {
         double km = kz_geoip_distance_km(s->latitude, s->longitude, now.latitude, now.longitude);
@@ -286,15 +314,8 @@ int kz_geoip_travel(struct kz_geoip *g, uint32_t account, kz_time ts, const char
             g->trips++;
             found = 1;
         }
-    } else {
-        g->n++;
     }
-    s->account = account;
-    s->ts = ts;
-    s->offset = e.offset;
-    s->latitude = (float)now.latitude;
-    s->longitude = (float)now.longitude;
-    s->accuracy_km = now.accuracy_km;
+    keep_place(g, s, account, ts, &e, &now);
     return found;
 }
 

@@ -7,8 +7,10 @@
  * moves faster than an airliner from its last one (docs/ueba.md, "Impossible travel").
  *
  * The travel memory (per account: the time and place of its last located activity) lives here, in
- * a side table beside the engine's fixed-size profiles: it is not saved in `--ueba-state` (a
- * continued run starts it empty). It is bounded (KZ_GEOIP_MAX_ACCOUNTS; accounts over the cap
+ * a side table beside the engine's fixed-size profiles. `--ueba-state` keeps it through the
+ * engine: each account's profile holds the address and time of its last located activity, and a
+ * loaded state gives them back here (kz_geoip_remember), so a continued run judges travel as one
+ * run would. It is bounded (KZ_GEOIP_MAX_ACCOUNTS; accounts over the cap
  * are not followed, counted in the stats).
  *
  * Ownership: kz_geoip_open returns a handle the caller frees with kz_geoip_free after every engine
@@ -64,9 +66,14 @@ struct kz_geoip_trip {
  * trip when it is located and impossible travel from the account's last located activity:
  * (distance - both accuracy radii) >= KZ_GEOIP_MIN_KM and that distance / elapsed time >
  * KZ_GEOIP_MAX_KMH. The activity becomes the account's last location either way (when located).
- * account: any nonzero id of the caller's (UEBA: the account's interned id). */
+ * account: any nonzero id of the caller's (UEBA: the account's interned id). located (may be
+ * NULL): set to 1 when the activity became the account's last location, else 0. */
 int kz_geoip_travel(struct kz_geoip *g, uint32_t account, kz_time ts, const char *ip,
-                    struct kz_geoip_trip *trip);
+                    struct kz_geoip_trip *trip, int *located);
+
+/* Makes (ts, ip) the account's last location without judging it: the travel memory given back
+ * from a saved model. Returns 1 when ip is located and remembered, else 0. */
+int kz_geoip_remember(struct kz_geoip *g, uint32_t account, kz_time ts, const char *ip);
 
 /* The reason's sentence: "logon from Singapore (SG) 2 h after Tokyo (JP): 5,310 km, faster than
  * any flight". what: "logon" or "VPN session"; minutes: elapsed time. */

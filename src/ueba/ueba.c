@@ -14,10 +14,12 @@
 #include "../core/error.h"
 #include "../sigma/rule.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define HOUR_TICKS (3600LL * KZ_TICKS_PER_SEC)
 #define NAME_MAX_BYTES 255 /* canonical names are cut here: bounded keys whatever the log says */
@@ -36,6 +38,7 @@
 #define WEEK_DAYS 21
 #define SIGMA_RARE 3       /* a rule that matched at most this many other entities is rare */
 #define SIGMA_COUNT_MAX 32 /* distinct entities counted per rule (rarity saturates) */
+#define PEER_MIN_OTHERS 3  /* peer rarity needs this many other active accounts in the group */
 
 /* Points (before the asset's criticality multiplies them); docs/ueba.md explains each. */
 enum {
@@ -70,6 +73,9 @@ enum {
     P_PRIV_GROUP = 40,
     P_PRIV_GROUP_BY = 20,
     P_WEEK = 15,
+    P_PEER_HOST = 10,  /* x criticality; nobody of the account's peer group logged on there */
+    P_PEER_SHARE = 8,  /* x criticality */
+    P_PEER_FOLDER = 5, /* a folder (a customer's) nobody of the group read */
 };
 /* Families of reasons: within a 24-hour window a user's points from one family are capped, so
  * that one new situation seen through several correlated features (a first remote day: new
@@ -97,7 +103,13 @@ enum {
  * account's. The cap (60) lets a day with two rare serious rules alone cross the threshold.
  * FAM_PRIV: an account added to a privileged group (and the account that added it); also judged
  * without the gates (a fact, not a deviation), capped below the threshold: alone it raises
- * nothing. */
+ * nothing.
+ * FAM_PEER: access nobody of the account's peer group (department, OU: --peers) ever had, a host,
+ * share or customer's folder. Another view of "what was reached" than the account's own first
+ * sightings, so it has its own small cap (20), and it counts only on a day of strong doubt about
+ * who uses the account: a department's new project, a first remote day on a VDI host nobody of
+ * the department used yet, or a move between departments reach new places too (measured: at
+ * half without doubt it raised two benign accounts over the threshold in 1,357 user-days). */
 enum {
     FAM_SOURCE,
     FAM_TIME,
@@ -107,11 +119,13 @@ enum {
     FAM_UNOWNED,
     FAM_SIGMA,
     FAM_PRIV,
+    FAM_PEER,
     NFAM
 };
-static const int fam_cap[NFAM] = {40, 20, 30, 45, 30, 100, 60, 50};
+static const int fam_cap[NFAM] = {40, 20, 30, 45, 30, 100, 60, 50, 20};
 static int family_of(int reason, int flags) {
     if (reason == R_SIGMA) return FAM_SIGMA;
+    if (reason == R_PEER_RARE) return FAM_PEER;
     if (reason == R_PRIV_GROUP || reason == R_PRIV_GROUP_BY) return FAM_PRIV;
     if (reason == R_UNOWNED_READS || reason == R_UNOWNED_WRITES || reason == R_ORG_NEW_PROC ||
         (reason == R_NEW_ACCOUNT && flags))
@@ -128,6 +142,7 @@ static int family_of(int reason, int flags) {
     case R_SPIKE_READS:
     case R_SPIKE_FOLDERS:
     case R_SPIKE_HOSTS:
+    case R_SPIKE_BYTES:
         return FAM_VOLUME;
     case R_FAILS:
     case R_DORMANT:
@@ -148,8 +163,8 @@ static int is_strong_doubt(int reason, int flags) {
 
 /* Volume spikes: an hour is a spike above max(floor, factor x the 95th percentile of the user's
  * past active hours). */
-static const int vol_floor[NVOL] = {50, 8, 5};
-static const int vol_factor[NVOL] = {4, 3, 3};
+static const int vol_floor[NVOL] = {50, 8, 5, 1024}; /* bytes: 1 GiB in an hour at least */
+static const int vol_factor[NVOL] = {4, 3, 3, 4};
 
 void kz_ueba_opts_default(struct kz_ueba_opts *o) {
     memset(o, 0, sizeof *o);
@@ -387,6 +402,145 @@ static int edge_touch(struct kz_ueba *u, int kind, uint32_t a, uint32_t b, uint3
     return 1;
 }
 
+/* The slot of (kind, a, b, c), or NULL when absent. */
+static struct ueba_edge_slot *edge_slot(const struct kz_ueba *u, int kind, uint32_t a, uint32_t b,
+                                        uint32_t c) {
+    if (!u->edge_cap) return NULL;
+    uint64_t key = edge_key(kind, a, b, c);
+    for (uint64_t i = key & (u->edge_cap - 1);; i = (i + 1) & (u->edge_cap - 1)) {
+        struct ueba_edge_slot *e = &u->edges[i];
+        if (!e->key) return NULL;
+        if (e->key == key) return e;
+    }
+}
+
+/* ---- peer groups ---- */
+
+/* The account's peer group (T_GROUP id) from the mapping, 0 none. A state's pairs are not trusted
+ * to name a group: anything else is no group. */
+static uint32_t peer_group_of(const struct kz_ueba *u, uint32_t account) {
+    const struct ueba_edge_slot *e = edge_slot(u, E_PEER_OF, account, 0, 0);
+    if (!e || !e->first || e->first >= u->nstr || u->type[e->first] != T_GROUP) return 0;
+    return e->first;
+}
+
+int kz_ueba_peer(struct kz_ueba *u, const char *account, const char *group) {
+    if (!account || !*account || !group || !*group) return KZ_EUSAGE;
+    uint32_t uid = intern_canon(u, T_USER, account);
+    uint32_t gid = intern(u, T_GROUP, group, strnlen(group, NAME_MAX_BYTES));
+    if (!uid || !gid) return KZ_ELIMIT;
+    if (edge_touch(u, E_PEER_OF, uid, 0, 0, gid, NULL) < 0) return KZ_ELIMIT;
+    struct ueba_edge_slot *e = edge_slot(u, E_PEER_OF, uid, 0, 0);
+    if (e) e->first = e->last = gid; /* the last mapping wins */
+    if (u->ent[uid]) u->users[u->ent[uid] - 1].group = gid;
+    return 0;
+}
+
+/* One CSV field from s[0..n) at *pos: plain, or double-quoted with "" for a quote. Writes at most
+ * size - 1 bytes to out. Returns 0, or -1 when the line is malformed. */
+static int csv_field(const char *s, size_t n, size_t *pos, char *out, size_t size) {
+    size_t i = *pos, o = 0;
+    while (i < n && (s[i] == ' ' || s[i] == '\t'))
+        i++;
+    if (i < n && s[i] == '"') {
+        for (i++;; i++) {
+            if (i >= n) return -1; /* unclosed quote */
+            if (s[i] == '"') {
+                if (i + 1 < n && s[i + 1] == '"') {
+                    i++;
+                } else {
+                    i++;
+                    break;
+                }
+            }
+            if (o + 1 >= size) return -1;
+            out[o++] = s[i];
+        }
+        while (i < n && (s[i] == ' ' || s[i] == '\t'))
+            i++;
+        if (i < n && s[i] != ',') return -1;
+    } else {
+        while (i < n && s[i] != ',') {
+            if (s[i] == '"' || o + 1 >= size) return -1;
+            out[o++] = s[i++];
+        }
+        while (o && (out[o - 1] == ' ' || out[o - 1] == '\t'))
+            o--;
+    }
+    out[o] = 0;
+    *pos = i < n ? i + 1 : i; /* past the comma */
+    return 0;
+}
+
+#define PEERS_LINE_MAX 4096
+
+int kz_ueba_peers_buffer(struct kz_ueba *u, const char *p, size_t n, const char *name,
+                         struct kz_err *err) {
+    uint64_t line = 0, accounts = 0;
+    size_t at = 0;
+    if (n >= 3 && !memcmp(p, "\xef\xbb\xbf", 3)) at = 3; /* a spreadsheet's UTF-8 mark */
+    while (at < n) {
+        const char *nl = memchr(p + at, '\n', n - at);
+        size_t len = nl ? (size_t)(nl - (p + at)) : n - at;
+        const char *l = p + at;
+        at += len + (nl != NULL);
+        line++;
+        if (len && l[len - 1] == '\r') len--;
+        if (len > PEERS_LINE_MAX)
+            return kz_err_set(err, KZ_ELIMIT, "%s:%llu: line longer than %d bytes", name,
+                              (unsigned long long)line, PEERS_LINE_MAX);
+        size_t k = 0;
+        while (k < len && (l[k] == ' ' || l[k] == '\t'))
+            k++;
+        if (k == len || l[k] == '#') continue;
+        if (memchr(l, 0, len))
+            return kz_err_set(err, KZ_EFORMAT, "%s:%llu: a NUL byte", name,
+                              (unsigned long long)line);
+        char account[PEERS_LINE_MAX + 1], group[PEERS_LINE_MAX + 1];
+        size_t pos = 0;
+        if (csv_field(l, len, &pos, account, sizeof account) ||
+            csv_field(l, len, &pos, group, sizeof group) || !*account || !*group)
+            return kz_err_set(err, KZ_EFORMAT,
+                              "%s:%llu: expected `account,group` (a CSV line of two fields)", name,
+                              (unsigned long long)line);
+        /* a third column is allowed (an export's extra data) and ignored */
+        if (line == 1 && (!strcasecmp(account, "user") || !strcasecmp(account, "account")))
+            continue; /* the header */
+        if (++accounts > KZ_UEBA_MAX_PEERS)
+            return kz_err_set(err, KZ_ELIMIT, "%s:%llu: more than %u accounts", name,
+                              (unsigned long long)line, KZ_UEBA_MAX_PEERS);
+        int rc = kz_ueba_peer(u, account, group);
+        if (rc)
+            return kz_err_set(err, rc, "%s:%llu: %s", name, (unsigned long long)line,
+                              rc == KZ_EUSAGE ? "an empty account or group"
+                                              : "over the model's caps or out of memory");
+    }
+    return 0;
+}
+
+int kz_ueba_load_peers(struct kz_ueba *u, const char *path, struct kz_err *err) {
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return kz_err_set(err, errno == ENOENT ? KZ_EUSAGE : KZ_EIO, "%s: %s", path,
+                          strerror(errno));
+    struct kz_buf b;
+    /* at most KZ_UEBA_MAX_PEERS lines of a useful length */
+    kz_buf_init(&b, (size_t)1 << 30);
+    char chunk[1 << 16];
+    size_t got;
+    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0 && !b.failed)
+        kz_buf_append(&b, chunk, got);
+    int rc = 0;
+    if (ferror(f))
+        rc = kz_err_set(err, KZ_EIO, "%s: %s", path, strerror(errno));
+    else if (b.failed)
+        rc = kz_err_set(err, KZ_ELIMIT, "%s: larger than 1 GiB", path);
+    fclose(f);
+    if (!rc) rc = kz_ueba_peers_buffer(u, b.data ? b.data : "", b.len, path, err);
+    kz_buf_free(&b);
+    return rc;
+}
+
 /* ---- profiles ---- */
 
 static struct ueba_user *user_of(struct kz_ueba *u, uint32_t id, uint16_t day, int after_baseline) {
@@ -407,6 +561,7 @@ static struct ueba_user *user_of(struct kz_ueba *u, uint32_t id, uint16_t day, i
     p->last_hour = UINT32_MAX;
     p->vol_hour = UINT32_MAX;
     p->is_new = (uint8_t)after_baseline;
+    p->group = peer_group_of(u, id);
     u->ent[id] = u->nusers;
     return p;
 }
@@ -626,6 +781,17 @@ static void render_reason(const struct kz_ueba *u, const struct ueba_reason_rec 
         snprintf(b, size, "logons to %d hosts in 1 h (usual: %s%d)%s", (int)r->v1,
                  r->v2 ? "up to " : "", (int)r->v2, when);
         break;
+    case R_SPIKE_BYTES:
+        snprintf(b, size, "%d MiB moved over remote access in 1 h (usual: %s%d MiB)%s", (int)r->v1,
+                 r->v2 ? "up to " : "", (int)r->v2, when);
+        break;
+    case R_PEER_RARE: {
+        static const char *const what[] = {"logged on to", "used share", "read in folder"};
+        snprintf(b, size, "nobody of its peer group %s (%d other accounts) %s %s before%s",
+                 name_of(u, r->b), (int)r->v1, what[r->flags % 3],
+                 r->flags ? name_of(u, r->a) : host_display(u, r->a), when);
+        break;
+    }
     case R_FAILS:
         snprintf(b, size, "%d failed logons in the hour before a successful one%s", (int)r->v1,
                  when);
@@ -883,13 +1049,14 @@ static void vol_roll(struct ueba_user *p, uint32_t hour) {
                 (*h)++;
             }
     memset(p->vol, 0, sizeof p->vol);
+    p->vol_bytes = 0;
     p->spiked = 0;
     p->vol_hour = hour;
 }
 
-static void vol_add(struct kz_ueba *u, struct ueba_user *p, const struct kz_ueba_act *a, int m,
-                    int scoring, uint32_t host) {
-    if (p->vol[m] < UINT16_MAX) p->vol[m]++;
+/* Judges metric m's value this hour against the user's history (once an hour per metric). */
+static void vol_judge(struct kz_ueba *u, struct ueba_user *p, const struct kz_ueba_act *a, int m,
+                      int scoring, uint32_t host) {
     if (!scoring || (p->spiked >> m & 1)) return;
     uint32_t total, p95 = vol_p95(p, m, &total);
     if (total < VOL_HISTORY && total > 0) return; /* some history, not enough to judge */
@@ -900,6 +1067,24 @@ static void vol_add(struct kz_ueba *u, struct ueba_user *p, const struct kz_ueba
     double pts = P_SPIKE + 5 * log2((double)p->vol[m] / (double)bound);
     if (pts > P_SPIKE_MAX) pts = P_SPIKE_MAX;
     pend(u, a, R_SPIKE_READS + m, 0, 0, p->vol[m], (int32_t)p95, pts, host);
+}
+
+static void vol_add(struct kz_ueba *u, struct ueba_user *p, const struct kz_ueba_act *a, int m,
+                    int scoring, uint32_t host) {
+    if (p->vol[m] < UINT16_MAX) p->vol[m]++;
+    vol_judge(u, p, a, m, scoring, host);
+}
+
+/* Bytes moved: the hour's sum, judged in MiB (rounded up: any traffic is at least 1) against the
+ * user's past hours with traffic, like the counts (a log2 histogram, a multiple of its p95). */
+static void vol_add_bytes(struct kz_ueba *u, struct ueba_user *p, const struct kz_ueba_act *a,
+                          int scoring, uint32_t host) {
+    if (a->bytes <= 0) return;
+    uint64_t add = (uint64_t)a->bytes;
+    p->vol_bytes = add > UINT64_MAX - p->vol_bytes ? UINT64_MAX : p->vol_bytes + add;
+    uint64_t mib = p->vol_bytes / (1u << 20) + (p->vol_bytes % (1u << 20) != 0);
+    p->vol[VOL_BYTES] = (uint16_t)(mib > UINT16_MAX ? UINT16_MAX : mib);
+    vol_judge(u, p, a, VOL_BYTES, scoring, host);
 }
 
 /* The usual hours of a histogram: the complement of its longest run of near-empty hours. */
@@ -1000,6 +1185,35 @@ static void learn_week(struct ueba_user *p, kz_time ts) {
     p->week[w / 8] |= (uint8_t)(1u << (w % 8));
 }
 
+/* Peer rarity: the account reached thing (a host, share or folder: kind E_GROUP_*) for the first
+ * time (user_new == 1); when nobody of its peer group reached it before either, and the group has
+ * at least PEER_MIN_OTHERS other active accounts, that is a reason. Only an account's first time
+ * teaches the group (every member's reach starts with one), so the common case costs nothing.
+ * flags: 0 host, 1 share, 2 folder. */
+static void feature_peer(struct kz_ueba *u, const struct ueba_user *p, uint32_t uid,
+                         const struct kz_ueba_act *a, int kind, uint32_t thing, int user_new,
+                         int scoring, uint32_t hour, double points, int flags, uint32_t host) {
+    uint32_t g = p->group;
+    if (!g || user_new != 1 || !thing) return;
+    /* the account is one of the group's active members from its first reach */
+    if (edge_touch(u, E_GROUP_MEMBER, g, uid, 0, hour, NULL) == 1) {
+        int isnew = edge_touch(u, E_GROUP_SIZE, g, 0, 0, hour, NULL);
+        struct ueba_edge_slot *e = edge_slot(u, E_GROUP_SIZE, g, 0, 0);
+        if (e) {
+            if (isnew == 1) e->first = 0;
+            if (e->first < UINT32_MAX) e->first++;
+        }
+    }
+    if (edge_touch(u, kind, g, thing, 0, hour, NULL) != 1 || !scoring) return;
+    const struct ueba_edge_slot *e = edge_slot(u, E_GROUP_SIZE, g, 0, 0);
+    uint32_t others = e && e->first ? e->first - 1 : 0;
+    if (others < PEER_MIN_OTHERS) return;
+    uint32_t n0 = u->npend;
+    pend(u, a, R_PEER_RARE, thing, g, (int32_t)(others > INT32_MAX ? INT32_MAX : others), 0, points,
+         host);
+    if (u->npend > n0) u->pend[n0].r.flags = (uint8_t)flags;
+}
+
 /* Days since an edge was last seen, from hours. */
 static int32_t days_between(uint32_t prev_hour, uint32_t now_hour) {
     return (int32_t)((now_hour - prev_hour) / 24);
@@ -1025,6 +1239,7 @@ static void apply_points(struct kz_ueba *u, struct ueba_user *p, uint32_t uid,
         int fam = family_of(pd->r.kind, pd->r.flags);
         int doubt = p->doubt_day == day + 1;
         if (!doubt && (fam == FAM_ACCESS || fam == FAM_VOLUME)) pd->points /= 2;
+        if (!doubt && fam == FAM_PEER) continue; /* corroboration only (FAM_PEER) */
         double room = fam_cap[fam] - p->fam_pts[fam];
         if (pd->points > room) pd->points = room;
         if (pd->points < 0.5) continue;
@@ -1354,7 +1569,14 @@ static void score_record(struct kz_ueba *u, const struct kz_ueba_act *a, kz_ueba
     if (u->o.geoip && a->src_ip && a->outcome != 0 &&
         (a->kind == KZ_UEBA_LOGON || a->kind == KZ_UEBA_VPN)) {
         struct kz_geoip_trip trip;
-        if (kz_geoip_travel(u->o.geoip, uid, ts, a->src_ip, &trip) && scoring) {
+        int located = 0;
+        int moved = kz_geoip_travel(u->o.geoip, uid, ts, a->src_ip, &trip, &located);
+        if (located) {
+            /* the travel memory, kept in the profile for --ueba-state (geoip.h) */
+            uint32_t ip = intern(u, T_IP, a->src_ip, strnlen(a->src_ip, 64));
+            if (ip) p->geo_ip = ip, p->geo_ts = ts;
+        }
+        if (moved && scoring) {
             uint32_t now = intern(u, T_TEXT, trip.to, strlen(trip.to));
             uint32_t before = intern(u, T_TEXT, trip.from, strlen(trip.from));
             uint32_t n0 = u->npend;
@@ -1430,6 +1652,8 @@ static void score_record(struct kz_ueba *u, const struct kz_ueba_act *a, kz_ueba
         int again = isnew == 0 && hour - prev >= RETURN_DAYS * 24u;
         if (isnew == 1 || prev != hour) vol_add(u, p, a, VOL_HOSTS, scoring, host_id);
         double tc = criticality(t);
+        feature_peer(u, p, uid, a, E_GROUP_HOST, t->name, isnew, scoring, hour, P_PEER_HOST * tc, 0,
+                     t->name);
         if (unowned && isnew == 1 && tc >= 2.5) {
             pend(u, a, R_NEW_ACCOUNT, t->name, p->creator, (int32_t)(day - p->first_day), 0,
                  P_UNOWNED_CRITICAL * tc / 3, t->name);
@@ -1448,6 +1672,9 @@ static void score_record(struct kz_ueba *u, const struct kz_ueba_act *a, kz_ueba
     case KZ_UEBA_LOGON_FAILED:
         if (a->ts - p->fail_since > HOUR_TICKS) p->fails = 0, p->fail_since = a->ts;
         if (p->fails < UINT16_MAX) p->fails++;
+        break;
+    case KZ_UEBA_VPN_END:
+        vol_add_bytes(u, p, a, scoring, host_id);
         break;
     case KZ_UEBA_VPN:
     case KZ_UEBA_AUTH:
@@ -1475,6 +1702,8 @@ static void score_record(struct kz_ueba *u, const struct kz_ueba_act *a, kz_ueba
             if (scoring && (isnew == 1 || again))
                 pend(u, a, R_NEW_SHARE, share, 0, 0, again ? days_between(prev, hour) : 0,
                      (again ? 0.5 : 1) * P_NEW_SHARE * crit, host_id);
+            feature_peer(u, p, uid, a, E_GROUP_SHARE, share, isnew, scoring, hour,
+                         P_PEER_SHARE * crit, 1, host_id);
         }
         if (a->kind != KZ_UEBA_FILE || !a->folder) break;
         /* an unowned new account changing files on a share (once a day per share) */
@@ -1511,6 +1740,8 @@ static void score_record(struct kz_ueba *u, const struct kz_ueba_act *a, kz_ueba
         uint32_t prev = hour;
         int isnew = edge_touch(u, E_USER_FOLDER, uid, folder, 0, hour, &prev);
         if (isnew == 1 || prev != hour) vol_add(u, p, a, VOL_FOLDERS, scoring, host_id);
+        feature_peer(u, p, uid, a, E_GROUP_FOLDER, folder, isnew, scoring, hour, P_PEER_FOLDER, 2,
+                     host_id);
         /* when an unowned new account reads across many folders of a share; again a week later
          * if it goes on (not every night: one alert a week says it all) */
         if (unowned && a->object && p->vol[VOL_FOLDERS] >= vol_floor[VOL_FOLDERS] &&
@@ -1582,6 +1813,7 @@ int kz_ueba_keep(struct kz_ueba *u, const struct kz_ueba_act *a) {
     k->access = a->access;
     k->logon_type = a->logon_type;
     k->outcome = a->outcome;
+    k->bytes = a->bytes;
     const char *s[9] = {a->user,   a->domain, a->sid,    a->host,  a->target,
                         a->src_ip, a->device, a->object, a->folder};
     /* Of a file's path only what scoring reads is kept (the folder, up to and with its
@@ -1625,7 +1857,7 @@ void kz_ueba_run(struct kz_ueba *u, kz_ueba_alert_fn fn, void *ctx) {
             .access = k->access,
             .file_id = k->file_id,
             .record_id = k->record_id,
-            .bytes = -1,
+            .bytes = k->bytes,
             .user = s[0],
             .domain = s[1],
             .sid = s[2],

@@ -60,6 +60,7 @@ enum kz_ueba_kind {
     KZ_UEBA_GROUP,        /* 4728/4732/4756: a member added to a security group; user/sid = the
                            * member, object = the account that added it, folder = the group's
                            * name, target = the group's SID */
+    KZ_UEBA_VPN_END,      /* a remote-access session ended: bytes = what it moved (both ways) */
     KZ_UEBA_NKINDS
 };
 
@@ -183,6 +184,23 @@ void kz_ueba_run(struct kz_ueba *u, kz_ueba_alert_fn fn, void *ctx);
  * newest time seen). */
 void kz_ueba_push(struct kz_ueba *u, const struct kz_ueba_act *a, kz_ueba_alert_fn fn, void *ctx);
 void kz_ueba_stats(const struct kz_ueba *u, struct kz_ueba_stats *out);
+
+/* Peer groups (department or OU): account -> group, as an HR or directory export gives them.
+ * Access nobody of the account's group ever had is a reason ("nobody in Sales logs on to FS03").
+ * kz_ueba_peer sets one account's group (account spelled as in logs: name, DOMAIN\name or
+ * name@domain; the group as written, cut at 255 bytes); the last call for an account wins.
+ * Returns 0, KZ_EUSAGE (empty name or group) or KZ_ELIMIT (the entity or pair cap, or no
+ * memory). Call before the records are scored (after kz_ueba_load when a state is loaded).
+ * kz_ueba_load_peers reads a CSV file of `account,group` lines (an optional header line
+ * `user,group`; `#` comments and blank lines skipped; fields may be double-quoted) and
+ * kz_ueba_peers_buffer the same text from p[0..n) (name: for messages). Bounded: lines of at most
+ * 4 KiB, at most KZ_UEBA_MAX_PEERS accounts; a malformed line stops the load with its number
+ * (KZ_EFORMAT, err set), because a half-read mapping would make peers look rarer than they are. */
+#define KZ_UEBA_MAX_PEERS (1u << 22)
+int kz_ueba_peer(struct kz_ueba *u, const char *account, const char *group);
+int kz_ueba_load_peers(struct kz_ueba *u, const char *path, struct kz_err *err);
+int kz_ueba_peers_buffer(struct kz_ueba *u, const char *p, size_t n, const char *name,
+                         struct kz_err *err);
 
 /* The model persisted between runs (ueba_state.c; format and checks there and in docs/ueba.md).
  * kz_ueba_save writes everything learned so far to path atomically (a temporary file beside it,

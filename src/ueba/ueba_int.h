@@ -24,6 +24,7 @@ enum ueba_type {
     T_SVC,      /* service name, lower case */
     T_RULE,     /* a Sigma rule's id (or its title when it has none) */
     T_SID,      /* an account's SID as written (S-1-5-21-...), upper case */
+    T_GROUP,    /* a peer group (department, OU) from the --peers mapping, as written */
     T_TEXT,     /* display text kept for alerts (DOMAIN\name); last: the state loader checks
                  * types up to it */
 };
@@ -48,6 +49,12 @@ enum ueba_edge {
     E_SIGMA_DAY,     /* (rule, entity, day): the rule's points given to the entity that day */
     E_SIGMA_ENT,     /* (rule, entity): the rule matched the entity's events */
     E_SIGMA_NTH,     /* (rule, n): the rule matched at least n distinct entities (rarity) */
+    E_PEER_OF,       /* (account): its peer group (--peers); the group's id is in `first` */
+    E_GROUP_MEMBER,  /* (group, account): an account of the group was active */
+    E_GROUP_SIZE,    /* (group): `first` counts its active accounts (saturates) */
+    E_GROUP_HOST,    /* (group, host): some account of the group logged on there */
+    E_GROUP_SHARE,   /* (group, share) */
+    E_GROUP_FOLDER,  /* (group, folder): some account of the group read there */
 };
 
 /* One learned pair: hours since the start of the stream of its first and last sighting. */
@@ -69,6 +76,7 @@ enum ueba_reason {
     R_SPIKE_READS,    /* v1: value; v2: usual bound */
     R_SPIKE_FOLDERS,
     R_SPIKE_HOSTS,
+    R_SPIKE_BYTES,    /* v1: MiB this hour; v2: usual bound (MiB) */
     R_FAILS,          /* v1: failures */
     R_DORMANT,        /* v1: days */
     R_NEW_ACCOUNT,    /* a: creator (T_USER) or none; v1: first day */
@@ -86,8 +94,11 @@ enum ueba_reason {
     R_PRIV_GROUP_BY,  /* a: group name (T_TEXT); b: the member added (T_USER) */
     R_WEEK,           /* v1: local minute of day; v2: active hours learned; flags: the day of
                        * the week (0 Sunday) of the account's working day */
-    R_TRAVEL, /* impossible travel (--geoip): a: place now, b: place before (T_TEXT); v1: km;
-               * v2: minutes between; flags: 1 a VPN session, 0 a logon */
+    R_TRAVEL,    /* impossible travel (--geoip): a: place now, b: place before (T_TEXT); v1: km;
+                  * v2: minutes between; flags: 1 a VPN session, 0 a logon */
+    R_PEER_RARE, /* nobody of the account's peer group reached it before: a: the host, share or
+                  * folder; b: the group (T_GROUP); v1: members active before; flags: 0 host,
+                  * 1 share, 2 folder */
 };
 
 struct ueba_reason_rec {
@@ -111,7 +122,8 @@ struct ueba_anom {
 };
 
 #define UEBA_VOL_BUCKETS 16 /* log2 buckets of hourly values: 1, 2-3, 4-7, ... */
-enum { VOL_READS, VOL_FOLDERS, VOL_HOSTS, NVOL };
+/* VOL_BYTES: MiB moved (VPN sessions' bytes at their end), rounded up */
+enum { VOL_READS, VOL_FOLDERS, VOL_HOSTS, VOL_BYTES, NVOL };
 
 /* Risk state shared by users and hosts. */
 struct ueba_risk {
@@ -135,17 +147,21 @@ struct ueba_user {
     uint16_t hours[24];  /* active hours by hour of day (UTC) */
     uint16_t ltypes[16]; /* successful logons by logon type */
     uint32_t vol_hour;   /* hour the counters below are for */
-    uint16_t vol[NVOL];  /* this hour: files read, distinct folders, distinct hosts */
+    uint16_t vol[NVOL];  /* this hour: files read, distinct folders, distinct hosts, MiB */
+    uint64_t vol_bytes;  /* this hour's bytes (vol[VOL_BYTES] is it in MiB, rounded up) */
     uint16_t hist[NVOL][UEBA_VOL_BUCKETS];
     kz_time fail_since;
     uint16_t fails;
     uint32_t fam_hour;    /* hour + 1 the 24-hour window of fam_pts started; 0 none */
     uint16_t doubt_day;   /* last day with strong doubt about who uses the account (+1; 0 none) */
     uint16_t unowned_day; /* last day an unowned new account's reads were reported (+1; 0 none) */
-    uint8_t fam_pts[8];   /* points per family of reasons today (capped; ueba.c) */
+    uint8_t fam_pts[12];  /* points per family of reasons today (capped; ueba.c) */
     uint32_t sid;         /* T_SID id of the account's SID when a record said it, 0 unknown */
     uint8_t week[21];     /* hours of the week (UTC, Sunday 00:00 = bit 0 of byte 0) it was
                            * ever active in: 168 bits */
+    uint32_t group;       /* T_GROUP id of its peer group (--peers), 0 none */
+    uint32_t geo_ip;      /* --geoip: T_IP id of its last located activity's address, 0 none */
+    kz_time geo_ts;       /* and its time (the travel memory, restored from a state: geoip.c) */
     struct ueba_risk r;
 };
 
@@ -182,6 +198,7 @@ struct kept {
     uint8_t kind, access;
     int8_t logon_type, outcome;
     uint32_t s[9]; /* T_TEXT ids of the raw strings (0: NULL) */
+    int64_t bytes; /* -1 unknown */
 };
 
 struct kz_ueba {

@@ -20,10 +20,12 @@
  *           started; records, alerts, over-cap counters
  *   names:  per id from 1: type (u8), length (u16), bytes. Raw text of past records is not kept:
  *           its id stays, as an empty placeholder, because learned pairs are keyed by ids.
- *   users:  struct ueba_user as in memory
+ *   users:  struct ueba_user as in memory (with its peer group, and the address and time of its
+ *           last located activity: the travel memory, given back to geoip.c on load)
  *   hosts:  struct ueba_host (display pointer zeroed), then its display name (u16 length, bytes)
  *   anomaly blocks, edge slots as in memory
  *   a 64-bit FNV-1a checksum of everything before it. */
+#include "geoip.h"
 #include "ueba_int.h"
 
 #include "../core/alloc.h"
@@ -37,7 +39,9 @@
 #include <unistd.h>
 
 #define STATE_MAGIC "KZUEBAS\n"
-#define STATE_VERSION 2u /* 2: Sigma and group evidence, SIDs, week hours */
+/* 2: Sigma and group evidence, SIDs, week hours; 3: peer groups, bytes volume, the travel memory
+ * (each account's last located address and time) */
+#define STATE_VERSION 3u
 #define STATE_ORDER 0x01020304u
 #define STATE_MAX_BYTES ((size_t)1 << 31) /* 2 GiB: far above any model within the caps */
 #define STATE_NAME_MAX 1024               /* names are cut at 255, raw text at 1024 */
@@ -134,8 +138,10 @@ static int serialise(const struct kz_ueba *u, struct kz_buf *b) {
 
 int kz_ueba_save(const struct kz_ueba *u, const char *path, struct kz_err *err) {
     if (u->nkept)
-        return kz_err_set(err, KZ_EUSAGE, "%s: records are waiting to be scored; save after "
-                                          "kz_ueba_run", path);
+        return kz_err_set(err, KZ_EUSAGE,
+                          "%s: records are waiting to be scored; save after "
+                          "kz_ueba_run",
+                          path);
     struct kz_buf b;
     kz_buf_init(&b, STATE_MAX_BYTES);
     int rc = serialise(u, &b);
@@ -242,8 +248,12 @@ static int parse(struct kz_ueba *u, const unsigned char *p, size_t n, struct kz_
     if (take(&r, h32, sizeof h32) || take(&r, h64, sizeof h64))
         return kz_err_set(err, KZ_ECORRUPT, "truncated header");
     if (h32[0] != STATE_VERSION)
-        return kz_err_set(err, KZ_EUNSUPP, "state version %u (this build reads %u)", h32[0],
-                          STATE_VERSION);
+        return kz_err_set(err, KZ_EUNSUPP, "state version %u (this build reads %u%s)", h32[0],
+                          STATE_VERSION,
+                          h32[0] < STATE_VERSION
+                              ? ": written by an older kizuki; rebuild it by scanning the logs "
+                                "again without the state, or remove the file"
+                              : ": written by a newer kizuki");
     if (h32[1] != STATE_ORDER || h32[2] != sizeof(struct ueba_user) ||
         h32[3] != sizeof(struct ueba_host) || h32[4] != sizeof(struct ueba_anom) ||
         h32[5] != sizeof(struct ueba_edge_slot))
@@ -270,8 +280,7 @@ static int parse(struct kz_ueba *u, const unsigned char *p, size_t n, struct kz_
         if (take(&r, &type, 1) || take(&r, &len, 2) || len > STATE_NAME_MAX ||
             (size_t)(r.end - r.p) < len)
             return kz_err_set(err, KZ_ECORRUPT, "name %u truncated", id);
-        if (type < T_USER || type > T_TEXT || (len == 0 && type != T_TEXT) ||
-            memchr(r.p, 0, len))
+        if (type < T_USER || type > T_TEXT || (len == 0 && type != T_TEXT) || memchr(r.p, 0, len))
             return kz_err_set(err, KZ_ECORRUPT, "name %u is invalid", id);
         uint32_t got = ueba_str_append(u, type, (const char *)r.p, len);
         if (got != id)
@@ -295,9 +304,11 @@ static int parse(struct kz_ueba *u, const unsigned char *p, size_t n, struct kz_
     }
     for (uint32_t i = 0; i < nusers; i++) {
         struct ueba_user *q = &u->users[i];
-        if (!id_ok(u, q->name, T_USER) || !q->name || u->ent[q->name] ||
-            !id_ok(u, q->display, 0) || !id_ok(u, q->creator, T_USER) || !id_ok(u, q->sid, T_SID) ||
-            (q->sid && u->ent[q->sid]) || !risk_ok(&q->r, nanoms, anom_used)) {
+        if (!id_ok(u, q->name, T_USER) || !q->name || u->ent[q->name] || !id_ok(u, q->display, 0) ||
+            !id_ok(u, q->creator, T_USER) || !id_ok(u, q->sid, T_SID) ||
+            (q->sid && u->ent[q->sid]) || !risk_ok(&q->r, nanoms, anom_used) ||
+            !id_ok(u, q->group, T_GROUP) || !id_ok(u, q->geo_ip, T_IP) ||
+            q->geo_ts < -((kz_time)1 << 61) || q->geo_ts > ((kz_time)1 << 61)) {
             rc = kz_err_set(err, KZ_ECORRUPT, "account profile %u is invalid", i);
             goto out;
         }
@@ -405,14 +416,25 @@ int kz_ueba_load_buffer(struct kz_ueba *u, const void *p, size_t n, struct kz_er
     if (u->started || u->nstr > 1 || u->nkept)
         return kz_err_set(err, KZ_EUSAGE, "a state loads into a fresh engine only");
     int rc = parse(u, p, n, err);
-    if (rc) reset(u);
-    return rc;
+    if (rc) {
+        reset(u);
+        return rc;
+    }
+    /* the travel memory back into the GeoIP side table (--geoip): each account's last located
+     * address and time, located again in this run's database */
+    if (u->o.geoip)
+        for (uint32_t i = 0; i < u->nusers; i++)
+            if (u->users[i].geo_ip)
+                kz_geoip_remember(u->o.geoip, u->users[i].name, u->users[i].geo_ts,
+                                  u->str[u->users[i].geo_ip]);
+    return 0;
 }
 
 int kz_ueba_load(struct kz_ueba *u, const char *path, struct kz_err *err) {
     FILE *f = fopen(path, "rb");
-    if (!f) return kz_err_set(err, errno == ENOENT ? KZ_EUSAGE : KZ_EIO, "%s: %s", path,
-                              strerror(errno));
+    if (!f)
+        return kz_err_set(err, errno == ENOENT ? KZ_EUSAGE : KZ_EIO, "%s: %s", path,
+                          strerror(errno));
     struct kz_buf b;
     kz_buf_init(&b, STATE_MAX_BYTES);
     char chunk[1 << 16];

@@ -7,7 +7,8 @@
 #   - `kizuki simulate` writes geoip.mmdb (the same bytes for the same options), an independent
 #     reader (python3-maxminddb's pure-Python decoder, when installed) places the estate's home
 #     addresses in Japan and the traveller's hotel in Singapore, and scanning the benign estate
-#     (the traveller confounder included) with --geoip gives exactly the findings of a scan without.
+#     (the traveller confounder included) with --geoip gives exactly the findings of a scan without;
+#     the ntt2020 attacker's VPS is placed in Amsterdam (NL).
 # Database: tests/corpus/geoip/tiny.mmdb (126.0.0.0/8 Tokyo, 203.116.0.0/16 Singapore).
 # Usage: tests/e2e/geoip.sh path/to/kizuki        Prints "geoip: N passed, N failed, N skipped".
 set -uo pipefail
@@ -113,6 +114,34 @@ PY
 else
     skipped=$((skipped + 1))
     echo "SKIP simulated database read back: python3-maxminddb not installed"
+fi
+# the ntt2020 attacker's VPS (45.x) is placed in Amsterdam (NL), read by the independent decoder;
+# every other VPN source stays in Japan (or the traveller's Singapore)
+n=$tmp/ntt
+"$kz" simulate -o "$n" --users 60 --days 21 --scenario ntt2020 --seed 2 --quiet || fail "simulate ntt2020"
+if /usr/bin/python3 -c 'import maxminddb' 2>/dev/null; then
+    /usr/bin/python3 - "$n" <<'PY' && ok || fail "the simulated database does not place the attacker's VPS in Amsterdam"
+import re, sys, maxminddb
+d = sys.argv[1]
+r = maxminddb.open_database(d + "/geoip.mmdb", maxminddb.MODE_MEMORY)
+vps = set()
+bad = []
+for l in open(d + "/logs/VPNGW01/fortigate.log"):
+    m = re.search(r'remip=(\S+) ', l)
+    if not m: continue
+    ip = m.group(1)
+    rec = r.get(ip)
+    cc = rec and rec["country"]["iso_code"]
+    if ip.startswith("45."):
+        vps.add(ip)
+        if cc != "NL" or rec["city"]["names"]["en"] != "Amsterdam": bad.append((ip, rec))
+    elif cc not in ("JP", "SG"):
+        bad.append((ip, cc))
+if not vps or bad: print("vps", vps, bad[:5]); sys.exit(1)
+PY
+else
+    skipped=$((skipped + 1))
+    echo "SKIP attacker's VPS read back: python3-maxminddb not installed"
 fi
 "$kz" scan "$d/logs" --format jsonl -o "$d.plain" --quiet --threads 1 2>/dev/null
 "$kz" scan "$d/logs" --format jsonl -o "$d.geo" --quiet --threads 1 --geoip "$d/geoip.mmdb" 2>/dev/null

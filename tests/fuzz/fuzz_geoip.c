@@ -49,8 +49,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             if (kz_geoip_lookup(g, ips[i], &p)) sum += strlen(p.name) + p.accuracy_km;
         struct kz_geoip_trip t;
         for (size_t i = 0; i < 2 * n; i++)
-            if (kz_geoip_travel(g, (uint32_t)(i % 3 + 1), (kz_time)i * 600000000LL, ips[i % n], &t))
+            if (kz_geoip_travel(g, (uint32_t)(i % 3 + 1), (kz_time)i * 600000000LL, ips[i % n], &t,
+                                NULL))
                 sum += strlen(t.from) + strlen(t.to);
+        /* a saved model's travel memory given back, then judged against */
+        for (size_t i = 0; i < n; i++)
+            sum += (size_t)kz_geoip_remember(g, (uint32_t)(i % 5 + 1), (kz_time)i, ips[i]);
         kz_geoip_free(g);
         if (sum == (size_t)-1) abort(); /* keeps the work from being optimised away */
     }

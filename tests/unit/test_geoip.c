@@ -213,34 +213,35 @@ KZ_TEST(geoip_impossible_travel_rule) {
     struct kz_geoip_trip t;
     kz_time t0 = 1000 * HOUR;
     /* account 1: Tokyo, then Singapore 2 h later: 5,315 km - 30 km of radii in 2 h */
-    CHECK_INT(kz_geoip_travel(g, 1, t0, "126.1.1.1", &t), 0); /* the first place: nothing */
-    CHECK_INT(kz_geoip_travel(g, 1, t0 + 2 * HOUR, "203.116.1.1", &t), 1);
+    CHECK_INT(kz_geoip_travel(g, 1, t0, "126.1.1.1", &t, NULL), 0); /* the first place: nothing */
+    CHECK_INT(kz_geoip_travel(g, 1, t0 + 2 * HOUR, "203.116.1.1", &t, NULL), 1);
     CHECK_STR(t.from, "Tokyo (JP)");
     CHECK_STR(t.to, "Singapore (SG)");
     CHECK(fabs(t.km - 5315.1) < 2);
     CHECK(t.elapsed == 2 * HOUR);
     /* ... and back 12 h later: 441 km/h, a flight */
-    CHECK_INT(kz_geoip_travel(g, 1, t0 + 14 * HOUR, "126.1.1.1", &t), 0);
+    CHECK_INT(kz_geoip_travel(g, 1, t0 + 14 * HOUR, "126.1.1.1", &t, NULL), 0);
     /* account 2 (the traveller): Tokyo, Singapore 12 h later */
-    CHECK_INT(kz_geoip_travel(g, 2, t0, "126.7.7.7", &t), 0);
-    CHECK_INT(kz_geoip_travel(g, 2, t0 + 12 * HOUR, "203.116.200.1", &t), 0);
+    CHECK_INT(kz_geoip_travel(g, 2, t0, "126.7.7.7", &t, NULL), 0);
+    CHECK_INT(kz_geoip_travel(g, 2, t0 + 12 * HOUR, "203.116.200.1", &t, NULL), 0);
     /* the boundary: (5,315.1 - 30) km at 1,000 km/h is 5.285 h */
-    CHECK_INT(kz_geoip_travel(g, 3, t0, "126.7.7.7", &t), 0);
-    CHECK_INT(kz_geoip_travel(g, 3, t0 + 5 * HOUR, "203.116.1.1", &t), 1);
-    CHECK_INT(kz_geoip_travel(g, 4, t0, "126.7.7.7", &t), 0);
-    CHECK_INT(kz_geoip_travel(g, 4, t0 + 5 * HOUR + 20 * 60 * KZ_TICKS_PER_SEC, "203.116.1.1", &t),
-              0);
+    CHECK_INT(kz_geoip_travel(g, 3, t0, "126.7.7.7", &t, NULL), 0);
+    CHECK_INT(kz_geoip_travel(g, 3, t0 + 5 * HOUR, "203.116.1.1", &t, NULL), 1);
+    CHECK_INT(kz_geoip_travel(g, 4, t0, "126.7.7.7", &t, NULL), 0);
+    CHECK_INT(
+        kz_geoip_travel(g, 4, t0 + 5 * HOUR + 20 * 60 * KZ_TICKS_PER_SEC, "203.116.1.1", &t, NULL),
+        0);
     /* Tokyo to Osaka (396 km) within a minute: under 500 km, never a reason */
-    CHECK_INT(kz_geoip_travel(g, 5, t0, "126.7.7.7", &t), 0);
-    CHECK_INT(kz_geoip_travel(g, 5, t0 + 60 * KZ_TICKS_PER_SEC, "153.10.1.1", &t), 0);
+    CHECK_INT(kz_geoip_travel(g, 5, t0, "126.7.7.7", &t, NULL), 0);
+    CHECK_INT(kz_geoip_travel(g, 5, t0 + 60 * KZ_TICKS_PER_SEC, "153.10.1.1", &t, NULL), 0);
     /* 600 km apart, but radii 20 + 100 km: 480 km apart at most, not a reason */
-    CHECK_INT(kz_geoip_travel(g, 6, t0, "126.7.7.7", &t), 0);
-    CHECK_INT(kz_geoip_travel(g, 6, t0 + 60 * KZ_TICKS_PER_SEC, "60.1.1.1", &t), 0);
+    CHECK_INT(kz_geoip_travel(g, 6, t0, "126.7.7.7", &t, NULL), 0);
+    CHECK_INT(kz_geoip_travel(g, 6, t0 + 60 * KZ_TICKS_PER_SEC, "60.1.1.1", &t, NULL), 0);
     /* unlocated activity in between changes nothing: Tokyo, private, Singapore 1 h after Tokyo */
-    CHECK_INT(kz_geoip_travel(g, 7, t0, "126.7.7.7", &t), 0);
-    CHECK_INT(kz_geoip_travel(g, 7, t0 + HOUR / 2, "10.0.0.5", &t), 0);
-    CHECK_INT(kz_geoip_travel(g, 7, t0 + HOUR, "203.116.1.1", &t), 1);
-    CHECK_INT(kz_geoip_travel(g, 0, t0, "126.7.7.7", &t), 0); /* account 0 is no account */
+    CHECK_INT(kz_geoip_travel(g, 7, t0, "126.7.7.7", &t, NULL), 0);
+    CHECK_INT(kz_geoip_travel(g, 7, t0 + HOUR / 2, "10.0.0.5", &t, NULL), 0);
+    CHECK_INT(kz_geoip_travel(g, 7, t0 + HOUR, "203.116.1.1", &t, NULL), 1);
+    CHECK_INT(kz_geoip_travel(g, 0, t0, "126.7.7.7", &t, NULL), 0); /* account 0 is no account */
     struct kz_geoip_stats st;
     kz_geoip_stats(g, &st);
     CHECK_INT(st.accounts, 7);

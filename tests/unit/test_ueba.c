@@ -10,12 +10,15 @@
 #include "core/buf.h"
 #include "core/intern.h"
 #include "sigma/rule.h"
+#include "sim/mmdb_writer.h"
+#include "ueba/geoip.h"
 #include "ueba/ueba.h"
 #include "ueba/ueba_int.h"
 
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -453,7 +456,9 @@ KZ_TEST(ueba_memory_per_entity) {
     CHECK_INT((int)st.users, 200);
     double per_entity = (double)st.bytes / (double)(st.users + st.hosts);
     CHECK_MSG(per_entity <= 2048, "%.0f bytes per profile", per_entity);
-    CHECK_MSG(sizeof(struct ueba_user) <= 320, "user profile %zu bytes", sizeof(struct ueba_user));
+    /* fixed-size: 376 bytes with the bytes metric, peer group and travel memory (the budget
+     * that matters is the average above) */
+    CHECK_MSG(sizeof(struct ueba_user) <= 384, "user profile %zu bytes", sizeof(struct ueba_user));
     kz_ueba_free(u);
 }
 
@@ -620,6 +625,21 @@ KZ_TEST(ueba_state_refuses_tampering) {
     c[8] = 99; /* version 99 */
     reseal(c, n);
     CHECK_INT(load_forged(c, n), KZ_EUNSUPP);
+    memcpy(c, s, n);
+    c[8] = 2; /* a state of the previous format (no peer groups, bytes or travel memory) */
+    reseal(c, n);
+    CHECK_INT(load_forged(c, n), KZ_EUNSUPP);
+    {
+        /* ... refused with what to do about it */
+        struct kz_ueba *v;
+        REQUIRE(kz_ueba_new(&v, &o) == 0);
+        struct kz_err e2 = {0};
+        CHECK_INT(kz_ueba_load_buffer(v, c, n, &e2), KZ_EUNSUPP);
+        CHECK_MSG(
+            !strncmp(e2.msg, "state version 2 (this build reads 3: written by an older kizuki", 63),
+            "%s", e2.msg);
+        kz_ueba_free(v);
+    }
     uint32_t v = 0xfffffff0u; /* names count far beyond the file */
     memcpy(c, s, n);
     memcpy(c + 32, &v, 4);
@@ -852,7 +872,9 @@ static int peak_of(struct kz_ueba *u, const char *name, double *peak, char *reas
     for (int i = 0; i < p.n; i++)
         if (!strcmp(p.name[i], name)) {
             *peak = p.peak[i];
-            if (reason) snprintf(reason, sizeof p.reason[0], "%s", p.reason[i]); /* callers pass 256 bytes */
+            if (reason)
+                snprintf(reason, sizeof p.reason[0], "%s",
+                         p.reason[i]); /* callers pass 256 bytes */
             return 1;
         }
     *peak = 0;
@@ -1232,4 +1254,312 @@ KZ_TEST(ueba_rare_day_of_the_week) {
                       "hours)");
     CHECK_INT(g.n, 0);
     kz_ueba_free(u);
+}
+
+/* ---- fixture for the tests below: any account, any bytes ---- */
+
+struct fx {
+    struct kz_ueba *u;
+    struct got g;
+    uint64_t rec;
+};
+
+/* A fresh engine with test_opts (threshold: 0 keeps the default) and, when peers is not NULL, the
+ * peer mapping in that CSV text. */
+static void fx_open(struct fx *f, double threshold, struct kz_geoip *geoip, const char *peers) {
+    memset(f, 0, sizeof *f);
+    kz_time_parse("2026-03-02", 10, &day0);
+    struct kz_ueba_opts o;
+    test_opts(&o);
+    if (threshold > 0) o.threshold = threshold;
+    o.geoip = geoip;
+    REQUIRE(kz_ueba_new(&f->u, &o) == 0);
+    if (peers) {
+        struct kz_err err = {0};
+        int rc = kz_ueba_peers_buffer(f->u, peers, strlen(peers), "peers.csv", &err);
+        CHECK_MSG(rc == 0, "peers: %s", err.msg);
+    }
+    f->rec = 1;
+}
+
+static void fx_push(struct fx *f, const char *user, kz_time ts, int kind, int ltype,
+                    const char *host, const char *ip, const char *object, const char *folder,
+                    int64_t bytes) {
+    struct kz_ueba_act a = {.ts = ts,
+                            .kind = (uint8_t)kind,
+                            .logon_type = (int8_t)ltype,
+                            .outcome = 1,
+                            .access = KZ_UEBA_READ,
+                            .record_id = f->rec++,
+                            .bytes = bytes,
+                            .user = user,
+                            .domain = "CORP",
+                            .host = host,
+                            .src_ip = ip,
+                            .object = object,
+                            .folder = folder};
+    kz_ueba_push(f->u, &a, on_alert, &f->g);
+}
+
+/* office_history for n accounts at once (records must come in time order): each account on its
+ * own file server and folder, who[i] / fs[i] / folder[i]. */
+static void fx_office_n(struct fx *f, int n, const char *const *who, const char *const *fs,
+                        const char *const *folder) {
+    for (int d = 0; d < 10; d++)
+        for (int h = 9; h <= 17; h++)
+            for (int i = 0; i < n; i++) {
+                kz_time t = day0 + d * 24 * H + h * H + 5 * M;
+                fx_push(f, who[i], t, KZ_UEBA_LOGON, 3, fs[i], "10.1.2.3", NULL, NULL, -1);
+                fx_push(f, who[i], t + M, KZ_UEBA_FILE, -1, fs[i], "10.1.2.3", "\\\\*\\projects",
+                        folder[i], -1);
+            }
+}
+
+static void fx_office(struct fx *f, const char *user, const char *fs, const char *folder) {
+    fx_office_n(f, 1, &user, &fs, &folder);
+}
+
+/* Every reason of every entity's peak, one per line (to look for one). */
+struct all_reasons {
+    char text[8192];
+};
+static void all_reasons_fn(void *ctx, const struct kz_ueba_entity *e) {
+    struct all_reasons *r = ctx;
+    size_t n = strlen(r->text);
+    for (uint32_t i = 0; i < e->nreasons && n + 2 < sizeof r->text; i++) {
+        snprintf(r->text + n, sizeof r->text - n, "%s: %s\n", e->name, e->reasons[i]);
+        n = strlen(r->text);
+    }
+}
+
+/* ---- peer groups ---- */
+
+/* Four Sales accounts work on FS01, an Engineering account on FS09. Worked by hand:
+ * alice, at 02:14 (never active 01:00-03:59: strong doubt), logs on to FS09 (a file server: x1.5):
+ *   hour never                                       20 (time)
+ *   nobody of Sales reached FS09: 10 x 1.5           15 (peer; full on a day of doubt)  35
+ *   first network logon to FS09: 6 x 1.5              9 (access, full with doubt)       44
+ * threshold 40: one alert, score 44, its last reason the new host after the peer reason.
+ * dave then reaches FS09 at 03:00 the same way: Sales has been there now (alice), no peer reason:
+ * 20 + 9 = 29, no alert. carol reaches FS07 at 10:00 (her usual hour, no doubt): nobody of Sales
+ * was there, but peer rarity counts only with doubt: no such reason in her peak. */
+KZ_TEST(ueba_peer_group_rarity) {
+    struct fx f;
+    fx_open(&f, 40, NULL,
+            "user,group\r\n"
+            "# HR export\r\n"
+            "alice,Sales\r\n"
+            "\"CORP\\bob\",Sales\r\n"
+            "\r\n"
+            "carol@corp.example, \"Sales\"\r\n"
+            "dave,Sales,extra column\r\n"
+            "erin,Engineering\r\n");
+    static const char *const who[] = {"alice", "bob", "carol", "dave", "erin"};
+    static const char *const fs[] = {"FS01", "FS01", "FS01", "FS01", "FS09"};
+    static const char *const folder[] = {"custA\\f.doc", "custA\\f.doc", "custB\\f.doc",
+                                         "custB\\f.doc", "custE\\f.doc"};
+    fx_office_n(&f, 5, who, fs, folder);
+    CHECK_INT(f.g.n, 0);
+    kz_time t = day0 + 10 * 24 * H;
+    fx_push(&f, "alice", t + 2 * H + 14 * M, KZ_UEBA_LOGON, 3, "FS09", "10.1.2.3", NULL, NULL, -1);
+    REQUIRE(f.g.n == 1);
+    CHECK_INT(f.g.score[0], 44);
+    CHECK_INT(f.g.nreasons[0], 4);
+    CHECK_STR(f.g.reasons[0][2],
+              "nobody of its peer group Sales (3 other accounts) logged on to FS09 before, 02:14");
+    CHECK_STR(f.g.reasons[0][3], "first network logon to FS09 (file server), 02:14");
+    fx_push(&f, "dave", t + 3 * H, KZ_UEBA_LOGON, 3, "FS09", "10.1.2.3", NULL, NULL, -1);
+    fx_push(&f, "carol", t + 10 * H, KZ_UEBA_LOGON, 3, "FS07", "10.1.2.3", NULL, NULL, -1);
+    CHECK_INT(f.g.n, 1);
+    struct all_reasons ar = {{0}};
+    kz_ueba_top(f.u, 10, all_reasons_fn, &ar);
+    CHECK_MSG(strstr(ar.text, "CORP\\dave: active at 03:00") != NULL, "%s", ar.text);
+    CHECK_MSG(!strstr(ar.text, "dave: nobody"), "%s", ar.text);
+    CHECK_MSG(!strstr(ar.text, "carol: nobody"), "%s", ar.text);
+    kz_ueba_free(f.u);
+
+    /* without the mapping, the same night raises only 29 (no alert at 40) */
+    fx_open(&f, 40, NULL, NULL);
+    fx_office_n(&f, 5, who, fs, folder);
+    fx_push(&f, "alice", t + 2 * H + 14 * M, KZ_UEBA_LOGON, 3, "FS09", "10.1.2.3", NULL, NULL, -1);
+    CHECK_INT(f.g.n, 0);
+    kz_ueba_free(f.u);
+}
+
+/* The mapping file is outside input: bounded, and a malformed line stops the load with its
+ * number. */
+KZ_TEST(ueba_peers_file_errors) {
+    static const struct {
+        const char *text;
+        int rc;
+        const char *msg;
+    } cases[] = {
+        {"alice\n", KZ_EFORMAT, "p.csv:1: expected `account,group`"},
+        {"user,group\nalice,Sales\n\"bob,Sales\n", KZ_EFORMAT, "p.csv:3: expected"},
+        {"alice,\n", KZ_EFORMAT, "p.csv:1: expected"},
+        {"a\"b,Sales\n", KZ_EFORMAT, "p.csv:1: expected"},
+        {"\"al\"x,Sales\n", KZ_EFORMAT, "p.csv:1: expected"},
+        {"# only a comment\n\n", 0, NULL},
+        {"\"a,b\",\"Sales \"\"West\"\"\"\n", 0, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        struct fx f;
+        fx_open(&f, 0, NULL, NULL);
+        struct kz_err err = {0};
+        int rc = kz_ueba_peers_buffer(f.u, cases[i].text, strlen(cases[i].text), "p.csv", &err);
+        CHECK_MSG(rc == cases[i].rc, "case %zu: rc %d", i, rc);
+        if (cases[i].msg)
+            CHECK_MSG(!strncmp(err.msg, cases[i].msg, strlen(cases[i].msg)), "case %zu: %s", i,
+                      err.msg);
+        kz_ueba_free(f.u);
+    }
+    /* a NUL byte, and a line over 4 KiB */
+    struct fx f;
+    fx_open(&f, 0, NULL, NULL);
+    struct kz_err err = {0};
+    CHECK_INT(kz_ueba_peers_buffer(f.u, "al\0ce,Sales\n", 12, "p.csv", &err), KZ_EFORMAT);
+    size_t n = 5000;
+    char *big = kz_malloc(n + 1);
+    REQUIRE(big);
+    memset(big, 'a', n);
+    big[10] = ',';
+    big[n] = 0;
+    CHECK_INT(kz_ueba_peers_buffer(f.u, big, n, "p.csv", &err), KZ_ELIMIT);
+    CHECK_MSG(strstr(err.msg, "p.csv:1: line longer than 4096 bytes") != NULL, "%s", err.msg);
+    kz_free(big);
+    CHECK_INT(kz_ueba_load_peers(f.u, "/nonexistent/peers.csv", &err), KZ_EUSAGE);
+    kz_ueba_free(f.u);
+}
+
+/* ---- bytes ---- */
+
+/* Ten days with one VPN session a day moving 20 MiB (bucket 16-31: p95 = 31 MiB); the bound is
+ * max(1 GiB floor, 4 x 31 MiB) = 1,024 MiB. A 3 GiB session: 25 + 5 log2(3072 / 1024) = 32.9
+ * points, halved without doubt = 16.5 (threshold 10: an alert, score 16). A 1,000 MiB session of
+ * another account with the same history stays under the floor: nothing. Two sessions ending in
+ * one hour add up (2 x 600 MiB = 1,200 MiB > 1,024: 25 + 5 log2(1200 / 1024) = 26.1, halved 13.1).
+ */
+KZ_TEST(ueba_bytes_volume_spike) {
+    struct fx f;
+    fx_open(&f, 10, NULL, NULL);
+    static const char *const who[] = {"alice", "bob", "carol"};
+    for (int d = 0; d < 10; d++)
+        for (int h = 9; h <= 18; h++)
+            for (int k = 0; k < 3; k++) {
+                kz_time t = day0 + d * 24 * H + h * H + 5 * M;
+                if (h == 18) /* the day's session ends after the office hours */
+                    fx_push(&f, who[k], t, KZ_UEBA_VPN_END, -1, "VPNGW01", NULL, NULL, NULL,
+                            20LL << 20);
+                else
+                    fx_push(&f, who[k], t, KZ_UEBA_LOGON, 3, "FS01", "10.1.2.3", NULL, NULL, -1);
+            }
+    CHECK_INT(f.g.n, 0);
+    kz_time t = day0 + 10 * 24 * H + 17 * H + 30 * M;
+    fx_push(&f, "bob", t, KZ_UEBA_VPN_END, -1, "VPNGW01", NULL, NULL, NULL, 1000LL << 20);
+    CHECK_INT(f.g.n, 0);
+    fx_push(&f, "alice", t, KZ_UEBA_VPN_END, -1, "VPNGW01", NULL, NULL, NULL, 3072LL << 20);
+    REQUIRE(f.g.n == 1);
+    CHECK_INT(f.g.score[0], 16);
+    CHECK_STR(f.g.reasons[0][1], "3072 MiB moved over remote access in 1 h (usual: up to 31 MiB), "
+                                 "17:30");
+    fx_push(&f, "carol", t, KZ_UEBA_VPN_END, -1, "VPNGW01", NULL, NULL, NULL, 600LL << 20);
+    CHECK_INT(f.g.n, 1);
+    fx_push(&f, "carol", t + 10 * M, KZ_UEBA_VPN_END, -1, "VPNGW01", NULL, NULL, NULL, 600LL << 20);
+    /* carol's alert (13.1), then the gateway's own: half of each account's points while it
+     * alerts, 8.2 + 6.5 = 14.7 >= 10 */
+    REQUIRE(f.g.n == 3);
+    CHECK_STR(f.g.reasons[1][1], "1200 MiB moved over remote access in 1 h (usual: up to 31 MiB), "
+                                 "17:40");
+    kz_ueba_free(f.u);
+}
+
+/* ---- the travel memory in --ueba-state ---- */
+
+/* 126.0.0.0/8 Tokyo, 45.84.0.0/16 Amsterdam. */
+static int write_travel_db(char *path, size_t size) {
+    static const struct kz_mmdb_place tokyo = {"Tokyo", "JP", "Japan", 35.6895, 139.6917, 20};
+    static const struct kz_mmdb_place amsterdam = {"Amsterdam", "NL",   "Netherlands",
+                                                   52.3676,     4.9041, 50};
+    snprintf(path, size, "/tmp/kz_test_ueba_geo_%d.mmdb", (int)getpid());
+    struct kz_mmdb_writer *w;
+    if (kz_mmdb_writer_new(&w)) return -1;
+    int rc = kz_mmdb_writer_add_v4(w, 126u << 24, 8, &tokyo);
+    rc |= kz_mmdb_writer_add_v4(w, 45u << 24 | 84u << 16, 16, &amsterdam);
+    struct kz_err err = {0};
+    if (!rc) rc = kz_mmdb_writer_write(w, path, 1772409600, &err);
+    kz_mmdb_writer_free(w);
+    return rc;
+}
+
+/* The first half of the travel sequence: a VPN session from Tokyo on the baseline day (its
+ * network learned without points), office days, and one from Tokyo on day 10 at 08:00 (the
+ * account's last located place; hour 08 is next to its usual 09: no hour reason). */
+static void travel_first_half(struct fx *f) {
+    fx_push(f, "alice", day0 + 8 * H, KZ_UEBA_VPN, -1, "VPNGW01", "126.1.1.1", NULL, NULL, -1);
+    fx_office(f, "alice", "FS01", "custA\\f.doc");
+    fx_push(f, "alice", day0 + 10 * 24 * H + 8 * H, KZ_UEBA_VPN, -1, "VPNGW01", "126.1.1.1", NULL,
+            NULL, -1);
+}
+/* The second: a VPN session from Amsterdam 4 hours later: 9,288 km (haversine, worked out
+ * separately from the two cities' coordinates) in 4 h. Its network is new to the account and the
+ * estate (15 + 10 = 25, source family), the travel 30 more, capped at 40 in the family: the peak
+ * is 40 and its last reason the travel. */
+static void travel_second_half(struct fx *f) {
+    fx_push(f, "alice", day0 + 10 * 24 * H + 12 * H, KZ_UEBA_VPN, -1, "VPNGW01", "45.84.1.1", NULL,
+            NULL, -1);
+}
+
+static void fx_peak(struct fx *f, struct peak_ctx *pc) {
+    memset(pc, 0, sizeof *pc);
+    kz_ueba_top(f->u, 5, peak_fn, pc);
+}
+
+/* One run, and the same records in two runs with the model saved and loaded between them (each
+ * run with its own GeoIP handle, as two processes would have): the same peak and reason. Without
+ * the travel memory in the state, the second run would see Amsterdam as the account's first
+ * located place and raise nothing for it. */
+KZ_TEST(ueba_state_keeps_travel_memory) {
+    char db[64], path[64];
+    REQUIRE(write_travel_db(db, sizeof db) == 0);
+    snprintf(path, sizeof path, "/tmp/kz_ueba_travel_%d", (int)getpid());
+    struct kz_err err = {0};
+    struct kz_geoip *g1, *g2, *g3;
+    REQUIRE(kz_geoip_open(&g1, db, &err) == 0);
+    REQUIRE(kz_geoip_open(&g2, db, &err) == 0);
+    REQUIRE(kz_geoip_open(&g3, db, &err) == 0);
+    struct fx f;
+    fx_open(&f, 0, g1, NULL);
+    travel_first_half(&f);
+    travel_second_half(&f);
+    struct peak_ctx one;
+    fx_peak(&f, &one);
+    kz_ueba_free(f.u);
+    const char *want = "VPN session from Amsterdam (NL) 4 h after Tokyo (JP): ";
+    CHECK_MSG(!strncmp(one.reason, want, strlen(want)), "%s", one.reason);
+    int km = 0;
+    if (!strncmp(one.reason, want, strlen(want))) {
+        const char *p = one.reason + strlen(want);
+        for (; *p && *p != ' '; p++)
+            if (*p >= '0' && *p <= '9') km = km * 10 + (*p - '0');
+    }
+    CHECK_MSG(abs(km - 9288) <= 2, "%d km", km);
+    CHECK_MSG(fabs(one.peak - 40) < 1e-3, "peak %f", one.peak);
+
+    fx_open(&f, 0, g2, NULL);
+    travel_first_half(&f);
+    REQUIRE(kz_ueba_save(f.u, path, &err) == 0);
+    kz_ueba_free(f.u);
+    fx_open(&f, 0, g3, NULL);
+    REQUIRE(kz_ueba_load(f.u, path, &err) == 0);
+    travel_second_half(&f);
+    struct peak_ctx two;
+    fx_peak(&f, &two);
+    kz_ueba_free(f.u);
+    CHECK_STR(two.reason, one.reason);
+    CHECK_MSG(fabs(two.peak - one.peak) < 1e-6, "peak %f vs %f", two.peak, one.peak);
+    kz_geoip_free(g1);
+    kz_geoip_free(g2);
+    kz_geoip_free(g3);
+    unlink(path);
+    unlink(db);
 }
