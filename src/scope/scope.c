@@ -827,8 +827,8 @@ static void fold_text(struct ctx *c, struct kz_scope_result *r) {
 
 #define FILE_TABLE (1u << 22) /* distinct files one answer lists at most: 2M */
 
-int kz_scope_run(struct kz_store *s, const struct kz_scope_query *q, struct kz_scope_result **out,
-                 struct kz_err *err) {
+static int scope_run(struct kz_store *s, const struct kz_scope_query *q,
+                     struct kz_scope_result **out, struct kz_err *err) {
     *out = NULL;
     if (!!q->user == !!q->host)
         return kz_err_set(err, KZ_EUSAGE, "give one of --user or --host");
@@ -1030,4 +1030,22 @@ void kz_scope_free(struct kz_scope_result *r) {
     kz_free(r->vpn);
     kz_arena_free(&r->arena);
     kz_free(r);
+}
+
+int kz_scope_run(struct kz_store *s, const struct kz_scope_query *q, struct kz_scope_result **out,
+                 struct kz_err *err) {
+    *out = NULL;
+    if (kz_store_loading(s))
+        return kz_err_set(err, KZ_EIO,
+                          "%s: an ingest is loading this store and builds its query indexes when "
+                          "it ends; run scope again then",
+                          kz_store_dir(s));
+    /* One read transaction for every query of the answer: while an ingest commits batches
+     * (WAL), the answer is about one snapshot of the store, the last batch committed when it
+     * started, not a mix. */
+    sqlite3 *db = kz_store_db(s);
+    int tx = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+    int rc = scope_run(s, q, out, err);
+    if (tx) sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    return rc;
 }

@@ -22,6 +22,24 @@ static void jtime(struct kz_buf *b, kz_time t) {
     kz_buf_putc(b, '"');
 }
 
+/* A JSON member: the literal that opens it (`,"key":`), then the string value or null; the
+ * first member of an object also opens the object, after a comma from the second on. */
+static void jstr(struct kz_buf *b, const char *key, const char *v) {
+    kz_buf_puts(b, key);
+    kz_buf_put_json_or_null(b, v);
+}
+
+static void jtm(struct kz_buf *b, const char *key, kz_time t) {
+    kz_buf_puts(b, key);
+    jtime(b, t);
+}
+
+static void jopen(struct kz_buf *b, uint32_t i, const char *key, const char *v) {
+    if (i) kz_buf_putc(b, ',');
+    kz_buf_putc(b, '{');
+    jstr(b, key, v);
+}
+
 static void json(const struct kz_scope_result *r, struct kz_buf *b) {
     kz_buf_puts(b, "{\"subject\":{");
     kz_buf_put_json_or_null(b, r->subject_kind);
@@ -34,12 +52,9 @@ static void json(const struct kz_scope_result *r, struct kz_buf *b) {
     kz_buf_puts(b, ",\"hosts\":[");
     for (uint32_t i = 0; i < r->nhosts; i++) {
         const struct kz_scope_host *h = &r->hosts[i];
-        kz_buf_puts(b, i ? ",{\"host\":" : "{\"host\":");
-        kz_buf_put_json_or_null(b, h->host);
-        kz_buf_puts(b, ",\"first\":");
-        jtime(b, h->first);
-        kz_buf_puts(b, ",\"last\":");
-        jtime(b, h->last);
+        jopen(b, i, "\"host\":", h->host);
+        jtm(b, ",\"first\":", h->first);
+        jtm(b, ",\"last\":", h->last);
         kz_buf_printf(b, ",\"logons\":%u,\"logon_types\":[", h->logons);
         for (uint32_t k = 0; k < h->ntypes; k++)
             kz_buf_printf(b, "%s%d", k ? "," : "", h->types[k]);
@@ -53,78 +68,55 @@ static void json(const struct kz_scope_result *r, struct kz_buf *b) {
     kz_buf_puts(b, "],\"edges\":[");
     for (uint32_t i = 0; i < r->nedges; i++) {
         const struct kz_scope_edge *e = &r->edges[i];
-        kz_buf_puts(b, i ? ",{\"from\":" : "{\"from\":");
-        kz_buf_put_json_or_null(b, e->from);
-        kz_buf_puts(b, ",\"to\":");
-        kz_buf_put_json_or_null(b, e->to);
-        kz_buf_puts(b, ",\"user\":");
-        kz_buf_put_json_or_null(b, e->user);
-        kz_buf_printf(b, ",\"logon_type\":%d,\"first\":", e->logon_type);
-        jtime(b, e->first);
+        jopen(b, i, "\"from\":", e->from);
+        jstr(b, ",\"to\":", e->to);
+        jstr(b, ",\"user\":", e->user);
+        kz_buf_printf(b, ",\"logon_type\":%d", e->logon_type);
+        jtm(b, ",\"first\":", e->first);
         kz_buf_printf(b, ",\"count\":%u}", e->count);
     }
     kz_buf_puts(b, "],\"files\":[");
     for (uint32_t i = 0; i < r->nfiles; i++) {
         const struct kz_scope_file *f = &r->files[i];
-        kz_buf_puts(b, i ? ",{\"path\":" : "{\"path\":");
-        kz_buf_put_json_or_null(b, f->path);
-        kz_buf_puts(b, ",\"share\":");
-        kz_buf_put_json_or_null(b, f->share);
-        kz_buf_puts(b, ",\"host\":");
-        kz_buf_put_json_or_null(b, f->host);
-        kz_buf_puts(b, ",\"renamed_to\":");
-        kz_buf_put_json_or_null(b, f->renamed_to);
-        kz_buf_printf(b, ",\"reads\":%u,\"writes\":%u,\"renames\":%u,\"deletes\":%u,\"bytes\":%lld,"
-                         "\"first\":",
+        jopen(b, i, "\"path\":", f->path);
+        jstr(b, ",\"share\":", f->share);
+        jstr(b, ",\"host\":", f->host);
+        jstr(b, ",\"renamed_to\":", f->renamed_to);
+        kz_buf_printf(b, ",\"reads\":%u,\"writes\":%u,\"renames\":%u,\"deletes\":%u,\"bytes\":%lld",
                       f->reads, f->writes, f->renames, f->deletes, (long long)f->bytes);
-        jtime(b, f->first);
-        kz_buf_puts(b, ",\"last\":");
-        jtime(b, f->last);
-        kz_buf_puts(b, ",\"customer\":");
-        kz_buf_put_json_or_null(b, f->customer);
+        jtm(b, ",\"first\":", f->first);
+        jtm(b, ",\"last\":", f->last);
+        jstr(b, ",\"customer\":", f->customer);
         kz_buf_putc(b, '}');
     }
     kz_buf_puts(b, "],\"customers\":[");
     for (uint32_t i = 0; i < r->ncustomers; i++) {
         const struct kz_scope_customer *c = &r->customers[i];
-        kz_buf_puts(b, i ? ",{\"customer\":" : "{\"customer\":");
-        kz_buf_put_json_or_null(b, c->customer);
-        kz_buf_printf(b, ",\"files\":%u,\"first\":", c->files);
-        jtime(b, c->first);
-        kz_buf_puts(b, ",\"last\":");
-        jtime(b, c->last);
+        jopen(b, i, "\"customer\":", c->customer);
+        kz_buf_printf(b, ",\"files\":%u", c->files);
+        jtm(b, ",\"first\":", c->first);
+        jtm(b, ",\"last\":", c->last);
         kz_buf_printf(b, ",\"access\":\"%s\"}", c->written ? "write" : "read");
     }
     kz_buf_puts(b, "],\"web\":[");
     for (uint32_t i = 0; i < r->nweb; i++) {
         const struct kz_scope_web *w = &r->web[i];
-        kz_buf_puts(b, i ? ",{\"server\":" : "{\"server\":");
-        kz_buf_put_json_or_null(b, w->server);
-        kz_buf_puts(b, ",\"client\":");
-        kz_buf_put_json_or_null(b, w->client);
-        kz_buf_puts(b, ",\"user\":");
-        kz_buf_put_json_or_null(b, w->user);
-        kz_buf_puts(b, ",\"first\":");
-        jtime(b, w->first);
-        kz_buf_puts(b, ",\"last\":");
-        jtime(b, w->last);
+        jopen(b, i, "\"server\":", w->server);
+        jstr(b, ",\"client\":", w->client);
+        jstr(b, ",\"user\":", w->user);
+        jtm(b, ",\"first\":", w->first);
+        jtm(b, ",\"last\":", w->last);
         kz_buf_printf(b, ",\"requests\":%u,\"errors\":%u}", w->requests, w->errors);
     }
     kz_buf_puts(b, "],\"vpn\":[");
     for (uint32_t i = 0; i < r->nvpn; i++) {
         const struct kz_scope_vpn *v = &r->vpn[i];
-        kz_buf_puts(b, i ? ",{\"gateway\":" : "{\"gateway\":");
-        kz_buf_put_json_or_null(b, v->gateway);
-        kz_buf_puts(b, ",\"user\":");
-        kz_buf_put_json_or_null(b, v->user);
-        kz_buf_puts(b, ",\"remote\":");
-        kz_buf_put_json_or_null(b, v->remote);
-        kz_buf_puts(b, ",\"tunnel\":");
-        kz_buf_put_json_or_null(b, v->tunnel);
-        kz_buf_puts(b, ",\"start\":");
-        jtime(b, v->start);
-        kz_buf_puts(b, ",\"end\":");
-        jtime(b, v->end);
+        jopen(b, i, "\"gateway\":", v->gateway);
+        jstr(b, ",\"user\":", v->user);
+        jstr(b, ",\"remote\":", v->remote);
+        jstr(b, ",\"tunnel\":", v->tunnel);
+        jtm(b, ",\"start\":", v->start);
+        jtm(b, ",\"end\":", v->end);
         kz_buf_printf(b, ",\"id\":%lld}", (long long)v->id);
     }
     kz_buf_puts(b, "]}\n");
@@ -246,6 +238,30 @@ static void htime(struct kz_buf *b, kz_time t) {
     kz_buf_puts(b, s);
 }
 
+/* Table cells: <td>, the value escaped, </td>. */
+static void hcell(struct kz_buf *b, const char *s) {
+    kz_buf_puts(b, "<td>");
+    h(b, s);
+    kz_buf_puts(b, "</td>");
+}
+
+static void hcell_time(struct kz_buf *b, kz_time t) {
+    kz_buf_puts(b, "<td>");
+    htime(b, t);
+    kz_buf_puts(b, "</td>");
+}
+
+/* A table's opening and its header row, from the column names (fixed text, not escaped). */
+static void hhead(struct kz_buf *b, const char *const *cols, size_t n) {
+    kz_buf_puts(b, "<table><tr>");
+    for (size_t i = 0; i < n; i++)
+        kz_buf_printf(b, "<th>%s</th>", cols[i]);
+    kz_buf_puts(b, "</tr>\n");
+}
+#define HHEAD(b, ...)                                                                      \
+    hhead(b, (const char *const[]){__VA_ARGS__},                                           \
+          sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
+
 /* The graph is drawn as inline SVG, nodes on a circle: no script, no external resource, so the
  * page is safe to open and works offline. */
 static void html(const struct kz_scope_result *r, struct kz_buf *b) {
@@ -300,86 +316,68 @@ static void html(const struct kz_scope_result *r, struct kz_buf *b) {
         h(b, nodes[m]);
         kz_buf_puts(b, "</text>\n");
     }
-    kz_buf_puts(b, "</svg>\n<h2>Timeline of hops</h2>\n<table><tr><th>first</th><th>from</th>"
-                   "<th>to</th><th>account</th><th>logon type</th><th>count</th></tr>\n");
+    kz_buf_puts(b, "</svg>\n<h2>Timeline of hops</h2>\n");
+    HHEAD(b, "first", "from", "to", "account", "logon type", "count");
     for (uint32_t i = 0; i < r->nedges; i++) {
         const struct kz_scope_edge *e = &r->edges[i];
-        kz_buf_puts(b, "<tr><td>");
-        htime(b, e->first);
-        kz_buf_puts(b, "</td><td>");
-        h(b, e->from);
-        kz_buf_puts(b, "</td><td>");
-        h(b, e->to);
-        kz_buf_puts(b, "</td><td>");
-        h(b, e->user);
-        kz_buf_printf(b, "</td><td>%d</td><td>%u</td></tr>\n", e->logon_type, e->count);
+        kz_buf_puts(b, "<tr>");
+        hcell_time(b, e->first);
+        hcell(b, e->from);
+        hcell(b, e->to);
+        hcell(b, e->user);
+        kz_buf_printf(b, "<td>%d</td><td>%u</td></tr>\n", e->logon_type, e->count);
     }
-    kz_buf_puts(b, "</table>\n<h2>Hosts</h2>\n<table><tr><th>host</th><th>first</th><th>last"
-                   "</th><th>logons</th></tr>\n");
+    kz_buf_puts(b, "</table>\n<h2>Hosts</h2>\n");
+    HHEAD(b, "host", "first", "last", "logons");
     for (uint32_t i = 0; i < r->nhosts; i++) {
-        kz_buf_puts(b, "<tr><td>");
-        h(b, r->hosts[i].host);
-        kz_buf_puts(b, "</td><td>");
-        htime(b, r->hosts[i].first);
-        kz_buf_puts(b, "</td><td>");
-        htime(b, r->hosts[i].last);
-        kz_buf_printf(b, "</td><td>%u</td></tr>\n", r->hosts[i].logons);
+        kz_buf_puts(b, "<tr>");
+        hcell(b, r->hosts[i].host);
+        hcell_time(b, r->hosts[i].first);
+        hcell_time(b, r->hosts[i].last);
+        kz_buf_printf(b, "<td>%u</td></tr>\n", r->hosts[i].logons);
     }
-    kz_buf_puts(b, "</table>\n<h2>Customers affected</h2>\n<table><tr><th>customer</th><th>files"
-                   "</th><th>first</th><th>last</th><th>access</th></tr>\n");
+    kz_buf_puts(b, "</table>\n<h2>Customers affected</h2>\n");
+    HHEAD(b, "customer", "files", "first", "last", "access");
     for (uint32_t i = 0; i < r->ncustomers; i++) {
         const struct kz_scope_customer *c = &r->customers[i];
-        kz_buf_puts(b, "<tr><td>");
-        h(b, c->customer);
-        kz_buf_printf(b, "</td><td>%u</td><td>", c->files);
-        htime(b, c->first);
-        kz_buf_puts(b, "</td><td>");
-        htime(b, c->last);
-        kz_buf_printf(b, "</td><td>%s</td></tr>\n", c->written ? "write" : "read");
+        kz_buf_puts(b, "<tr>");
+        hcell(b, c->customer);
+        kz_buf_printf(b, "<td>%u</td>", c->files);
+        hcell_time(b, c->first);
+        hcell_time(b, c->last);
+        kz_buf_printf(b, "<td>%s</td></tr>\n", c->written ? "write" : "read");
     }
     kz_buf_puts(b, "</table>\n");
     /* web and VPN sessions: every value (request paths, user names) came from a log line */
     if (r->nweb) {
-        kz_buf_printf(b, "<h2>Web sessions (%u client/server pairs)</h2>\n<table><tr><th>server"
-                         "</th><th>client</th><th>user</th><th>first</th><th>last</th><th>"
-                         "requests</th><th>errors</th></tr>\n",
-                      r->nweb);
+        kz_buf_printf(b, "<h2>Web sessions (%u client/server pairs)</h2>\n", r->nweb);
+        HHEAD(b, "server", "client", "user", "first", "last", "requests", "errors");
         for (uint32_t i = 0; i < r->nweb; i++) {
             const struct kz_scope_web *w = &r->web[i];
-            kz_buf_puts(b, "<tr><td>");
-            h(b, w->server);
-            kz_buf_puts(b, "</td><td>");
-            h(b, w->client);
-            kz_buf_puts(b, "</td><td>");
-            h(b, w->user);
-            kz_buf_puts(b, "</td><td>");
-            htime(b, w->first);
-            kz_buf_puts(b, "</td><td>");
-            htime(b, w->last);
-            kz_buf_printf(b, "</td><td>%u</td><td>%u</td></tr>\n", w->requests, w->errors);
+            kz_buf_puts(b, "<tr>");
+            hcell(b, w->server);
+            hcell(b, w->client);
+            hcell(b, w->user);
+            hcell_time(b, w->first);
+            hcell_time(b, w->last);
+            kz_buf_printf(b, "<td>%u</td><td>%u</td></tr>\n", w->requests, w->errors);
         }
         kz_buf_puts(b, "</table>\n");
     }
     if (r->nvpn) {
-        kz_buf_printf(b, "<h2>VPN sessions (%u tunnels)</h2>\n<table><tr><th>gateway</th><th>"
-                         "user</th><th>remote address</th><th>tunnel address</th><th>start</th>"
-                         "<th>end</th><th>tunnel id</th></tr>\n",
-                      r->nvpn);
+        kz_buf_printf(b, "<h2>VPN sessions (%u tunnels)</h2>\n", r->nvpn);
+        HHEAD(b, "gateway", "user", "remote address", "tunnel address", "start", "end",
+              "tunnel id");
         for (uint32_t i = 0; i < r->nvpn; i++) {
             const struct kz_scope_vpn *v = &r->vpn[i];
-            kz_buf_puts(b, "<tr><td>");
-            h(b, v->gateway);
-            kz_buf_puts(b, "</td><td>");
-            h(b, v->user);
-            kz_buf_puts(b, "</td><td>");
-            h(b, v->remote);
-            kz_buf_puts(b, "</td><td>");
-            h(b, v->tunnel);
-            kz_buf_puts(b, "</td><td>");
-            htime(b, v->start);
-            kz_buf_puts(b, "</td><td>");
-            htime(b, v->end);
-            kz_buf_printf(b, "</td><td>%lld</td></tr>\n", (long long)v->id);
+            kz_buf_puts(b, "<tr>");
+            hcell(b, v->gateway);
+            hcell(b, v->user);
+            hcell(b, v->remote);
+            hcell(b, v->tunnel);
+            hcell_time(b, v->start);
+            hcell_time(b, v->end);
+            kz_buf_printf(b, "<td>%lld</td></tr>\n", (long long)v->id);
         }
         kz_buf_puts(b, "</table>\n");
     }

@@ -44,9 +44,10 @@ static void message(struct kz_buf *m, sqlite3_stmt *st, const char *acc) {
     if (*col(st, 6)) kz_buf_printf(m, " %s %s", *acc ? acc : "object", col(st, 6));
 }
 
-int kz_timeline_run(struct kz_store *s, const struct kz_scope_query *q,
-                    enum kz_timeline_format f, void (*write)(void *ctx, const char *p, size_t n),
-                    void *ctx, uint64_t *events, struct kz_err *err) {
+static int timeline_run(struct kz_store *s, const struct kz_scope_query *q,
+                        enum kz_timeline_format f,
+                        void (*write)(void *ctx, const char *p, size_t n), void *ctx,
+                        uint64_t *events, struct kz_err *err) {
     *events = 0;
     if (!!q->user == !!q->host) return kz_err_set(err, KZ_EUSAGE, "give one of --user or --host");
     char key[512];
@@ -124,5 +125,22 @@ out:
     sqlite3_finalize(st);
     kz_buf_free(&out);
     kz_buf_free(&m);
+    return rc;
+}
+
+int kz_timeline_run(struct kz_store *s, const struct kz_scope_query *q,
+                    enum kz_timeline_format f, void (*write)(void *ctx, const char *p, size_t n),
+                    void *ctx, uint64_t *events, struct kz_err *err) {
+    *events = 0;
+    if (kz_store_loading(s))
+        return kz_err_set(err, KZ_EIO,
+                          "%s: an ingest is loading this store and builds its query indexes when "
+                          "it ends; run timeline again then",
+                          kz_store_dir(s));
+    /* one snapshot for the whole timeline, as in kz_scope_run */
+    sqlite3 *db = kz_store_db(s);
+    int tx = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+    int rc = timeline_run(s, q, f, write, ctx, events, err);
+    if (tx) sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     return rc;
 }

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -73,7 +74,8 @@ const char store_drop_index_sql[] =
     "DROP INDEX IF EXISTS hosts_host; DROP INDEX IF EXISTS addrs_ws;";
 #define STORE_NINDEXES 8
 
-int store_ensure_indexes(struct kz_store *s, struct kz_err *err) {
+/* How many of the query indexes exist (STORE_NINDEXES: all). */
+static int index_count(struct kz_store *s) {
     sqlite3_stmt *q = NULL;
     int have = 0;
     if (sqlite3_prepare_v2(s->db,
@@ -84,7 +86,11 @@ int store_ensure_indexes(struct kz_store *s, struct kz_err *err) {
         sqlite3_step(q) == SQLITE_ROW)
         have = sqlite3_column_int(q, 0);
     sqlite3_finalize(q);
-    if (have == STORE_NINDEXES) return 0;
+    return have;
+}
+
+int store_ensure_indexes(struct kz_store *s, struct kz_err *err) {
+    if (index_count(s) == STORE_NINDEXES) return 0;
     /* the sort spills to temporary files rather than memory: 100 million rows fit either way */
     return store_exec(s, "PRAGMA temp_store=FILE; BEGIN IMMEDIATE;", err) ||
                    store_exec(s, store_index_sql, err) || store_exec(s, "COMMIT", err)
@@ -129,6 +135,49 @@ uint32_t store_partial_copies(struct kz_store *s, int remove) {
     return n;
 }
 
+/* ---- the ingest lock ----
+ * An ingest holds an exclusive flock on DIR/ingest.lock for its whole run (the kernel drops it
+ * when the process ends, kill -9 too, so a killed ingest never leaves a stale lock). Other
+ * processes only test it: a second ingest is refused rather than interleaving its batches, and
+ * readers do not rebuild indexes a bulk load is about to build. */
+int store_ingest_lock(struct kz_store *s, struct kz_err *err) {
+    char *path = store_path(s, "ingest.lock");
+    if (!path) return kz_err_set(err, KZ_ENOMEM, "out of memory");
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    int rc = 0;
+    if (fd < 0)
+        rc = kz_err_set(err, KZ_EIO, "%s: %s", path, strerror(errno));
+    else if (flock(fd, LOCK_EX | LOCK_NB) != 0)
+        rc = kz_err_set(err, KZ_EIO,
+                        "%s: another ingest is writing to this store; run this one when it has "
+                        "finished",
+                        s->dir);
+    if (rc && fd >= 0) close(fd);
+    if (!rc) s->lock_fd = fd;
+    kz_free(path);
+    return rc;
+}
+
+void store_ingest_unlock(struct kz_store *s) {
+    if (s->lock_fd >= 0) close(s->lock_fd);
+    s->lock_fd = -1;
+}
+
+int store_ingest_running(struct kz_store *s) {
+    if (s->lock_fd >= 0) return 0; /* our own */
+    char *path = store_path(s, "ingest.lock");
+    int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+    kz_free(path);
+    if (fd < 0) return 0; /* no ingest has ever run here, or not one since this version */
+    int running = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    close(fd); /* drops the shared lock if it was taken */
+    return running;
+}
+
+int kz_store_loading(const struct kz_store *s) {
+    return s->loading;
+}
+
 /* A new database is made whole under a temporary name and renamed into place, so a kill while
  * it is being created leaves no half-made kizuki.db (the next ingest starts over). */
 static int create_db(struct kz_store *s, const char *db, struct kz_err *err) {
@@ -145,7 +194,12 @@ static int create_db(struct kz_store *s, const char *db, struct kz_err *err) {
         SQLITE_OK) {
         rc = kz_err_set(err, KZ_EIO, "%s: %s", tmp, s->db ? sqlite3_errmsg(s->db) : "cannot create");
     } else {
-        rc = store_exec(s, "PRAGMA synchronous=FULL;", err);
+        /* 16 KiB pages rather than 4 KiB: a bulk load appends whole pages, and a quarter as
+         * many page writes, B-tree cells moved and index levels made the main thread's CPU
+         * about an eighth less (2.36 -> 2.07 s, median of 3 on the 485k-event estate, loaded
+         * machine) for the same file size; scope and timeline times did not change. Only a
+         * new store gets it (an existing one keeps its page size; the format is the same). */
+        rc = store_exec(s, "PRAGMA synchronous=FULL; PRAGMA page_size=16384;", err);
         if (!rc) rc = store_exec(s, schema, err);
     }
     sqlite3_close_v2(s->db);
@@ -181,6 +235,7 @@ int kz_store_open(const char *dir, int create, struct kz_store **out, struct kz_
         return kz_err_set(err, KZ_ENOMEM, "out of memory");
     }
     kz_arena_init(&s->names, 1 << 20, 0);
+    s->lock_fd = -1;
     int rc = 0;
     char *db = store_path(s, "kizuki.db"), *objects = store_path(s, "objects");
     if (!db || !objects) {
@@ -195,6 +250,9 @@ int kz_store_open(const char *dir, int create, struct kz_store **out, struct kz_
         rc = kz_err_set(err, KZ_EIO, "%s: cannot create: %s", objects, strerror(errno));
         goto out;
     }
+    /* The writer (create: ingest) takes the ingest lock before it creates or changes anything,
+     * so that two ingests starting together cannot both go ahead. */
+    if (create && (rc = store_ingest_lock(s, err))) goto out;
     if (create && access(db, F_OK) != 0 && (rc = create_db(s, db, err))) goto out;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(db, &s->db, flags, NULL) != SQLITE_OK) {
@@ -220,7 +278,13 @@ int kz_store_open(const char *dir, int create, struct kz_store **out, struct kz_
         goto out;
     }
     sqlite3_finalize(chk);
-    if ((rc = store_ensure_indexes(s, err))) goto out;
+    /* A bulk ingest drops the indexes and builds them when it ends: building them here, under
+     * it, would make it wait for this process's write transaction (or this one fail). A reader
+     * opened meanwhile sees the store without them (kz_store_loading). */
+    if (store_ingest_running(s))
+        s->loading = index_count(s) != STORE_NINDEXES;
+    else if ((rc = store_ensure_indexes(s, err)))
+        goto out;
     if (sqlite3_prepare_v2(s->db, "SELECT id FROM names WHERE s=?", -1, &s->name_get, NULL) ||
         sqlite3_prepare_v2(s->db, "INSERT INTO names(s) VALUES(?)", -1, &s->name_put, NULL) ||
         sqlite3_prepare_v2(s->db, "SELECT s FROM names WHERE id=?", -1, &s->name_text, NULL)) {
@@ -244,6 +308,7 @@ void kz_store_close(struct kz_store *s) {
     sqlite3_finalize(s->name_put);
     sqlite3_finalize(s->name_text);
     if (s->db) sqlite3_close_v2(s->db);
+    store_ingest_unlock(s);
     kz_free(s->slots);
     kz_arena_free(&s->names);
     kz_free(s->text_buf);
@@ -457,6 +522,13 @@ void store_batch_file(struct kz_buf *b, const char *sha, int64_t size, int64_t e
 int kz_store_verify(struct kz_store *s, struct kz_store_verify *v,
                     void (*report)(void *ctx, const char *msg), void *ctx, struct kz_err *err) {
     memset(v, 0, sizeof *v);
+    /* The chain is checked against HEAD, which a running ingest moves on after each commit: a
+     * store being written would show differences nobody made. */
+    if (store_ingest_running(s))
+        return kz_err_set(err, KZ_EIO,
+                          "%s: an ingest is writing to this store; verify it when that has "
+                          "finished",
+                          s->dir);
     struct vctx c = {.v = v, .report = report, .ctx = ctx};
     sqlite3_stmt *q = NULL, *cnt = NULL;
     int rc = 0;

@@ -3,8 +3,9 @@
  *
  * Layout of a store directory (DESIGN.md, "Evidence store and scope"):
  *   DIR/objects/<sha256>   every ingested file, byte for byte, named by its SHA-256
- *   DIR/kizuki.db          SQLite (rollback journal; stores made before used WAL, which ingest
- *                          switches): names, files, batches (the chain), events, logons, addrs
+ *   DIR/kizuki.db          SQLite (WAL, so that readers run beside an ingest): names, files,
+ *                          batches (the chain), events, logons, addrs, hosts
+ *   DIR/ingest.lock        flock held by the running ingest (empty; readers only test it)
  *   DIR/HEAD               "<batch id> <hash>" of the last committed batch, an anchor outside the
  *                          database so that rewriting the chain's last rows is noticed too
  * A batch is up to 256 source files (or 2M events): the copies are on disk (fdatasync of each)
@@ -51,8 +52,10 @@ enum {
 
 #define KZ_STORE_NAME_MAX 4096 /* longest string kept in the index; longer ones are cut */
 
-/* Opens (create != 0: creating it when missing) the store at dir. Returns 0, KZ_EIO (not a store,
- * cannot create), KZ_ECORRUPT (the database is damaged) or KZ_ENOMEM, with err set. */
+/* Opens (create != 0: creating it when missing) the store at dir. create is for the writer
+ * (ingest): it takes the ingest lock (DIR/ingest.lock) until kz_store_close, and fails with
+ * KZ_EIO when another ingest holds it. Returns 0, KZ_EIO (not a store, cannot create, another
+ * ingest), KZ_ECORRUPT (the database is damaged) or KZ_ENOMEM, with err set. */
 int kz_store_open(const char *dir, int create, struct kz_store **out, struct kz_err *err);
 void kz_store_close(struct kz_store *s);
 sqlite3 *kz_store_db(struct kz_store *s);
@@ -101,6 +104,11 @@ struct kz_store_verify {
  * status when the store cannot be read at all. */
 int kz_store_verify(struct kz_store *s, struct kz_store_verify *v,
                     void (*report)(void *ctx, const char *msg), void *ctx, struct kz_err *err);
+
+/* 1 when the store was opened while a bulk ingest was loading it: its query indexes are not
+ * built yet (ingest builds them when it ends), so scope and timeline would scan whole tables.
+ * They refuse instead, saying so; verify does not need the indexes. */
+int kz_store_loading(const struct kz_store *s);
 
 /* ---- names ---- */
 

@@ -29,6 +29,8 @@ struct kz_store {
     struct kz_arena names;
     char *text_buf; /* kz_store_name's result */
     size_t text_cap;
+    int lock_fd;    /* DIR/ingest.lock while this process ingests, else -1 */
+    int loading;    /* opened while a bulk ingest had the indexes dropped */
 };
 
 /* The query indexes (CREATE ... IF NOT EXISTS) and their DROP statements. */
@@ -36,6 +38,12 @@ extern const char store_index_sql[], store_drop_index_sql[];
 /* Builds the query indexes when any is missing (after a bulk ingest, or one killed before it
  * built them); 0 or KZ_EIO with err set. */
 int store_ensure_indexes(struct kz_store *s, struct kz_err *err);
+/* Takes the ingest lock (DIR/ingest.lock, flock): 0, or KZ_EIO with err set when another
+ * ingest holds it. Released by store_ingest_unlock or kz_store_close. */
+int store_ingest_lock(struct kz_store *s, struct kz_err *err);
+void store_ingest_unlock(struct kz_store *s);
+/* 1 when another process is ingesting into the store now. */
+int store_ingest_running(struct kz_store *s);
 /* Executes SQL without results; returns 0 or KZ_EIO with err set. */
 int store_exec(struct kz_store *s, const char *sql, struct kz_err *err);
 /* The id of text (len bytes), inserting it when new; 0 for NULL, empty or "-". Negative KZ_E* on

@@ -5,7 +5,8 @@
 # exactly, hosts reported); web and VPN sessions; renames; outputs in every format (HTML
 # escaped); timeline; tamper tests (a byte of a stored file, a chain row); crash tests (kill -9
 # at random moments, also across many small batches, then verify and resume, compared with a
-# clean ingest row by row). Usage: tests/e2e/store.sh path/to/kizuki   Prints "store: N passed, N failed, N skipped".
+# clean ingest row by row); readers beside an ingest (a read transaction held through it, scope
+# and timeline in a loop, a bulk load with scope and a second ingest during it). Usage: tests/e2e/store.sh path/to/kizuki   Prints "store: N passed, N failed, N skipped".
 set -uo pipefail
 kz=$(realpath "$1")
 here=$(cd "$(dirname "$0")" && pwd)
@@ -153,17 +154,24 @@ sqlite3 "$tmp/t3/kizuki.db" "delete from events where rowid=100"
 expect_exit 1 "verify after a deleted event row" -- "$kz" verify --store "$tmp/t3"
 
 # ---- crash: kill -9 during ingest, verify, resume, compare with the clean store ----
+# kill_ingests STORE TIMES MAXDIGIT LABEL: TIMES ingests of the estate into STORE, each killed
+# (-9) after a random 0.00 to 0.MAXDIGIT9 s, the store verified after each kill (when the kill
+# came after its creation); $pid is the last killed process. KZ_STORE_BATCH_FILES passes through.
+kill_ingests() {
+    local store=$1 times=$2 maxd=$3 label=$4 i
+    for ((i = 1; i <= times; i++)); do
+        "$kz" ingest "$sim/logs" --store "$store" --quiet >/dev/null 2>&1 &
+        pid=$!
+        sleep "0.$((RANDOM % maxd))$((RANDOM % 10))"
+        kill -9 $pid 2>/dev/null
+        wait $pid 2>/dev/null
+        if [ -f "$store/kizuki.db" ]; then
+            "$kz" verify --store "$store" >"$tmp/v" 2>&1 && ok || fail "verify after $label $i: $(head -3 "$tmp/v")"
+        fi
+    done
+}
 cr=$tmp/crash
-for i in 1 2 3 4 5; do
-    "$kz" ingest "$sim/logs" --store "$cr" --quiet >/dev/null 2>&1 &
-    pid=$!
-    sleep "0.$((RANDOM % 5))$((RANDOM % 10))"
-    kill -9 $pid 2>/dev/null
-    wait $pid 2>/dev/null
-    if [ -f "$cr/kizuki.db" ]; then
-        "$kz" verify --store "$cr" >"$tmp/v" 2>&1 && ok || fail "verify after kill $i: $(head -3 "$tmp/v")"
-    fi
-done
+kill_ingests "$cr" 5 5 "kill"
 # Partial copies a kill leaves (objects/.incoming.<pid>.<n>; one is planted under the last killed
 # process's id, since a kill need not land during a copy): verify notes them without calling the
 # store broken, the resuming ingest removes them, and a running process's copy is left alone.
@@ -195,16 +203,7 @@ digest() {
         left join names u on u.id=e.user left join names o on o.id=e.obj order by f.sha256, e.rec, e.ts" | sha256sum
 }
 mb=$tmp/multi
-for i in 1 2 3 4; do
-    KZ_STORE_BATCH_FILES=4 "$kz" ingest "$sim/logs" --store "$mb" --quiet >/dev/null 2>&1 &
-    pid=$!
-    sleep "0.$((RANDOM % 9))$((RANDOM % 10))"
-    kill -9 $pid 2>/dev/null
-    wait $pid 2>/dev/null
-    if [ -f "$mb/kizuki.db" ]; then
-        "$kz" verify --store "$mb" >"$tmp/v" 2>&1 && ok || fail "verify after multi-batch kill $i: $(head -3 "$tmp/v")"
-    fi
-done
+KZ_STORE_BATCH_FILES=4 kill_ingests "$mb" 4 9 "multi-batch kill"
 KZ_STORE_BATCH_FILES=4 "$kz" ingest "$sim/logs" --store "$mb" --quiet >/dev/null 2>&1 || fail "resume after multi-batch kills"
 expect_exit 0 "verify after multi-batch resume" -- "$kz" verify --store "$mb"
 [ "$(count "$mb" 'select count(*) from batches')" -gt 1 ] && ok || fail "several batches"
@@ -228,6 +227,75 @@ for q in 'select count(*) from logons' 'select count(*) from files' 'select sum(
          'select count(*) from addrs' 'select count(*) from hosts'; do
     [ "$(count "$gr" "$q")" = "$(count "$st" "$q")" ] && ok || fail "grown store '$q': $(count "$gr" "$q") vs $(count "$st" "$q")"
 done
+# ---- readers while ingest writes (docs/ingest.md, "Readers during an ingest") ----
+# A reader holding one read transaction open for the whole of an ingest (longer than the 10 s
+# busy timeout a rollback journal would make the commits wait) must neither make the ingest
+# fail nor see it half-way: its snapshot stays what it was.
+cw=$tmp/concurrent
+"$kz" ingest "${hostdirs[@]:0:n-2}" --store "$cw" --quiet >/dev/null 2>&1 || fail "ingest before the reader"
+before=$(count "$cw" 'select count(*) from events')
+python3 - "$cw/kizuki.db" "$tmp/reader" <<'PY' &
+import os, sqlite3, sys, time
+db, mark = sys.argv[1], sys.argv[2]
+c = sqlite3.connect(db, isolation_level=None)
+c.execute("BEGIN")
+n0 = c.execute("select count(*) from events").fetchone()[0]
+open(mark + ".ready", "w").write(str(n0))
+t = time.time()
+while not os.path.exists(mark + ".done") and time.time() - t < 120:
+    time.sleep(0.1)
+n1 = c.execute("select count(*) from events").fetchone()[0]
+c.execute("COMMIT")
+open(mark + ".out", "w").write("%d %d" % (n0, n1))
+PY
+rpid=$!
+for _ in $(seq 100); do [ -f "$tmp/reader.ready" ] && break; sleep 0.1; done
+[ -f "$tmp/reader.ready" ] && ok || fail "the reader did not start"
+# scope and timeline meanwhile, in a loop: every run answers (exit 0) from the indexed store
+"$kz" ingest "$sim/logs" --store "$cw" >"$tmp/cw.out" 2>&1 &
+ipid=$!
+runs=0 bad=0
+while kill -0 $ipid 2>/dev/null; do
+    "$kz" scope --store "$cw" --user "$acct" --format json >/dev/null 2>"$tmp/cw.err" || bad=$((bad + 1))
+    "$kz" timeline --store "$cw" --host VDI03 --format csv >/dev/null 2>>"$tmp/cw.err" || bad=$((bad + 1))
+    runs=$((runs + 1))
+done
+wait $ipid && ok || fail "ingest with a reader holding the store: $(tail -2 "$tmp/cw.out")"
+[ $bad = 0 ] && ok || fail "scope/timeline during ingest failed $bad of $runs times: $(head -2 "$tmp/cw.err")"
+touch "$tmp/reader.done"
+wait $rpid
+[ "$(cat "$tmp/reader.out" 2>/dev/null)" = "$before $before" ] && ok || fail "the reader's snapshot moved: $(cat "$tmp/reader.out" 2>/dev/null), want $before $before"
+[ "$(digest "$cw")" = "$(digest "$st")" ] && ok || fail "index ingested beside a reader differs from a clean ingest"
+expect_exit 0 "verify after ingest beside a reader" -- "$kz" verify --store "$cw"
+# A bulk load into a new store (its indexes dropped until it ends): scope either answers or says
+# the store is being loaded, never waits or fails otherwise; a second ingest at the same time
+# is refused; the loaded store equals a clean one.
+bl=$tmp/bulk
+KZ_STORE_BATCH_FILES=4 "$kz" ingest "$sim/logs" --store "$bl" --quiet >/dev/null 2>&1 &
+ipid=$!
+runs=0 bad=0 loading=0 refused=0
+while kill -0 $ipid 2>/dev/null; do
+    if [ -f "$bl/kizuki.db" ]; then
+        if "$kz" scope --store "$bl" --user "$acct" --format json >/dev/null 2>"$tmp/bl.err"; then :
+        elif grep -q "an ingest is loading this store" "$tmp/bl.err"; then loading=$((loading + 1))
+        else bad=$((bad + 1)); cp "$tmp/bl.err" "$tmp/bl.bad"; fi
+        runs=$((runs + 1))
+        if [ $refused = 0 ]; then
+            "$kz" ingest "$sim/logs" --store "$bl" --quiet >/dev/null 2>"$tmp/bl2.err"
+            rc=$?
+            if grep -q "another ingest is writing" "$tmp/bl2.err"; then refused=1
+            elif kill -0 $ipid 2>/dev/null && [ $rc != 0 ]; then refused=2; cp "$tmp/bl2.err" "$tmp/bl2.bad"; fi
+        fi
+    fi
+    sleep 0.05
+done
+wait $ipid && ok || fail "bulk ingest beside readers"
+[ $bad = 0 ] && ok || fail "scope during a bulk ingest failed $bad of $runs times: $(head -2 "$tmp/bl.bad")"
+[ $refused != 2 ] && ok || fail "a second ingest failed without saying why: $(head -2 "$tmp/bl2.bad")"
+echo "  (bulk load beside readers: $runs scope runs, $loading told the store was loading; second ingest refused: $refused)"
+[ "$(digest "$bl")" = "$(digest "$st")" ] && ok || fail "bulk-loaded store beside readers differs from a clean ingest"
+expect_exit 0 "scope after the bulk load" -- "$kz" scope --store "$bl" --user "$acct" --format json
+
 # a finished ingest leaves no temporary copies behind
 [ -z "$(find "$st/objects" "$gr/objects" -name '.incoming*')" ] && ok || fail "temporary copies left in objects/"
 
