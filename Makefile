@@ -35,6 +35,8 @@ bench: build
 	@bench/run.sh
 	@bench/sigma.sh
 	@bench/stages.sh
+	@bench/inputs.sh
+	@bench/store.sh
 
 fuzz:
 	@tests/fuzz/build.sh

@@ -65,8 +65,12 @@ static const char help[] =
     "                      stopped (`kizuki risk --state FILE` lists its riskiest entities)\n"
     "  --geoip FILE        a MaxMind DB (GeoIP2/GeoLite2 City): UEBA flags impossible travel\n"
     "                      between the places of an account's logons and VPN sessions\n"
+    "  --peers FILE        CSV of `account,group` (department or OU): UEBA flags access nobody\n"
+    "                      of the account's group ever had (`kizuki simulate` writes peers.csv)\n"
     "  --no-prefilter      evaluate every rule on every event of its channel (slower; for\n"
     "                      measuring the Vectorscan prefilter)\n"
+    "  --no-cache          compile the rules' Vectorscan databases afresh instead of reusing\n"
+    "                      those kept in $XDG_CACHE_HOME/kizuki (default ~/.cache/kizuki)\n"
     "  --quiet             no progress and no summary\n"
     "\n"
     "examples:\n"
@@ -149,6 +153,17 @@ static void put_str(struct kz_buf *b, const char *s) {
     if (s) kz_buf_append(b, s, n);
 }
 
+/* A 'U' record: act (an activity, or a finding as evidence) for UEBA, kept by the main thread
+ * like 'C'; its length is patched in once the packed record's size is known. */
+static void put_ueba(struct kz_buf *out, const struct kz_ueba_act *act) {
+    size_t mark = out->len;
+    kz_buf_putc(out, 'U');
+    put_u32(out, 0);
+    kz_ueba_act_pack(out, act);
+    uint32_t len = (uint32_t)(out->len - mark - 5);
+    if (!out->failed) memcpy(out->data + mark + 1, &len, 4);
+}
+
 /* The account as DOMAIN\user when the event gives both. */
 static const char *event_user(const struct kz_event *ev, char *buf, size_t size) {
     const char *u = ev->ent.user, *d = ev->ent.domain;
@@ -207,12 +222,7 @@ static void on_hit(void *ctx, const struct kz_sigma_rule *rule, uint32_t ri,
     struct kz_ueba_act act;
     if (sc->ueba && kz_ueba_extract_finding(ev, rule->level, rule->id, rule->title, &act)) {
         act.file_id = h->file_id;
-        size_t mark = out->len;
-        kz_buf_putc(out, 'U');
-        put_u32(out, 0);
-        kz_ueba_act_pack(out, &act);
-        uint32_t len = (uint32_t)(out->len - mark - 5);
-        if (!out->failed) memcpy(out->data + mark + 1, &len, 4);
+        put_ueba(out, &act);
     }
     if (rule->level < sc->min_level) return;
     struct kz_finding f = {
@@ -319,14 +329,8 @@ static void scan_event(struct scan *sc, struct worker *w, const struct kz_event 
     kz_sigma_match(sc->engine, w->scratch, ev, on_hit, &h);
     struct kz_ueba_act act;
     if (sc->ueba && kz_ueba_extract(ev, &act)) {
-        /* 'U': an activity record for UEBA, kept by the main thread like 'C' */
         act.file_id = file_id;
-        size_t mark = out->len;
-        kz_buf_putc(out, 'U');
-        put_u32(out, 0);
-        kz_ueba_act_pack(out, &act);
-        uint32_t len = (uint32_t)(out->len - mark - 5);
-        if (!out->failed) memcpy(out->data + mark + 1, &len, 4);
+        put_ueba(out, &act);
     }
 }
 
@@ -596,9 +600,9 @@ int kz_cmd_scan(int argc, char **argv) {
     const char **paths = kz_calloc((size_t)argc, sizeof *paths);
     const char **rule_paths = kz_calloc((size_t)argc, sizeof *rule_paths);
     int npaths = 0, nrules = 0, bad = 0, no_default = 0, no_prefilter = 0, rc = KZ_EXIT_OK;
-    int format_given = 0, no_ueba = 0;
+    int format_given = 0, no_ueba = 0, no_cache = 0;
     long threads = 0, baseline_days = -1, ueba_threshold = 0;
-    const char *outpath = NULL, *val, *ueba_state = NULL, *geoip_path = NULL;
+    const char *outpath = NULL, *val, *ueba_state = NULL, *geoip_path = NULL, *peers_path = NULL;
     struct kz_geoip *geoip = NULL;
     struct kz_pool *pool = NULL;
     struct kz_err err = {0};
@@ -615,6 +619,8 @@ int kz_cmd_scan(int argc, char **argv) {
             no_default = 1;
         } else if (kz_cli_flag(a, "--no-prefilter")) {
             no_prefilter = 1;
+        } else if (kz_cli_flag(a, "--no-cache")) {
+            no_cache = 1;
         } else if (kz_cli_flag(a, "--no-ueba")) {
             no_ueba = 1;
         } else if (kz_cli_opt(&sc.cli, argc, argv, &i, "--baseline-days", &val, &bad)) {
@@ -625,6 +631,8 @@ int kz_cmd_scan(int argc, char **argv) {
                 bad = 1;
         } else if (kz_cli_opt(&sc.cli, argc, argv, &i, "--geoip", &val, &bad)) {
             if (!bad) geoip_path = val;
+        } else if (kz_cli_opt(&sc.cli, argc, argv, &i, "--peers", &val, &bad)) {
+            if (!bad) peers_path = val;
         } else if (kz_cli_opt(&sc.cli, argc, argv, &i, "--ueba-state", &val, &bad)) {
             if (!bad) ueba_state = val;
         } else if (kz_cli_opt(&sc.cli, argc, argv, &i, "--rules", &val, &bad)) {
@@ -679,6 +687,11 @@ int kz_cmd_scan(int argc, char **argv) {
                               "neither loaded nor saved)");
         bad = 1;
     }
+    if (!bad && no_ueba && peers_path) {
+        kz_cli_error(&sc.cli, "--peers cannot be used with --no-ueba (peer groups are a UEBA "
+                              "feature)");
+        bad = 1;
+    }
     if (!bad && no_ueba && geoip_path) {
         kz_cli_error(&sc.cli, "--geoip cannot be used with --no-ueba (impossible travel is a "
                               "UEBA feature)");
@@ -717,6 +730,9 @@ int kz_cmd_scan(int argc, char **argv) {
         goto out;
     }
     struct kz_sigma_engine_opts eo = {.no_prefilter = no_prefilter};
+    char cache_dir[4096];
+    if (!no_cache && kz_sigma_cache_dir(cache_dir, sizeof cache_dir) == 0)
+        eo.cache_dir = cache_dir;
     if (kz_sigma_engine_new(&sc.engine, &sc.rs, &eo, &err) ||
         kz_correlator_new(&sc.corr, &sc.rs, &err)) {
         kz_cli_error(&sc.cli, "%s", err.msg);
@@ -765,6 +781,12 @@ int kz_cmd_scan(int argc, char **argv) {
                       : 0;
         if (lrc) {
             kz_cli_error(&sc.cli, "--ueba-state: %s", err.msg);
+            rc = lrc == KZ_ENOMEM ? KZ_EXIT_INTERNAL : KZ_EXIT_INPUT;
+            goto out;
+        }
+        /* after the state: this run's mapping is the one that holds */
+        if (peers_path && (lrc = kz_ueba_load_peers(sc.ueba, peers_path, &err))) {
+            kz_cli_error(&sc.cli, "--peers: %s", err.msg);
             rc = lrc == KZ_ENOMEM ? KZ_EXIT_INTERNAL : KZ_EXIT_INPUT;
             goto out;
         }
