@@ -306,20 +306,26 @@ static void value(struct kz_text_decoder *d, char *prefix, size_t plen, uint8_t 
     }
 }
 
+/* One member `k: v` as a field of `section` named k (cut to the intern limit): a scalar as it is,
+ * an object or array flattened under k's name. */
+static void member(struct kz_text_decoder *d, uint8_t section, const struct kz_json_node *k,
+                   const struct kz_json_node *v) {
+    char name[KZ_INTERN_MAX_LEN + 1];
+    size_t n = k->len < KZ_INTERN_MAX_LEN ? k->len : KZ_INTERN_MAX_LEN;
+    memcpy(name, k->u.str, n);
+    if (v->type < KZ_JSON_ARRAY)
+        scalar(d, kz_text_name(d, name, n), section, v, 0);
+    else
+        value(d, name, n, section, v, 1);
+}
+
 /* The members of an event-data object, each under its own name. */
 static void data_object(struct kz_text_decoder *d, uint8_t section, const struct kz_json_node *o) {
-    char name[KZ_INTERN_MAX_LEN + 1];
     if (!o || o->type != KZ_JSON_OBJECT) return;
     for (const struct kz_json_node *k = kz_json_first(o); k && k < o + o->u.span;) {
         const struct kz_json_node *v = k + 1;
-        if (!(k->len && k->u.str[0] == '#')) { /* #attributes of the element itself */
-            size_t n = k->len < KZ_INTERN_MAX_LEN ? k->len : KZ_INTERN_MAX_LEN;
-            memcpy(name, k->u.str, n);
-            if (v->type < KZ_JSON_ARRAY)
-                scalar(d, kz_text_name(d, name, n), section, v, 0);
-            else
-                value(d, name, n, section, v, 1);
-        }
+        if (!(k->len && k->u.str[0] == '#')) /* #attributes of the element itself */
+            member(d, section, k, v);
         k = kz_json_next(v);
     }
 }
@@ -403,7 +409,6 @@ static void emit_system(struct kz_text_decoder *d, struct sys *s) {
 static void members(struct kz_text_decoder *d, const struct key *table,
                     const struct kz_json_node *obj, struct sys *s, const struct kz_json_node **data,
                     const struct kz_json_node **udata, int rest_is_data) {
-    char name[KZ_INTERN_MAX_LEN + 1];
     for (const struct kz_json_node *k = kz_json_first(obj); k && k < obj + obj->u.span;) {
         const struct kz_json_node *v = k + 1;
         int slot = lookup(table, k);
@@ -421,12 +426,7 @@ static void members(struct kz_text_decoder *d, const struct key *table,
         } else if (slot == S_USEROBJ && v->type == KZ_JSON_OBJECT) {
             s->v[S_USER] = kz_json_get(v, "identifier");
         } else if (slot == S_NONE && rest_is_data) {
-            size_t n = k->len < KZ_INTERN_MAX_LEN ? k->len : KZ_INTERN_MAX_LEN;
-            memcpy(name, k->u.str, n);
-            if (v->type < KZ_JSON_ARRAY)
-                scalar(d, kz_text_name(d, name, n), KZ_SEC_EVENTDATA, v, 0);
-            else
-                value(d, name, n, KZ_SEC_EVENTDATA, v, 1);
+            member(d, KZ_SEC_EVENTDATA, k, v);
         }
         k = kz_json_next(v);
     }
@@ -495,21 +495,14 @@ static int azure(struct kz_text_decoder *d, const struct kz_json_node *root, str
     } else if (data && data->type == KZ_JSON_OBJECT) {
         data_object(d, KZ_SEC_EVENTDATA, data);
     } else {
-        char name[KZ_INTERN_MAX_LEN + 1];
         for (const struct kz_json_node *k = kz_json_first(root); k && k < root + root->u.span;) {
             const struct kz_json_node *v = k + 1;
             /* _ResourceId, _BilledSize ...: the workspace's own columns */
             /* SecurityEvent exports carry every column, empty ("" or null) where the event
              * has no such field: those are no fields of the event */
             if (lookup(azure_keys, k) == S_NONE && k->len && k->u.str[0] != '_' &&
-                v->type != KZ_JSON_NULL && !(v->type == KZ_JSON_STRING && !v->len)) {
-                size_t n = k->len < KZ_INTERN_MAX_LEN ? k->len : KZ_INTERN_MAX_LEN;
-                memcpy(name, k->u.str, n);
-                if (v->type < KZ_JSON_ARRAY)
-                    scalar(d, kz_text_name(d, name, n), KZ_SEC_EVENTDATA, v, 0);
-                else
-                    value(d, name, n, KZ_SEC_EVENTDATA, v, 1);
-            }
+                v->type != KZ_JSON_NULL && !(v->type == KZ_JSON_STRING && !v->len))
+                member(d, KZ_SEC_EVENTDATA, k, v);
             k = kz_json_next(v);
         }
     }
