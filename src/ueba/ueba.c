@@ -188,10 +188,32 @@ static uint64_t mix64(uint64_t x) {
     return x ^ (x >> 31);
 }
 
+/* Names are short (accounts, hosts, folders: 5-60 bytes) and hashed for every record kept and
+ * again for each canonical name scored, so 8 bytes a step. The value is never saved (a state
+ * gives names back by id; ueba_state.c), so it may change between builds. */
 static uint32_t hash_text(int type, const char *s, size_t n) {
-    uint64_t h = 1469598103934665603ULL ^ (uint64_t)type;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (uint8_t)s[i]) * 1099511628211ULL;
+    uint64_t h = 0x9e3779b97f4a7c15ULL * (uint64_t)(type + 1) ^ n, w;
+    const char *end = s + n;
+    for (; end - s > 8; s += 8) {
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0xbf58476d1ce4e5b9ULL;
+        h ^= h >> 29;
+    }
+    /* the last 1-8 bytes in whole loads (overlapping what was hashed: the length is in h), not
+     * byte by byte into a word, which stalls on the store-to-load forwarding */
+    if (n >= 8) {
+        memcpy(&w, end - 8, 8);
+    } else if (n >= 4) {
+        uint32_t lo, hi;
+        memcpy(&lo, s, 4);
+        memcpy(&hi, end - 4, 4);
+        w = (uint64_t)hi << 32 | lo;
+    } else {
+        w = n ? (uint64_t)(uint8_t)s[0] | (uint64_t)(uint8_t)s[n / 2] << 8 |
+                    (uint64_t)(uint8_t)s[n - 1] << 16
+              : 0;
+    }
+    h = (h ^ w) * 0x94d049bb133111ebULL;
     return (uint32_t)mix64(h);
 }
 
@@ -345,6 +367,40 @@ static uint32_t intern_net(struct kz_ueba *u, const char *ip) {
     for (; ip[n] && n < 40; n++)
         if (ip[n] == ':' && ++groups == 4) break;
     return intern(u, T_NET, ip, n);
+}
+
+/* ---- a run's names, canonical once ---- */
+
+/* kz_ueba_run scores records whose strings are the engine's own (interned when kept), and the
+ * same few names (an account, its host, a source address) come back in record after record.
+ * While it runs, the canonical id of (kind, string) is remembered by the string's address: an
+ * interned string never moves or changes while the engine lives, so the address stands for its
+ * text. A direct-mapped cache (a collision only recomputes), used only for strings of the records
+ * being run (memo_* callers pass a record's fields, never a buffer of their own), and only ids
+ * that were found or added are remembered, so each call's effects (ids added, caps counted) are
+ * those the first call had. kind: T_USER, T_HOST, T_DEVICE, T_PROC, T_SVC (intern_canon),
+ * T_IP (the address as written), T_NET (intern_net). */
+struct ueba_memo {
+    const char *s;
+    uint32_t kind, id;
+};
+
+static struct ueba_memo *memo_slot(const struct kz_ueba *u, int kind, const char *s) {
+    if (!u->memo) return NULL;
+    uint64_t h = ((uint64_t)(uintptr_t)s ^ (uint64_t)kind << 59) * 0x9e3779b97f4a7c15ULL;
+    struct ueba_memo *m = &u->memo[(h >> 32) & u->memo_mask];
+    return m;
+}
+
+static uint32_t memo_intern(struct kz_ueba *u, int kind, const char *s) {
+    if (!s) return 0;
+    struct ueba_memo *m = memo_slot(u, kind, s);
+    if (m && m->s == s && m->kind == (uint32_t)kind) return m->id;
+    uint32_t id = kind == T_NET  ? intern_net(u, s)
+                  : kind == T_IP ? intern(u, T_IP, s, strnlen(s, 64))
+                                 : intern_canon(u, kind, s);
+    if (m && id) *m = (struct ueba_memo){s, (uint32_t)kind, id};
+    return id;
 }
 
 /* ---- learned pairs ---- */
@@ -589,7 +645,7 @@ static int glob_match(const char *p, const char *s) {
 }
 
 static struct ueba_host *host_of(struct kz_ueba *u, const char *name, uint16_t day) {
-    uint32_t id = intern_canon(u, T_HOST, name);
+    uint32_t id = memo_intern(u, T_HOST, name);
     if (!id) return NULL;
     if (u->ent[id]) return &u->hosts[u->ent[id] - 1];
     if (u->nhosts == u->hosts_cap) {
@@ -663,6 +719,7 @@ void ueba_release(struct kz_ueba *u) {
     kz_free(u->anoms);
     kz_free(u->edges);
     kz_free(u->kept);
+    kz_free(u->memo);
     kz_arena_free(&u->arena);
 }
 
@@ -1355,7 +1412,7 @@ static void score_sigma(struct kz_ueba *u, const struct kz_ueba_act *a, uint32_t
     struct ueba_user *p = NULL;
     uint32_t uid = 0;
     if (a->user && *a->user) {
-        uid = intern_canon(u, T_USER, a->user);
+        uid = memo_intern(u, T_USER, a->user);
         if (!(p = user_of(u, uid, day, after_baseline))) return;
         set_display(u, p, a->user, a->domain);
     }
@@ -1414,7 +1471,7 @@ static void score_group(struct kz_ueba *u, const struct kz_ueba_act *a, uint32_t
     }
     if (!privileged_group(a->folder, a->target)) return;
     uint32_t grp = intern(u, T_TEXT, a->folder, strnlen(a->folder, NAME_MAX_BYTES));
-    uint32_t by = a->object ? intern_canon(u, T_USER, a->object) : 0;
+    uint32_t by = a->object ? memo_intern(u, T_USER, a->object) : 0;
     if (by == uid) by = 0;
     if (by) {
         struct ueba_user *q = user_of(u, by, day, after_baseline);
@@ -1480,7 +1537,7 @@ static void score_record(struct kz_ueba *u, const struct kz_ueba_act *a, kz_ueba
 
     /* host-only activity: services */
     if (a->kind == KZ_UEBA_SERVICE) {
-        uint32_t svc = intern_canon(u, T_SVC, a->object);
+        uint32_t svc = memo_intern(u, T_SVC, a->object);
         if (!svc) return;
         int new_here = edge_touch(u, E_HOST_SVC, host_id, svc, 0, hour, NULL) == 1;
         int org_new = edge_touch(u, E_ORG_SVC, svc, 0, 0, hour, NULL) == 1;
@@ -1502,7 +1559,7 @@ static void score_record(struct kz_ueba *u, const struct kz_ueba_act *a, kz_ueba
     }
 
     /* who */
-    uint32_t uid = intern_canon(u, T_USER, a->user);
+    uint32_t uid = memo_intern(u, T_USER, a->user);
     struct ueba_user *p = user_of(u, uid, day, after_baseline);
     if (!p) return;
     set_display(u, p, a->user, a->domain);
@@ -1510,7 +1567,7 @@ static void score_record(struct kz_ueba *u, const struct kz_ueba_act *a, kz_ueba
      * records' SID may be the subject's) */
     if (a->sid && (a->kind == KZ_UEBA_LOGON || a->kind == KZ_UEBA_ACCOUNT)) learn_sid(u, p, a->sid);
     if (a->kind == KZ_UEBA_ACCOUNT) {
-        p->creator = intern_canon(u, T_USER, a->object);
+        p->creator = memo_intern(u, T_USER, a->object);
         /* its creation seen before any activity: new, whether or not in the baseline */
         if (p->events == 0) p->is_new = 1;
         return;
@@ -1553,8 +1610,8 @@ static void score_record(struct kz_ueba *u, const struct kz_ueba_act *a, kz_ueba
     /* (Kerberos requests are left out: their address is often a server acting for the user.) */
     if (a->src_ip &&
         (a->kind == KZ_UEBA_LOGON || a->kind == KZ_UEBA_VPN || a->kind == KZ_UEBA_SHARE)) {
-        uint32_t ip = intern(u, T_IP, a->src_ip, strnlen(a->src_ip, 64));
-        uint32_t net = intern_net(u, a->src_ip);
+        uint32_t ip = memo_intern(u, T_IP, a->src_ip);
+        uint32_t net = memo_intern(u, T_NET, a->src_ip);
         if (ip) edge_touch(u, E_USER_IP, uid, ip, 0, hour, NULL);
         if (net) {
             uint32_t prev;
@@ -1587,15 +1644,13 @@ static void score_record(struct kz_ueba *u, const struct kz_ueba_act *a, kz_ueba
     }
     if (a->device &&
         (a->kind == KZ_UEBA_LOGON || a->kind == KZ_UEBA_VPN || a->kind == KZ_UEBA_AUTH)) {
-        uint32_t dev = intern_canon(u, T_DEVICE, a->device);
-        /* the host itself is not a client device */
-        char hb[NAME_MAX_BYTES + 1];
-        canon(hb, a->host, 1, 0, 0);
-        if (dev && strcmp(u->str[dev], hb)) {
+        uint32_t dev = memo_intern(u, T_DEVICE, a->device);
+        /* the host itself is not a client device (both names are canonical the same way) */
+        if (dev && strcmp(u->str[dev], u->str[host_id])) {
             int isnew = edge_touch(u, E_USER_DEV, uid, dev, 0, hour, NULL);
             int org_new = edge_touch(u, E_ORG_DEV, dev, 0, 0, hour, NULL) == 1;
             /* a known machine of the estate used as a client is not new to the organisation */
-            uint32_t hid = intern_canon(u, T_HOST, a->device);
+            uint32_t hid = memo_intern(u, T_HOST, a->device);
             if (hid && u->ent[hid]) org_new = 0;
             /* nor is a machine the account already logs on to (its own workstation) */
             uint32_t seen_on = 0;
@@ -1623,7 +1678,7 @@ static void score_record(struct kz_ueba *u, const struct kz_ueba_act *a, kz_ueba
         }
         if (a->kind == KZ_UEBA_EXPLICIT && a->object) {
             /* whose session typed these credentials: another account than their owner? */
-            uint32_t subj = intern_canon(u, T_USER, a->object);
+            uint32_t subj = memo_intern(u, T_USER, a->object);
             if (subj && subj != uid && edge_touch(u, E_CRED_BY, uid, subj, 0, hour, NULL) == 1 &&
                 scoring)
                 pend(u, a, R_CRED_BY_OTHER, subj, host_id, 0, 0, P_CRED_BY_OTHER, host_id);
@@ -1755,7 +1810,7 @@ static void score_record(struct kz_ueba *u, const struct kz_ueba_act *a, kz_ueba
     case KZ_UEBA_PROCESS: {
         if (!a->object) break;
         const char *img = a->object, *s = strrchr(img, '\\');
-        uint32_t proc = intern_canon(u, T_PROC, s ? s + 1 : img);
+        uint32_t proc = memo_intern(u, T_PROC, s ? s + 1 : img);
         if (!proc) break;
         /* a program new to the whole estate, started by a service's account (FAM_UNOWNED) */
         int org_new = edge_touch(u, E_ORG_PROC, proc, 0, 0, hour, NULL) == 1;
@@ -1842,34 +1897,103 @@ static int kept_cmp(const void *x, const void *y) {
     return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
-void kz_ueba_run(struct kz_ueba *u, kz_ueba_alert_fn fn, void *ctx) {
-    if (u->nkept > 1) qsort(u->kept, u->nkept, sizeof *u->kept, kept_cmp);
-    for (uint32_t i = 0; i < u->nkept; i++) {
-        const struct kept *k = &u->kept[i];
-        const char *s[9];
-        for (int j = 0; j < 9; j++)
-            s[j] = k->s[j] ? u->str[k->s[j]] : NULL;
-        struct kz_ueba_act a = {
-            .ts = k->ts,
-            .kind = k->kind,
-            .logon_type = k->logon_type,
-            .outcome = k->outcome,
-            .access = k->access,
-            .file_id = k->file_id,
-            .record_id = k->record_id,
-            .bytes = k->bytes,
-            .user = s[0],
-            .domain = s[1],
-            .sid = s[2],
-            .host = s[3],
-            .target = s[4],
-            .src_ip = s[5],
-            .device = s[6],
-            .object = s[7],
-            .folder = s[8],
-        };
-        kz_ueba_push(u, &a, fn, ctx);
+/* A record's place in time: the key kz_ueba_run sorts instead of the 72-byte records. */
+struct order {
+    kz_time ts;
+    uint64_t seq; /* the record's index in u->kept (keep order) */
+};
+
+/* Sorts keys[0..n) by time, ties in keep order (the keys start in keep order and the merge is
+ * stable). Records are kept file by file and each file is in time order, so the input is a few
+ * hundred sorted runs: a natural merge sort finds them and merges pairs of runs until one is
+ * left (log2(runs) passes instead of qsort's log2(n) with a call per comparison). tmp holds n
+ * keys, starts n + 1 run boundaries. Returns the sorted array (keys or tmp). */
+static struct order *order_sort(struct order *keys, struct order *tmp, uint32_t *starts,
+                                uint32_t n) {
+    uint32_t runs = 0;
+    for (uint32_t i = 0; i < n; i++)
+        if (i == 0 || keys[i].ts < keys[i - 1].ts) starts[runs++] = i;
+    starts[runs] = n;
+    while (runs > 1) {
+        uint32_t out = 0;
+        for (uint32_t r = 0; r < runs; r += 2) {
+            uint32_t i = starts[r], mid = starts[r + 1 < runs ? r + 1 : runs], end;
+            end = r + 2 <= runs ? starts[r + 2 < runs ? r + 2 : runs] : mid;
+            uint32_t j = mid, o = i;
+            starts[out++] = i;
+            while (i < mid && j < end)
+                tmp[o++] = keys[j].ts < keys[i].ts ? keys[j++] : keys[i++];
+            while (i < mid)
+                tmp[o++] = keys[i++];
+            while (j < end)
+                tmp[o++] = keys[j++];
+        }
+        starts[out] = n;
+        runs = out;
+        struct order *t = keys;
+        keys = tmp;
+        tmp = t;
     }
+    return keys;
+}
+
+/* Scores kept record k (its strings are the engine's own, interned when kept). */
+static void run_one(struct kz_ueba *u, const struct kept *k, kz_ueba_alert_fn fn, void *ctx) {
+    const char *s[9];
+    for (int j = 0; j < 9; j++)
+        s[j] = k->s[j] ? u->str[k->s[j]] : NULL;
+    struct kz_ueba_act a = {
+        .ts = k->ts,
+        .kind = k->kind,
+        .logon_type = k->logon_type,
+        .outcome = k->outcome,
+        .access = k->access,
+        .file_id = k->file_id,
+        .record_id = k->record_id,
+        .bytes = k->bytes,
+        .user = s[0],
+        .domain = s[1],
+        .sid = s[2],
+        .host = s[3],
+        .target = s[4],
+        .src_ip = s[5],
+        .device = s[6],
+        .object = s[7],
+        .folder = s[8],
+    };
+    kz_ueba_push(u, &a, fn, ctx);
+}
+
+void kz_ueba_run(struct kz_ueba *u, kz_ueba_alert_fn fn, void *ctx) {
+    uint32_t n = u->nkept;
+    struct order *keys = n ? kz_malloc((size_t)n * sizeof *keys) : NULL;
+    struct order *tmp = n ? kz_malloc((size_t)n * sizeof *tmp) : NULL;
+    uint32_t *starts = n ? kz_malloc(((size_t)n + 1) * sizeof *starts) : NULL;
+    /* the memo: room for every name kept so far twice over, 4,096 to 1M entries (16 MiB) */
+    uint32_t memo_cap = 4096;
+    while (memo_cap < (1u << 20) && memo_cap < 2 * u->nstr)
+        memo_cap *= 2;
+    u->memo = n ? kz_calloc(memo_cap, sizeof *u->memo) : NULL;
+    u->memo_mask = memo_cap - 1;
+    if (keys && tmp && starts) {
+        for (uint32_t i = 0; i < n; i++)
+            keys[i] = (struct order){u->kept[i].ts, i};
+        const struct order *sorted = order_sort(keys, tmp, starts, n);
+        kz_free(starts);
+        starts = NULL;
+        for (uint32_t i = 0; i < n; i++)
+            run_one(u, &u->kept[sorted[i].seq], fn, ctx);
+    } else {
+        /* no memory for the keys: sort the records themselves */
+        if (n > 1) qsort(u->kept, n, sizeof *u->kept, kept_cmp);
+        for (uint32_t i = 0; i < n; i++)
+            run_one(u, &u->kept[i], fn, ctx);
+    }
+    kz_free(keys);
+    kz_free(tmp);
+    kz_free(starts);
+    kz_free(u->memo);
+    u->memo = NULL;
     kz_free(u->kept);
     u->kept = NULL;
     u->nkept = u->kept_cap = 0;

@@ -201,6 +201,8 @@ struct kept {
     int64_t bytes; /* -1 unknown */
 };
 
+struct ueba_memo;
+
 struct kz_ueba {
     struct kz_ueba_opts o;
     struct kz_arena arena; /* strings and anomaly blocks' text */
@@ -231,6 +233,9 @@ struct kz_ueba {
     uint32_t nkept, kept_cap;
     /* stats */
     uint64_t records, kept_dropped, over_cap, alerts;
+    /* canonical ids of the running records' strings by address (ueba.c, "a run's names") */
+    struct ueba_memo *memo; /* memo_mask + 1 entries while kz_ueba_run runs, else NULL */
+    uint32_t memo_mask;
     /* per-record scratch */
     struct pending pend[MAX_PENDING];
     uint32_t npend;
