@@ -204,6 +204,24 @@ static void put_record(struct kz_buf *out, const struct rec_head *hp, const char
 
 /* ---- main-thread side: records -> rows ---- */
 
+/* Rows go to SQLite ROWS_PER_INSERT at a time, through one `INSERT ... VALUES (...), (...), ...`:
+ * a statement step, reset and VDBE setup per row cost about as much as the row itself. A
+ * rowbuf holds the rows not yet inserted; it is flushed when full, and before anything that
+ * ends the transaction (commit_batch) or reads the table. */
+#define ROWS_PER_INSERT 32
+#define ROW_COLS_MAX 12
+
+struct row {
+    int64_t v[ROW_COLS_MAX];
+    uint32_t null; /* bit i: column i + 1 is NULL */
+};
+
+struct rowbuf {
+    sqlite3_stmt *one, *many; /* INSERT of one row, of ROWS_PER_INSERT rows */
+    uint32_t ncols, n;
+    struct row rows[ROWS_PER_INSERT];
+};
+
 struct pending {
     char *path; /* the source as given */
     char sha[KZ_SHA256_HEX];
@@ -230,11 +248,13 @@ struct ingest {
     uint32_t batch_max_files; /* BATCH_MAX_FILES, or KZ_STORE_BATCH_FILES (tests) */
     int bulk;             /* more new bytes than half the store's: indexes rebuilt at the end */
     int dropped;          /* the indexes were dropped (in the first batch's transaction) */
+    int rollback;         /* a bulk load under a rollback journal (journal_for_bulk) */
     int failed;           /* a database error: stop inserting */
     int unsynced;         /* copies made since the last sync_objects */
     struct syncer *syncer; /* fdatasyncs the copies in the background */
     struct kz_err err;
-    sqlite3_stmt *ins_event, *ins_logon, *ins_addr, *ins_host, *ins_file, *ins_batch, *last;
+    sqlite3_stmt *ins_addr, *ins_host, *ins_file, *ins_batch, *last;
+    struct rowbuf events, logons; /* rows waiting for their multi-row INSERT */
     int64_t hosts_seen[64]; /* a tiny cache of hosts already in `hosts` (by name id) */
     int profile;            /* KZ_STORE_PROFILE set: phase times on stderr */
     double t0, sync_s, commit_s;
@@ -368,10 +388,87 @@ static void write_head(struct ingest *g) {
     kz_free(head);
 }
 
+/* Prepares b's statements for table (ncols columns); 0 or an SQLite error code. */
+static int rowbuf_prepare(sqlite3 *db, struct rowbuf *b, const char *table, uint32_t ncols) {
+    struct kz_buf sql;
+    kz_buf_init(&sql, 1u << 20);
+    int rc = SQLITE_NOMEM;
+    b->ncols = ncols;
+    b->n = 0;
+    for (int many = 0; many < 2; many++) {
+        kz_buf_clear(&sql);
+        kz_buf_printf(&sql, "INSERT INTO %s VALUES", table);
+        for (uint32_t r = 0; r < (many ? ROWS_PER_INSERT : 1); r++) {
+            kz_buf_puts(&sql, r ? ",(" : "(");
+            for (uint32_t c = 0; c < ncols; c++)
+                kz_buf_puts(&sql, c ? ",?" : "?");
+            kz_buf_putc(&sql, ')');
+        }
+        kz_buf_putc(&sql, 0);
+        if (sql.failed) goto out;
+        rc = sqlite3_prepare_v3(db, sql.data, -1, SQLITE_PREPARE_PERSISTENT,
+                                many ? &b->many : &b->one, NULL);
+        if (rc != SQLITE_OK) goto out;
+    }
+out:
+    kz_buf_free(&sql);
+    return rc;
+}
+
+static void rowbuf_finalize(struct rowbuf *b) {
+    sqlite3_finalize(b->one);
+    sqlite3_finalize(b->many);
+}
+
+/* Binds rows [0, n) to q from parameter 1 on and runs it; 0 or KZ_EIO. */
+static int rowbuf_run(struct rowbuf *b, sqlite3_stmt *q, uint32_t n) {
+    int col = 1;
+    for (uint32_t r = 0; r < n; r++) {
+        const struct row *w = &b->rows[r];
+        for (uint32_t c = 0; c < b->ncols; c++, col++)
+            if (w->null >> c & 1)
+                sqlite3_bind_null(q, col);
+            else
+                sqlite3_bind_int64(q, col, w->v[c]);
+    }
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    return rc == SQLITE_DONE ? 0 : KZ_EIO;
+}
+
+/* Inserts the rows waiting in b; 0 or KZ_EIO (with g's error set). */
+static int rowbuf_flush(struct ingest *g, struct rowbuf *b) {
+    int rc = 0;
+    if (b->n == ROWS_PER_INSERT)
+        rc = rowbuf_run(b, b->many, b->n);
+    else
+        for (uint32_t r = 0; r < b->n && !rc; r++) {
+            b->rows[0] = b->rows[r];
+            rc = rowbuf_run(b, b->one, 1);
+        }
+    b->n = 0;
+    return rc ? db_fail(g, "recording events or logons") : 0;
+}
+
+/* The next free row of b (flushing it first when full), NULL on a database error. */
+static struct row *rowbuf_add(struct ingest *g, struct rowbuf *b) {
+    if (b->n == ROWS_PER_INSERT && rowbuf_flush(g, b)) return NULL;
+    struct row *w = &b->rows[b->n++];
+    w->null = 0;
+    return w;
+}
+
+/* Column c (from 1) of w: v, or NULL when !present. */
+static void row_set(struct row *w, int c, int present, int64_t v) {
+    w->v[c - 1] = v;
+    if (!present) w->null |= 1u << (c - 1);
+}
+
 /* Records the batch in the chain and commits it. */
 static int sync_objects(struct ingest *g);
 static int commit_batch(struct ingest *g) {
     if (!g->in_tx) return 0;
+    if (rowbuf_flush(g, &g->events) || rowbuf_flush(g, &g->logons)) return KZ_EIO;
     /* the batch's copies are on disk before the commit that names them */
     if (sync_objects(g)) return KZ_EIO;
     int64_t id = g->prev_id + 1;
@@ -465,13 +562,6 @@ static const char *get_str(const char **p, uint32_t *len, uint64_t *hash) {
     return s;
 }
 
-static void bind_id(sqlite3_stmt *q, int col, int64_t id) {
-    if (id > 0)
-        sqlite3_bind_int64(q, col, id);
-    else
-        sqlite3_bind_null(q, col);
-}
-
 static void note_host(struct ingest *g, int64_t host, const char *text, uint32_t len) {
     size_t slot = (size_t)host % 64;
     if (g->hosts_seen[slot] == host) return;
@@ -511,44 +601,34 @@ static void insert_record(struct ingest *g, const char *p) {
         }
     }
     if (id[S_HOST] > 0) note_host(g, id[S_HOST], s[S_HOST], n[S_HOST]);
-    sqlite3_stmt *q = g->ins_event;
-    sqlite3_bind_int64(q, 1, h.ts);
-    bind_id(q, 2, id[S_HOST]);
-    bind_id(q, 3, id[S_USER]);
-    sqlite3_bind_int64(q, 4, h.eid);
-    if (h.lid) sqlite3_bind_int64(q, 5, h.lid); else sqlite3_bind_null(q, 5);
-    bind_id(q, 6, id[S_IP] > 0 ? id[S_IP] : id[S_WS]);
-    bind_id(q, 7, id[S_OBJ]);
-    if (h.acc) sqlite3_bind_int64(q, 8, h.acc); else sqlite3_bind_null(q, 8);
-    if (h.bytes >= 0) sqlite3_bind_int64(q, 9, h.bytes); else sqlite3_bind_null(q, 9);
-    bind_id(q, 10, id[S_PROC]);
-    sqlite3_bind_int64(q, 11, g->cur_file_row);
-    sqlite3_bind_int64(q, 12, (int64_t)h.record_id);
-    int rc = sqlite3_step(q);
-    sqlite3_reset(q);
-    if (rc != SQLITE_DONE) {
-        db_fail(g, "recording an event");
-        return;
-    }
+    struct row *w = rowbuf_add(g, &g->events);
+    if (!w) return;
+    row_set(w, 1, 1, h.ts);
+    row_set(w, 2, id[S_HOST] > 0, id[S_HOST]);
+    row_set(w, 3, id[S_USER] > 0, id[S_USER]);
+    row_set(w, 4, 1, h.eid);
+    row_set(w, 5, h.lid != 0, h.lid);
+    int64_t src = id[S_IP] > 0 ? id[S_IP] : id[S_WS];
+    row_set(w, 6, src > 0, src);
+    row_set(w, 7, id[S_OBJ] > 0, id[S_OBJ]);
+    row_set(w, 8, h.acc != 0, h.acc);
+    row_set(w, 9, h.bytes >= 0, h.bytes);
+    row_set(w, 10, id[S_PROC] > 0, id[S_PROC]);
+    row_set(w, 11, 1, g->cur_file_row);
+    row_set(w, 12, 1, (int64_t)h.record_id);
     g->cur_events++;
     if (h.kind != NO_KIND) {
-        q = g->ins_logon;
-        sqlite3_bind_int64(q, 1, h.ts);
-        bind_id(q, 2, id[S_HOST]);
-        bind_id(q, 3, id[S_USER]);
-        if (h.lid) sqlite3_bind_int64(q, 4, h.lid); else sqlite3_bind_null(q, 4);
-        if (h.ltype >= 0) sqlite3_bind_int64(q, 5, h.ltype); else sqlite3_bind_null(q, 5);
-        bind_id(q, 6, id[S_IP]);
-        bind_id(q, 7, id[S_WS]);
-        sqlite3_bind_int64(q, 8, h.kind);
-        bind_id(q, 9, id[S_TUSER]);
-        bind_id(q, 10, id[S_TSERVER]);
-        rc = sqlite3_step(q);
-        sqlite3_reset(q);
-        if (rc != SQLITE_DONE) {
-            db_fail(g, "recording a logon");
-            return;
-        }
+        if (!(w = rowbuf_add(g, &g->logons))) return;
+        row_set(w, 1, 1, h.ts);
+        row_set(w, 2, id[S_HOST] > 0, id[S_HOST]);
+        row_set(w, 3, id[S_USER] > 0, id[S_USER]);
+        row_set(w, 4, h.lid != 0, h.lid);
+        row_set(w, 5, h.ltype >= 0, h.ltype);
+        row_set(w, 6, id[S_IP] > 0, id[S_IP]);
+        row_set(w, 7, id[S_WS] > 0, id[S_WS]);
+        row_set(w, 8, 1, h.kind);
+        row_set(w, 9, id[S_TUSER] > 0, id[S_TUSER]);
+        row_set(w, 10, id[S_TSERVER] > 0, id[S_TSERVER]);
     }
     /* Addresses: a logon naming both the workstation and its address, or a Sysmon network
      * event of the host about itself. */
@@ -847,6 +927,25 @@ static int sync_objects(struct ingest *g) {
     return 0;
 }
 
+/* A bulk load writes under a rollback journal instead of WAL. Nothing can read the store while
+ * its query indexes are dropped (scope and timeline say it is being loaded), so WAL's readers
+ * beside the writer buy nothing here, and it costs: every page is written twice, once to the
+ * log and again when the log is copied into the database (the checkpoint, with its fsync, at
+ * the latest when ingest closes the store), while a rollback journal keeps only the old
+ * contents of pages that existed before the transaction, and a load into a new store appends
+ * almost only new pages. It is as crash-safe (synchronous=FULL; a kill leaves a hot journal that
+ * the next open rolls back). Leaving WAL needs the store to ourselves: when a reader has it open,
+ * the switch fails and the load stays in WAL, which is correct, only slower. */
+static void journal_for_bulk(struct ingest *g) {
+    sqlite3_stmt *q = NULL;
+    if (sqlite3_prepare_v2(g->s->db, "PRAGMA journal_mode=TRUNCATE", -1, &q, NULL) == SQLITE_OK &&
+        sqlite3_step(q) == SQLITE_ROW) {
+        const char *mode = (const char *)sqlite3_column_text(q, 0);
+        g->rollback = mode && !strcmp(mode, "truncate");
+    }
+    sqlite3_finalize(q);
+}
+
 /* Queues files[i] (EVTX) for decoding; its records arrive through write_out. */
 static void add_evtx(struct ingest *g, uint32_t i) {
     char objrel[128];
@@ -892,13 +991,21 @@ int kz_store_ingest(struct kz_store *s, const char *const *paths, int npaths,
      * reader sees the last committed batch and neither waits for ingest nor makes it wait (with
      * a rollback journal, each commit had to wait for every reader to finish, and failed after
      * the 10 s busy timeout). It is as crash-safe with synchronous=FULL (the log is synced at
-     * each commit; a kill leaves a log the next open replays up to its last commit). Its cost
-     * against the rollback journal of the previous version was within the noise here (3 runs
-     * each, alternated, simulate --users 100 --days 10: 2.6-4.0 s user against 3.1-3.6 s).
+     * each commit; a kill leaves a log the next open replays up to its last commit).
      * Stores still in rollback mode are switched; when another process has one open, the switch
      * cannot happen and this ingest keeps the rollback journal (commits then wait for readers
-     * up to the busy timeout). */
-    store_exec(s, "PRAGMA journal_mode=WAL", NULL);
+     * up to the busy timeout). A bulk load is the exception (journal_for_bulk). */
+    uint64_t stored_bytes = 0;
+    sqlite3_stmt *sz = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT coalesce(sum(size),0) FROM files", -1, &sz, NULL) ==
+            SQLITE_OK &&
+        sqlite3_step(sz) == SQLITE_ROW)
+        stored_bytes = (uint64_t)sqlite3_column_int64(sz, 0);
+    sqlite3_finalize(sz);
+    if (stored_bytes == 0)
+        journal_for_bulk(&g);
+    else
+        store_exec(s, "PRAGMA journal_mode=WAL", NULL);
     /* what a killed ingest left in objects/ (partial copies nothing refers to) */
     uint32_t leftovers = store_partial_copies(s, 1);
     if (leftovers && o->report) {
@@ -907,10 +1014,8 @@ int kz_store_ingest(struct kz_store *s, const char *const *paths, int npaths,
                  leftovers);
         o->report(o->ctx, msg);
     }
-    if (sqlite3_prepare_v2(db, "INSERT INTO events VALUES(?,?,?,?,?,?,?,?,?,?,?,?)", -1,
-                           &g.ins_event, NULL) ||
-        sqlite3_prepare_v2(db, "INSERT INTO logons VALUES(?,?,?,?,?,?,?,?,?,?)", -1, &g.ins_logon,
-                           NULL) ||
+    if (rowbuf_prepare(db, &g.events, "events", 12) ||
+        rowbuf_prepare(db, &g.logons, "logons", 10) ||
         sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO addrs VALUES(?,?)", -1, &g.ins_addr, NULL) ||
         sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO hosts VALUES(?,?)", -1, &g.ins_host, NULL) ||
         sqlite3_prepare_v2(db, "INSERT INTO files VALUES(?,?,?,?,?,?)", -1, &g.ins_file, NULL) ||
@@ -919,13 +1024,6 @@ int kz_store_ingest(struct kz_store *s, const char *const *paths, int npaths,
         rc = kz_err_set(err, KZ_EIO, "%s/kizuki.db: %s", s->dir, sqlite3_errmsg(db));
         goto out;
     }
-    uint64_t stored_bytes = 0;
-    sqlite3_stmt *sz = NULL;
-    if (sqlite3_prepare_v2(db, "SELECT coalesce(sum(size),0) FROM files", -1, &sz, NULL) ==
-            SQLITE_OK &&
-        sqlite3_step(sz) == SQLITE_ROW)
-        stored_bytes = (uint64_t)sqlite3_column_int64(sz, 0);
-    sqlite3_finalize(sz);
     if (chain_end(&g)) {
         *err = g.err;
         rc = KZ_EIO;
@@ -1056,6 +1154,7 @@ copy_out:
             goto out;
         }
         g.bulk = g.total_bytes >= stored_bytes / 2 && g.total_bytes > 0;
+        if (g.bulk) journal_for_bulk(&g);
         for (uint32_t i = 0; i < g.nfiles && !g.failed; i++)
             if (g.files[i].format == KZ_FMT_EVTX) add_evtx(&g, i);
     }
@@ -1092,6 +1191,8 @@ copy_out:
         *err = g.err;
         rc = g.err.code ? g.err.code : KZ_EIO;
     }
+    /* back to WAL, for readers of the loaded store and for later ingests */
+    if (g.rollback) store_exec(s, "PRAGMA journal_mode=WAL", NULL);
     st->bad_records =
         kz_evtx_reader_stats(g.reader)->bad_records + kz_text_reader_stats(text)->bad_lines;
 out:
@@ -1100,8 +1201,8 @@ out:
     if (text) kz_text_reader_free(text);
     if (g.reader) kz_evtx_reader_free(g.reader);
     kz_pool_free(pool);
-    sqlite3_finalize(g.ins_event);
-    sqlite3_finalize(g.ins_logon);
+    rowbuf_finalize(&g.events);
+    rowbuf_finalize(&g.logons);
     sqlite3_finalize(g.ins_addr);
     sqlite3_finalize(g.ins_host);
     sqlite3_finalize(g.ins_file);

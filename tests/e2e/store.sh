@@ -52,6 +52,10 @@ want_events=$((want_events))
 got_events=$(count "$st" 'select count(*) from events')
 [ "$got_events" = "$want_events" ] && ok || fail "events indexed $got_events, simulator wrote $want_events"
 expect_exit 0 "verify intact" -- "$kz" verify --store "$st"
+# a bulk load writes under a rollback journal and leaves the store in WAL, for readers beside
+# the next ingest (docs/ingest.md, "Journal")
+[ "$(count "$st" 'pragma journal_mode')" = wal ] && ok || fail "journal after a bulk load: $(count "$st" 'pragma journal_mode'), want wal"
+[ ! -e "$st/kizuki.db-journal" ] && ok || fail "a rollback journal left after the bulk load"
 expect_exit 0 "re-ingest" -- "$kz" ingest "$sim/logs" --store "$st"
 grep -q "0 files added" "$tmp/err" && ok || fail "re-ingest added files: $(cat "$tmp/err")"
 [ "$(count "$st" 'select count(*) from events')" = "$got_events" ] && ok || fail "re-ingest changed the index"
