@@ -62,8 +62,10 @@ const char store_index_sql[] =
     "CREATE INDEX IF NOT EXISTS events_user ON events(user, ts);"
     "CREATE INDEX IF NOT EXISTS events_host ON events(host, ts);"
     "CREATE INDEX IF NOT EXISTS logons_user ON logons(user, ts);"
-    "CREATE INDEX IF NOT EXISTS logons_ip ON logons(ip, ts);"
-    "CREATE INDEX IF NOT EXISTS logons_ws ON logons(ws, ts);"
+    /* most logons name no address (78% here) or no workstation (42%), and scope only looks up
+     * given ones (ip=?, ws=?): partial indexes, less to sort and keep */
+    "CREATE INDEX IF NOT EXISTS logons_ip ON logons(ip, ts) WHERE ip IS NOT NULL;"
+    "CREATE INDEX IF NOT EXISTS logons_ws ON logons(ws, ts) WHERE ws IS NOT NULL;"
     "CREATE INDEX IF NOT EXISTS logons_session ON logons(host, lid);"
     /* small tables, but scope looks them up once per session it follows */
     "CREATE INDEX IF NOT EXISTS hosts_host ON hosts(host);"
