@@ -1885,8 +1885,22 @@ int kz_ueba_keep(struct kz_ueba *u, const struct kz_ueba_act *a) {
         }
         flen = e ? (size_t)(e - a->folder) + 1 : 0;
     }
-    for (int i = 0; i < 9; i++)
-        k->s[i] = s[i] ? intern(u, T_TEXT, s[i], i == 8 ? flen : strnlen(s[i], 1024)) : 0;
+    for (int i = 0; i < 9; i++) {
+        if (!s[i]) {
+            k->s[i] = 0;
+            continue;
+        }
+        size_t n = i == 8 ? flen : strnlen(s[i], 1024);
+        /* records come file by file: the host, the domain, often the account are the previous
+         * record's, and a compare is cheaper than hashing and probing */
+        uint32_t last = u->keep_last[i];
+        if (last && n && !strncmp(u->str[last], s[i], n) && u->str[last][n] == 0) {
+            k->s[i] = last;
+            continue;
+        }
+        k->s[i] = intern(u, T_TEXT, s[i], n);
+        if (k->s[i]) u->keep_last[i] = k->s[i];
+    }
     u->nkept++;
     return 0;
 }
@@ -1981,8 +1995,11 @@ void kz_ueba_run(struct kz_ueba *u, kz_ueba_alert_fn fn, void *ctx) {
         const struct order *sorted = order_sort(keys, tmp, starts, n);
         kz_free(starts);
         starts = NULL;
-        for (uint32_t i = 0; i < n; i++)
+        for (uint32_t i = 0; i < n; i++) {
+            /* in time order the records are read out of keep order: fetch ahead */
+            if (i + 8 < n) __builtin_prefetch(&u->kept[sorted[i + 8].seq]);
             run_one(u, &u->kept[sorted[i].seq], fn, ctx);
+        }
     } else {
         /* no memory for the keys: sort the records themselves */
         if (n > 1) qsort(u->kept, n, sizeof *u->kept, kept_cmp);

@@ -231,6 +231,7 @@ struct kz_ueba {
     /* kept records (kz_ueba_keep) */
     struct kept *kept;
     uint32_t nkept, kept_cap;
+    uint32_t keep_last[9]; /* by field: the T_TEXT id the last kept record had (0 none) */
     /* stats */
     uint64_t records, kept_dropped, over_cap, alerts;
     /* canonical ids of the running records' strings by address (ueba.c, "a run's names") */
