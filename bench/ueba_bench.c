@@ -10,14 +10,22 @@
  * the model's size: entities, profiles, bytes per entity and per profile.
  *
  * With --peers FILE (a `kizuki simulate` estate's peers.csv), each run also reads the peer-group
- * mapping (timed with the run) and the peer-rarity feature learns its groups' pairs.
+ * mapping (timed with the run) and the peer-rarity feature learns its groups' pairs. With
+ * --geoip FILE (the estate's geoip.mmdb) the logons and VPN sessions from public addresses are
+ * located for impossible travel, as `scan --geoip` does (the database is opened afresh before
+ * each run, untimed, so that no run starts with the last one's travel memory); both are how the
+ * quality figures are measured (bench/ueba_quality.sh). What scan adds and this leaves out: the
+ * records of Sigma findings (one per finding of level medium or above, a few hundred in an estate
+ * of a million events).
  *
- * usage: ueba_bench [--seconds S] [--peers FILE] PATH...   (e.g. a simulated estate's logs/) */
+ * usage: ueba_bench [--seconds S] [--peers FILE] [--geoip FILE] PATH...
+ *        (e.g. a simulated estate's logs/) */
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/pool.h"
 #include "input/evtx/evtx_reader.h"
 #include "input/sources.h"
+#include "ueba/geoip.h"
 #include "ueba/ueba.h"
 
 #include <stdio.h>
@@ -71,7 +79,7 @@ int main(int argc, char **argv) {
     struct kz_sources src = {0};
     struct kz_buf peers;
     kz_buf_init(&peers, (size_t)1 << 30);
-    const char *peers_path = NULL;
+    const char *peers_path = NULL, *geoip_path = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--seconds") && i + 1 < argc) {
             seconds = strtod(argv[++i], NULL);
@@ -87,15 +95,18 @@ int main(int argc, char **argv) {
             while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
                 kz_buf_append(&peers, chunk, got);
             fclose(f);
+        } else if (!strcmp(argv[i], "--geoip") && i + 1 < argc) {
+            geoip_path = argv[++i];
         } else if (argv[i][0] == '-') {
-            fprintf(stderr, "usage: ueba_bench [--seconds S] [--peers FILE] PATH...\n");
+            fprintf(stderr, "usage: ueba_bench [--seconds S] [--peers FILE] [--geoip FILE] "
+                            "PATH...\n");
             return 1;
         } else if (kz_sources_add(&src, argv[i], NULL, NULL)) {
             return 2;
         }
     }
     if (!src.n) {
-        fprintf(stderr, "usage: ueba_bench [--seconds S] [--peers FILE] PATH...\n");
+        fprintf(stderr, "usage: ueba_bench [--seconds S] [--peers FILE] [--geoip FILE] PATH...\n");
         return 1;
     }
     struct bench b = {0};
@@ -120,8 +131,19 @@ int main(int argc, char **argv) {
     struct kz_ueba_stats st = {0};
     double t0 = now(), busy = 0;
     while (busy < seconds || runs == 0) {
+        struct kz_ueba_opts opts;
+        kz_ueba_opts_default(&opts);
+        struct kz_geoip *geo = NULL;
+        if (geoip_path) {
+            struct kz_err gerr = {0};
+            if (kz_geoip_open(&geo, geoip_path, &gerr)) {
+                fprintf(stderr, "ueba_bench: %s\n", gerr.msg);
+                return 1;
+            }
+            opts.geoip = geo;
+        }
         struct kz_ueba *u;
-        if (kz_ueba_new(&u, NULL)) return 2;
+        if (kz_ueba_new(&u, &opts)) return 2;
         double t1 = cpu_now();
         struct kz_err perr = {0};
         if (peers_path && kz_ueba_peers_buffer(u, peers.data, peers.len, peers_path, &perr)) {
@@ -143,6 +165,7 @@ int main(int argc, char **argv) {
         busy += cpu_now() - t1;
         kz_ueba_stats(u, &st);
         kz_ueba_free(u);
+        kz_geoip_free(geo);
         runs++;
     }
     double wall = now() - t0;
@@ -159,6 +182,7 @@ int main(int argc, char **argv) {
            (double)st.bytes / (1 << 20), (double)st.bytes / (st.entities ? st.entities : 1),
            (double)st.bytes / (st.users + st.hosts ? st.users + st.hosts : 1));
     if (peers_path) printf("  with the peer groups of %s\n", peers_path);
+    if (geoip_path) printf("  with the places of %s (impossible travel)\n", geoip_path);
     kz_buf_free(&b.packed);
     kz_buf_free(&peers);
     kz_sources_free(&src);
