@@ -204,9 +204,85 @@ static void peak_fn(void *ctx, const struct kz_ueba_entity *e) {
 
 static kz_time day0; /* 2026-03-02T00:00:00Z */
 
-static void push(struct kz_ueba *u, struct got *g, kz_time ts, int kind, int ltype,
-                 const char *host, const char *ip, const char *device, const char *object,
-                 const char *folder, uint64_t rec) {
+static void test_opts(struct kz_ueba_opts *o) {
+    kz_ueba_opts_default(o);
+    o->baseline_days = 1;
+    o->min_days = 2;
+    o->min_events = 5;
+}
+
+/* ---- the fixture: one engine, its alerts, record numbers ---- */
+
+struct fx {
+    struct kz_ueba *u;
+    struct got g;
+    uint64_t rec;
+};
+
+/* A fresh engine with options o (test_opts, changed as a test needs) and, when peers is not NULL,
+ * the peer mapping in that CSV text; no alerts yet, records numbered from 1. The one place every
+ * test below makes its engine. */
+static void fx_open_opts(struct fx *f, const struct kz_ueba_opts *o, const char *peers) {
+    memset(f, 0, sizeof *f);
+    kz_time_parse("2026-03-02", 10, &day0);
+    REQUIRE(kz_ueba_new(&f->u, o) == 0);
+    if (peers) {
+        struct kz_err err = {0};
+        int rc = kz_ueba_peers_buffer(f->u, peers, strlen(peers), "peers.csv", &err);
+        CHECK_MSG(rc == 0, "peers: %s", err.msg);
+    }
+    f->rec = 1;
+}
+
+/* fx_open_opts with test_opts, a threshold (0 keeps the default) and a GeoIP handle (NULL:
+ * none). */
+static void fx_open(struct fx *f, double threshold, struct kz_geoip *geoip, const char *peers) {
+    struct kz_ueba_opts o;
+    test_opts(&o);
+    if (threshold > 0) o.threshold = threshold;
+    o.geoip = geoip;
+    fx_open_opts(f, &o, peers);
+}
+
+static void fx_push(struct fx *f, const char *user, kz_time ts, int kind, int ltype,
+                    const char *host, const char *ip, const char *object, const char *folder,
+                    int64_t bytes) {
+    struct kz_ueba_act a = {.ts = ts,
+                            .kind = (uint8_t)kind,
+                            .logon_type = (int8_t)ltype,
+                            .outcome = 1,
+                            .access = KZ_UEBA_READ,
+                            .record_id = f->rec++,
+                            .bytes = bytes,
+                            .user = user,
+                            .domain = "CORP",
+                            .host = host,
+                            .src_ip = ip,
+                            .object = object,
+                            .folder = folder};
+    kz_ueba_push(f->u, &a, on_alert, &f->g);
+}
+
+/* office_history for n accounts at once (records must come in time order): each account on its
+ * own file server and folder, who[i] / fs[i] / folder[i]. */
+static void fx_office_n(struct fx *f, int n, const char *const *who, const char *const *fs,
+                        const char *const *folder) {
+    for (int d = 0; d < 10; d++)
+        for (int h = 9; h <= 17; h++)
+            for (int i = 0; i < n; i++) {
+                kz_time t = day0 + d * 24 * H + h * H + 5 * M;
+                fx_push(f, who[i], t, KZ_UEBA_LOGON, 3, fs[i], "10.1.2.3", NULL, NULL, -1);
+                fx_push(f, who[i], t + M, KZ_UEBA_FILE, -1, fs[i], "10.1.2.3", "\\\\*\\projects",
+                        folder[i], -1);
+            }
+}
+
+static void fx_office(struct fx *f, const char *user, const char *fs, const char *folder) {
+    fx_office_n(f, 1, &user, &fs, &folder);
+}
+
+static void push(struct fx *f, kz_time ts, int kind, int ltype, const char *host, const char *ip,
+                 const char *device, const char *object, const char *folder, uint64_t rec) {
     struct kz_ueba_act a = {.ts = ts,
                             .kind = (uint8_t)kind,
                             .logon_type = (int8_t)ltype,
@@ -222,40 +298,31 @@ static void push(struct kz_ueba *u, struct got *g, kz_time ts, int kind, int lty
                             .device = device,
                             .object = object,
                             .folder = folder};
-    kz_ueba_push(u, &a, on_alert, g);
+    kz_ueba_push(f->u, &a, on_alert, &f->g);
 }
 
 /* Ten days of office life: every hour 09:00-17:59 UTC a network logon to FS01 from 10.1.2.3 and
  * two reads, one in each of two customers' folders. 10 days x 9 hours = 90 active hours. */
-static void office_history(struct kz_ueba *u, struct got *g) {
+static void office_history(struct fx *f) {
     uint64_t rec = 1;
     for (int d = 0; d < 10; d++)
         for (int h = 9; h <= 17; h++) {
             kz_time t = day0 + d * 24 * H + h * H + 5 * M;
-            push(u, g, t, KZ_UEBA_LOGON, 3, "FS01", "10.1.2.3", NULL, NULL, NULL, rec++);
-            push(u, g, t + M, KZ_UEBA_FILE, -1, "FS01", "10.1.2.3", NULL, "\\\\*\\projects",
+            push(f, t, KZ_UEBA_LOGON, 3, "FS01", "10.1.2.3", NULL, NULL, NULL, rec++);
+            push(f, t + M, KZ_UEBA_FILE, -1, "FS01", "10.1.2.3", NULL, "\\\\*\\projects",
                  "custA\\f.doc", rec++);
-            push(u, g, t + 2 * M, KZ_UEBA_FILE, -1, "FS01", "10.1.2.3", NULL, "\\\\*\\projects",
+            push(f, t + 2 * M, KZ_UEBA_FILE, -1, "FS01", "10.1.2.3", NULL, "\\\\*\\projects",
                  "custB\\g.doc", rec++);
         }
 }
 
-static void test_opts(struct kz_ueba_opts *o) {
-    kz_ueba_opts_default(o);
-    o->baseline_days = 1;
-    o->min_days = 2;
-    o->min_events = 5;
-}
-
 KZ_TEST(ueba_first_seen_device_hour_and_rdp) {
-    kz_time_parse("2026-03-02", 10, &day0);
     struct kz_ueba_opts o;
     test_opts(&o);
-    struct kz_ueba *u;
-    REQUIRE(kz_ueba_new(&u, &o) == 0);
-    struct got g = {0};
-    office_history(u, &g);
-    CHECK_INT(g.n, 0); /* ordinary days raise nothing */
+    struct fx f;
+    fx_open_opts(&f, &o, NULL);
+    office_history(&f);
+    CHECK_INT(f.g.n, 0); /* ordinary days raise nothing */
     /* Day 10, 02:14: RDP logon to VDI1 from a device and a network nobody has used.
      * Reasons in order, points by hand:
      *   hour: never active 01:00-03:59 (bins 1,2,3 empty)         20  time family   total 20
@@ -267,67 +334,62 @@ KZ_TEST(ueba_first_seen_device_hour_and_rdp) {
      *     server (x2.5): 10 x 2.5 = 25; access cap 30 leaves 15                      90 -> high
      * The hour is strong doubt, so access counts in full. */
     kz_time t = day0 + 10 * 24 * H + 2 * H + 14 * M;
-    push(u, &g, t, KZ_UEBA_LOGON, 10, "VDI1", "10.212.5.5", "BYOD-7F2", NULL, NULL, 5000);
-    REQUIRE(g.n == 2);
-    CHECK_INT(g.score[0], 60);
-    CHECK_INT(g.level[0], KZ_LEVEL_MEDIUM);
-    CHECK_INT(g.score[1], 90);
-    CHECK_INT(g.level[1], KZ_LEVEL_HIGH);
-    CHECK_INT(g.nreasons[1], 6); /* the summary and five reasons */
-    CHECK_STR(g.reasons[1][1], "active at 02:14 (never at this hour before; usual 09:00-17:59)");
-    CHECK_STR(g.reasons[1][2],
+    push(&f, t, KZ_UEBA_LOGON, 10, "VDI1", "10.212.5.5", "BYOD-7F2", NULL, NULL, 5000);
+    REQUIRE(f.g.n == 2);
+    CHECK_INT(f.g.score[0], 60);
+    CHECK_INT(f.g.level[0], KZ_LEVEL_MEDIUM);
+    CHECK_INT(f.g.score[1], 90);
+    CHECK_INT(f.g.level[1], KZ_LEVEL_HIGH);
+    CHECK_INT(f.g.nreasons[1], 6); /* the summary and five reasons */
+    CHECK_STR(f.g.reasons[1][1], "active at 02:14 (never at this hour before; usual 09:00-17:59)");
+    CHECK_STR(f.g.reasons[1][2],
               "first activity from network 10.212.0.0/16 (new to the organisation), 02:14");
-    CHECK_STR(g.reasons[1][3],
+    CHECK_STR(f.g.reasons[1][3],
               "first activity from device byod-7f2 (never seen in the organisation), 02:14");
-    CHECK_STR(g.reasons[1][4], "first RDP logon (type 10) for the account, 02:14");
-    CHECK_STR(g.reasons[1][5], "first RDP logon to VDI1 (admin server), 02:14");
-    CHECK(!strncmp(g.first[1], "CORP\\alice: risk 90: active at 02:14", 36));
+    CHECK_STR(f.g.reasons[1][4], "first RDP logon (type 10) for the account, 02:14");
+    CHECK_STR(f.g.reasons[1][5], "first RDP logon to VDI1 (admin server), 02:14");
+    CHECK(!strncmp(f.g.first[1], "CORP\\alice: risk 90: active at 02:14", 36));
 
     /* Decay: 31 h later an ordinary logon (known hour, host, address) adds nothing; the risk is
      * 90 x 2^(-31/12) = 15.2. */
-    push(u, &g, t + 31 * H, KZ_UEBA_LOGON, 3, "FS01", "10.1.2.3", NULL, NULL, NULL, 5001);
-    CHECK_INT(g.n, 2);
+    push(&f, t + 31 * H, KZ_UEBA_LOGON, 3, "FS01", "10.1.2.3", NULL, NULL, NULL, 5001);
+    CHECK_INT(f.g.n, 2);
     struct top_ctx tc = {0};
-    kz_ueba_top(u, 1, top_fn, &tc);
+    kz_ueba_top(f.u, 1, top_fn, &tc);
     CHECK(tc.seen == 1);
     CHECK_MSG(fabs(tc.now - 90 * exp2(-31.0 / 12)) < 0.01, "risk now %f", tc.now);
     CHECK_MSG(fabs(tc.peak - 90) < 0.01, "peak %f", tc.peak);
-    kz_ueba_free(u);
+    kz_ueba_free(f.u);
 }
 
 KZ_TEST(ueba_gates_silence_young_profiles) {
-    kz_time_parse("2026-03-02", 10, &day0);
     struct kz_ueba_opts o;
     test_opts(&o);
     o.min_days = 20; /* alice has 10 active days: still learning */
-    struct kz_ueba *u;
-    REQUIRE(kz_ueba_new(&u, &o) == 0);
-    struct got g = {0};
-    office_history(u, &g);
-    push(u, &g, day0 + 10 * 24 * H + 2 * H, KZ_UEBA_LOGON, 10, "VDI1", "10.212.5.5", "BYOD-7F2",
-         NULL, NULL, 5000);
-    CHECK_INT(g.n, 0);
-    kz_ueba_free(u);
+    struct fx f;
+    fx_open_opts(&f, &o, NULL);
+    office_history(&f);
+    push(&f, day0 + 10 * 24 * H + 2 * H, KZ_UEBA_LOGON, 10, "VDI1", "10.212.5.5", "BYOD-7F2", NULL,
+         NULL, 5000);
+    CHECK_INT(f.g.n, 0);
+    kz_ueba_free(f.u);
     /* the run's baseline: with 11 baseline days everything is learning */
     test_opts(&o);
     o.baseline_days = 11;
-    REQUIRE(kz_ueba_new(&u, &o) == 0);
-    memset(&g, 0, sizeof g);
-    office_history(u, &g);
-    push(u, &g, day0 + 10 * 24 * H + 2 * H, KZ_UEBA_LOGON, 10, "VDI1", "10.212.5.5", "BYOD-7F2",
-         NULL, NULL, 5000);
-    CHECK_INT(g.n, 0);
-    kz_ueba_free(u);
+    fx_open_opts(&f, &o, NULL);
+    office_history(&f);
+    push(&f, day0 + 10 * 24 * H + 2 * H, KZ_UEBA_LOGON, 10, "VDI1", "10.212.5.5", "BYOD-7F2", NULL,
+         NULL, 5000);
+    CHECK_INT(f.g.n, 0);
+    kz_ueba_free(f.u);
 }
 
 KZ_TEST(ueba_volume_spike_folders) {
-    kz_time_parse("2026-03-02", 10, &day0);
     struct kz_ueba_opts o;
     test_opts(&o);
-    struct kz_ueba *u;
-    REQUIRE(kz_ueba_new(&u, &o) == 0);
-    struct got g = {0};
-    office_history(u, &g);
+    struct fx f;
+    fx_open_opts(&f, &o, NULL);
+    office_history(&f);
     /* Day 10, 10:xx (a usual hour): one read in each of 12 folders. History: every active hour
      * touched 2 folders (log2 bucket 1, values 2-3), so the 95th percentile is 3 and the bound
      * max(8, 3 x 3) = 9: the 10th folder is the spike. Points 25 + 5 log2(10/9) = 25.76; no
@@ -337,29 +399,27 @@ KZ_TEST(ueba_volume_spike_folders) {
     for (int i = 0; i < 12; i++) {
         char folder[32];
         snprintf(folder, sizeof folder, "cust%02d\\x.doc", i);
-        push(u, &g, t + i * M, KZ_UEBA_FILE, -1, "FS01", "10.1.2.3", NULL, "\\\\*\\projects",
-             folder, 6000 + (uint64_t)i);
+        push(&f, t + i * M, KZ_UEBA_FILE, -1, "FS01", "10.1.2.3", NULL, "\\\\*\\projects", folder,
+             6000 + (uint64_t)i);
     }
-    CHECK_INT(g.n, 0);
+    CHECK_INT(f.g.n, 0);
     struct peak_ctx pc = {0};
-    REQUIRE(kz_ueba_top(u, 5, peak_fn, &pc) >= 1);
+    REQUIRE(kz_ueba_top(f.u, 5, peak_fn, &pc) >= 1);
     CHECK_MSG(fabs(pc.peak - (25 + 5 * log2(10.0 / 9)) / 2) < 0.01, "peak %f", pc.peak);
     CHECK_STR(pc.reason, "reads across 10 folders (customers) in 1 h (usual: up to 3), 10:09");
-    kz_ueba_free(u);
+    kz_ueba_free(f.u);
 }
 
 /* Keep + run (any arrival order, ties by keep order) gives what pushing in time order gives. */
 KZ_TEST(ueba_keep_run_equals_ordered_push) {
-    kz_time_parse("2026-03-02", 10, &day0);
     struct kz_ueba_opts o;
     test_opts(&o);
-    struct kz_ueba *a, *b;
-    REQUIRE(kz_ueba_new(&a, &o) == 0);
-    REQUIRE(kz_ueba_new(&b, &o) == 0);
-    struct got ga = {0}, gb = {0};
-    office_history(a, &ga);
-    push(a, &ga, day0 + 10 * 24 * H + 2 * H, KZ_UEBA_LOGON, 10, "VDI1", "10.212.5.5", "BYOD-7F2",
-         NULL, NULL, 5000);
+    struct fx fa, fb;
+    fx_open_opts(&fa, &o, NULL);
+    fx_open_opts(&fb, &o, NULL);
+    office_history(&fa);
+    push(&fa, day0 + 10 * 24 * H + 2 * H, KZ_UEBA_LOGON, 10, "VDI1", "10.212.5.5", "BYOD-7F2", NULL,
+         NULL, 5000);
     /* b gets the same records newest first */
     struct kz_ueba_act acts[300];
     int n = 0;
@@ -408,25 +468,24 @@ KZ_TEST(ueba_keep_run_equals_ordered_push) {
                                      .src_ip = "10.212.5.5",
                                      .device = "BYOD-7F2"};
     for (int i = n; i-- > 0;)
-        REQUIRE(kz_ueba_keep(b, &acts[i]) == 0);
-    kz_ueba_run(b, on_alert, &gb);
-    REQUIRE(ga.n == gb.n);
-    for (int i = 0; i < ga.n; i++) {
-        CHECK_INT(gb.score[i], ga.score[i]);
-        CHECK_STR(gb.first[i], ga.first[i]);
+        REQUIRE(kz_ueba_keep(fb.u, &acts[i]) == 0);
+    kz_ueba_run(fb.u, on_alert, &fb.g);
+    REQUIRE(fa.g.n == fb.g.n);
+    for (int i = 0; i < fa.g.n; i++) {
+        CHECK_INT(fb.g.score[i], fa.g.score[i]);
+        CHECK_STR(fb.g.first[i], fa.g.first[i]);
     }
-    kz_ueba_free(a);
-    kz_ueba_free(b);
+    kz_ueba_free(fa.u);
+    kz_ueba_free(fb.u);
 }
 
 /* Memory: a profile and its share of the edge table stay far under the 2 KiB budget. 200 users
  * x 10 days of the office pattern, each with its own workstation and 20 customers' folders. */
 KZ_TEST(ueba_memory_per_entity) {
-    kz_time_parse("2026-03-02", 10, &day0);
     struct kz_ueba_opts o;
     test_opts(&o);
-    struct kz_ueba *u;
-    REQUIRE(kz_ueba_new(&u, &o) == 0);
+    struct fx f;
+    fx_open_opts(&f, &o, NULL);
     char user[32], ws[32], folder[64], ip[32];
     for (int d = 0; d < 10; d++)
         for (int h = 9; h <= 17; h++)
@@ -444,22 +503,22 @@ KZ_TEST(ueba_memory_per_entity) {
                                         .host = "FS01",
                                         .src_ip = ip,
                                         .device = ws};
-                kz_ueba_push(u, &a, NULL, NULL);
+                kz_ueba_push(f.u, &a, NULL, NULL);
                 a.kind = KZ_UEBA_FILE;
                 a.access = KZ_UEBA_READ;
                 a.object = "\\\\*\\projects";
                 a.folder = folder;
-                kz_ueba_push(u, &a, NULL, NULL);
+                kz_ueba_push(f.u, &a, NULL, NULL);
             }
     struct kz_ueba_stats st;
-    kz_ueba_stats(u, &st);
+    kz_ueba_stats(f.u, &st);
     CHECK_INT((int)st.users, 200);
     double per_entity = (double)st.bytes / (double)(st.users + st.hosts);
     CHECK_MSG(per_entity <= 2048, "%.0f bytes per profile", per_entity);
     /* fixed-size: 376 bytes with the bytes metric, peer group and travel memory (the budget
      * that matters is the average above) */
     CHECK_MSG(sizeof(struct ueba_user) <= 384, "user profile %zu bytes", sizeof(struct ueba_user));
-    kz_ueba_free(u);
+    kz_ueba_free(f.u);
 }
 
 /* Found by fuzz_ueba (inputs in tests/corpus/ueba): a forged time at the very end of kz_time's
@@ -468,9 +527,8 @@ KZ_TEST(ueba_memory_per_entity) {
 KZ_TEST(ueba_hostile_times_and_missing_fields) {
     struct kz_ueba_opts o;
     test_opts(&o);
-    struct kz_ueba *u;
-    REQUIRE(kz_ueba_new(&u, &o) == 0);
-    struct got g = {0};
+    struct fx f;
+    fx_open_opts(&f, &o, NULL);
     struct kz_ueba_act a;
     memset(&a, 0, sizeof a);
     a.kind = KZ_UEBA_LOGON;
@@ -478,16 +536,16 @@ KZ_TEST(ueba_hostile_times_and_missing_fields) {
     a.user = "mallory";
     a.host = "DC01";
     a.ts = INT64_MIN;
-    kz_ueba_push(u, &a, on_alert, &g);
+    kz_ueba_push(f.u, &a, on_alert, &f.g);
     a.ts = INT64_MAX;
-    kz_ueba_push(u, &a, on_alert, &g);
+    kz_ueba_push(f.u, &a, on_alert, &f.g);
     a.kind = KZ_UEBA_PROCESS;
     a.object = NULL;
-    kz_ueba_push(u, &a, on_alert, &g);
+    kz_ueba_push(f.u, &a, on_alert, &f.g);
     struct kz_ueba_stats st;
-    kz_ueba_stats(u, &st);
+    kz_ueba_stats(f.u, &st);
     CHECK(st.records >= 2);
-    kz_ueba_free(u);
+    kz_ueba_free(f.u);
 }
 
 /* ---- state save/restore ---- */
@@ -521,66 +579,61 @@ static unsigned char *slurp(const char *path, size_t *n) {
  * the same two alerts as one continuous run (ueba_first_seen_device_hour_and_rdp works out 60
  * and 90 by hand), reasons word for word. */
 KZ_TEST(ueba_state_continues_a_run) {
-    kz_time_parse("2026-03-02", 10, &day0);
     char path[64];
     snprintf(path, sizeof path, "/tmp/kz_ueba_state_%d", (int)getpid());
     struct kz_ueba_opts o;
     test_opts(&o);
-    struct kz_ueba *u;
+    struct fx f;
     struct kz_err err = {0};
-    REQUIRE(kz_ueba_new(&u, &o) == 0);
-    struct got g = {0};
-    office_history(u, &g);
-    REQUIRE(kz_ueba_save(u, path, &err) == 0);
-    kz_ueba_free(u);
+    fx_open_opts(&f, &o, NULL);
+    office_history(&f);
+    REQUIRE(kz_ueba_save(f.u, path, &err) == 0);
+    kz_ueba_free(f.u);
 
-    REQUIRE(kz_ueba_new(&u, &o) == 0);
-    REQUIRE(kz_ueba_load(u, path, &err) == 0);
+    fx_open_opts(&f, &o, NULL);
+    REQUIRE(kz_ueba_load(f.u, path, &err) == 0);
     kz_time t = day0 + 10 * 24 * H + 2 * H + 14 * M;
-    push(u, &g, t, KZ_UEBA_LOGON, 10, "VDI1", "10.212.5.5", "BYOD-7F2", NULL, NULL, 5000);
-    REQUIRE(g.n == 2);
-    CHECK_INT(g.score[0], 60);
-    CHECK_INT(g.score[1], 90);
-    CHECK_INT(g.nreasons[1], 6);
-    CHECK_STR(g.reasons[1][1], "active at 02:14 (never at this hour before; usual 09:00-17:59)");
-    CHECK_STR(g.reasons[1][5], "first RDP logon to VDI1 (admin server), 02:14");
-    CHECK(!strncmp(g.first[1], "CORP\\alice: risk 90: active at 02:14", 36));
+    push(&f, t, KZ_UEBA_LOGON, 10, "VDI1", "10.212.5.5", "BYOD-7F2", NULL, NULL, 5000);
+    REQUIRE(f.g.n == 2);
+    CHECK_INT(f.g.score[0], 60);
+    CHECK_INT(f.g.score[1], 90);
+    CHECK_INT(f.g.nreasons[1], 6);
+    CHECK_STR(f.g.reasons[1][1], "active at 02:14 (never at this hour before; usual 09:00-17:59)");
+    CHECK_STR(f.g.reasons[1][5], "first RDP logon to VDI1 (admin server), 02:14");
+    CHECK(!strncmp(f.g.first[1], "CORP\\alice: risk 90: active at 02:14", 36));
     /* saved again mid-episode and loaded: the risk, its decay and the peak's reasons go on
      * (90 x 2^(-31/12) after 31 hours) */
-    REQUIRE(kz_ueba_save(u, path, &err) == 0);
-    kz_ueba_free(u);
-    REQUIRE(kz_ueba_new(&u, &o) == 0);
-    REQUIRE(kz_ueba_load(u, path, &err) == 0);
-    push(u, &g, t + 31 * H, KZ_UEBA_LOGON, 3, "FS01", "10.1.2.3", NULL, NULL, NULL, 5001);
-    CHECK_INT(g.n, 2);
+    REQUIRE(kz_ueba_save(f.u, path, &err) == 0);
+    kz_ueba_free(f.u);
+    fx_open_opts(&f, &o, NULL);
+    REQUIRE(kz_ueba_load(f.u, path, &err) == 0);
+    push(&f, t + 31 * H, KZ_UEBA_LOGON, 3, "FS01", "10.1.2.3", NULL, NULL, NULL, 5001);
+    CHECK_INT(f.g.n, 0); /* no alert in this third run (the fixture counts afresh) */
     struct top_ctx tc = {0};
-    kz_ueba_top(u, 1, top_fn, &tc);
+    kz_ueba_top(f.u, 1, top_fn, &tc);
     CHECK_MSG(fabs(tc.now - 90 * exp2(-31.0 / 12)) < 0.01, "risk now %f", tc.now);
     CHECK_MSG(fabs(tc.peak - 90) < 0.01, "peak %f", tc.peak);
     struct peak_ctx pc = {0};
-    kz_ueba_top(u, 5, peak_fn, &pc);
+    kz_ueba_top(f.u, 5, peak_fn, &pc);
     CHECK_STR(pc.reason, "first RDP logon to VDI1 (admin server), 02:14");
     /* a state loads into a fresh engine only */
-    CHECK_INT(kz_ueba_load(u, path, &err), KZ_EUSAGE);
-    kz_ueba_free(u);
+    CHECK_INT(kz_ueba_load(f.u, path, &err), KZ_EUSAGE);
+    kz_ueba_free(f.u);
     unlink(path);
 }
 
 /* Loads the state s[0..n) into a fresh engine; returns the status. */
 static int load_forged(const unsigned char *s, size_t n) {
-    struct kz_ueba_opts o;
-    test_opts(&o);
-    struct kz_ueba *u;
+    struct fx f;
+    fx_open(&f, 0, NULL, NULL);
     struct kz_err err = {0};
-    if (kz_ueba_new(&u, &o)) return 1;
-    int rc = kz_ueba_load_buffer(u, s, n, &err);
+    int rc = kz_ueba_load_buffer(f.u, s, n, &err);
     /* refused whole: the engine is empty and still works */
     struct kz_ueba_stats st;
-    kz_ueba_stats(u, &st);
+    kz_ueba_stats(f.u, &st);
     if (rc && (st.users || st.hosts || st.edges)) rc = 1;
-    struct got g = {0};
-    push(u, &g, day0, KZ_UEBA_LOGON, 3, "FS01", "10.1.2.3", NULL, NULL, NULL, 1);
-    kz_ueba_free(u);
+    push(&f, day0, KZ_UEBA_LOGON, 3, "FS01", "10.1.2.3", NULL, NULL, NULL, 1);
+    kz_ueba_free(f.u);
     return rc;
 }
 
@@ -593,18 +646,16 @@ static void reseal(unsigned char *s, size_t n) {
  * from the layout in ueba_state.c: magic 8 bytes, then ten u32 (version at 8, names count at 32,
  * users count at 36), then seven u64, names from byte 104. */
 KZ_TEST(ueba_state_refuses_tampering) {
-    kz_time_parse("2026-03-02", 10, &day0);
     char path[64];
     snprintf(path, sizeof path, "/tmp/kz_ueba_tamper_%d", (int)getpid());
     struct kz_ueba_opts o;
     test_opts(&o);
-    struct kz_ueba *u;
+    struct fx f;
     struct kz_err err = {0};
-    REQUIRE(kz_ueba_new(&u, &o) == 0);
-    struct got g = {0};
-    office_history(u, &g);
-    REQUIRE(kz_ueba_save(u, path, &err) == 0);
-    kz_ueba_free(u);
+    fx_open_opts(&f, &o, NULL);
+    office_history(&f);
+    REQUIRE(kz_ueba_save(f.u, path, &err) == 0);
+    kz_ueba_free(f.u);
     size_t n;
     unsigned char *s = slurp(path, &n);
     REQUIRE(s && n > 200);
@@ -631,14 +682,14 @@ KZ_TEST(ueba_state_refuses_tampering) {
     CHECK_INT(load_forged(c, n), KZ_EUNSUPP);
     {
         /* ... refused with what to do about it */
-        struct kz_ueba *v;
-        REQUIRE(kz_ueba_new(&v, &o) == 0);
+        struct fx v;
+        fx_open_opts(&v, &o, NULL);
         struct kz_err e2 = {0};
-        CHECK_INT(kz_ueba_load_buffer(v, c, n, &e2), KZ_EUNSUPP);
+        CHECK_INT(kz_ueba_load_buffer(v.u, c, n, &e2), KZ_EUNSUPP);
         CHECK_MSG(
             !strncmp(e2.msg, "state version 2 (this build reads 3: written by an older kizuki", 63),
             "%s", e2.msg);
-        kz_ueba_free(v);
+        kz_ueba_free(v.u);
     }
     uint32_t v = 0xfffffff0u; /* names count far beyond the file */
     memcpy(c, s, n);
@@ -691,9 +742,8 @@ KZ_TEST(ueba_state_refuses_tampering) {
 
 /* ---- accounts nobody owns (FAM_UNOWNED) ---- */
 
-static void push_as(struct kz_ueba *u, struct got *g, const char *user, kz_time ts, int kind,
-                    int ltype, const char *host, const char *object, const char *folder,
-                    uint64_t rec) {
+static void push_as(struct fx *f, const char *user, kz_time ts, int kind, int ltype,
+                    const char *host, const char *object, const char *folder, uint64_t rec) {
     struct kz_ueba_act a = {.ts = ts,
                             .kind = (uint8_t)kind,
                             .logon_type = (int8_t)ltype,
@@ -707,72 +757,68 @@ static void push_as(struct kz_ueba *u, struct got *g, const char *user, kz_time 
                             .src_ip = kind == KZ_UEBA_PROCESS ? NULL : "10.20.2.10",
                             .object = object,
                             .folder = folder};
-    kz_ueba_push(u, &a, on_alert, g);
+    kz_ueba_push(f->u, &a, on_alert, &f->g);
 }
 
 /* Reads across 8 customers' folders within the hour starting at t (records rec..rec+7). */
-static void read_8_folders(struct kz_ueba *u, struct got *g, const char *user, kz_time t,
-                           uint64_t rec) {
+static void read_8_folders(struct fx *f, const char *user, kz_time t, uint64_t rec) {
     for (int i = 0; i < 8; i++) {
         char folder[32];
         snprintf(folder, sizeof folder, "cust%02d\\x.doc", i);
-        push_as(u, g, user, t + i * M, KZ_UEBA_FILE, -1, "FS01", "\\\\*\\projects", folder,
+        push_as(f, user, t + i * M, KZ_UEBA_FILE, -1, "FS01", "\\\\*\\projects", folder,
                 rec + (uint64_t)i);
     }
 }
 
 KZ_TEST(ueba_unowned_new_account_reads_and_dc) {
-    kz_time_parse("2026-03-02", 10, &day0);
     struct kz_ueba_opts o;
     test_opts(&o);
     o.min_days = 5; /* every account below is still learning: only FAM_UNOWNED may speak */
-    struct kz_ueba *u;
-    REQUIRE(kz_ueba_new(&u, &o) == 0);
-    struct got g = {0};
+    struct fx f;
+    fx_open_opts(&f, &o, NULL);
     /* day 0 (baseline): DC1 validates a logon (a domain controller); Administrator, then an
      * admin, create two accounts (4720) */
-    push_as(u, &g, "bob", day0 + 9 * H, KZ_UEBA_AUTH, -1, "DC1", NULL, NULL, 1);
-    push_as(u, &g, "Administrator", day0 + 18 * H, KZ_UEBA_LOGON, 3, "DC1", NULL, NULL, 2);
-    push_as(u, &g, "backdoor", day0 + 18 * H + 10 * M, KZ_UEBA_ACCOUNT, -1, "DC1", "Administrator",
+    push_as(&f, "bob", day0 + 9 * H, KZ_UEBA_AUTH, -1, "DC1", NULL, NULL, 1);
+    push_as(&f, "Administrator", day0 + 18 * H, KZ_UEBA_LOGON, 3, "DC1", NULL, NULL, 2);
+    push_as(&f, "backdoor", day0 + 18 * H + 10 * M, KZ_UEBA_ACCOUNT, -1, "DC1", "Administrator",
             NULL, 3);
-    push_as(u, &g, "newhire", day0 + 18 * H + 20 * M, KZ_UEBA_ACCOUNT, -1, "DC1", "it-adm", NULL,
-            4);
+    push_as(&f, "newhire", day0 + 18 * H + 20 * M, KZ_UEBA_ACCOUNT, -1, "DC1", "it-adm", NULL, 4);
     /* day 2, 01:00: the backdoor (never a person's logon) reads across 8 folders of FS01. At the
      * 8th folder (8 = the folders' floor) one reason of 60 points: an alert at 60, medium. */
     kz_time t = day0 + 2 * 24 * H + 1 * H;
-    push_as(u, &g, "backdoor", t, KZ_UEBA_LOGON, 3, "FS01", NULL, NULL, 10);
-    read_8_folders(u, &g, "backdoor", t + M, 11);
-    REQUIRE(g.n == 1);
-    CHECK_INT(g.score[0], 60);
-    CHECK_INT(g.level[0], KZ_LEVEL_MEDIUM);
-    CHECK_STR(g.first[0], "CORP\\backdoor: risk 60: account created 2 days ago by "
-                          "CORP\\Administrator, never logged on interactively, reads across 8 "
-                          "folders (customers) of \\\\fs01\\projects in 1 h, 01:08");
+    push_as(&f, "backdoor", t, KZ_UEBA_LOGON, 3, "FS01", NULL, NULL, 10);
+    read_8_folders(&f, "backdoor", t + M, 11);
+    REQUIRE(f.g.n == 1);
+    CHECK_INT(f.g.score[0], 60);
+    CHECK_INT(f.g.level[0], KZ_LEVEL_MEDIUM);
+    CHECK_STR(f.g.first[0], "CORP\\backdoor: risk 60: account created 2 days ago by "
+                            "CORP\\Administrator, never logged on interactively, reads across 8 "
+                            "folders (customers) of \\\\fs01\\projects in 1 h, 01:08");
     /* More reads the same day are not reported again (once per week). */
-    read_8_folders(u, &g, "backdoor", t + 20 * M, 30);
-    CHECK_INT(g.n, 1);
+    read_8_folders(&f, "backdoor", t + 20 * M, 30);
+    CHECK_INT(f.g.n, 1);
     /* One hour after the first alert it logs on to DC1 for the first time: 40 x 3 (domain
      * controller) / 3 = 40 points; the family's cap (100) holds 60 + 40. Risk 60 x 2^(-1/12)
      * + 40 = 96.6: critical, a second alert with score 97. */
-    push_as(u, &g, "backdoor", t + 8 * M + H, KZ_UEBA_LOGON, 3, "DC1", NULL, NULL, 50);
-    REQUIRE(g.n == 2);
-    CHECK_INT(g.score[1], 97);
-    CHECK_INT(g.level[1], KZ_LEVEL_CRITICAL);
-    CHECK_STR(g.reasons[1][2], "account first seen 2 days ago, created by CORP\\Administrator, "
-                               "never logged on interactively, logs on to DC1 (domain "
-                               "controller), 02:08");
+    push_as(&f, "backdoor", t + 8 * M + H, KZ_UEBA_LOGON, 3, "DC1", NULL, NULL, 50);
+    REQUIRE(f.g.n == 2);
+    CHECK_INT(f.g.score[1], 97);
+    CHECK_INT(f.g.level[1], KZ_LEVEL_CRITICAL);
+    CHECK_STR(f.g.reasons[1][2], "account first seen 2 days ago, created by CORP\\Administrator, "
+                                 "never logged on interactively, logs on to DC1 (domain "
+                                 "controller), 02:08");
     /* The new hire logs on at a desk first, then reads the same way: a person, silent. */
     kz_time t2 = day0 + 2 * 24 * H + 9 * H;
-    push_as(u, &g, "newhire", t2, KZ_UEBA_LOGON, 2, "WS1", NULL, NULL, 60);
-    read_8_folders(u, &g, "newhire", t2 + M, 61);
+    push_as(&f, "newhire", t2, KZ_UEBA_LOGON, 2, "WS1", NULL, NULL, 60);
+    read_8_folders(&f, "newhire", t2 + M, 61);
     /* An account whose creation was never seen, reading the same way: silent (learning). */
-    read_8_folders(u, &g, "old", t2 + M, 70);
-    CHECK_INT(g.n, 2);
+    read_8_folders(&f, "old", t2 + M, 70);
+    CHECK_INT(f.g.n, 2);
     /* A week after its first report the backdoor's reads are reported again: day 9. Its risk
      * then: 96.6 x 2^(-7 days / 12 h) ~ 0.06, + 60 -> 60. */
-    read_8_folders(u, &g, "backdoor", t + 7 * 24 * H, 80);
-    REQUIRE(g.n == 3);
-    CHECK_INT(g.score[2], 60);
+    read_8_folders(&f, "backdoor", t + 7 * 24 * H, 80);
+    REQUIRE(f.g.n == 3);
+    CHECK_INT(f.g.score[2], 60);
     /* Day 11 (risk 60 x 2^(-48/12) = 3.75 by then): it writes a file on FS01's share: 60 points,
      * 63.75 -> an alert at 64; a second write on the same share that day adds nothing. */
     struct kz_ueba_act w = {.ts = t + 9 * 24 * H,
@@ -788,64 +834,61 @@ KZ_TEST(ueba_unowned_new_account_reads_and_dc) {
                             .src_ip = "10.20.2.10",
                             .object = "\\\\*\\projects",
                             .folder = "cust01\\a.doc.nightsky"};
-    kz_ueba_push(u, &w, on_alert, &g);
+    kz_ueba_push(f.u, &w, on_alert, &f.g);
     w.ts += M;
-    kz_ueba_push(u, &w, on_alert, &g);
-    REQUIRE(g.n == 4);
-    CHECK_INT(g.score[3], 64);
-    CHECK(!strncmp(g.first[3], "CORP\\backdoor: risk 64: ", 24));
+    kz_ueba_push(f.u, &w, on_alert, &f.g);
+    REQUIRE(f.g.n == 4);
+    CHECK_INT(f.g.score[3], 64);
+    CHECK(!strncmp(f.g.first[3], "CORP\\backdoor: risk 64: ", 24));
     /* the reads of day 9 still weigh (3.75 points): they come first, then the writes */
-    CHECK_INT(g.nreasons[3], 3);
-    CHECK_STR(g.reasons[3][2], "account created 11 days ago by CORP\\Administrator, never logged "
-                               "on interactively, writes files on \\\\fs01\\projects, 01:00");
-    kz_ueba_free(u);
+    CHECK_INT(f.g.nreasons[3], 3);
+    CHECK_STR(f.g.reasons[3][2], "account created 11 days ago by CORP\\Administrator, never logged "
+                                 "on interactively, writes files on \\\\fs01\\projects, 01:00");
+    kz_ueba_free(f.u);
 }
 
 KZ_TEST(ueba_service_account_runs_a_program_new_to_the_estate) {
-    kz_time_parse("2026-03-02", 10, &day0);
     struct kz_ueba_opts o;
     test_opts(&o);
     o.min_days = 5;
-    struct kz_ueba *u;
-    REQUIRE(kz_ueba_new(&u, &o) == 0);
-    struct got g = {0};
+    struct fx f;
+    fx_open_opts(&f, &o, NULL);
     /* days 0-5: the portal's service account runs java.exe on PORTAL every morning; an admin
      * (a person: interactive logons) runs cmd.exe on OPS1 */
     uint64_t rec = 1;
     for (int d = 0; d <= 5; d++) {
         kz_time t = day0 + d * 24 * H + 10 * H;
-        push_as(u, &g, "svc-portal", t, KZ_UEBA_PROCESS, -1, "PORTAL", "C:\\jre\\bin\\java.exe",
-                NULL, rec++);
-        push_as(u, &g, "erin", t, KZ_UEBA_LOGON, 2, "OPS1", NULL, NULL, rec++);
-        push_as(u, &g, "erin", t + M, KZ_UEBA_PROCESS, -1, "OPS1", "C:\\Windows\\cmd.exe", NULL,
+        push_as(&f, "svc-portal", t, KZ_UEBA_PROCESS, -1, "PORTAL", "C:\\jre\\bin\\java.exe", NULL,
+                rec++);
+        push_as(&f, "erin", t, KZ_UEBA_LOGON, 2, "OPS1", NULL, NULL, rec++);
+        push_as(&f, "erin", t + M, KZ_UEBA_PROCESS, -1, "OPS1", "C:\\Windows\\cmd.exe", NULL,
                 rec++);
     }
-    CHECK_INT(g.n, 0);
+    CHECK_INT(f.g.n, 0);
     /* day 6, 19:46: the service account runs cmd.exe (known in the estate: nothing), then
      * 7z.exe, a program nobody ever ran: 60 points, an alert at 60 (medium). */
     kz_time t = day0 + 6 * 24 * H + 19 * H + 46 * M;
-    push_as(u, &g, "svc-portal", t, KZ_UEBA_PROCESS, -1, "PORTAL", "C:\\Windows\\cmd.exe", NULL,
-            100);
-    CHECK_INT(g.n, 0);
-    push_as(u, &g, "svc-portal", t + M, KZ_UEBA_PROCESS, -1, "PORTAL", "C:\\ProgramData\\7z.exe",
-            NULL, 101);
-    REQUIRE(g.n == 1);
-    CHECK_INT(g.score[0], 60);
-    CHECK_STR(g.first[0], "CORP\\svc-portal: risk 60: first run of 7z.exe anywhere in the "
-                          "organisation, on PORTAL, by an account never logged on interactively "
-                          "(a service's account), 19:47");
+    push_as(&f, "svc-portal", t, KZ_UEBA_PROCESS, -1, "PORTAL", "C:\\Windows\\cmd.exe", NULL, 100);
+    CHECK_INT(f.g.n, 0);
+    push_as(&f, "svc-portal", t + M, KZ_UEBA_PROCESS, -1, "PORTAL", "C:\\ProgramData\\7z.exe", NULL,
+            101);
+    REQUIRE(f.g.n == 1);
+    CHECK_INT(f.g.score[0], 60);
+    CHECK_STR(f.g.first[0], "CORP\\svc-portal: risk 60: first run of 7z.exe anywhere in the "
+                            "organisation, on PORTAL, by an account never logged on interactively "
+                            "(a service's account), 19:47");
     /* 20 minutes later rclone.exe, new as well: the family's cap (100) leaves 40 of its 60.
      * 60 x 2^(-20/720) + 40 = 98.9: critical, score 99. (PORTAL's own risk: half of each, 30
      * then 30 x 2^(-20/720) + 20 = 49.4, under the threshold.) */
-    push_as(u, &g, "svc-portal", t + 21 * M, KZ_UEBA_PROCESS, -1, "PORTAL",
+    push_as(&f, "svc-portal", t + 21 * M, KZ_UEBA_PROCESS, -1, "PORTAL",
             "C:\\ProgramData\\rclone.exe", NULL, 102);
-    REQUIRE(g.n == 2);
-    CHECK_INT(g.score[1], 99);
-    CHECK_INT(g.level[1], KZ_LEVEL_CRITICAL);
+    REQUIRE(f.g.n == 2);
+    CHECK_INT(f.g.score[1], 99);
+    CHECK_INT(f.g.level[1], KZ_LEVEL_CRITICAL);
     /* the admin (a person) running a program new to the estate: not this feature's business */
-    push_as(u, &g, "erin", t, KZ_UEBA_PROCESS, -1, "OPS1", "C:\\tools\\newtool.exe", NULL, 103);
-    CHECK_INT(g.n, 2);
-    kz_ueba_free(u);
+    push_as(&f, "erin", t, KZ_UEBA_PROCESS, -1, "OPS1", "C:\\tools\\newtool.exe", NULL, 103);
+    CHECK_INT(f.g.n, 2);
+    kz_ueba_free(f.u);
 }
 
 /* ---- evidence that is not the account's own activity: Sigma findings, group changes ---- */
@@ -881,8 +924,8 @@ static int peak_of(struct kz_ueba *u, const char *name, double *peak, char *reas
     return 0;
 }
 
-static void push_sigma(struct kz_ueba *u, struct got *g, kz_time ts, const char *user,
-                       const char *host, int level, const char *id, const char *title) {
+static void push_sigma(struct fx *f, kz_time ts, const char *user, const char *host, int level,
+                       const char *id, const char *title) {
     struct kz_ueba_act a = {.ts = ts,
                             .kind = KZ_UEBA_SIGMA,
                             .logon_type = -1,
@@ -895,7 +938,7 @@ static void push_sigma(struct kz_ueba *u, struct got *g, kz_time ts, const char 
                             .host = host,
                             .object = title,
                             .folder = id};
-    kz_ueba_push(u, &a, on_alert, g);
+    kz_ueba_push(f->u, &a, on_alert, &f->g);
 }
 
 KZ_TEST(ueba_extract_findings_and_group_changes) {
@@ -976,29 +1019,27 @@ KZ_TEST(ueba_extract_findings_and_group_changes) {
 }
 
 KZ_TEST(ueba_sigma_findings_add_risk) {
-    kz_time_parse("2026-03-02", 10, &day0);
     struct kz_ueba_opts o;
     test_opts(&o); /* baseline 1 day: day 0 only teaches activity */
-    struct kz_ueba *u;
-    REQUIRE(kz_ueba_new(&u, &o) == 0);
-    struct got g = {0};
+    struct fx f;
+    fx_open_opts(&f, &o, NULL);
     /* Day 0 (in the baseline), an account with no history at all: Sigma findings count anyway.
      *   10:00 critical "Web Shell"                          40
      *   10:05 the same rule again: once a day per rule        0
      *   10:10 high "Shell": 25, but the Sigma family's cap is 60, so 20; the 40 decayed 10 min:
      *         40 x 2^(-10/720) = 39.615, + 20 = 59.615 -> alert, score 60, medium */
     kz_time t = day0 + 10 * H;
-    push_sigma(u, &g, t, "svc-web", "WEB01", KZ_LEVEL_CRITICAL, "r1", "Web Shell");
-    push_sigma(u, &g, t + 5 * M, "svc-web", "WEB01", KZ_LEVEL_CRITICAL, "r1", "Web Shell");
-    CHECK_INT(g.n, 0);
-    push_sigma(u, &g, t + 10 * M, "svc-web", "WEB01", KZ_LEVEL_HIGH, "r2", "Shell");
-    REQUIRE(g.n == 1);
-    CHECK_INT(g.score[0], 60);
-    CHECK_INT(g.level[0], KZ_LEVEL_MEDIUM);
-    CHECK_INT(g.nreasons[0], 3);
-    CHECK_STR(g.reasons[0][1], "Sigma rule \"Web Shell\" (critical), 10:00");
-    CHECK_STR(g.reasons[0][2], "Sigma rule \"Shell\" (high), 10:10");
-    CHECK(!strncmp(g.first[0], "CORP\\svc-web: risk 60: Sigma rule", 33));
+    push_sigma(&f, t, "svc-web", "WEB01", KZ_LEVEL_CRITICAL, "r1", "Web Shell");
+    push_sigma(&f, t + 5 * M, "svc-web", "WEB01", KZ_LEVEL_CRITICAL, "r1", "Web Shell");
+    CHECK_INT(f.g.n, 0);
+    push_sigma(&f, t + 10 * M, "svc-web", "WEB01", KZ_LEVEL_HIGH, "r2", "Shell");
+    REQUIRE(f.g.n == 1);
+    CHECK_INT(f.g.score[0], 60);
+    CHECK_INT(f.g.level[0], KZ_LEVEL_MEDIUM);
+    CHECK_INT(f.g.nreasons[0], 3);
+    CHECK_STR(f.g.reasons[0][1], "Sigma rule \"Web Shell\" (critical), 10:00");
+    CHECK_STR(f.g.reasons[0][2], "Sigma rule \"Shell\" (high), 10:10");
+    CHECK(!strncmp(f.g.first[0], "CORP\\svc-web: risk 60: Sigma rule", 33));
 
     /* Rarity: a high rule on six accounts in turn. The first four find it matched 0..3 others
      * before: 25 each; the fifth 4 others: 25 x 3/4 = 18.75; the sixth 5: 25 x 3/5 = 15. A
@@ -1006,46 +1047,45 @@ KZ_TEST(ueba_sigma_findings_add_risk) {
     char name[16];
     for (int i = 0; i < 6; i++) {
         snprintf(name, sizeof name, "u%d", i);
-        push_sigma(u, &g, t + (20 + i) * M, name, "WS1", KZ_LEVEL_HIGH, "r3", "Noisy");
+        push_sigma(&f, t + (20 + i) * M, name, "WS1", KZ_LEVEL_HIGH, "r3", "Noisy");
     }
     double pk;
     char reason[256];
-    REQUIRE(peak_of(u, "CORP\\u0", &pk, reason));
+    REQUIRE(peak_of(f.u, "CORP\\u0", &pk, reason));
     CHECK_MSG(fabs(pk - 25) < 0.01, "u0 %f", pk);
     CHECK_STR(reason, "Sigma rule \"Noisy\" (high), 10:20");
-    REQUIRE(peak_of(u, "CORP\\u4", &pk, NULL));
+    REQUIRE(peak_of(f.u, "CORP\\u4", &pk, NULL));
     CHECK_MSG(fabs(pk - 18.75) < 0.01, "u4 %f", pk);
-    REQUIRE(peak_of(u, "CORP\\u5", &pk, reason));
+    REQUIRE(peak_of(f.u, "CORP\\u5", &pk, reason));
     CHECK_MSG(fabs(pk - 15) < 0.01, "u5 %f", pk);
     CHECK_STR(reason, "Sigma rule \"Noisy\" (high; it matched 5 others before), 10:25");
-    push_sigma(u, &g, t + 30 * M, "m1", "WS1", KZ_LEVEL_MEDIUM, "r4", "Whoami");
-    REQUIRE(peak_of(u, "CORP\\m1", &pk, NULL));
+    push_sigma(&f, t + 30 * M, "m1", "WS1", KZ_LEVEL_MEDIUM, "r4", "Whoami");
+    REQUIRE(peak_of(f.u, "CORP\\m1", &pk, NULL));
     CHECK_MSG(fabs(pk - 10) < 0.01, "m1 %f", pk);
-    push_sigma(u, &g, t + 31 * M, "l1", "WS1", KZ_LEVEL_LOW, "r5", "Low");
-    CHECK(!peak_of(u, "CORP\\l1", &pk, NULL));
+    push_sigma(&f, t + 31 * M, "l1", "WS1", KZ_LEVEL_LOW, "r5", "Low");
+    CHECK(!peak_of(f.u, "CORP\\l1", &pk, NULL));
 
     /* No account (the system acted): the host's own risk, with the same points and cap:
      * critical 40 + high 25 -> capped at 60 within 24 hours, decayed 1 min: alert at 60 */
-    int before = g.n;
-    push_sigma(u, &g, t + 40 * M, NULL, "FS01", KZ_LEVEL_CRITICAL, "r6", "Ransom Note");
-    REQUIRE(peak_of(u, "FS01", &pk, reason));
+    int before = f.g.n;
+    push_sigma(&f, t + 40 * M, NULL, "FS01", KZ_LEVEL_CRITICAL, "r6", "Ransom Note");
+    REQUIRE(peak_of(f.u, "FS01", &pk, reason));
     CHECK_MSG(fabs(pk - 40) < 0.01, "FS01 %f", pk);
-    push_sigma(u, &g, t + 41 * M, NULL, "FS01", KZ_LEVEL_HIGH, "r7", "Shadow Copies");
-    REQUIRE(g.n == before + 1);
-    CHECK_INT(g.score[before], 60);
-    CHECK(!strncmp(g.first[before], "FS01: risk 60: Sigma rule \"Ransom Note\" (critical)", 50));
+    push_sigma(&f, t + 41 * M, NULL, "FS01", KZ_LEVEL_HIGH, "r7", "Shadow Copies");
+    REQUIRE(f.g.n == before + 1);
+    CHECK_INT(f.g.score[before], 60);
+    CHECK(!strncmp(f.g.first[before], "FS01: risk 60: Sigma rule \"Ransom Note\" (critical)", 50));
 
     /* The next day the same rule counts again for the same account (once a day, not once) */
-    push_sigma(u, &g, t + 24 * H, "m1", "WS1", KZ_LEVEL_MEDIUM, "r4", "Whoami");
-    REQUIRE(peak_of(u, "CORP\\m1", &pk, NULL));
+    push_sigma(&f, t + 24 * H, "m1", "WS1", KZ_LEVEL_MEDIUM, "r4", "Whoami");
+    REQUIRE(peak_of(f.u, "CORP\\m1", &pk, NULL));
     /* 10 decayed 23.5 h (10 x 2^(-23.5/12) = 2.57) + 10 = 12.57 */
     CHECK_MSG(fabs(pk - (10 * exp2(-23.5 / 12) + 10)) < 0.01, "m1 next day %f", pk);
-    kz_ueba_free(u);
+    kz_ueba_free(f.u);
 }
 
-static void push_group(struct kz_ueba *u, struct got *g, kz_time ts, const char *member_dn,
-                       const char *member_sid, const char *group, const char *group_sid,
-                       const char *by) {
+static void push_group(struct fx *f, kz_time ts, const char *member_dn, const char *member_sid,
+                       const char *group, const char *group_sid, const char *by) {
     struct kz_ueba_act a = {.ts = ts,
                             .kind = KZ_UEBA_GROUP,
                             .logon_type = -1,
@@ -1059,21 +1099,19 @@ static void push_group(struct kz_ueba *u, struct got *g, kz_time ts, const char 
                             .object = by,
                             .folder = group,
                             .target = group_sid};
-    kz_ueba_push(u, &a, on_alert, g);
+    kz_ueba_push(f->u, &a, on_alert, &f->g);
 }
 
 KZ_TEST(ueba_privileged_group_changes) {
-    kz_time_parse("2026-03-02", 10, &day0);
     struct kz_ueba_opts o;
     test_opts(&o);
-    struct kz_ueba *u;
-    REQUIRE(kz_ueba_new(&u, &o) == 0);
-    struct got g = {0};
+    struct fx f;
+    fx_open_opts(&f, &o, NULL);
     kz_time t = day0 + 18 * H; /* in the baseline: a fact, judged anyway */
     /* the administrator logs on (display CORP\Administrator); the account is created (4720,
      * with its SID); 31 s later it is added to Domain Admins, named by SID and a DN whose CN is
      * its display name, not its account name */
-    push(u, &g, t, KZ_UEBA_LOGON, 3, "DC01", "10.1.2.3", NULL, NULL, NULL, 1);
+    push(&f, t, KZ_UEBA_LOGON, 3, "DC01", "10.1.2.3", NULL, NULL, NULL, 1);
     struct kz_ueba_act c = {.ts = t + M,
                             .kind = KZ_UEBA_ACCOUNT,
                             .logon_type = -1,
@@ -1083,50 +1121,48 @@ KZ_TEST(ueba_privileged_group_changes) {
                             .sid = "S-1-5-21-1-2-3-1105",
                             .host = "DC01",
                             .object = "alice"};
-    kz_ueba_push(u, &c, on_alert, &g);
-    push_group(u, &g, t + M + 31 * KZ_TICKS_PER_SEC, "CN=AD Sync Service,CN=Users,DC=corp",
+    kz_ueba_push(f.u, &c, on_alert, &f.g);
+    push_group(&f, t + M + 31 * KZ_TICKS_PER_SEC, "CN=AD Sync Service,CN=Users,DC=corp",
                "s-1-5-21-1-2-3-1105", "Domain Admins", "S-1-5-21-1-2-3-512", "alice");
     /* member: 40 (FAM_PRIV, cap 50); the one who added it: 20 */
     double pk;
     char reason[256];
-    REQUIRE(peak_of(u, "adsync_svc", &pk, reason));
+    REQUIRE(peak_of(f.u, "adsync_svc", &pk, reason));
     CHECK_MSG(fabs(pk - 40) < 0.01, "member %f", pk);
     CHECK_STR(reason, "added to Domain Admins (privileged group) by CORP\\alice, 18:01");
-    REQUIRE(peak_of(u, "CORP\\alice", &pk, reason));
+    REQUIRE(peak_of(f.u, "CORP\\alice", &pk, reason));
     CHECK_MSG(fabs(pk - 20) < 0.01, "actor %f", pk);
     CHECK_STR(reason, "added adsync_svc to Domain Admins (privileged group), 18:01");
-    CHECK(!peak_of(u, "AD Sync Service", &pk, NULL)); /* no profile by the CN: found by SID */
-    CHECK_INT(g.n, 0);
+    CHECK(!peak_of(f.u, "AD Sync Service", &pk, NULL)); /* no profile by the CN: found by SID */
+    CHECK_INT(f.g.n, 0);
 
     /* a group that administers nothing: no points (RID 1110) */
-    push_group(u, &g, t + 2 * H, "CN=bob,CN=Users,DC=corp", "S-1-5-21-1-2-3-1200", "VPN Users",
+    push_group(&f, t + 2 * H, "CN=bob,CN=Users,DC=corp", "S-1-5-21-1-2-3-1200", "VPN Users",
                "S-1-5-21-1-2-3-1110", "alice");
-    CHECK(!peak_of(u, "bob", &pk, NULL));
+    CHECK(!peak_of(f.u, "bob", &pk, NULL));
     /* Backup Operators by name (no group SID), the member unknown by SID: found by its CN; the
      * member 40, and alice's FAM_PRIV window already holds 20: 20 + 20 = 40 <= 50, her 20 from
      * 2 h ago decayed to 20 x 2^(-2/12) = 17.82, + 20 */
-    push_group(u, &g, t + 2 * H + M, "CN=bob,CN=Users,DC=corp", NULL, "Backup Operators", NULL,
+    push_group(&f, t + 2 * H + M, "CN=bob,CN=Users,DC=corp", NULL, "Backup Operators", NULL,
                "alice");
-    REQUIRE(peak_of(u, "bob", &pk, reason));
+    REQUIRE(peak_of(f.u, "bob", &pk, reason));
     CHECK_MSG(fabs(pk - 40) < 0.01, "bob %f", pk);
     CHECK_STR(reason, "added to Backup Operators (privileged group) by CORP\\alice, 20:01");
-    REQUIRE(peak_of(u, "CORP\\alice", &pk, NULL));
+    REQUIRE(peak_of(f.u, "CORP\\alice", &pk, NULL));
     CHECK_MSG(fabs(pk - (20 * exp2(-(2.0 * 60) / (12 * 60)) + 20)) < 0.05, "actor again %f", pk);
-    kz_ueba_free(u);
+    kz_ueba_free(f.u);
 }
 
 /* The SID -> account map survives a saved state: a group change in the next run finds the
  * account created in the first. */
 KZ_TEST(ueba_state_keeps_sids) {
-    kz_time_parse("2026-03-02", 10, &day0);
     char path[64];
     snprintf(path, sizeof path, "/tmp/kz_ueba_sid_%d", (int)getpid());
     struct kz_ueba_opts o;
     test_opts(&o);
-    struct kz_ueba *u;
+    struct fx f;
     struct kz_err err = {0};
-    struct got g = {0};
-    REQUIRE(kz_ueba_new(&u, &o) == 0);
+    fx_open_opts(&f, &o, NULL);
     struct kz_ueba_act c = {.ts = day0 + 9 * H,
                             .kind = KZ_UEBA_ACCOUNT,
                             .logon_type = -1,
@@ -1136,84 +1172,80 @@ KZ_TEST(ueba_state_keeps_sids) {
                             .sid = "S-1-5-21-1-2-3-1105",
                             .host = "DC01",
                             .object = "alice"};
-    kz_ueba_push(u, &c, on_alert, &g);
-    REQUIRE(kz_ueba_save(u, path, &err) == 0);
-    kz_ueba_free(u);
-    REQUIRE(kz_ueba_new(&u, &o) == 0);
-    REQUIRE(kz_ueba_load(u, path, &err) == 0);
-    push_group(u, &g, day0 + 10 * H, "CN=Somebody Else", "S-1-5-21-1-2-3-1105", "Enterprise Admins",
+    kz_ueba_push(f.u, &c, on_alert, &f.g);
+    REQUIRE(kz_ueba_save(f.u, path, &err) == 0);
+    kz_ueba_free(f.u);
+    fx_open_opts(&f, &o, NULL);
+    REQUIRE(kz_ueba_load(f.u, path, &err) == 0);
+    push_group(&f, day0 + 10 * H, "CN=Somebody Else", "S-1-5-21-1-2-3-1105", "Enterprise Admins",
                "S-1-5-21-1-2-3-519", NULL);
     double pk;
     char reason[256];
-    REQUIRE(peak_of(u, "adsync_svc", &pk, reason));
+    REQUIRE(peak_of(f.u, "adsync_svc", &pk, reason));
     CHECK_MSG(fabs(pk - 40) < 0.01, "member %f", pk);
     CHECK_STR(reason, "added to Enterprise Admins (privileged group), 10:00");
-    kz_ueba_free(u);
+    kz_ueba_free(f.u);
     unlink(path);
 }
 
 /* Weekdays only, 06:00-11:59 UTC, four weeks (Monday 2 to Friday 27 March 2026): 20 days x 6
  * hours = 120 active hours, each a network logon to FS01. */
-static void weekday_history(struct kz_ueba *u, struct got *g) {
+static void weekday_history(struct fx *f) {
     uint64_t rec = 1;
     for (int d = 0; d < 26; d++) {
         if (d % 7 >= 5) continue; /* day0 is a Monday: 5, 6 are Saturday, Sunday */
         for (int h = 6; h <= 11; h++)
-            push(u, g, day0 + d * 24 * H + h * H + 5 * M, KZ_UEBA_LOGON, 3, "FS01", "10.1.2.3",
-                 NULL, NULL, NULL, rec++);
+            push(f, day0 + d * 24 * H + h * H + 5 * M, KZ_UEBA_LOGON, 3, "FS01", "10.1.2.3", NULL,
+                 NULL, NULL, rec++);
     }
 }
 
 KZ_TEST(ueba_rare_day_of_the_week) {
-    kz_time_parse("2026-03-02", 10, &day0);
     struct kz_ueba_opts o;
     test_opts(&o);
-    struct kz_ueba *u;
-    REQUIRE(kz_ueba_new(&u, &o) == 0);
-    struct got g = {0};
-    weekday_history(u, &g);
-    CHECK_INT(g.n, 0);
+    struct fx f;
+    fx_open_opts(&f, &o, NULL);
+    weekday_history(&f);
+    CHECK_INT(f.g.n, 0);
     /* Saturday 28 March, 09:30 (26 days after the first: judged from 21): the hour of day is
      * usual (09 is active), but never a Saturday.
      * Usual hours 06-11, quiet 12-05 (18 h), so the working day runs from the quiet run's middle,
      * 21:00, to 21:00: Friday 21:00 - Saturday 21:00 holds nothing, while 5 of the other 6 such
      * days hold work (Monday-Friday): 15 points (time family). The day named is the window's
      * middle, Saturday 09:00. */
-    push(u, &g, day0 + 26 * 24 * H + 9 * H + 30 * M, KZ_UEBA_LOGON, 3, "FS01", "10.1.2.3", NULL,
-         NULL, NULL, 900);
+    push(&f, day0 + 26 * 24 * H + 9 * H + 30 * M, KZ_UEBA_LOGON, 3, "FS01", "10.1.2.3", NULL, NULL,
+         NULL, 900);
     double pk;
     char reason[256];
-    REQUIRE(peak_of(u, "CORP\\alice", &pk, reason));
+    REQUIRE(peak_of(f.u, "CORP\\alice", &pk, reason));
     CHECK_MSG(fabs(pk - 15) < 0.01, "saturday %f", pk);
     CHECK_STR(reason, "active on a Saturday at 09:30 (never on a Saturday before, in 120 active "
                       "hours)");
-    kz_ueba_free(u);
+    kz_ueba_free(f.u);
 
     /* the same Saturday with a history from Monday 9 March (15 weekdays, 90 hours: enough hours)
      * is 19 days after the first: under 21, each day of the week had too few chances, nothing */
-    REQUIRE(kz_ueba_new(&u, &o) == 0);
-    memset(&g, 0, sizeof g);
+    fx_open_opts(&f, &o, NULL);
     for (int d = 7; d < 26; d++)
         if (d % 7 < 5)
             for (int h = 6; h <= 11; h++)
-                push(u, &g, day0 + d * 24 * H + h * H + 5 * M, KZ_UEBA_LOGON, 3, "FS01", "10.1.2.3",
+                push(&f, day0 + d * 24 * H + h * H + 5 * M, KZ_UEBA_LOGON, 3, "FS01", "10.1.2.3",
                      NULL, NULL, NULL, 1);
-    push(u, &g, day0 + 26 * 24 * H + 9 * H + 30 * M, KZ_UEBA_LOGON, 3, "FS01", "10.1.2.3", NULL,
-         NULL, NULL, 900);
-    CHECK(!peak_of(u, "CORP\\alice", &pk, NULL));
-    kz_ueba_free(u);
+    push(&f, day0 + 26 * 24 * H + 9 * H + 30 * M, KZ_UEBA_LOGON, 3, "FS01", "10.1.2.3", NULL, NULL,
+         NULL, 900);
+    CHECK(!peak_of(f.u, "CORP\\alice", &pk, NULL));
+    kz_ueba_free(f.u);
 
     /* Wednesday 1 April, 14:00: no afternoon was ever used on any day, so it is the hour of day
      * that is new (20: never at 13-15), not the day of the week (no second reason) */
-    REQUIRE(kz_ueba_new(&u, &o) == 0);
-    memset(&g, 0, sizeof g);
-    weekday_history(u, &g);
-    push(u, &g, day0 + 30 * 24 * H + 14 * H, KZ_UEBA_LOGON, 3, "FS01", "10.1.2.3", NULL, NULL, NULL,
+    fx_open_opts(&f, &o, NULL);
+    weekday_history(&f);
+    push(&f, day0 + 30 * 24 * H + 14 * H, KZ_UEBA_LOGON, 3, "FS01", "10.1.2.3", NULL, NULL, NULL,
          901);
-    REQUIRE(peak_of(u, "CORP\\alice", &pk, reason));
+    REQUIRE(peak_of(f.u, "CORP\\alice", &pk, reason));
     CHECK_MSG(fabs(pk - 20) < 0.01, "wednesday afternoon %f", pk);
     CHECK_STR(reason, "active at 14:00 (never at this hour before; usual 06:00-11:59)");
-    kz_ueba_free(u);
+    kz_ueba_free(f.u);
 
     /* An account in Tokyo (UTC+9): work 09:00-17:59 local = 00:00-08:59 UTC, Monday-Friday, four
      * weeks, and on Tuesday-Friday an early start at 08:xx local = 23:xx UTC the day before:
@@ -1222,8 +1254,7 @@ KZ_TEST(ueba_rare_day_of_the_week) {
      * UTC, and Sunday 16:00 - Monday 16:00 holds its Mondays: nothing (the hour 23 is usual too).
      * Saturday 01:00 UTC (10:00 local) is a Saturday: Friday 16:00 - Saturday 16:00 holds nothing:
      * 15 points. */
-    REQUIRE(kz_ueba_new(&u, &o) == 0);
-    memset(&g, 0, sizeof g);
+    fx_open_opts(&f, &o, NULL);
     struct kz_ueba_act t = {.kind = KZ_UEBA_LOGON,
                             .logon_type = 3,
                             .outcome = 1,
@@ -1236,87 +1267,24 @@ KZ_TEST(ueba_rare_day_of_the_week) {
         if (d % 7 >= 5) continue;
         if (d % 7 != 0) {
             t.ts = day0 + d * 24 * H - H + 10 * M; /* 23:10 UTC the evening before */
-            kz_ueba_push(u, &t, on_alert, &g);
+            kz_ueba_push(f.u, &t, on_alert, &f.g);
         }
         for (int h = 0; h <= 8; h++) {
             t.ts = day0 + d * 24 * H + h * H + 10 * M;
-            kz_ueba_push(u, &t, on_alert, &g);
+            kz_ueba_push(f.u, &t, on_alert, &f.g);
         }
     }
     t.ts = day0 + 28 * 24 * H - H + 37 * M; /* Sunday 29 March 23:37 UTC */
-    kz_ueba_push(u, &t, on_alert, &g);
-    CHECK(!peak_of(u, "CORP\\bob", &pk, NULL));
+    kz_ueba_push(f.u, &t, on_alert, &f.g);
+    CHECK(!peak_of(f.u, "CORP\\bob", &pk, NULL));
     t.ts = day0 + 33 * 24 * H + H; /* Saturday 4 April 01:00 UTC */
-    kz_ueba_push(u, &t, on_alert, &g);
-    REQUIRE(peak_of(u, "CORP\\bob", &pk, reason));
+    kz_ueba_push(f.u, &t, on_alert, &f.g);
+    REQUIRE(peak_of(f.u, "CORP\\bob", &pk, reason));
     CHECK_MSG(fabs(pk - 15) < 0.01, "tokyo saturday %f", pk);
     CHECK_STR(reason, "active on a Saturday at 01:00 (never on a Saturday before, in 197 active "
                       "hours)");
-    CHECK_INT(g.n, 0);
-    kz_ueba_free(u);
-}
-
-/* ---- fixture for the tests below: any account, any bytes ---- */
-
-struct fx {
-    struct kz_ueba *u;
-    struct got g;
-    uint64_t rec;
-};
-
-/* A fresh engine with test_opts (threshold: 0 keeps the default) and, when peers is not NULL, the
- * peer mapping in that CSV text. */
-static void fx_open(struct fx *f, double threshold, struct kz_geoip *geoip, const char *peers) {
-    memset(f, 0, sizeof *f);
-    kz_time_parse("2026-03-02", 10, &day0);
-    struct kz_ueba_opts o;
-    test_opts(&o);
-    if (threshold > 0) o.threshold = threshold;
-    o.geoip = geoip;
-    REQUIRE(kz_ueba_new(&f->u, &o) == 0);
-    if (peers) {
-        struct kz_err err = {0};
-        int rc = kz_ueba_peers_buffer(f->u, peers, strlen(peers), "peers.csv", &err);
-        CHECK_MSG(rc == 0, "peers: %s", err.msg);
-    }
-    f->rec = 1;
-}
-
-static void fx_push(struct fx *f, const char *user, kz_time ts, int kind, int ltype,
-                    const char *host, const char *ip, const char *object, const char *folder,
-                    int64_t bytes) {
-    struct kz_ueba_act a = {.ts = ts,
-                            .kind = (uint8_t)kind,
-                            .logon_type = (int8_t)ltype,
-                            .outcome = 1,
-                            .access = KZ_UEBA_READ,
-                            .record_id = f->rec++,
-                            .bytes = bytes,
-                            .user = user,
-                            .domain = "CORP",
-                            .host = host,
-                            .src_ip = ip,
-                            .object = object,
-                            .folder = folder};
-    kz_ueba_push(f->u, &a, on_alert, &f->g);
-}
-
-/* office_history for n accounts at once (records must come in time order): each account on its
- * own file server and folder, who[i] / fs[i] / folder[i]. */
-static void fx_office_n(struct fx *f, int n, const char *const *who, const char *const *fs,
-                        const char *const *folder) {
-    for (int d = 0; d < 10; d++)
-        for (int h = 9; h <= 17; h++)
-            for (int i = 0; i < n; i++) {
-                kz_time t = day0 + d * 24 * H + h * H + 5 * M;
-                fx_push(f, who[i], t, KZ_UEBA_LOGON, 3, fs[i], "10.1.2.3", NULL, NULL, -1);
-                fx_push(f, who[i], t + M, KZ_UEBA_FILE, -1, fs[i], "10.1.2.3", "\\\\*\\projects",
-                        folder[i], -1);
-            }
-}
-
-static void fx_office(struct fx *f, const char *user, const char *fs, const char *folder) {
-    fx_office_n(f, 1, &user, &fs, &folder);
+    CHECK_INT(f.g.n, 0);
+    kz_ueba_free(f.u);
 }
 
 /* Every reason of every entity's peak, one per line (to look for one). */
