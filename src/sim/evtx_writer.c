@@ -33,6 +33,7 @@
 #endif
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #define CHUNK 65536u
@@ -148,6 +149,12 @@ struct kz_evtx_writer {
     uint32_t nchunks; /* chunks written */
     uint64_t records; /* records appended */
     int failed;       /* an I/O error happened: further appends fail */
+    /* a full log rolls over to path-2.evtx, path-3.evtx ... (writers opened by path only) */
+    char *base;           /* the path given to kz_evtx_writer_open (owned), NULL for _open_fd */
+    uint32_t max_chunks;  /* chunks per file: KZ_EVTXW_MAX_CHUNKS (tests set fewer) */
+    uint32_t part;        /* 1: the file at base; n: its part n */
+    uint64_t *part_first; /* first record id of parts 2, 3 ... (part_first[n - 2]) */
+    uint32_t parts_cap;
 };
 
 /* ---- little helpers ---- */
@@ -1225,6 +1232,48 @@ static int flush_chunk(struct kz_evtx_writer *w, struct kz_err *err) {
     return write_header(w, 1, 0, err); /* still open: dirty */
 }
 
+/* Ends the full file (its final, clean header) and goes on in the next part: "Security.evtx",
+ * then "Security-2.evtx", "Security-3.evtx" ... as a log that Windows archives when full goes on
+ * in a new file. Record ids go on from the last one, so (file, record id) still names one record
+ * and a reader of all the parts sees one sequence. Only a writer that opened its file by path can
+ * do it; on a caller's descriptor a full file stays an error. */
+static int roll_over(struct kz_evtx_writer *w, struct kz_err *err) {
+    if (!w->base)
+        return kz_err_set(err, KZ_ELIMIT, "%s: file full (%u chunks)", w->path, w->max_chunks);
+    if (w->part >= UINT32_MAX - 1)
+        return kz_err_set(err, KZ_ELIMIT, "%s: too many parts", w->base);
+    if (w->part - 1 >= w->parts_cap) {
+        uint32_t cap = w->parts_cap ? w->parts_cap * 2 : 8;
+        uint64_t *p = kz_realloc(w->part_first, (size_t)cap * sizeof *p);
+        if (!p) return kz_err_set(err, KZ_ENOMEM, "%s: out of memory", w->base);
+        w->part_first = p;
+        w->parts_cap = cap;
+    }
+    size_t cap = strlen(w->base) + 16;
+    char *next = kz_malloc(cap);
+    if (!next) return kz_err_set(err, KZ_ENOMEM, "%s: out of memory", w->base);
+    kz_evtx_part_name(w->base, w->part + 1, next, cap);
+    int rc = write_header(w, 0, 0, err); /* the full part is finished: clean */
+    if (!rc && close(w->fd) != 0)
+        rc = kz_err_set(err, KZ_EIO, "%s: close: %s", w->path, strerror(errno));
+    w->fd = -1;
+    if (!rc) {
+        w->fd = open(next, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (w->fd < 0) rc = kz_err_set(err, KZ_EIO, "%s: %s", next, strerror(errno));
+    }
+    if (rc) {
+        w->failed = 1;
+        kz_free(next);
+        return rc;
+    }
+    kz_free(w->path);
+    w->path = next;
+    w->part_first[w->part - 1] = w->records + 1;
+    w->part++;
+    w->nchunks = 0;
+    return write_header(w, 1, 1, err); /* the new part, open: dirty */
+}
+
 /* ---- the public functions ---- */
 
 int kz_evtx_writer_open_fd(struct kz_evtx_writer **out, int fd, const char *name,
@@ -1234,6 +1283,8 @@ int kz_evtx_writer_open_fd(struct kz_evtx_writer **out, int fd, const char *name
     if (!w) return kz_err_set(err, KZ_ENOMEM, "%s: out of memory", name);
     w->fd = fd;
     w->outer_skel = UINT32_MAX;
+    w->max_chunks = KZ_EVTXW_MAX_CHUNKS;
+    w->part = 1;
     w->path = kz_strdup(name ? name : "(evtx)");
     /* Not zeroed as a whole: every byte up to the records' end is written, reset_chunk zeroes the
      * header and finish_chunk what follows the records (the buffer of a small file is mostly
@@ -1268,7 +1319,34 @@ int kz_evtx_writer_open(struct kz_evtx_writer **out, const char *path, struct kz
         return rc;
     }
     (*out)->own_fd = 1;
+    if (!((*out)->base = kz_strdup(path))) {
+        kz_evtx_writer_close(*out, NULL);
+        *out = NULL;
+        return kz_err_set(err, KZ_ENOMEM, "%s: out of memory", path);
+    }
     return 0;
+}
+
+void kz_evtx_writer_set_max_chunks(struct kz_evtx_writer *w, uint32_t chunks) {
+    if (w && chunks >= 1 && chunks <= KZ_EVTXW_MAX_CHUNKS) w->max_chunks = chunks;
+}
+
+uint32_t kz_evtx_writer_part_of(const struct kz_evtx_writer *w, uint64_t record_id) {
+    uint32_t part = 1;
+    if (!w) return part;
+    while (part < w->part && record_id >= w->part_first[part - 1])
+        part++;
+    return part;
+}
+
+void kz_evtx_part_name(const char *name, uint32_t part, char *out, size_t cap) {
+    if (part <= 1) {
+        snprintf(out, cap, "%s", name);
+        return;
+    }
+    size_t n = strlen(name);
+    size_t stem = n >= 5 && !strcasecmp(name + n - 5, ".evtx") ? n - 5 : n;
+    snprintf(out, cap, "%.*s-%u%s", (int)stem, name, part, name + stem);
 }
 
 static void layout_free(struct ew_layout *L) {
@@ -1405,11 +1483,10 @@ int kz_evtx_writer_append(struct kz_evtx_writer *w, const struct kz_evtx_event *
         return kz_err_set(err, KZ_EUSAGE, "%s: record %llu: %u values for %u items", w->path,
                           (unsigned long long)id, ev->nvalues, L->nitems);
     for (int attempt = 0;; attempt++) {
-        if (!w->nrecords && w->nchunks >= KZ_EVTXW_MAX_CHUNKS)
-            return kz_err_set(err, KZ_ELIMIT, "%s: file full (%d chunks)", w->path,
-                              KZ_EVTXW_MAX_CHUNKS);
+        int rc;
+        if (!w->nrecords && w->nchunks >= w->max_chunks && (rc = roll_over(w, err))) return rc;
         uint32_t save_pos = w->pos, save_names = w->nchunk_names, save_skels = w->nchunk_skels;
-        int rc = put_record(w, L, ev, id, err);
+        rc = put_record(w, L, ev, id, err);
         if (rc == 0) {
             w->records = id;
             if (record_id) *record_id = id;
@@ -1468,6 +1545,8 @@ int kz_evtx_writer_close(struct kz_evtx_writer *w, struct kz_err *err) {
     kz_free(w->chunk_skels);
     kz_free(w->b);
     kz_free(w->path);
+    kz_free(w->base);
+    kz_free(w->part_first);
     kz_free(w);
     return rc;
 }

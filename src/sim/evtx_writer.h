@@ -11,7 +11,8 @@
  *
  * Use: kz_evtx_writer_open (or _open_fd), kz_evtx_writer_template once per event layout,
  * kz_evtx_writer_append per event, kz_evtx_writer_close (always; it frees the writer). Record ids
- * are assigned by the writer, 1, 2, 3... in append order. Memory is one 64 KiB chunk plus the
+ * are assigned by the writer, 1, 2, 3... in append order (going on across the parts of a log that
+ * filled a file, below). Memory is one 64 KiB chunk plus the
  * templates: a file of any size is written in constant memory.
  *
  * Output is deterministic: the same calls give the same bytes (no clock, no uninitialised bytes).
@@ -220,9 +221,23 @@ int kz_evtx_writer_template(struct kz_evtx_writer *w, const struct kz_evtx_templ
 
 /* Appends one event; *record_id (may be NULL) receives its EventRecordID. Starts a new chunk when
  * the record does not fit the current one. Errors: KZ_EUSAGE (bad template id, value of the wrong
- * type, bad SID or string), KZ_ELIMIT (a value or the record too large, file full), KZ_EIO. */
+ * type, bad SID or string), KZ_ELIMIT (a value or the record too large, a full file on a
+ * descriptor), KZ_EIO. */
 int kz_evtx_writer_append(struct kz_evtx_writer *w, const struct kz_evtx_event *ev,
                           uint64_t *record_id, struct kz_err *err);
+
+/* When a file holds KZ_EVTXW_MAX_CHUNKS chunks, a writer opened by path goes on in a new file
+ * beside it, as Windows goes on in a new log when it archives a full one: "Security.evtx" is
+ * followed by "Security-2.evtx", "Security-3.evtx" ... (kz_evtx_part_name), each a complete EVTX
+ * file; record ids go on from one part to the next. On a descriptor (_open_fd), a full file is
+ * an error (KZ_ELIMIT). */
+/* The part record_id was written to: 1 for the file opened, 2 for its "-2" part ... */
+uint32_t kz_evtx_writer_part_of(const struct kz_evtx_writer *w, uint64_t record_id);
+/* The name of part `part` of the file named name (a path or a file name): name itself for part
+ * 1, then "X-2.evtx" for "X.evtx" ("X-2" when name does not end in .evtx); cut at cap. */
+void kz_evtx_part_name(const char *name, uint32_t part, char *out, size_t cap);
+/* Tests: roll over after `chunks` chunks (1 to KZ_EVTXW_MAX_CHUNKS) instead of the maximum. */
+void kz_evtx_writer_set_max_chunks(struct kz_evtx_writer *w, uint32_t chunks);
 
 /* Records appended so far (the next record id is this + 1). */
 uint64_t kz_evtx_writer_records(const struct kz_evtx_writer *w);

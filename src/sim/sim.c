@@ -320,6 +320,10 @@ static int file_open(struct sim_run *run, uint32_t fi, struct sim_file **out, st
         if (rc == KZ_EIO && errno == EMFILE)
             kz_err_prefix(err, "too many open files (raise `ulimit -n`): ");
         return rc;
+    } else if (getenv("KZ_SIM_EVTX_MAX_CHUNKS")) {
+        /* a test knob: full logs (going on in Security-2.evtx ...) on a small estate */
+        unsigned long chunks = strtoul(getenv("KZ_SIM_EVTX_MAX_CHUNKS"), NULL, 10);
+        kz_evtx_writer_set_max_chunks(f->w, (uint32_t)chunks);
     }
     run->files[fi] = f;
     *out = f;
@@ -473,8 +477,10 @@ static int write_day(struct sim_run *run, struct kz_err *err) {
             tr->v = p;
             tr->cap = cap;
         }
-        tr->v[tr->n++] =
-            (struct sim_rec){x->host * NCH + (uint32_t)sim_render_channel(x->kind), x->rid};
+        uint32_t fi = x->host * NCH + (uint32_t)sim_render_channel(x->kind);
+        const struct sim_file *sf = run->files[fi];
+        uint32_t part = sf && sf->w ? kz_evtx_writer_part_of(sf->w, x->rid) : 1;
+        tr->v[tr->n++] = (struct sim_rec){.file = fi, .part = part, .id = x->rid};
         run->ntruth++;
     }
     return 0;
@@ -553,7 +559,9 @@ static int write_truth(struct sim_run *run, struct kz_err *err) {
             kz_buf_puts(&b, k ? ",{\"file\":\"" : "{\"file\":\"");
             kz_buf_puts(&b, e->hosts[fi / NCH].name);
             kz_buf_putc(&b, '/');
-            kz_buf_puts(&b, file_name(s, fi % NCH));
+            char part[256];
+            kz_evtx_part_name(file_name(s, fi % NCH), recs[k].part, part, sizeof part);
+            kz_buf_puts(&b, part);
             kz_buf_puts(&b, fi % NCH >= CH_FIRST_TEXT ? "\",\"line\":" : "\",\"record_id\":");
             kz_buf_put_u64(&b, recs[k].id);
             kz_buf_putc(&b, '}');
@@ -781,11 +789,18 @@ static int pass_run(struct sim_run *run, uint32_t pass, uint32_t npasses, struct
         char path[4096];
         snprintf(path, sizeof path, "%s/%s/%s", run->logdir, e->hosts[fi / NCH].name,
                  file_name(s, fi % NCH));
+        /* a full EVTX log went on in parts (Security-2.evtx ...): each is a file */
+        uint32_t parts = run->files[fi]->w ? kz_evtx_writer_part_of(run->files[fi]->w, UINT64_MAX)
+                                           : 1;
         int crc = file_close(run, fi, err);
         if (crc && !rc) rc = crc;
-        struct stat sb;
-        if (!stat(path, &sb)) st->bytes += (uint64_t)sb.st_size;
-        st->files++;
+        for (uint32_t k = 1; k <= parts; k++) {
+            char part[4096 + 16];
+            kz_evtx_part_name(path, k, part, sizeof part);
+            struct stat sb;
+            if (!stat(part, &sb)) st->bytes += (uint64_t)sb.st_size;
+            st->files++;
+        }
     }
     return rc;
 }

@@ -114,6 +114,7 @@ struct sim_ev {
 
 struct sim_rec {
     uint32_t file; /* output file index (host * NCH + channel) */
+    uint32_t part; /* 1, or the part of a full EVTX log it went to (kz_evtx_writer_part_of) */
     uint64_t id;   /* record id or line */
 };
 

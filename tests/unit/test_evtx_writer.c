@@ -13,9 +13,11 @@
 #include "input/evtx/evtx.h"
 #include "sim/evtx_writer.h"
 
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -578,13 +580,15 @@ static void multi_record_check(void *ctx, const struct rrec *r) {
     }
 }
 
-/* Writes n events: 4624 flat, 4625 nested, 1102 with UserData (nested). */
-static int write_multi(const char *path, int n) {
+/* Writes n events: 4624 flat, 4625 nested, 1102 with UserData (nested); max_chunks: roll over
+ * to a new part after that many chunks (0: the format's maximum). */
+static int write_multi_parts(const char *path, int n, uint32_t max_chunks) {
     struct kz_err err = {0};
     struct kz_evtx_writer *w;
     int rc = kz_evtx_writer_open(&w, path, &err);
     CHECK_MSG(rc == 0, "%s", err.msg);
     if (rc) return rc;
+    if (max_chunks) kz_evtx_writer_set_max_chunks(w, max_chunks);
     uint32_t t[3];
     struct kz_evtx_template_def d = {.provider = "Microsoft-Windows-Security-Auditing",
                                      .provider_guid = &SEC_GUID,
@@ -647,6 +651,113 @@ static int write_multi(const char *path, int n) {
     int rc2 = kz_evtx_writer_close(w, &err);
     CHECK_MSG(rc2 == 0, "%s", err.msg);
     return rc ? rc : rc2;
+}
+
+static int write_multi(const char *path, int n) {
+    return write_multi_parts(path, n, 0);
+}
+
+/* A full log goes on in Security-2.evtx, Security-3.evtx ... (as Windows goes on in a new log
+ * when it archives a full one): each part a complete, clean file of at most max_chunks chunks;
+ * record ids going on from part to part; every record read back once; part_of naming the part
+ * each record is in. */
+KZ_TEST(evtx_writer_rolls_over_when_full) {
+    char a[64], b[64];
+    kz_evtx_part_name("logs/DC01/Security.evtx", 1, a, sizeof a);
+    CHECK_STR(a, "logs/DC01/Security.evtx");
+    kz_evtx_part_name("logs/DC01/Security.evtx", 2, a, sizeof a);
+    CHECK_STR(a, "logs/DC01/Security-2.evtx");
+    kz_evtx_part_name("x.EVTX", 12, b, sizeof b);
+    CHECK_STR(b, "x-12.EVTX");
+    kz_evtx_part_name("log", 3, b, sizeof b);
+    CHECK_STR(b, "log-3");
+    const int n = 2000;
+    const uint32_t max = 3;
+    REQUIRE(write_multi_parts(tmp_path("roll.evtx"), n, max) == 0);
+    uint64_t total = 0, next_id = 1;
+    int parts = 0;
+    for (uint32_t part = 1; part < 100; part++) {
+        char name[64], path[512];
+        kz_evtx_part_name("roll.evtx", part, name, sizeof name);
+        snprintf(path, sizeof path, "%s", tmp_path(name));
+        if (access(path, F_OK) != 0) break;
+        parts++;
+        struct readback rb = {0};
+        REQUIRE(read_back(path, &rb) == 0);
+        CHECK(rb.file_ok);
+        CHECK_INT(rb.fh.flags, 0); /* every part was closed cleanly */
+        CHECK_INT(rb.fh.chunk_count, rb.chunks);
+        CHECK(rb.chunks >= 1 && rb.chunks <= (int)max);
+        CHECK(rb.chunk_checksums_ok);
+        CHECK_INT(rb.st.bad_records, 0);
+        CHECK_MSG(rb.nproblems == 0, "%s", rb.problem);
+        /* its first record follows the previous part's last */
+        size_t len;
+        unsigned char *data = kz_test_read_file(path, &len);
+        struct kz_evtx_chunk_header ch;
+        REQUIRE(data && len > KZ_EVTX_FILE_HEADER_SIZE &&
+                kz_evtx_parse_chunk_header(data + KZ_EVTX_FILE_HEADER_SIZE, KZ_EVTX_CHUNK_SIZE,
+                                           &ch) == 0);
+        CHECK_INT(ch.first_record_id, next_id);
+        kz_free(data);
+        CHECK_INT(rb.fh.next_record_id, next_id + rb.n);
+        next_id += rb.n;
+        total += rb.n;
+        if (part == 1) CHECK(rb.ids_continuous);
+        tmp_remove(name);
+    }
+    CHECK(parts >= 3);
+    CHECK_INT(total, n);
+    /* part_of: the same split, asked of a writer */
+    struct kz_err err = {0};
+    struct kz_evtx_writer *w;
+    REQUIRE(kz_evtx_writer_open(&w, tmp_path("roll2.evtx"), &err) == 0);
+    kz_evtx_writer_set_max_chunks(w, 1);
+    uint32_t t;
+    struct kz_evtx_template_def d = {
+        .provider = "P", .qualifiers = -1, .channel = "System", .items = LOGON_ITEMS, .nitems = 4};
+    REQUIRE(kz_evtx_writer_template(w, &d, &t, &err) == 0);
+    uint64_t first_of_2 = 0, last = 0;
+    for (int i = 0; i < 400 && !err.code; i++) {
+        struct kz_evtx_value v[4] = {kz_evtx_v_str("someone with a long enough name"),
+                                     kz_evtx_v_u32(3), kz_evtx_v_str("10.1.2.3"),
+                                     kz_evtx_v_uint(KZ_EVTX_VT_UINT64, (uint64_t)i)};
+        struct kz_evtx_event ev = {.tmpl = t, .time = (1700000000LL + i) * KZ_TICKS_PER_SEC,
+                                   .computer = "DC01", .values = v, .nvalues = 4};
+        CHECK(kz_evtx_writer_append(w, &ev, &last, &err) == 0);
+        if (!first_of_2 && kz_evtx_writer_part_of(w, last) == 2) first_of_2 = last;
+    }
+    CHECK(first_of_2 > 1);
+    CHECK_INT(kz_evtx_writer_part_of(w, first_of_2 - 1), 1);
+    CHECK(kz_evtx_writer_part_of(w, last) >= 2);
+    CHECK_INT(kz_evtx_writer_part_of(w, 1), 1);
+    CHECK(kz_evtx_writer_close(w, &err) == 0);
+    for (uint32_t part = 1; part <= 1000; part++) {
+        char name[64];
+        kz_evtx_part_name("roll2.evtx", part, name, sizeof name);
+        if (access(tmp_path(name), F_OK) != 0) break;
+        tmp_remove(name);
+    }
+    /* on a caller's descriptor there is no name to go on with: a full file is an error */
+    int fd = open(tmp_path("roll3.evtx"), O_RDWR | O_CREAT | O_TRUNC, 0644);
+    REQUIRE(fd >= 0);
+    REQUIRE(kz_evtx_writer_open_fd(&w, fd, "roll3.evtx", &err) == 0);
+    kz_evtx_writer_set_max_chunks(w, 1);
+    REQUIRE(kz_evtx_writer_template(w, &d, &t, &err) == 0);
+    int rc = 0;
+    for (int i = 0; i < 400 && !rc; i++) {
+        struct kz_evtx_value v[4] = {kz_evtx_v_str("someone with a long enough name"),
+                                     kz_evtx_v_u32(3), kz_evtx_v_str("10.1.2.3"),
+                                     kz_evtx_v_uint(KZ_EVTX_VT_UINT64, (uint64_t)i)};
+        struct kz_evtx_event ev = {.tmpl = t, .time = (1700000000LL + i) * KZ_TICKS_PER_SEC,
+                                   .computer = "DC01", .values = v, .nvalues = 4};
+        rc = kz_evtx_writer_append(w, &ev, NULL, &err);
+    }
+    CHECK_INT(rc, KZ_ELIMIT);
+    CHECK(strstr(err.msg, "file full") != NULL);
+    kz_evtx_writer_close(w, NULL);
+    close(fd);
+    tmp_remove("roll3.evtx");
 }
 
 KZ_TEST(evtx_writer_many_chunks) {
