@@ -20,6 +20,7 @@
 
 #include "core/alloc.h"
 #include "core/arena.h"
+#include "core/oaindex.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -473,33 +474,31 @@ static void ent_add(struct kz_correlator *c, struct corr *k, struct group *g, kz
 
 /* ---- the distinct-value set (value_count) ---- */
 
+/* A value looked up in the index (core/oaindex.h): its hash h, and the group's slots. */
+struct vkey {
+    const struct vslot *vs;
+    uint64_t h;
+};
+
+static int vslot_is(const void *ctx, uint32_t s) {
+    const struct vkey *k = ctx;
+    return k->vs[s].h == k->h;
+}
+
+static uint32_t vslot_hash(const void *ctx, uint32_t s) {
+    return (uint32_t)((const struct vslot *)ctx)[s].h;
+}
+
 /* Index position holding hash h, or NONE32 (then *empty is where it would go). */
 static uint32_t vpos(const struct group *g, uint64_t h, uint32_t *empty) {
-    uint32_t m = g->icap - 1, i = (uint32_t)h & m;
-    while (g->vidx[i]) {
-        if (g->vs[g->vidx[i] - 1].h == h) return i;
-        i = (i + 1) & m;
-    }
-    if (empty) *empty = i;
-    return NONE32;
+    struct vkey k = {g->vs, h};
+    uint32_t i = kz_oa_find(g->vidx, g->icap, (uint32_t)h, vslot_is, &k, empty);
+    return i == KZ_OA_NONE ? NONE32 : i;
 }
 
 /* Removes index entry i, shifting later entries of its probe run back (no tombstones). */
 static void vidx_remove(struct group *g, uint32_t i) {
-    uint32_t m = g->icap - 1, j = i;
-    g->vidx[i] = 0;
-    for (;;) {
-        j = (j + 1) & m;
-        if (!g->vidx[j]) return;
-        uint32_t home = (uint32_t)g->vs[g->vidx[j] - 1].h & m;
-        /* j's entry may move to i when its home is not cyclically inside (i, j]. */
-        int inside = i <= j ? (home > i && home <= j) : (home > i || home <= j);
-        if (!inside) {
-            g->vidx[i] = g->vidx[j];
-            g->vidx[j] = 0;
-            i = j;
-        }
-    }
+    kz_oa_remove(g->vidx, g->icap, i, vslot_hash, g->vs);
 }
 
 static void lru_unlink(struct group *g, uint32_t s) {
@@ -921,12 +920,23 @@ static void feed(struct kz_correlator *c, struct corr *k, const struct edge *e,
     }
 }
 
+/* A rule looked up in rtab (core/oaindex.h). */
+struct rkey {
+    const struct rinfo *rinfos;
+    const struct kz_sigma_rule *r;
+};
+
+static int rinfo_is(const void *ctx, uint32_t x) {
+    const struct rkey *k = ctx;
+    return k->rinfos[x].rule == k->r;
+}
+
 static const struct rinfo *rinfo_find(const struct kz_correlator *c,
                                       const struct kz_sigma_rule *r) {
     if (!c->rtab || !r) return NULL;
-    for (uint32_t i = (uint32_t)ptr_hash(r) & c->rtab_mask; c->rtab[i]; i = (i + 1) & c->rtab_mask)
-        if (c->rinfos[c->rtab[i] - 1].rule == r) return &c->rinfos[c->rtab[i] - 1];
-    return NULL;
+    struct rkey k = {c->rinfos, r};
+    uint32_t i = kz_oa_find(c->rtab, c->rtab_mask + 1, (uint32_t)ptr_hash(r), rinfo_is, &k, NULL);
+    return i == KZ_OA_NONE ? NULL : &c->rinfos[c->rtab[i] - 1];
 }
 
 static void dispatch(struct kz_correlator *c, const struct cin *in, int depth, kz_corr_fire_fn fire,
@@ -1051,14 +1061,15 @@ int kz_correlator_set_limits(struct kz_correlator *c, const struct kz_corr_limit
 /* ---- public: building ---- */
 
 static int rtab_insert(struct kz_correlator *c, const struct kz_sigma_rule *r, uint32_t *index) {
-    uint32_t i = (uint32_t)ptr_hash(r) & c->rtab_mask;
-    for (; c->rtab[i]; i = (i + 1) & c->rtab_mask)
-        if (c->rinfos[c->rtab[i] - 1].rule == r) {
-            *index = c->rtab[i] - 1;
-            return 0;
-        }
+    struct rkey k = {c->rinfos, r};
+    uint32_t i, empty = 0;
+    i = kz_oa_find(c->rtab, c->rtab_mask + 1, (uint32_t)ptr_hash(r), rinfo_is, &k, &empty);
+    if (i != KZ_OA_NONE) {
+        *index = c->rtab[i] - 1;
+        return 0;
+    }
     *index = c->nrinfos++;
-    c->rtab[i] = *index + 1;
+    c->rtab[empty] = *index + 1;
     memset(&c->rinfos[*index], 0, sizeof c->rinfos[*index]);
     c->rinfos[*index].rule = r;
     c->rinfos[*index].generates = 1;
@@ -1084,11 +1095,22 @@ struct ctab {
     uint32_t mask;
 };
 
+/* A rule looked up in a ctab (core/oaindex.h). */
+struct ckey {
+    const struct corr *corrs;
+    const struct kz_sigma_rule *r;
+};
+
+static int corr_is(const void *ctx, uint32_t x) {
+    const struct ckey *k = ctx;
+    return k->corrs[x].rule == k->r;
+}
+
 static uint32_t ctab_find(const struct kz_correlator *c, const struct ctab *t,
                           const struct kz_sigma_rule *r) {
-    for (uint32_t i = (uint32_t)ptr_hash(r) & t->mask; t->slots[i]; i = (i + 1) & t->mask)
-        if (c->corrs[t->slots[i] - 1].rule == r) return t->slots[i] - 1;
-    return NONE32;
+    struct ckey k = {c->corrs, r};
+    uint32_t i = kz_oa_find(t->slots, t->mask + 1, (uint32_t)ptr_hash(r), corr_is, &k, NULL);
+    return i == KZ_OA_NONE ? NONE32 : t->slots[i] - 1;
 }
 
 /* Orders the correlations so that referenced ones come first (Kahn's algorithm over the
@@ -1107,12 +1129,8 @@ static int order_correlations(struct kz_correlator *c, struct kz_err *err) {
     uint32_t *queue = kz_calloc(n + 1, sizeof *queue);
     uint32_t *deps = NULL, *fill = NULL;
     if (!t.slots || !pending || !height || !dep_start || !queue) goto out;
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t s = (uint32_t)ptr_hash(c->corrs[i].rule) & t.mask;
-        while (t.slots[s])
-            s = (s + 1) & t.mask;
-        t.slots[s] = i + 1;
-    }
+    for (uint32_t i = 0; i < n; i++)
+        kz_oa_insert(t.slots, tsize, (uint32_t)ptr_hash(c->corrs[i].rule), i);
     /* Reverse edges: for each correlation, the ones that reference it. */
     size_t nedges = 0;
     for (uint32_t i = 0; i < n; i++) {

@@ -13,6 +13,7 @@
 #include "geoip.h"
 
 #include "../core/alloc.h"
+#include "../core/oaindex.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -26,7 +27,7 @@
 
 struct travel_slot {
     kz_time ts;       /* the last located activity */
-    uint32_t account; /* 0: empty */
+    uint32_t account; /* the caller's id (nonzero) */
     uint32_t offset;  /* the place's record in the database (its name is read again from it) */
     float latitude, longitude;
     uint32_t accuracy_km;
@@ -34,8 +35,9 @@ struct travel_slot {
 
 struct kz_geoip {
     MMDB_s db;
-    struct travel_slot *slots;
-    uint32_t cap, n; /* cap: a power of two, 0 before the first account */
+    struct travel_slot *slots; /* the accounts followed, in the order they came (n of vcap) */
+    uint32_t *index;           /* slot + 1 by account (core/oaindex.h), cap slots */
+    uint32_t cap, n, vcap;     /* cap: a power of two, 0 before the first account */
     uint64_t lookups, located, trips, over_cap;
 };
 
@@ -65,6 +67,7 @@ void kz_geoip_free(struct kz_geoip *g) {
     if (!g) return;
     MMDB_close(&g->db);
     kz_free(g->slots);
+    kz_free(g->index);
     kz_free(g);
 }
 
@@ -224,42 +227,56 @@ static uint32_t slot_hash(uint32_t k) {
     return k;
 }
 
-/* The slot of account, or the empty slot where it goes; NULL when a new account cannot be taken
- * (the cap, or no memory). The table grows by doubling at half full. */
-static struct travel_slot *slot_of(struct kz_geoip *g, uint32_t account) {
+/* An account looked up: kz_oa_find asks whether slot i is its. */
+struct account_key {
+    const struct travel_slot *slots;
+    uint32_t account;
+};
+
+static int slot_is(const void *ctx, uint32_t i) {
+    const struct account_key *k = ctx;
+    return k->slots[i].account == k->account;
+}
+
+/* The slot of account; a new account gets a fresh one (*fresh = 1: no place yet). NULL when a
+ * new account cannot be taken (the cap, or no memory). The index grows by doubling at half
+ * full. */
+static struct travel_slot *slot_of(struct kz_geoip *g, uint32_t account, int *fresh) {
+    *fresh = 0;
     if (g->cap) {
-        uint32_t j = slot_hash(account) & (g->cap - 1);
-        while (g->slots[j].account && g->slots[j].account != account)
-            j = (j + 1) & (g->cap - 1);
-        if (g->slots[j].account) return &g->slots[j];
+        struct account_key k = {g->slots, account};
+        uint32_t i = kz_oa_find(g->index, g->cap, slot_hash(account), slot_is, &k, NULL);
+        if (i != KZ_OA_NONE) return &g->slots[g->index[i] - 1];
     }
     if (g->n >= KZ_GEOIP_MAX_ACCOUNTS) return NULL;
+    if (g->n == g->vcap) {
+        uint32_t vcap = g->vcap ? g->vcap * 2 : 128;
+        struct travel_slot *nv = kz_realloc(g->slots, (size_t)vcap * sizeof *nv);
+        if (!nv) return NULL;
+        g->slots = nv;
+        g->vcap = vcap;
+    }
     if ((g->n + 1) * 2 > g->cap) {
         uint32_t cap = g->cap ? g->cap * 2 : 256;
-        struct travel_slot *nv = kz_calloc(cap, sizeof *nv);
-        if (!nv) return NULL;
-        for (uint32_t i = 0; i < g->cap; i++) {
-            if (!g->slots[i].account) continue;
-            uint32_t j = slot_hash(g->slots[i].account) & (cap - 1);
-            while (nv[j].account)
-                j = (j + 1) & (cap - 1);
-            nv[j] = g->slots[i];
-        }
-        kz_free(g->slots);
-        g->slots = nv;
+        uint32_t *ni = kz_calloc(cap, sizeof *ni);
+        if (!ni) return NULL;
+        for (uint32_t i = 0; i < g->n; i++)
+            kz_oa_insert(ni, cap, slot_hash(g->slots[i].account), i);
+        kz_free(g->index);
+        g->index = ni;
         g->cap = cap;
     }
-    uint32_t j = slot_hash(account) & (g->cap - 1);
-    while (g->slots[j].account)
-        j = (j + 1) & (g->cap - 1);
-    return &g->slots[j];
+    struct travel_slot *s = &g->slots[g->n];
+    memset(s, 0, sizeof *s);
+    s->account = account;
+    kz_oa_insert(g->index, g->cap, slot_hash(account), g->n++);
+    *fresh = 1;
+    return s;
 }
 
 /* Makes (ts, the place of entry e) the account's last location. */
-static void keep_place(struct kz_geoip *g, struct travel_slot *s, uint32_t account, kz_time ts,
-                       const MMDB_entry_s *e, const struct kz_geoip_place *now) {
-    if (!s->account) g->n++;
-    s->account = account;
+static void keep_place(struct travel_slot *s, kz_time ts, const MMDB_entry_s *e,
+                       const struct kz_geoip_place *now) {
     s->ts = ts;
     s->offset = e->offset;
     s->latitude = (float)now->latitude;
@@ -272,12 +289,13 @@ int kz_geoip_remember(struct kz_geoip *g, uint32_t account, kz_time ts, const ch
     MMDB_entry_s e;
     struct kz_geoip_place now;
     if (!find(g, ip, &e) || !place_of(&e, &now)) return 0;
-    struct travel_slot *s = slot_of(g, account);
+    int fresh;
+    struct travel_slot *s = slot_of(g, account, &fresh);
     if (!s) {
         g->over_cap++;
         return 0;
     }
-    keep_place(g, s, account, ts, &e, &now);
+    keep_place(s, ts, &e, &now);
     return 1;
 }
 
@@ -289,14 +307,15 @@ int kz_geoip_travel(struct kz_geoip *g, uint32_t account, kz_time ts, const char
     struct kz_geoip_place now;
     if (!find(g, ip, &e) || !place_of(&e, &now)) return 0;
     g->located++;
-    struct travel_slot *s = slot_of(g, account);
+    int fresh;
+    struct travel_slot *s = slot_of(g, account, &fresh);
     if (!s) {
         g->over_cap++;
         return 0;
     }
     if (located) *located = 1;
     int found = 0;
-    if (s->account) {
+    if (!fresh) {
         double km = kz_geoip_distance_km(s->latitude, s->longitude, now.latitude, now.longitude);
         double apart = km - s->accuracy_km - now.accuracy_km;
         kz_time dt = ts >= s->ts ? ts - s->ts : s->ts - ts;
@@ -315,7 +334,7 @@ int kz_geoip_travel(struct kz_geoip *g, uint32_t account, kz_time ts, const char
             found = 1;
         }
     }
-    keep_place(g, s, account, ts, &e, &now);
+    keep_place(s, ts, &e, &now);
     return found;
 }
 

@@ -12,6 +12,7 @@
 
 #include "../core/alloc.h"
 #include "../core/error.h"
+#include "../core/oaindex.h"
 #include "../sigma/rule.h"
 
 #include <errno.h>
@@ -239,30 +240,37 @@ static int grow_slots(struct kz_ueba *u) {
     uint32_t cap = u->slot_cap ? u->slot_cap * 2 : 2048;
     uint32_t *ns = kz_calloc(cap, sizeof *ns);
     if (!ns) return KZ_ENOMEM;
-    for (uint32_t id = 1; id < u->nstr; id++) {
-        if (!u->str[id][0]) continue; /* a placeholder (ueba_str_append) is not indexed */
-        uint32_t i = u->hash[id] & (cap - 1);
-        while (ns[i])
-            i = (i + 1) & (cap - 1);
-        ns[i] = id + 1;
-    }
+    for (uint32_t id = 1; id < u->nstr; id++)
+        if (u->str[id][0]) /* a placeholder (ueba_str_append) is not indexed */
+            kz_oa_insert(ns, cap, u->hash[id], id);
     kz_free(u->slot);
     u->slot = ns;
     u->slot_cap = cap;
     return 0;
 }
 
+/* A name looked up: kz_oa_find asks whether id is it. */
+struct name_key {
+    const struct kz_ueba *u;
+    const char *s;
+    size_t n;
+    uint32_t h;
+    int type;
+};
+
+static int name_is(const void *ctx, uint32_t id) {
+    const struct name_key *k = ctx;
+    const struct kz_ueba *u = k->u;
+    return u->hash[id] == k->h && u->type[id] == k->type && !strncmp(u->str[id], k->s, k->n) &&
+           u->str[id][k->n] == 0;
+}
+
 /* The id of (type, s[0..n)) (hash h) when present, else 0. */
 static uint32_t lookup(const struct kz_ueba *u, int type, const char *s, size_t n, uint32_t h) {
     if (!u->slot_cap) return 0;
-    for (uint32_t i = h & (u->slot_cap - 1);; i = (i + 1) & (u->slot_cap - 1)) {
-        uint32_t id = u->slot[i];
-        if (!id) return 0;
-        id--;
-        if (u->hash[id] == h && u->type[id] == type && !strncmp(u->str[id], s, n) &&
-            u->str[id][n] == 0)
-            return id;
-    }
+    struct name_key k = {u, s, n, h, type};
+    uint32_t i = kz_oa_find(u->slot, u->slot_cap, h, name_is, &k, NULL);
+    return i == KZ_OA_NONE ? 0 : u->slot[i] - 1;
 }
 
 /* Adds (type, s[0..n)) as the next id, indexed unless n == 0 (a placeholder). */
@@ -284,11 +292,7 @@ static uint32_t append(struct kz_ueba *u, int type, const char *s, size_t n, uin
     u->hash[id] = h;
     u->type[id] = (uint8_t)type;
     u->ent[id] = 0;
-    if (!n) return id;
-    uint32_t i = h & (u->slot_cap - 1);
-    while (u->slot[i])
-        i = (i + 1) & (u->slot_cap - 1);
-    u->slot[i] = id + 1;
+    if (n) kz_oa_insert(u->slot, u->slot_cap, h, id);
     return id;
 }
 
