@@ -2000,8 +2000,13 @@ void kz_ueba_run(struct kz_ueba *u, kz_ueba_alert_fn fn, void *ctx) {
         kz_free(starts);
         starts = NULL;
         for (uint32_t i = 0; i < n; i++) {
-            /* in time order the records are read out of keep order: fetch ahead */
-            if (i + 8 < n) __builtin_prefetch(&u->kept[sorted[i + 8].seq]);
+            /* in time order the records are read out of keep order: fetch ahead (both cache
+             * lines a 72-byte record may span) */
+            if (i + 16 < n) {
+                const char *next = (const char *)&u->kept[sorted[i + 16].seq];
+                __builtin_prefetch(next);
+                __builtin_prefetch(next + sizeof(struct kept) - 1);
+            }
             run_one(u, &u->kept[sorted[i].seq], fn, ctx);
         }
     } else {
