@@ -59,11 +59,16 @@ static const char schema[] =
  * B-trees in order row by row); a store whose ingest was killed in between gets them back the
  * next time it is opened (store_ensure_indexes). */
 const char store_index_sql[] =
-    "CREATE INDEX IF NOT EXISTS events_user ON events(user, ts);"
-    "CREATE INDEX IF NOT EXISTS events_host ON events(host, ts);"
-    "CREATE INDEX IF NOT EXISTS logons_user ON logons(user, ts);"
-    /* most logons name no address (78% here) or no workstation (42%), and scope only looks up
-     * given ones (ip=?, ws=?): partial indexes, less to sort and keep */
+    /* scope and timeline look accounts and hosts up by id (user=?, host=?, host IN (...)), never
+     * for the rows without one: partial indexes. Besides being smaller, an index whose first
+     * column is never NULL is built with SQLite's integer comparison in its sort (a NULL anywhere
+     * sends every comparison through the general record comparison): events_user took 21% less
+     * CPU on 6.9M events. */
+    "CREATE INDEX IF NOT EXISTS events_user ON events(user, ts) WHERE user IS NOT NULL;"
+    "CREATE INDEX IF NOT EXISTS events_host ON events(host, ts) WHERE host IS NOT NULL;"
+    "CREATE INDEX IF NOT EXISTS logons_user ON logons(user, ts) WHERE user IS NOT NULL;"
+    /* most logons name no address (78% on simulate 100x10) or no workstation (42%), and scope
+     * only looks up given ones (ip=?, ws=?): less to sort and keep */
     "CREATE INDEX IF NOT EXISTS logons_ip ON logons(ip, ts) WHERE ip IS NOT NULL;"
     "CREATE INDEX IF NOT EXISTS logons_ws ON logons(ws, ts) WHERE ws IS NOT NULL;"
     "CREATE INDEX IF NOT EXISTS logons_session ON logons(host, lid);"
