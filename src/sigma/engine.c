@@ -499,6 +499,7 @@ int kz_sigma_scratch_new(const struct kz_sigma_engine *e, struct kz_sigma_scratc
     s->e = e;
     kz_arena_init(&s->arena, 16 << 10, (size_t)64 << 20);
     kz_buf_init(&s->pbuf, MATCH_MAX_PREFILTER + 16);
+    kz_buf_init(&s->kbuf, MATCH_MAX_PREFILTER + 16);
     uint32_t nv = e->nvariants ? e->nvariants : 1;
     s->mark = kz_calloc(nv, sizeof *s->mark);
     s->cand = kz_malloc(nv * sizeof *s->cand);
@@ -521,7 +522,8 @@ int kz_sigma_scratch_new(const struct kz_sigma_engine *e, struct kz_sigma_scratc
     /* s->hs starts empty: each Vectorscan database (prefilter group, regex) grows it when this
      * thread first uses it, since the databases are compiled on first use. */
     if (!rc && !(s->hs_fitted = kz_calloc(e->nregex + 1, 1))) rc = KZ_ENOMEM;
-    if (!rc && !(s->group_fitted = kz_calloc(e->ngroups + 1, 1))) rc = KZ_ENOMEM;
+    /* per group: its database, then its keyword database */
+    if (!rc && !(s->group_fitted = kz_calloc(2 * (size_t)e->ngroups + 1, 1))) rc = KZ_ENOMEM;
     if (rc) {
         kz_sigma_scratch_free(s);
         return rc;
@@ -552,6 +554,9 @@ void kz_sigma_scratch_free(struct kz_sigma_scratch *s) {
     kz_free(s->slot_first);
     kz_free(s->next);
     kz_free(s->lower);
+    kz_free(s->ip_epoch);
+    kz_free(s->ip_family);
+    kz_free(s->ip_addr);
     kz_free(s->mark);
     kz_free(s->cand);
     kz_free(s->bits_epoch);
@@ -570,6 +575,7 @@ void kz_sigma_scratch_free(struct kz_sigma_scratch *s) {
     kz_free(s->hs_fitted);
     kz_free(s->group_fitted);
     kz_buf_free(&s->pbuf);
+    kz_buf_free(&s->kbuf);
     kz_arena_free(&s->arena);
     kz_free(s);
 }
@@ -613,14 +619,27 @@ static unsigned char ascii_lower(unsigned char c) {
 }
 
 /* Hashes the channel case-folded, so an event's channel is looked up as written: folding it into
- * a copy first cost a copy per event. */
+ * a copy first cost a copy per event. Only its length, first and last 8 bytes count (with bit
+ * 0x20 set, which folds ASCII case and merges a few punctuation marks): a byte-by-byte hash of
+ * names like Microsoft-Windows-Sysmon/Operational cost more than the rest of routing, and
+ * route_get compares the whole channel anyway. */
 static uint32_t route_hash(const char *product, const char *channel, uint32_t event_id) {
-    uint32_t h = 2166136261u ^ event_id;
-    for (const char *p = product; *p; p++)
-        h = (h ^ (unsigned char)*p) * 16777619u;
-    for (const char *p = channel; *p; p++)
-        h = (h ^ ascii_lower((unsigned char)*p)) * 16777619u;
-    return h ? h : 1;
+    size_t n = strlen(channel);
+    uint64_t a = 0, b = 0;
+    if (n >= 8) {
+        memcpy(&a, channel, 8);
+        memcpy(&b, channel + n - 8, 8);
+    } else {
+        memcpy(&a, channel, n);
+    }
+    a |= 0x2020202020202020ull;
+    b |= 0x2020202020202020ull;
+    uint64_t h = (a * 0x9e3779b97f4a7c15ull) ^ (b * 0xc2b2ae3d27d4eb4full) ^
+                 (((uint64_t)event_id << 32 | n << 8 | (unsigned char)product[0]) *
+                  0x165667b19e3779f9ull);
+    h ^= h >> 29;
+    uint32_t r = (uint32_t)(h ^ (h >> 32));
+    return r ? r : 1;
 }
 
 /* Is channel (any case) the lowercase string lower? */
@@ -747,7 +766,8 @@ static int filters_pass(struct kz_sigma_scratch *s, const struct match_variant *
 uint32_t kz_sigma_match(const struct kz_sigma_engine *e, struct kz_sigma_scratch *s,
                         const struct kz_event *ev, kz_sigma_hit_fn hit, void *ctx) {
     s->stats.events++;
-    if (!e->nvariants || match_index_event(s, ev)) return 0;
+    if (!e->nvariants) return 0;
+    s->ev = ev; /* the fields are indexed only for an evaluation (below) */
     const char *product = kz_sigma_event_product(ev);
     const struct match_route *r =
         route_get(s, product, ev->channel ? ev->channel : "", ev->event_id);
@@ -786,6 +806,7 @@ uint32_t kz_sigma_match(const struct kz_sigma_engine *e, struct kz_sigma_scratch
         cand[j] = x;
     }
     s->stats.candidates += n;
+    if (n && match_index_event(s, ev)) return 0;
 
     uint32_t hits = 0, last_rule = UINT32_MAX;
     for (uint32_t k = 0; k < n; k++) {

@@ -49,6 +49,7 @@ int match_index_event(struct kz_sigma_scratch *s, const struct kz_event *ev) {
     kz_arena_reset(&s->arena);
     if (++s->epoch == 0) { /* wrapped: forget every stamp */
         memset(s->slot_epoch, 0, s->slots_cap * sizeof *s->slot_epoch);
+        if (s->ip_epoch) memset(s->ip_epoch, 0, s->fields_cap * sizeof *s->ip_epoch);
         s->epoch = 1;
     }
     if (ev->nfields > s->fields_cap) {
@@ -59,6 +60,16 @@ int match_index_event(struct kz_sigma_scratch *s, const struct kz_event *ev) {
         char **lower = kz_realloc(s->lower, cap * sizeof *lower);
         if (!lower) return KZ_ENOMEM;
         s->lower = lower;
+        uint32_t *ip_epoch = kz_realloc(s->ip_epoch, cap * sizeof *ip_epoch);
+        if (!ip_epoch) return KZ_ENOMEM;
+        s->ip_epoch = ip_epoch;
+        memset(ip_epoch + s->fields_cap, 0, (cap - s->fields_cap) * sizeof *ip_epoch);
+        uint8_t *ip_family = kz_realloc(s->ip_family, cap);
+        if (!ip_family) return KZ_ENOMEM;
+        s->ip_family = ip_family;
+        unsigned char(*ip_addr)[16] = kz_realloc(s->ip_addr, cap * sizeof *ip_addr);
+        if (!ip_addr) return KZ_ENOMEM;
+        s->ip_addr = ip_addr;
         s->fields_cap = cap;
     }
     uint32_t names = kz_intern_count() + 1;
@@ -304,9 +315,20 @@ static int cidr_in(const unsigned char *addr, int family, const struct kz_sigma_
     return 1;
 }
 
-static int cidr_match(const struct kz_field *f, const struct kz_sigma_value *v) {
-    unsigned char addr[16];
-    int family = cidr_parse(f, addr);
+/* Field i read as an IP address, parsed once per event however many items and networks test
+ * it: its family (0 when it is not an address), the bytes in *addr. */
+static int field_ip(struct kz_sigma_scratch *s, uint32_t i, const unsigned char **addr) {
+    if (s->ip_epoch[i] != s->epoch) {
+        s->ip_family[i] = (uint8_t)cidr_parse(&s->ev->fields[i], s->ip_addr[i]);
+        s->ip_epoch[i] = s->epoch;
+    }
+    *addr = s->ip_addr[i];
+    return s->ip_family[i];
+}
+
+static int cidr_match(struct kz_sigma_scratch *s, uint32_t i, const struct kz_sigma_value *v) {
+    const unsigned char *addr;
+    int family = field_ip(s, i, &addr);
     return family && cidr_in(addr, family, v);
 }
 
@@ -418,7 +440,8 @@ static int regex_match(struct kz_sigma_scratch *s, const struct kz_sigma_value *
             if (hs_alloc_scratch(db, &s->hs) == HS_SUCCESS) s->hs_fitted[idx] = 1;
         }
         if (s->hs_fitted[idx])
-            return hs_scan(db, f->val, f->len, 0, s->hs, on_hs_match, NULL) == HS_SCAN_TERMINATED;
+            return match_hs_scan(db, f->val, f->len, s->hs, on_hs_match, NULL) ==
+                   HS_SCAN_TERMINATED;
     }
     return pcre2_match(r->pcre, (PCRE2_SPTR)f->val, f->len, 0, 0, s->md, s->mctx) >= 0;
 }
@@ -454,7 +477,7 @@ static int value_match(struct kz_sigma_scratch *s, const struct match_variant *v
     case KZ_SV_REGEX:
         return regex_match(s, v, f);
     case KZ_SV_CIDR:
-        return cidr_match(f, v);
+        return cidr_match(s, i, v);
     case KZ_SV_FIELDREF: {
         uint32_t j = field_first(s, rename_field(var, v->field));
         if (j == NONE) return 0;
@@ -524,11 +547,9 @@ static int set_match(struct kz_sigma_scratch *s, const struct kz_sigma_item *it,
     for (uint32_t k = first; k != NONE; k = s->next[k]) {
         const struct kz_field *f = &s->ev->fields[k];
         if (st->cidr) {
-            unsigned char addr[16];
-            int family = cidr_parse(f, addr);
-            if (!family) continue;
-            for (uint32_t vi = 0; vi < it->nvalues; vi++)
-                if (cidr_in(addr, family, &it->values[vi])) return 1;
+            const unsigned char *addr;
+            int family = field_ip(s, k, &addr);
+            if (family && match_set_cidr(st, family, addr)) return 1;
             continue;
         }
         const char *t = field_lower(s, k);

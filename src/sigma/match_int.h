@@ -110,6 +110,13 @@ struct match_group {
     uint8_t scan_all;
     uint32_t nscan_ids;
     uint8_t *scan_ids;    /* per field id: 1 when a rule of the group names it */
+    /* The keyword literals among lits (ids, ascending): all a field no rule names can hold.
+     * With the value cache, such fields are scanned with this small database instead of the
+     * group's (prefilter_scan); compiled on first use like db. */
+    uint32_t nkw_lits;
+    uint32_t *kw_lits;
+    _Atomic int kw_db_state;
+    hs_database_t *kw_db;
 };
 
 /* An item whose many values are looked up at once (valueset.c). */
@@ -119,9 +126,17 @@ struct match_set_entry {
     uint8_t kind;
     const char *text; /* NULL: empty slot */
 };
+/* A |cidr set's networks as address ranges, both ends included: 128-bit values as two 64-bit
+ * halves, most significant first (IPv4 in the low half). */
+struct match_range {
+    uint64_t lo[2], hi[2];
+};
 struct match_set {
     const struct kz_sigma_item *item;
-    uint8_t cidr;      /* a |cidr item: parse the field once, then compare each network */
+    uint8_t cidr;      /* a |cidr item: the networks as sorted, disjoint ranges per family,
+                        * looked up by binary search */
+    uint32_t nranges[2];            /* IPv4, IPv6 */
+    struct match_range *ranges[2];
     uint32_t mask;     /* slots - 1 (a power of two) */
     struct match_set_entry *slots; /* exact, prefix and suffix patterns */
     uint32_t max_exact;            /* longest exact pattern; 0 when none */
@@ -200,6 +215,10 @@ struct kz_sigma_scratch {
     uint32_t fields_cap;
     uint32_t *next;
     char **lower;       /* case-folded copies, made on first need (arena) */
+    /* per field: the value read as an IP address (|cidr), once per event */
+    uint32_t *ip_epoch;   /* == epoch when ip_family/ip_addr are this event's */
+    uint8_t *ip_family;   /* 0: not an address, 4 or 6 */
+    unsigned char (*ip_addr)[16];
     struct kz_arena arena;
     const struct kz_event *ev;
     /* candidates */
@@ -212,10 +231,12 @@ struct kz_sigma_scratch {
     uint32_t *lit_epoch;  /* per literal: == mark_epoch when lit_at[] is this event's */
     uint32_t *lit_at;     /* per literal: the scanned field it was last handled in */
     struct kz_buf pbuf; /* prefilter input: the scanned values, separated by SEP */
+    struct kz_buf kbuf; /* the same for the keyword database (prefilter_scan) */
     uint32_t nscanned, scanned_cap;
     uint32_t *scanned_end;  /* per scanned field: offset of the separator after its value */
     uint32_t *scanned_name; /* per scanned field: its name id */
     uint32_t *scanned_field; /* per scanned field: its index in the event */
+    uint32_t scan_lo, scan_hi; /* the scanned entries of the buffer being scanned */
     /* the value cache (lazily allocated; only for databases of MATCH_VCACHE_MIN_LITS or more) */
     struct match_vcache_entry *vcache;
     uint64_t *vcache_hash;  /* per slot: the hash of its entry's (group, value); 0: empty. Apart
@@ -259,6 +280,9 @@ const struct match_set *match_set_find(const struct kz_sigma_engine *e,
  * substring search. */
 int match_set_strings(const struct match_set *st, const char *t, size_t n,
                       const char *(*find)(const char *, size_t, const char *, size_t));
+/* Is the address (family 4 or 6, 4 or 16 bytes; an IPv4-mapped IPv6 address counts as IPv4) in
+ * one of a |cidr set's networks? */
+int match_set_cidr(const struct match_set *st, int family, const unsigned char *addr);
 
 /* ---- prefilter.c ---- */
 #define PREFILTER_ALL UINT32_MAX /* prefilter_scan: the event was too large to scan, take all */
@@ -269,6 +293,14 @@ int prefilter_build(struct kz_sigma_engine *e, struct kz_err *err);
  * the values exceed MATCH_MAX_PREFILTER bytes (then every gated variant is a candidate). */
 uint32_t prefilter_scan(struct kz_sigma_scratch *s, const struct match_group *g);
 void prefilter_free(struct kz_sigma_engine *e);
+
+/* ---- hsrun.c ---- */
+/* hs_scan (flags 0) through an implementation checked to find what it must: the library's
+ * default, or its AVX2 code when the default misses matches (Vectorscan 5.4.9 on AVX-512). */
+hs_error_t match_hs_scan(const hs_database_t *db, const char *data, unsigned len,
+                         hs_scratch_t *scratch, match_event_handler fn, void *ctx);
+/* 1 when the library's default scanner failed the check and the AVX2 one is used instead. */
+int match_hs_fallback(void);
 
 /* ---- dbcache.c ---- */
 #define DBCACHE_MAX_FILE (256u << 20) /* largest cache file read (SigmaHQ's biggest: ~1 MiB) */

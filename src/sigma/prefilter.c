@@ -659,11 +659,13 @@ static int pair_add(struct build *b, uint32_t lit, uint32_t variant, uint32_t fi
     return 0;
 }
 
+/* By literal, then field (keywords, field 0, first): a sighting in one field reads only the
+ * pairs of that field and the keywords' (lit_seen). */
 static int pair_cmp(const void *a, const void *b) {
     const struct pair *x = a, *y = b;
     if (x->lit != y->lit) return x->lit < y->lit ? -1 : 1;
-    if (x->p.variant != y->p.variant) return x->p.variant < y->p.variant ? -1 : 1;
     if (x->p.field != y->p.field) return x->p.field < y->p.field ? -1 : 1;
+    if (x->p.variant != y->p.variant) return x->p.variant < y->p.variant ? -1 : 1;
     return x->p.bit < y->p.bit ? -1 : x->p.bit > y->p.bit;
 }
 
@@ -751,12 +753,43 @@ static int group_lits(struct build *b, uint32_t g, uint8_t *want, struct kz_err 
         n += want[i];
     grp->db_group = g;
     atomic_init(&grp->db_state, n ? REGEX_HS_UNTRIED : REGEX_HS_REFUSED);
+    atomic_init(&grp->kw_db_state, REGEX_HS_REFUSED);
     if (n == 0) return 0;
     if (!(grp->lits = kz_malloc(n * sizeof *grp->lits)))
         return kz_err_set(err, KZ_ENOMEM, "out of memory building the prefilter");
     for (uint32_t i = 0; i < b->nlits; i++)
         if (want[i]) grp->lits[grp->nlits++] = i;
+    /* The keyword literals (wanted in any field), for the fields no rule of the group names. */
+    memset(want, 0, b->nlits);
+    n = 0;
+    for (uint32_t i = 0; i < b->npairs; i++)
+        if (!b->pairs[i].p.field && in_group(grp, &e->variants[b->pairs[i].p.variant]) &&
+            !want[b->pairs[i].lit])
+            want[b->pairs[i].lit] = 1, n++;
+    if (n == 0) return 0;
+    if (!(grp->kw_lits = kz_malloc(n * sizeof *grp->kw_lits)))
+        return kz_err_set(err, KZ_ENOMEM, "out of memory building the prefilter");
+    for (uint32_t i = 0; i < b->nlits; i++)
+        if (want[i]) grp->kw_lits[grp->nkw_lits++] = i;
+    atomic_init(&grp->kw_db_state, REGEX_HS_UNTRIED);
     return 0;
+}
+
+/* The union of two ascending id lists into a new one (kz_malloc); NULL when out of memory. */
+static uint32_t *ids_union(const uint32_t *a, uint32_t na, const uint32_t *b, uint32_t nb,
+                           uint32_t *n_out) {
+    uint32_t *u = kz_malloc(((size_t)na + nb + 1) * sizeof *u), o = 0, i = 0, k = 0;
+    if (!u) return NULL;
+    while (i < na || k < nb) {
+        if (k == nb || (i < na && a[i] < b[k]))
+            u[o++] = a[i++];
+        else if (i == na || b[k] < a[i])
+            u[o++] = b[k++];
+        else
+            u[o++] = a[i++], k++;
+    }
+    *n_out = o;
+    return u;
 }
 
 /* Routes whose databases would hold nearly the same literals share one. Sysmon's process
@@ -780,23 +813,21 @@ static int share_databases(struct kz_sigma_engine *e, struct kz_err *err) {
             if ((uint64_t)common * 10 < (uint64_t)G->nlits * 9 ||
                 (uint64_t)common * 10 < (uint64_t)H->nlits * 9)
                 continue;
-            uint32_t n = G->nlits + H->nlits - common, o = 0;
-            uint32_t *u = kz_malloc(n * sizeof *u);
+            uint32_t o = 0, nkw = 0;
+            uint32_t *u = ids_union(G->lits, G->nlits, H->lits, H->nlits, &o);
+            uint32_t *kw = ids_union(G->kw_lits, G->nkw_lits, H->kw_lits, H->nkw_lits, &nkw);
             uint32_t nids = G->nscan_ids > H->nscan_ids ? G->nscan_ids : H->nscan_ids;
             uint8_t *ids = nids ? kz_calloc(nids, 1) : NULL;
-            if (!u || (nids && !ids)) {
+            if (!u || !kw || (nids && !ids)) {
                 kz_free(u);
+                kz_free(kw);
                 kz_free(ids);
                 return kz_err_set(err, KZ_ENOMEM, "out of memory building the prefilter");
             }
-            for (i = 0, k = 0; i < G->nlits || k < H->nlits;) {
-                if (k == H->nlits || (i < G->nlits && G->lits[i] < H->lits[k]))
-                    u[o++] = G->lits[i++];
-                else if (i == G->nlits || H->lits[k] < G->lits[i])
-                    u[o++] = H->lits[k++];
-                else
-                    u[o++] = G->lits[i++], k++;
-            }
+            kz_free(H->kw_lits);
+            H->kw_lits = kw;
+            H->nkw_lits = nkw;
+            atomic_store(&H->kw_db_state, nkw ? REGEX_HS_UNTRIED : REGEX_HS_REFUSED);
             for (i = 0; i < nids; i++)
                 ids[i] = (i < G->nscan_ids && G->scan_ids[i]) || (i < H->nscan_ids && H->scan_ids[i]);
             kz_free(H->lits);
@@ -817,16 +848,15 @@ static int share_databases(struct kz_sigma_engine *e, struct kz_err *err) {
  * database, hundreds of databases for SigmaHQ) while a scan meets only the few channels and
  * event ids its logs have, so each database is compiled when first needed. Returns the
  * database, or NULL when it could not be built (the caller then takes every gated rule). */
-static hs_database_t *group_compile(const struct kz_sigma_engine *e, const struct match_group *cg) {
-    struct match_group *g = (struct match_group *)cg; /* the database is the mutable part */
-    uint32_t n = g->nlits;
+static hs_database_t *group_compile(const struct kz_sigma_engine *e, const uint32_t *ids,
+                                    uint32_t n) {
     const char **exprs = kz_calloc(n, sizeof *exprs);
     unsigned *flags = kz_malloc(n * sizeof *flags);
     size_t *lens = kz_malloc(n * sizeof *lens);
     hs_database_t *db = NULL;
     if (!exprs || !flags || !lens) goto out;
     for (uint32_t k = 0; k < n; k++) {
-        const struct match_lit *l = &e->lits[g->lits[k]];
+        const struct match_lit *l = &e->lits[ids[k]];
         /* The anchors are the separators around each value in the scanned buffer. */
         char *x = kz_malloc(l->len + 2);
         if (!x) goto out;
@@ -848,14 +878,14 @@ static hs_database_t *group_compile(const struct kz_sigma_engine *e, const struc
     if (e->cache_dir) {
         dbcache_key_begin(key, "lit", HS_MODE_BLOCK);
         for (uint32_t k = 0; k < n; k++)
-            dbcache_key_expr(key, exprs[k], lens[k], flags[k], g->lits[k]);
+            dbcache_key_expr(key, exprs[k], lens[k], flags[k], ids[k]);
         if ((db = dbcache_load(e->cache_dir, key))) {
             me->stats.db_cached++;
             goto out;
         }
     }
     hs_compile_error_t *ce = NULL;
-    if (hs_compile_lit_multi(exprs, flags, g->lits, lens, n, HS_MODE_BLOCK, NULL, &db, &ce) !=
+    if (hs_compile_lit_multi(exprs, flags, ids, lens, n, HS_MODE_BLOCK, NULL, &db, &ce) !=
         HS_SUCCESS) {
         hs_free_compile_error(ce);
         db = NULL;
@@ -872,23 +902,25 @@ out:
     return db;
 }
 
-/* Group g's database, compiled by whichever thread needs it first (under the engine's lock for
- * lazy Vectorscan compiles); NULL when it has no literals or could not be built. */
-static hs_database_t *group_db(const struct kz_sigma_engine *ce, const struct match_group *cg) {
-    int st = atomic_load_explicit(&cg->db_state, memory_order_acquire);
-    if (st == REGEX_HS_READY) return cg->db;
+/* A group's database (kw: its keyword database), compiled by whichever thread needs it first
+ * (under the engine's lock for lazy Vectorscan compiles); NULL when it has no literals or could
+ * not be built. */
+static hs_database_t *group_db(const struct kz_sigma_engine *ce, const struct match_group *cg,
+                               int kw) {
+    _Atomic int *state = kw ? (_Atomic int *)&cg->kw_db_state : (_Atomic int *)&cg->db_state;
+    int st = atomic_load_explicit(state, memory_order_acquire);
+    if (st == REGEX_HS_READY) return kw ? cg->kw_db : cg->db;
     if (st == REGEX_HS_REFUSED) return NULL;
     struct kz_sigma_engine *e = (struct kz_sigma_engine *)ce;
-    struct match_group *g = (struct match_group *)cg;
+    struct match_group *g = (struct match_group *)cg; /* the database is the mutable part */
+    hs_database_t **db = kw ? &g->kw_db : &g->db;
     pthread_mutex_lock(&e->regex_lock);
-    if (atomic_load_explicit(&g->db_state, memory_order_relaxed) == REGEX_HS_UNTRIED) {
-        g->db = group_compile(e, g);
-        atomic_store_explicit(&g->db_state, g->db ? REGEX_HS_READY : REGEX_HS_REFUSED,
-                              memory_order_release);
+    if (atomic_load_explicit(state, memory_order_relaxed) == REGEX_HS_UNTRIED) {
+        *db = kw ? group_compile(e, g->kw_lits, g->nkw_lits) : group_compile(e, g->lits, g->nlits);
+        atomic_store_explicit(state, *db ? REGEX_HS_READY : REGEX_HS_REFUSED, memory_order_release);
     }
     pthread_mutex_unlock(&e->regex_lock);
-    return atomic_load_explicit(&g->db_state, memory_order_acquire) == REGEX_HS_READY ? g->db
-                                                                                      : NULL;
+    return atomic_load_explicit(state, memory_order_acquire) == REGEX_HS_READY ? *db : NULL;
 }
 
 #define EXTRA_CLAUSE_WEIGHT 10u /* least lit_weight of a term's clauses other than its best */
@@ -1022,8 +1054,10 @@ out:
 void prefilter_free(struct kz_sigma_engine *e) {
     for (uint32_t g = 0; g < e->ngroups; g++) {
         if (e->groups[g].db) hs_free_database(e->groups[g].db);
+        if (e->groups[g].kw_db) hs_free_database(e->groups[g].kw_db);
         kz_free(e->groups[g].scan_ids);
         kz_free(e->groups[g].lits);
+        kz_free(e->groups[g].kw_lits);
     }
     kz_free(e->lits);
     kz_free(e->lit_first);
@@ -1036,16 +1070,11 @@ void prefilter_free(struct kz_sigma_engine *e) {
 /* The requirement bits literal id sets when seen in event field `field` (named `name`): for
  * each variant that wants it in that field, set its bit, and make the variant a candidate when
  * a term is complete. Returns 0 when the literal was already handled in that field. */
-static int lit_seen(struct kz_sigma_scratch *s, uint32_t id, uint32_t field, uint32_t name) {
+static void pairs_seen(struct kz_sigma_scratch *s, const struct match_pair *p, uint32_t n) {
     const struct kz_sigma_engine *e = s->e;
-    /* Each literal once per field: a value may hold it many times. */
-    if (s->lit_epoch[id] == s->mark_epoch && s->lit_at[id] == field) return 0;
-    s->lit_epoch[id] = s->mark_epoch;
-    s->lit_at[id] = field;
-    const struct match_pair *p = e->lit_pairs + e->lit_first[id];
-    for (uint32_t k = 0; k < e->lit_count[id]; k++) {
+    for (uint32_t k = 0; k < n; k++) {
         uint32_t v = p[k].variant;
-        if ((p[k].field && p[k].field != name) || s->mark[v] == s->mark_epoch) continue;
+        if (s->mark[v] == s->mark_epoch) continue;
         if (!p[k].alone) {
             if (s->bits_epoch[v] != s->mark_epoch) {
                 s->bits_epoch[v] = s->mark_epoch;
@@ -1061,6 +1090,33 @@ static int lit_seen(struct kz_sigma_scratch *s, uint32_t id, uint32_t field, uin
         s->mark[v] = s->mark_epoch;
         s->cand[s->ncand++] = v;
     }
+}
+
+static int lit_seen(struct kz_sigma_scratch *s, uint32_t id, uint32_t field, uint32_t name) {
+    const struct kz_sigma_engine *e = s->e;
+    /* Each literal once per field: a value may hold it many times. */
+    if (s->lit_epoch[id] == s->mark_epoch && s->lit_at[id] == field) return 0;
+    s->lit_epoch[id] = s->mark_epoch;
+    s->lit_at[id] = field;
+    /* Its pairs by field (pair_cmp): the keywords' (field 0) apply in any field, then only
+     * those of this field, found by binary search. */
+    const struct match_pair *p = e->lit_pairs + e->lit_first[id];
+    uint32_t n = e->lit_count[id], kw = 0;
+    while (kw < n && !p[kw].field)
+        kw++;
+    if (kw) pairs_seen(s, p, kw);
+    uint32_t lo = kw, hi = n;
+    while (lo < hi) {
+        uint32_t mid = (lo + hi) / 2;
+        if (p[mid].field < name)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    uint32_t end = lo;
+    while (end < n && p[end].field == name)
+        end++;
+    if (end > lo) pairs_seen(s, p + lo, end - lo);
     return 1;
 }
 
@@ -1072,7 +1128,7 @@ static int on_literal(unsigned id, unsigned long long from, unsigned long long t
     /* The scanned field the match ends in: the first whose closing separator is at or after
      * the match's last byte (an anchored end is that separator itself). A literal found in a
      * field is also found ending there, so this never loses a real occurrence. */
-    uint32_t last = (uint32_t)to - 1, lo = 0, hi = s->nscanned;
+    uint32_t last = (uint32_t)to - 1, lo = s->scan_lo, hi = s->scan_hi;
     while (lo < hi) {
         uint32_t mid = (lo + hi) / 2;
         if (s->scanned_end[mid] < last)
@@ -1080,7 +1136,7 @@ static int on_literal(unsigned id, unsigned long long from, unsigned long long t
         else
             hi = mid;
     }
-    if (lo == s->nscanned) return 0;
+    if (lo == s->scan_hi) return 0;
     if (!lit_seen(s, id, s->scanned_field[lo], s->scanned_name[lo]) || !s->vcache_on ||
         !s->scanned_slot[lo])
         return 0;
@@ -1110,8 +1166,23 @@ static uint64_t value_hash(uint32_t group, const char *p, uint32_t len) {
         h = (h ^ w) * 0xff51afd7ed558ccdull;
         h ^= h >> 32;
     }
-    w = 0;
-    memcpy(&w, p + i, len - i);
+    /* The last 1-7 bytes without a byte-wise copy (whose store a wide load must wait for): the
+     * value's last 8 bytes when it has them, else two overlapping 4-byte (or 1-byte) loads. */
+    uint32_t rest = len - i;
+    if (rest && len >= 8) {
+        memcpy(&w, p + len - 8, 8);
+        w >>= 8 * (8 - rest);
+    } else if (rest >= 4) {
+        uint32_t a, b;
+        memcpy(&a, p, 4);
+        memcpy(&b, p + rest - 4, 4);
+        w = (uint64_t)a | (uint64_t)b << 32;
+    } else if (rest) {
+        w = (uint64_t)(unsigned char)p[0] | (uint64_t)(unsigned char)p[rest / 2] << 8 |
+            (uint64_t)(unsigned char)p[rest - 1] << 16;
+    } else {
+        w = 0;
+    }
     h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
     h ^= h >> 29;
     return h ? h : 1;
@@ -1162,32 +1233,72 @@ static void vcache_fill(struct kz_sigma_scratch *s, uint32_t group, const struct
     }
 }
 
+/* Grows this thread's Vectorscan scratch for database db (slot: its index in group_fitted)
+ * the first time the thread uses it. */
+static int fit_scratch(struct kz_sigma_scratch *s, hs_database_t *db, size_t slot) {
+    if (s->group_fitted[slot]) return 0;
+    if (hs_alloc_scratch(db, &s->hs) != HS_SUCCESS) return -1;
+    s->group_fitted[slot] = 1;
+    return 0;
+}
+
+/* Room for n more bytes at d in b (and its NUL): d, or where it moved to; NULL when b cannot
+ * grow. */
+static char *buf_room(struct kz_buf *b, char *d, size_t n) {
+    size_t off = d ? (size_t)(d - b->data) : 0;
+    if (b->data && b->alloc - off > n) return b->data + off;
+    b->len = off;
+    if (kz_buf_reserve(b, n)) return NULL;
+    return b->data + off;
+}
+
+/* Appends field i (named id) to buffer b at *d as scanned entry n; slot/h: its value cache slot
+ * + 1 to fill (0: none) and its hash, read only when the scan fills the cache (s->vcache_on).
+ * Returns 0, or -1 when b cannot grow. Inlined: it runs for most fields of most events. */
+static inline __attribute__((always_inline)) int scanned_add(struct kz_sigma_scratch *s,
+                                                             struct kz_buf *b, char **d,
+                                                             uint32_t n, uint32_t i, uint32_t id,
+                                                             uint32_t slot, uint64_t h) {
+    const struct kz_field *f = &s->ev->fields[i];
+    char *p = *d;
+    if ((size_t)(b->data + b->alloc - p) <= f->len + 1 && !(p = buf_room(b, p, f->len + 1)))
+        return -1;
+    memcpy(p, f->val, f->len);
+    p += f->len;
+    s->scanned_end[n] = (uint32_t)(p - b->data);
+    s->scanned_name[n] = id;
+    s->scanned_field[n] = i;
+    if (s->vcache_on) {
+        s->scanned_slot[n] = slot;
+        s->scanned_hash[n] = h;
+    }
+    *p++ = SEP;
+    *d = p;
+    return 0;
+}
+
+/* A buffer's first separator (each value has one on both sides). */
+static char *buf_start(struct kz_buf *b) {
+    kz_buf_clear(b);
+    char *d = buf_room(b, NULL, 1);
+    if (d) *d++ = SEP;
+    return d;
+}
+
 uint32_t prefilter_scan(struct kz_sigma_scratch *s, const struct match_group *rg) {
     s->ncand = 0;
-    const struct match_group *g = &s->e->groups[rg->db_group];
+    const struct kz_sigma_engine *e = s->e;
+    const struct match_group *g = &e->groups[rg->db_group];
     if (!g->nlits) return 0;
-    hs_database_t *db = group_db(s->e, g);
-    if (!db) return PREFILTER_ALL;
-    size_t gi = (size_t)(g - s->e->groups);
-    /* This thread's scratch must fit the database: grow it the first time. */
-    if (!s->group_fitted[gi]) {
-        if (hs_alloc_scratch(db, &s->hs) != HS_SUCCESS) return PREFILTER_ALL;
-        s->group_fitted[gi] = 1;
-    }
+    hs_database_t *db = group_db(e, g, 0);
+    size_t gi = (size_t)(g - e->groups);
+    if (!db || fit_scratch(s, db, gi)) return PREFILTER_ALL;
     const struct kz_event *ev = s->ev;
-    struct kz_buf *b = &s->pbuf;
-    kz_buf_clear(b);
-    if (grow_scanned(s, ev->nfields)) return PREFILTER_ALL;
-    /* Only the fields the group's rules name: GUIDs, hashes and times carry no literal. */
-    size_t total = 1; /* a separator before the first value: each value has one on both sides */
-    for (uint32_t i = 0; i < ev->nfields; i++) {
-        uint32_t id = ev->fields[i].name;
-        if (g->scan_all || (id < g->nscan_ids && g->scan_ids[id])) total += ev->fields[i].len + 1;
-    }
-    if (total > MATCH_MAX_PREFILTER || kz_buf_reserve(b, total)) return PREFILTER_ALL;
-    if (total == 1) return 0;
+    uint32_t nf = ev->nfields;
+    /* scanned entries: the values scanned with db from 0, those of the keyword scan from nf */
+    if (grow_scanned(s, 2 * nf)) return PREFILTER_ALL;
     /* Big databases scan slowly (a few ns a byte): values seen before are looked up instead. */
-    int use_cache = g->nlits >= MATCH_VCACHE_MIN_LITS || s->e->value_cache_all;
+    int use_cache = g->nlits >= MATCH_VCACHE_MIN_LITS || e->value_cache_all;
     if (use_cache && !s->vcache) {
         s->vcache = kz_malloc(MATCH_VCACHE_SLOTS * sizeof *s->vcache);
         s->vcache_hash = kz_calloc(MATCH_VCACHE_SLOTS, sizeof *s->vcache_hash);
@@ -1199,15 +1310,33 @@ uint32_t prefilter_scan(struct kz_sigma_scratch *s, const struct match_group *rg
             use_cache = 0;
         }
     }
+    /* Keywords make every field worth scanning, but in the fields no rule names only the few
+     * keyword literals can count: with a big database, those fields (times, GUIDs, record
+     * numbers: unique values the cache would only churn on) go through the group's small
+     * keyword database instead, in a second scan. */
+    hs_database_t *kw_db = NULL;
+    if (use_cache && g->scan_all && g->nkw_lits) {
+        kw_db = group_db(e, g, 1);
+        if (!kw_db || fit_scratch(s, kw_db, e->ngroups + gi)) return PREFILTER_ALL;
+    }
     s->vcache_on = (uint8_t)use_cache;
     s->nseen = 0;
-    char *d = b->data;
-    *d++ = SEP;
-    s->nscanned = 0;
-    for (uint32_t i = 0; i < ev->nfields; i++) {
+    struct kz_buf *b = &s->pbuf, *kb = &s->kbuf;
+    char *d = buf_start(b), *kd = kw_db ? buf_start(kb) : NULL;
+    if (!d || (kw_db && !kd)) return PREFILTER_ALL;
+    uint32_t nn = 0, nu = 0;
+    size_t total = 1;
+    for (uint32_t i = 0; i < nf; i++) {
         const struct kz_field *f = &ev->fields[i];
         uint32_t id = f->name;
-        if (!g->scan_all && (id >= g->nscan_ids || !g->scan_ids[id])) continue;
+        int named = id < g->nscan_ids && g->scan_ids[id];
+        if (!named && !g->scan_all) continue; /* GUIDs, hashes and times carry no literal */
+        total += f->len + 1;
+        if (total > MATCH_MAX_PREFILTER) return PREFILTER_ALL;
+        if (!named && kw_db) {
+            if (scanned_add(s, kb, &kd, nf + nu++, i, id, 0, 0)) return PREFILTER_ALL;
+            continue;
+        }
         uint32_t slot = 0;
         uint64_t h = 0;
         if (use_cache && f->len <= MATCH_VCACHE_MAX_VALUE) {
@@ -1222,19 +1351,24 @@ uint32_t prefilter_scan(struct kz_sigma_scratch *s, const struct match_group *rg
             }
             slot = k + 1;
         }
-        memcpy(d, f->val, f->len);
-        d += f->len;
-        s->scanned_end[s->nscanned] = (uint32_t)(d - b->data);
-        s->scanned_name[s->nscanned] = id;
-        s->scanned_field[s->nscanned] = i;
-        s->scanned_slot[s->nscanned] = slot;
-        s->scanned_hash[s->nscanned++] = h;
-        *d++ = SEP;
+        if (scanned_add(s, b, &d, nn++, i, id, slot, h)) return PREFILTER_ALL;
     }
-    if (s->nscanned == 0) return 0; /* every value was in the cache */
-    s->stats.scans++;
-    if (hs_scan(db, b->data, (unsigned)(d - b->data), 0, s->hs, on_literal, s) != HS_SUCCESS)
-        return PREFILTER_ALL;
-    if (s->vcache_on) vcache_fill(s, rg->db_group, ev);
+    s->nscanned = nn;
+    if (nn) { /* else every value was in the cache */
+        s->stats.scans++;
+        s->scan_lo = 0;
+        s->scan_hi = nn;
+        if (match_hs_scan(db, b->data, (unsigned)(d - b->data), s->hs, on_literal, s) != HS_SUCCESS)
+            return PREFILTER_ALL;
+        if (s->vcache_on) vcache_fill(s, rg->db_group, ev);
+    }
+    if (nu) {
+        s->stats.scans++;
+        s->scan_lo = nf;
+        s->scan_hi = nf + nu;
+        if (match_hs_scan(kw_db, kb->data, (unsigned)(kd - kb->data), s->hs, on_literal, s) !=
+            HS_SUCCESS)
+            return PREFILTER_ALL;
+    }
     return 0;
 }

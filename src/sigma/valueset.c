@@ -10,7 +10,8 @@
  *     (suffixes), probing at each length some pattern has, so the cost follows the field's
  *     length, not the number of values; a hit is confirmed by comparing the bytes;
  *   - contains patterns stay a list searched in the folded field (no per-value dispatch);
- *   - |cidr items parse the field's address once per field instead of once per value.
+ *   - |cidr items become sorted, disjoint address ranges per family (overlapping networks
+ *     merged), searched by bisection; the field's address is parsed once per event (evaluate.c).
  * Only plain items qualify: a field, values ORed, case-insensitive string patterns (or networks),
  * no |all, |neq or other modifier that changes how a value compares. Meaning is unchanged: the
  * item holds when some instance of its field matches some pattern, exactly as evaluate.c decides
@@ -21,6 +22,7 @@
 #include "core/alloc.h"
 
 #include <arpa/inet.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define FNV_OFFSET 0xcbf29ce484222325ull
@@ -142,6 +144,99 @@ static int build_string_set(struct kz_arena *a, struct match_set *st,
     return 0;
 }
 
+/* ---- |cidr sets ---- */
+
+/* The network as a range of 128-bit values (IPv4 in the low half). */
+static struct match_range cidr_range(const struct kz_sigma_value *v) {
+    unsigned char lo[16] = {0}, hi[16];
+    int off = v->family == 4 ? 12 : 0, bytes = v->family == 4 ? 4 : 16;
+    memcpy(lo + off, v->addr, (size_t)bytes);
+    memcpy(hi, lo, sizeof hi);
+    for (int i = 0; i < bytes; i++) {
+        int keep = (int)v->prefix - i * 8;
+        if (keep < 8) hi[off + i] |= (unsigned char)(keep <= 0 ? 0xFF : 0xFF >> keep);
+    }
+    struct match_range r;
+    for (int h = 0; h < 2; h++) {
+        r.lo[h] = r.hi[h] = 0;
+        for (int i = 0; i < 8; i++) {
+            r.lo[h] = r.lo[h] << 8 | lo[h * 8 + i];
+            r.hi[h] = r.hi[h] << 8 | hi[h * 8 + i];
+        }
+    }
+    return r;
+}
+
+static int u128_cmp(const uint64_t a[2], const uint64_t b[2]) {
+    if (a[0] != b[0]) return a[0] < b[0] ? -1 : 1;
+    return a[1] < b[1] ? -1 : a[1] > b[1];
+}
+
+static int range_cmp(const void *x, const void *y) {
+    return u128_cmp(((const struct match_range *)x)->lo, ((const struct match_range *)y)->lo);
+}
+
+/* One above a (saturating): ranges that touch merge too. */
+static void u128_next(const uint64_t a[2], uint64_t out[2]) {
+    out[0] = a[0];
+    out[1] = a[1] + 1;
+    if (out[1] == 0) out[0]++;
+    if (out[0] == 0 && out[1] == 0) out[0] = out[1] = UINT64_MAX;
+}
+
+static int build_cidr_set(struct kz_arena *a, struct match_set *st,
+                          const struct kz_sigma_item *it) {
+    for (int fam = 0; fam < 2; fam++) {
+        uint32_t n = 0;
+        struct match_range *r = kz_arena_alloc(a, (it->nvalues + 1) * sizeof *r);
+        if (!r) return KZ_ENOMEM;
+        for (uint32_t k = 0; k < it->nvalues; k++)
+            if (it->values[k].family == (fam ? 6 : 4)) r[n++] = cidr_range(&it->values[k]);
+        qsort(r, n, sizeof *r, range_cmp);
+        uint32_t m = 0; /* merge: the union of the networks is what the item accepts */
+        for (uint32_t k = 0; k < n; k++) {
+            uint64_t next[2];
+            if (m) u128_next(r[m - 1].hi, next);
+            if (m && u128_cmp(r[k].lo, next) <= 0) {
+                if (u128_cmp(r[k].hi, r[m - 1].hi) > 0)
+                    memcpy(r[m - 1].hi, r[k].hi, sizeof r[k].hi);
+            } else {
+                r[m++] = r[k];
+            }
+        }
+        st->ranges[fam] = r;
+        st->nranges[fam] = m;
+    }
+    return 0;
+}
+
+int match_set_cidr(const struct match_set *st, int family, const unsigned char *addr) {
+    static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    uint64_t x[2] = {0, 0};
+    if (family == 6 && !memcmp(addr, mapped, 12)) { /* ::ffff:a.b.c.d is an IPv4 address */
+        addr += 12;
+        family = 4;
+    }
+    if (family == 4) {
+        x[1] = (uint64_t)addr[0] << 24 | (uint64_t)addr[1] << 16 | (uint64_t)addr[2] << 8 | addr[3];
+    } else {
+        for (int h = 0; h < 2; h++)
+            for (int i = 0; i < 8; i++)
+                x[h] = x[h] << 8 | addr[h * 8 + i];
+    }
+    int fam = family == 6;
+    const struct match_range *r = st->ranges[fam];
+    uint32_t lo = 0, hi = st->nranges[fam]; /* the first range starting above x */
+    while (lo < hi) {
+        uint32_t mid = (lo + hi) / 2;
+        if (u128_cmp(r[mid].lo, x) <= 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo > 0 && u128_cmp(x, r[lo - 1].hi) <= 0;
+}
+
 static uint32_t ptr_hash(const void *p) {
     uint64_t x = (uint64_t)(uintptr_t)p * 0x9e3779b97f4a7c15ull;
     return (uint32_t)(x >> 32);
@@ -175,6 +270,7 @@ static int add_item(struct kz_sigma_engine *e, const struct kz_sigma_item *it) {
     st->item = it;
     st->cidr = (uint8_t)cidr;
     if (str && build_string_set(&e->arena, st, it)) return KZ_ENOMEM;
+    if (cidr && build_cidr_set(&e->arena, st, it)) return KZ_ENOMEM;
     e->set_slots[j] = st;
     e->nsets++;
     return 0;
