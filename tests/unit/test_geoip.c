@@ -259,6 +259,47 @@ KZ_TEST(geoip_impossible_travel_rule) {
     CHECK_STR(b, "logon from A 5 min after B: 999 km, faster than any flight");
 }
 
+/* The travel memory keeps every account apart while its table grows (dense slots by 128, the
+ * index by doubling from 256 at half full): 5,000 accounts (ids spread over the 32-bit range)
+ * each located in Tokyo, then, after all of them, in Singapore 2 h later: every one of them is a
+ * trip from its own Tokyo activity, none from another account's. Then an account's memory moves
+ * on: Tokyo again 14 h later is a flight, no trip. */
+KZ_TEST(geoip_travel_memory_grows) {
+    char path[128];
+    REQUIRE(write_tiny(path, sizeof path) == 0);
+    struct kz_geoip *g;
+    struct kz_err err = {0};
+    REQUIRE(kz_geoip_open(&g, path, &err) == 0);
+    struct kz_geoip_trip t;
+    kz_time t0 = 1000 * HOUR;
+    enum { N = 5000 };
+    int located = 0, trips = 0;
+    for (uint32_t i = 1; i <= N; i++) {
+        int loc = 0;
+        CHECK_INT(kz_geoip_travel(g, i * 2654435761u, t0 + i, "126.1.1.1", &t, &loc), 0);
+        located += loc;
+    }
+    CHECK_INT(located, N);
+    for (uint32_t i = 1; i <= N; i++) {
+        if (kz_geoip_travel(g, i * 2654435761u, t0 + 2 * HOUR + i, "203.116.1.1", &t, NULL) != 1)
+            continue;
+        trips++;
+        if (i == N) {
+            CHECK_STR(t.from, "Tokyo (JP)");
+            CHECK(t.elapsed == 2 * HOUR);
+        }
+    }
+    CHECK_INT(trips, N);
+    CHECK_INT(kz_geoip_travel(g, 7 * 2654435761u, t0 + 16 * HOUR, "126.1.1.1", &t, NULL), 0);
+    struct kz_geoip_stats st;
+    kz_geoip_stats(g, &st);
+    CHECK_INT((int)st.accounts, N);
+    CHECK_INT((int)st.trips, N);
+    CHECK_INT((int)st.over_cap, 0);
+    kz_geoip_free(g);
+    unlink(path);
+}
+
 /* ---- through the UEBA engine (--geoip) ---- */
 
 struct reasons_of {
