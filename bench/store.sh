@@ -8,8 +8,10 @@
 #   knobs: RUNS=3, SIM_USERS=100, SIM_DAYS=10, SIM_SEED=3, THREADS (ingest --threads; default: one
 #   per CPU), WORK (scratch folder, default bench/out/store; the estate is kept there and reused
 #   when it was made with the same knobs)
-# For the 10-million-event figure of docs/scope.md: SIM_USERS=3000 SIM_DAYS=111 SIM_SEED=7 RUNS=1
-# (about 10 GB of logs and as much again in the store; minutes per ingest).
+# For the 10-million-event figures of docs/scope.md and docs/ingest.md: SIM_USERS=300 SIM_DAYS=81
+# SIM_SEED=7 (about 10 million events, 8.6 GB of logs and as much again in the store; about half
+# a minute per ingest). The simulator writes about 400 events per user-day: 3000 users x 111
+# days, the size this figure used before, is now about 200 million events.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
