@@ -115,6 +115,7 @@ struct match_group {
      * group's (prefilter_scan); compiled on first use like db. */
     uint32_t nkw_lits;
     uint32_t *kw_lits;
+    uint32_t kw_min_len; /* the shortest keyword literal: a shorter value holds none of them */
     _Atomic int kw_db_state;
     hs_database_t *kw_db;
 };

@@ -26,8 +26,11 @@
  * The literals of the rules of one channel and event id (plus the channel-wide and any-channel
  * rules) form that route's database, compiled on the route's first scan (group_db); routes with
  * nearly the same literals share one (share_databases). Scanning an event is one hs_scan over
- * its values joined by a separator: the values of the fields those rules name (every field when
- * one has keywords). Each match is attributed to the field it ends in; a (literal, field) sets
+ * its values joined by a separator: the values of the fields those rules name, and when one has
+ * keywords the other fields too, but only those long enough to hold a keyword literal (the only
+ * kind that counts there); with the value cache (big databases), those other fields go through a
+ * second scan with the route's keyword literals alone (kw_db). Each match is attributed to the
+ * field it ends in; a (literal, field) sets
  * the requirement bits of the variants that want that literal there, and a variant becomes a
  * candidate when the bits of one of its terms are all set. The prefilter never decides a match:
  * every clause is implied by the rule's condition, so a rule that matches is always a candidate;
@@ -775,9 +778,12 @@ static int group_lits(struct build *b, uint32_t g, uint8_t *want, struct kz_err 
     grp->kw_lits = nkw ? kz_malloc(nkw * sizeof *grp->kw_lits) : NULL;
     if (!grp->lits || (nkw && !grp->kw_lits))
         return kz_err_set(err, KZ_ENOMEM, "out of memory building the prefilter");
+    grp->kw_min_len = UINT32_MAX;
     for (uint32_t i = 0; i < b->nlits; i++) {
         if (want[i]) grp->lits[grp->nlits++] = i;
-        if (want[i] == 2) grp->kw_lits[grp->nkw_lits++] = i;
+        if (want[i] != 2) continue;
+        grp->kw_lits[grp->nkw_lits++] = i;
+        if (b->lits[i].len < grp->kw_min_len) grp->kw_min_len = b->lits[i].len;
     }
     return 0;
 }
@@ -834,6 +840,7 @@ static int share_databases(struct kz_sigma_engine *e, struct kz_err *err) {
             kz_free(H->kw_lits);
             H->kw_lits = kw;
             H->nkw_lits = nkw;
+            if (G->kw_min_len < H->kw_min_len) H->kw_min_len = G->kw_min_len;
             atomic_store(&H->kw_db_state, nkw ? REGEX_HS_UNTRIED : REGEX_HS_REFUSED);
             for (i = 0; i < nids; i++)
                 ids[i] = (i < G->nscan_ids && G->scan_ids[i]) || (i < H->nscan_ids && H->scan_ids[i]);
@@ -1360,6 +1367,9 @@ uint32_t prefilter_scan(struct kz_sigma_scratch *s, const struct match_group *rg
         uint32_t id = f->name;
         int named = id < g->nscan_ids && g->scan_ids[id];
         if (!named && !g->scan_all) continue; /* GUIDs, hashes and times carry no literal */
+        /* Only keyword literals count in a field no rule names: none fits in a shorter value
+         * (Version, Level, Opcode, process ids...). */
+        if (!named && f->len < g->kw_min_len) continue;
         total += f->len + 1;
         if (total > MATCH_MAX_PREFILTER) return PREFILTER_ALL;
         if (!named && kw_db) {

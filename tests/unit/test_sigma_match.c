@@ -451,6 +451,11 @@ KZ_TEST(sigma_match_prefilter_field_scoped) {
     event_line(t, "CommandLine: cmd /c whoami");
     event_line(t, "Description: sekurlsa:");
     CHECK_PROBE(mixed_rule, t, 0, 0);
+    /* A field no rule names as short as the keyword itself is still scanned. */
+    event_reset(t);
+    event_line(t, "CommandLine: cmd /c whoami");
+    event_line(t, "Description: SEKURLSA::");
+    CHECK_PROBE(mixed_rule, t, 1, 1);
 
     /* Vectorscan 5.4.9's AVX-512 code misses `urls` a few bytes before the end of a long value
      * when the database also holds `mrvx` (hsrun.c): every scan goes through a checked one. */
