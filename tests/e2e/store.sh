@@ -240,6 +240,17 @@ for q in 'select count(*) from logons' 'select count(*) from files' 'select sum(
          'select count(*) from addrs' 'select count(*) from hosts'; do
     [ "$(count "$gr" "$q")" = "$(count "$st" "$q")" ] && ok || fail "grown store '$q': $(count "$gr" "$q") vs $(count "$st" "$q")"
 done
+# a bulk load into a store that already has files (the new bytes are more than half the
+# store's): indexes dropped and rebuilt, the store switched from WAL to a rollback journal for
+# the load and back; the same index as one ingest
+gb=$tmp/growbulk
+"$kz" ingest "${hostdirs[0]}" --store "$gb" --quiet >/dev/null 2>&1 || fail "ingest of one folder"
+[ "$(count "$gb" 'pragma journal_mode')" = wal ] && ok || fail "journal after a first small ingest"
+"$kz" ingest "$sim/logs" --store "$gb" --quiet >/dev/null 2>&1 || fail "bulk ingest into a store with files"
+[ "$(count "$gb" 'pragma journal_mode')" = wal ] && ok || fail "journal after a bulk load into a store with files: $(count "$gb" 'pragma journal_mode')"
+expect_exit 0 "verify after a bulk load into a store with files" -- "$kz" verify --store "$gb"
+[ "$(digest "$gb")" = "$(digest "$st")" ] && ok || fail "bulk load into a store with files differs from one ingest"
+
 # ---- full logs go on in parts: the simulator's EVTX writer, at 8 chunks per file instead of
 # 65,535 (KZ_SIM_EVTX_MAX_CHUNKS, a test knob), writes Security.evtx, Security-2.evtx ... with
 # record ids going on; truth.jsonl names the part each record is in; the same estate ingested
