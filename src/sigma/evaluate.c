@@ -439,9 +439,12 @@ static int regex_match(struct kz_sigma_scratch *s, const struct kz_sigma_value *
         if (!s->hs_fitted[idx]) {
             if (hs_alloc_scratch(db, &s->hs) == HS_SUCCESS) s->hs_fitted[idx] = 1;
         }
-        if (s->hs_fitted[idx])
-            return match_hs_scan(db, f->val, f->len, s->hs, on_hs_match, NULL) ==
-                   HS_SCAN_TERMINATED;
+        if (s->hs_fitted[idx]) {
+            hs_error_t rc = match_hs_scan(db, f->val, f->len, s->hs, on_hs_match, NULL);
+            if (rc == HS_SCAN_TERMINATED) return 1;
+            if (rc == HS_SUCCESS) return 0;
+            /* any other answer is no answer: PCRE2 decides */
+        }
     }
     return pcre2_match(r->pcre, (PCRE2_SPTR)f->val, f->len, 0, 0, s->md, s->mctx) >= 0;
 }
