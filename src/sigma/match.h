@@ -11,8 +11,10 @@
  *   2. prefilter: from each rule's condition, literals that must occur in given fields of the
  *      event for the rule to possibly match (an OR of ANDs of literal sets; see prefilter.c). All
  *      literals of the rules of one channel and event id go into one Vectorscan database; one
- *      scan over the event's values says which rules are candidates. Rules without such a
- *      requirement are always candidates on their route.
+ *      scan over the event's values (two when keywords meet a big database: the fields no rule
+ *      names then go through the keyword literals alone) says which rules are candidates.
+ *      Rules without such a requirement are always candidates on their route. Every scan goes
+ *      through hsrun.c, which avoids Vectorscan code that misses matches on this CPU.
  *   3. evaluation: candidates are evaluated exactly (evaluate.c): patterns, regexes (Vectorscan,
  *      PCRE2 where Vectorscan cannot), numbers, CIDR, field references, then the condition, then
  *      the filters (Sigma meta filters) that apply to the rule.
