@@ -13,6 +13,7 @@
 #include "../core/alloc.h"
 #include "../core/error.h"
 #include "../core/oaindex.h"
+#include "../core/timeutil.h"
 #include "../sigma/rule.h"
 
 #include <errno.h>
@@ -24,7 +25,6 @@
 
 #define HOUR_TICKS (3600LL * KZ_TICKS_PER_SEC)
 #define NAME_MAX_BYTES 255 /* canonical names are cut here: bounded keys whatever the log says */
-#define RETURN_DAYS 30     /* a pair unseen this long counts as new again (at half the points) */
 #define DORMANT_DAYS 30
 #define FAILS_BEFORE_SUCCESS 5
 #define HOUR_HISTORY 20 /* active hours before the hour of day is judged */
@@ -40,6 +40,17 @@
 #define SIGMA_RARE 3       /* a rule that matched at most this many other entities is rare */
 #define SIGMA_COUNT_MAX 32 /* distinct entities counted per rule (rarity saturates) */
 #define PEER_MIN_OTHERS 3  /* peer rarity needs this many other active accounts in the group */
+/* Return windows. A pair of an account and a host, network, device, share or process (on a
+ * server) that was seen before but not within the last 180, 90, 30 or 10 days is first-seen again
+ * in the longest of those windows it missed (the pair table keeps each pair's last hour, so this
+ * costs no memory). Its points are the first sighting's graded by the gap: a 10-day gap is a
+ * holiday and worth little, a pair unused for half a year is almost as telling as a new one, and
+ * none is worth as much as the first sighting. The family caps and the doubt rules apply as to
+ * first sightings, so returns alone add up to little. Longest first. */
+static const struct {
+    uint16_t days;
+    float share; /* of the first sighting's points */
+} return_windows[] = {{180, 0.85f}, {90, 0.7f}, {30, 0.5f}, {10, 0.2f}};
 
 /* Points (before the asset's criticality multiplies them); docs/ueba.md explains each. */
 enum {
@@ -785,6 +796,21 @@ static const char *user_display(const struct kz_ueba *u, uint32_t id) {
     return name_of(u, id);
 }
 
+/* " in 94 days (90-day window; last seen 2026-01-03)" for a pair first-seen again in a return
+ * window (flags: the window's days, v2: hours since the pair was last seen), else "". */
+static void render_return(const struct kz_ueba *u, const struct ueba_reason_rec *r, char *b,
+                          size_t size) {
+    *b = 0;
+    if (!r->flags || r->v2 <= 0) return;
+    kz_time last = r->ts - (kz_time)r->v2 * HOUR_TICKS + u->o.tz_offset_min * 60 * KZ_TICKS_PER_SEC;
+    int64_t days = last / (24 * HOUR_TICKS) - (last % (24 * HOUR_TICKS) < 0);
+    int64_t y;
+    unsigned mo, d;
+    kz_civil_from_days(days, &y, &mo, &d);
+    snprintf(b, size, " in %d days (%d-day window; last seen %04lld-%02u-%02u)", (int)(r->v2 / 24),
+             (int)r->flags, (long long)y, mo, d);
+}
+
 static void render_reason(const struct kz_ueba *u, const struct ueba_reason_rec *r, char *b,
                           size_t size) {
     int h, m;
@@ -793,17 +819,16 @@ static void render_reason(const struct kz_ueba *u, const struct ueba_reason_rec 
     snprintf(when, sizeof when, ", %02d:%02d", h, m);
     const struct ueba_host *hh =
         r->a && u->ent[r->a] && u->type[r->a] == T_HOST ? &u->hosts[u->ent[r->a] - 1] : NULL;
-    char again[48] = "";
-    if ((r->kind == R_NEW_HOST || r->kind == R_NEW_SHARE) && r->v2 > 0)
-        snprintf(again, sizeof again, " in %d days", (int)r->v2);
+    char again[96] = "";
+    if (r->kind >= R_NEW_DEVICE && r->kind <= R_NEW_PROC) render_return(u, r, again, sizeof again);
     switch (r->kind) {
     case R_NEW_DEVICE:
-        snprintf(b, size, "first activity from device %s%s%s", name_of(u, r->a),
-                 r->v1 ? " (never seen in the organisation)" : "", when);
+        snprintf(b, size, "first activity from device %s%s%s%s", name_of(u, r->a),
+                 r->v1 ? " (never seen in the organisation)" : "", again, when);
         break;
     case R_NEW_NET:
-        snprintf(b, size, "first activity from network %s%s%s", name_of(u, r->a),
-                 r->v1 ? " (new to the organisation)" : "", when);
+        snprintf(b, size, "first activity from network %s%s%s%s", name_of(u, r->a),
+                 r->v1 ? " (new to the organisation)" : "", again, when);
         break;
     case R_NEW_HOST:
         if (r->v1 < 0)
@@ -817,7 +842,8 @@ static void render_reason(const struct kz_ueba *u, const struct ueba_reason_rec 
         snprintf(b, size, "first access to share %s%s%s", name_of(u, r->a), again, when);
         break;
     case R_NEW_PROC:
-        snprintf(b, size, "first run of %s on %s%s", name_of(u, r->a), host_display(u, r->b), when);
+        snprintf(b, size, "first run of %s on %s%s%s", name_of(u, r->a), host_display(u, r->b),
+                 again, when);
         break;
     case R_HOUR:
         if (r->v2 == 0xffff)
@@ -1275,9 +1301,29 @@ static void feature_peer(struct kz_ueba *u, const struct ueba_user *p, uint32_t 
     if (u->npend > n0) u->pend[n0].r.flags = (uint8_t)flags;
 }
 
-/* Days since an edge was last seen, from hours. */
-static int32_t days_between(uint32_t prev_hour, uint32_t now_hour) {
-    return (int32_t)((now_hour - prev_hour) / 24);
+/* Whether a pair last seen at hour prev, seen again at hour now, reached the shortest return
+ * window. */
+static int return_due(uint32_t prev, uint32_t now) {
+    size_t shortest = sizeof return_windows / sizeof return_windows[0] - 1;
+    return now > prev && now - prev >= return_windows[shortest].days * 24u;
+}
+
+/* A pair last seen at hour prev, seen again at hour now: when the gap reaches a return window,
+ * the reason kind with the first sighting's points (full) graded by the window (v1, ra, rb as for
+ * the first sighting; see return_windows). */
+static void pend_return(struct kz_ueba *u, const struct kz_ueba_act *a, int kind, uint32_t ra,
+                        uint32_t rb, int32_t v1, double full, uint32_t prev, uint32_t now,
+                        uint32_t host) {
+    if (now <= prev) return;
+    uint32_t gap = now - prev;
+    for (size_t i = 0; i < sizeof return_windows / sizeof return_windows[0]; i++) {
+        if (gap < return_windows[i].days * 24u) continue;
+        uint32_t n0 = u->npend;
+        pend(u, a, kind, ra, rb, v1, gap > INT32_MAX ? INT32_MAX : (int32_t)gap,
+             full * return_windows[i].share, host);
+        if (u->npend > n0) u->pend[n0].r.flags = (uint8_t)return_windows[i].days;
+        return;
+    }
 }
 
 /* The pending reasons' points: the account's risk (family caps; access and volume at half
@@ -1618,12 +1664,14 @@ static void score_record(struct kz_ueba *u, const struct kz_ueba_act *a, kz_ueba
         uint32_t net = memo_intern(u, T_NET, a->src_ip);
         if (ip) edge_touch(u, E_USER_IP, uid, ip, 0, hour, NULL);
         if (net) {
-            uint32_t prev;
+            uint32_t prev = hour;
             int isnew = edge_touch(u, E_USER_NET, uid, net, 0, hour, &prev);
             int org_new = edge_touch(u, E_ORG_NET, net, 0, 0, hour, NULL) == 1;
             if (scoring && isnew == 1)
                 pend(u, a, R_NEW_NET, net, 0, org_new, 0, P_NEW_NET + (org_new ? P_ORG_NEW_NET : 0),
                      host_id);
+            else if (scoring && isnew == 0)
+                pend_return(u, a, R_NEW_NET, net, 0, 0, P_NEW_NET, prev, hour, host_id);
         }
     }
     /* impossible travel (--geoip): geoip.c remembers each account's last located activity */
@@ -1651,11 +1699,17 @@ static void score_record(struct kz_ueba *u, const struct kz_ueba_act *a, kz_ueba
         uint32_t dev = memo_intern(u, T_DEVICE, a->device);
         /* the host itself is not a client device (both names are canonical the same way) */
         if (dev && strcmp(u->str[dev], u->str[host_id])) {
-            int isnew = edge_touch(u, E_USER_DEV, uid, dev, 0, hour, NULL);
+            uint32_t prev = hour;
+            int isnew = edge_touch(u, E_USER_DEV, uid, dev, 0, hour, &prev);
             int org_new = edge_touch(u, E_ORG_DEV, dev, 0, 0, hour, NULL) == 1;
             /* a known machine of the estate used as a client is not new to the organisation */
             uint32_t hid = memo_intern(u, T_HOST, a->device);
             if (hid && u->ent[hid]) org_new = 0;
+            /* back on a device after a return window; not a machine the account logs on to
+             * (its own workstation: that pair's return is the host's) */
+            if (scoring && isnew == 0 && return_due(prev, hour) &&
+                !(hid && u->ent[hid] && edge_slot(u, E_USER_HOST, uid, hid, 0)))
+                pend_return(u, a, R_NEW_DEVICE, dev, 0, 0, P_NEW_DEVICE, prev, hour, host_id);
             /* nor is a machine the account already logs on to (its own workstation) */
             uint32_t seen_on = 0;
             if (isnew == 1 && hid && u->ent[hid] &&
@@ -1708,7 +1762,6 @@ static void score_record(struct kz_ueba *u, const struct kz_ueba_act *a, kz_ueba
         }
         uint32_t prev = hour;
         int isnew = edge_touch(u, E_USER_HOST, uid, t->name, 0, hour, &prev);
-        int again = isnew == 0 && hour - prev >= RETURN_DAYS * 24u;
         if (isnew == 1 || prev != hour) vol_add(u, p, a, VOL_HOSTS, scoring, host_id);
         double tc = criticality(t);
         feature_peer(u, p, uid, a, E_GROUP_HOST, t->name, isnew, scoring, hour, P_PEER_HOST * tc, 0,
@@ -1717,11 +1770,12 @@ static void score_record(struct kz_ueba *u, const struct kz_ueba_act *a, kz_ueba
             pend(u, a, R_NEW_ACCOUNT, t->name, p->creator, (int32_t)(day - p->first_day), 0,
                  P_UNOWNED_CRITICAL * tc / 3, t->name);
             u->pend[u->npend - 1].r.flags = 1;
-        } else if (scoring && (isnew == 1 || again)) {
+        } else if (scoring && isnew >= 0) {
             double pts = (lt == 3 ? P_NEW_HOST_NETWORK : P_NEW_HOST_INTERACTIVE) * tc;
-            if (again) pts /= 2;
-            pend(u, a, R_NEW_HOST, t->name, 0, lt, again ? days_between(prev, hour) : 0, pts,
-                 t->name);
+            if (isnew == 1)
+                pend(u, a, R_NEW_HOST, t->name, 0, lt, 0, pts, t->name);
+            else
+                pend_return(u, a, R_NEW_HOST, t->name, 0, lt, pts, prev, hour, t->name);
         } else if (new_account_watch && isnew == 1 && tc >= 2.5) {
             pend(u, a, R_NEW_ACCOUNT, t->name, p->creator, (int32_t)(day - p->first_day), 0,
                  P_NEW_ACCOUNT_CRITICAL * tc / 3, t->name);
@@ -1757,10 +1811,11 @@ static void score_record(struct kz_ueba *u, const struct kz_ueba_act *a, kz_ueba
             uint32_t prev = hour;
             int isnew = share ? edge_touch(u, E_USER_SHARE, uid, share, 0, hour, &prev) : -1;
             if (isnew == 1 && host->file_users < UINT16_MAX) host->file_users++;
-            int again = isnew == 0 && hour - prev >= RETURN_DAYS * 24u;
-            if (scoring && (isnew == 1 || again))
-                pend(u, a, R_NEW_SHARE, share, 0, 0, again ? days_between(prev, hour) : 0,
-                     (again ? 0.5 : 1) * P_NEW_SHARE * crit, host_id);
+            if (scoring && isnew == 1)
+                pend(u, a, R_NEW_SHARE, share, 0, 0, 0, P_NEW_SHARE * crit, host_id);
+            else if (scoring && isnew == 0)
+                pend_return(u, a, R_NEW_SHARE, share, 0, 0, P_NEW_SHARE * crit, prev, hour,
+                            host_id);
             feature_peer(u, p, uid, a, E_GROUP_SHARE, share, isnew, scoring, hour,
                          P_PEER_SHARE * crit, 1, host_id);
         }
@@ -1821,8 +1876,12 @@ static void score_record(struct kz_ueba *u, const struct kz_ueba_act *a, kz_ueba
         if (org_new && after_baseline && !host_gated && !person)
             pend(u, a, R_ORG_NEW_PROC, proc, host_id, 0, 0, P_ORG_NEW_PROC_SERVICE, host_id);
         if (crit <= 1) break; /* otherwise processes are judged on servers only */
-        if (edge_touch(u, E_USER_PROC, uid, proc, host_id, hour, NULL) == 1 && scoring)
+        uint32_t prev = hour;
+        int isnew = edge_touch(u, E_USER_PROC, uid, proc, host_id, hour, &prev);
+        if (scoring && isnew == 1)
             pend(u, a, R_NEW_PROC, proc, host_id, 0, 0, P_NEW_PROC * crit, host_id);
+        else if (scoring && isnew == 0)
+            pend_return(u, a, R_NEW_PROC, proc, host_id, 0, P_NEW_PROC * crit, prev, hour, host_id);
         break;
     }
     default:

@@ -65,10 +65,12 @@ struct ueba_edge_slot {
 
 /* Reasons (what an anomaly says). */
 enum ueba_reason {
+    /* R_NEW_DEVICE..R_NEW_PROC: a first sighting (flags 0), or a return (flags: the window's
+     * days, 10/30/90/180; v2: hours since the pair was last seen; ueba.c "return windows") */
     R_NEW_DEVICE = 1, /* a: device; v1: 1 when new to the organisation */
     R_NEW_NET,        /* a: network; v1: org-new */
-    R_NEW_HOST,       /* a: host; v1: logon type (-1 explicit credentials); v2: days unseen */
-    R_NEW_SHARE,      /* a: share; v2: days unseen */
+    R_NEW_HOST,       /* a: host; v1: logon type (-1 explicit credentials) */
+    R_NEW_SHARE,      /* a: share */
     R_NEW_PROC,       /* a: process; b: host */
     R_HOUR,           /* v1: local minute of day; v2: usual range (start hour << 8 | end hour),
                        * 0xffff never in that hour; flags: 1 never, 0 rare */

@@ -40,8 +40,10 @@
 
 #define STATE_MAGIC "KZUEBAS\n"
 /* 2: Sigma and group evidence, SIDs, week hours; 3: peer groups, bytes volume, the travel memory
- * (each account's last located address and time) */
-#define STATE_VERSION 3u
+ * (each account's last located address and time); 4: return windows (a first-seen reason's v2 is
+ * hours since the pair was last seen, no longer days, and its flags the window: a version 3
+ * reason would be shown with the wrong gap) */
+#define STATE_VERSION 4u
 #define STATE_ORDER 0x01020304u
 #define STATE_MAX_BYTES ((size_t)1 << 31) /* 2 GiB: far above any model within the caps */
 #define STATE_NAME_MAX 1024               /* names are cut at 255, raw text at 1024 */

@@ -100,6 +100,25 @@ o = json.load(open(sys.argv[1]))
 if o["fp_per_1000_user_days"] > 1: print("fp per 1000 user-days", o["fp_per_1000_user_days"]); sys.exit(1)
 if any(c["level"] in ("high", "critical") for c in o["confounders_flagged"]): print(o["confounders_flagged"]); sys.exit(1)
 PY
+# return windows (docs/ueba.md): in 30 days only the 10- and 30-day windows can occur. Each
+# return names the longest window its gap in days reaches, and the day it was last seen lies in
+# the estate and at least that gap before the entity's peak (the reasons shown are the peak's)
+"$kz" risk "$d/logs" --top 100000 --format json --quiet > "$d.risk" 2>/dev/null
+python3 - "$d.risk" <<'PY' && ok || fail "benign estate: no return-window reason, or one naming the wrong window or day"
+import json, re, sys
+from datetime import date, datetime, timedelta
+n = 0
+for e in json.load(open(sys.argv[1]))["entities"]:
+    peak = datetime.fromisoformat(e["peak_ts"][:19]).date()
+    for r in e["reasons"]:
+        m = re.search(r" in (\d+) days \((\d+)-day window; last seen (\d{4}-\d\d-\d\d)\)", r)
+        if not m: continue
+        days, win, last = int(m[1]), int(m[2]), date.fromisoformat(m[3])
+        assert win == max(w for w in (10, 30, 90, 180) if w <= days), r
+        assert date(2026, 3, 2) <= last <= peak - timedelta(days=days), (r, e["peak_ts"])
+        n += 1
+if n == 0: print("no return-window reason"); sys.exit(1)
+PY
 "$kz" scan "$tmp/ntt1/logs" --format jsonl -o "$tmp/none" --quiet --no-ueba 2>/dev/null
 grep -q '"kind":"ueba"' "$tmp/none" && fail "--no-ueba still writes ueba findings" || ok
 # every ueba finding carries the schema's fields

@@ -677,7 +677,7 @@ KZ_TEST(ueba_state_refuses_tampering) {
     reseal(c, n);
     CHECK_INT(load_forged(c, n), KZ_EUNSUPP);
     memcpy(c, s, n);
-    c[8] = 2; /* a state of the previous format (no peer groups, bytes or travel memory) */
+    c[8] = 3; /* a state of the previous format (return gaps in days, no window) */
     reseal(c, n);
     CHECK_INT(load_forged(c, n), KZ_EUNSUPP);
     {
@@ -687,7 +687,7 @@ KZ_TEST(ueba_state_refuses_tampering) {
         struct kz_err e2 = {0};
         CHECK_INT(kz_ueba_load_buffer(v.u, c, n, &e2), KZ_EUNSUPP);
         CHECK_MSG(
-            !strncmp(e2.msg, "state version 2 (this build reads 3: written by an older kizuki", 63),
+            !strncmp(e2.msg, "state version 3 (this build reads 4: written by an older kizuki", 63),
             "%s", e2.msg);
         kz_ueba_free(v.u);
     }
@@ -1470,8 +1470,10 @@ static void travel_first_half(struct fx *f) {
 }
 /* The second: a VPN session from Amsterdam 4 hours later: 9,288 km (haversine, worked out
  * separately from the two cities' coordinates) in 4 h. Its network is new to the account and the
- * estate (15 + 10 = 25, source family), the travel 30 more, capped at 40 in the family: the peak
- * is 40 and its last reason the travel. */
+ * estate (15 + 10 = 25, source family), the travel 30 more, capped in the family at 40 less the 3
+ * that the Tokyo session 4 h before took (its network back after exactly 10 days: the 10-day
+ * return window, 15 x 0.2 = 3, source family): the peak is 3 x 2^(-4/12) + 37 = 39.381 and its
+ * last reason the travel. */
 static void travel_second_half(struct fx *f) {
     fx_push(f, "alice", day0 + 10 * 24 * H + 12 * H, KZ_UEBA_VPN, -1, "VPNGW01", "45.84.1.1", NULL,
             NULL, -1);
@@ -1511,7 +1513,7 @@ KZ_TEST(ueba_state_keeps_travel_memory) {
             if (*p >= '0' && *p <= '9') km = km * 10 + (*p - '0');
     }
     CHECK_MSG(abs(km - 9288) <= 2, "%d km", km);
-    CHECK_MSG(fabs(one.peak - 40) < 1e-3, "peak %f", one.peak);
+    CHECK_MSG(fabs(one.peak - (3 * exp2(-4.0 / 12) + 37)) < 1e-3, "peak %f", one.peak);
 
     fx_open(&f, 0, g2, NULL);
     travel_first_half(&f);
@@ -1530,4 +1532,176 @@ KZ_TEST(ueba_state_keeps_travel_memory) {
     kz_geoip_free(g3);
     unlink(path);
     unlink(db);
+}
+
+/* ---- return windows ---- */
+
+/* What a return-window case sees again: the same pair at day 0 13:30 and at 13:30 + gap. */
+enum { W_HOST_RDP, W_NET, W_DEVICE, W_SHARE, W_PROC, W_OWN_WS, W_NEW_HOST };
+
+static void window_sight(struct fx *f, int what, kz_time t) {
+    switch (what) {
+    case W_HOST_RDP: /* RDP to APP1: its only logons are RDP by one account, an admin server */
+        push(f, t, KZ_UEBA_LOGON, 10, "APP1", "10.1.2.3", NULL, NULL, NULL, f->rec++);
+        break;
+    case W_NEW_HOST: /* day 0 as W_HOST_RDP; then an RDP to APP2, never reached before */
+        push(f, t, KZ_UEBA_LOGON, 10, t > day0 + 24 * H ? "APP2" : "APP1", "10.1.2.3", NULL, NULL,
+             NULL, f->rec++);
+        break;
+    case W_NET: /* a VPN session from home: network 126.1.1.0/24 */
+        push(f, t, KZ_UEBA_VPN, -1, "VPNGW01", "126.1.1.1", NULL, NULL, NULL, f->rec++);
+        break;
+    case W_DEVICE: /* a personal laptop, not a machine of the estate */
+        push(f, t, KZ_UEBA_LOGON, 3, "FS01", "10.1.2.3", "LAPTOP-OLD", NULL, NULL, f->rec++);
+        break;
+    case W_OWN_WS: /* the account's own workstation: day 0 a desk logon on it, then a client */
+        if (t < day0 + 24 * H)
+            push(f, t - M, KZ_UEBA_LOGON, 2, "WS01", NULL, NULL, NULL, NULL, f->rec++);
+        push(f, t, KZ_UEBA_LOGON, 3, "FS01", "10.1.2.3", "WS01", NULL, NULL, f->rec++);
+        break;
+    case W_SHARE: /* \\fs02\hr: FS02 logs share access, a file server (x1.5) */
+        push(f, t, KZ_UEBA_FILE, -1, "FS02", "10.1.2.3", NULL, "\\\\*\\hr", "pay\\x.doc", f->rec++);
+        break;
+    case W_PROC: /* backup.exe on APP3, a critical asset by pattern (x3) */
+        push(f, t, KZ_UEBA_PROCESS, -1, "APP3", NULL, NULL, "C:\\Tools\\backup.exe", NULL,
+             f->rec++);
+        break;
+    }
+}
+
+/* Alice's office life (every hour 09:00-17:59 of days 0-9 a network logon to FS01, as
+ * office_history, then one at 10:05 each day, so she is never dormant), with `what` seen at day 0
+ * 13:30 (inside the 1-day baseline: learned, not scored) and again at 13:30 + gap hours. Returns
+ * the account's risk right after it (nothing else scores: the risk is that sighting's points) and
+ * the peak's last reason in reason (empty when nothing scored). */
+static double window_case(int what, int gap_hours, char *reason, size_t size, const char *save) {
+    static const char *const crit[] = {"app3*"};
+    struct kz_ueba_opts o;
+    test_opts(&o);
+    o.critical = crit;
+    o.ncritical = 1;
+    struct fx f;
+    fx_open_opts(&f, &o, NULL);
+    kz_time first = day0 + 13 * H + 30 * M, again = first + gap_hours * H;
+    int saved = 0;
+    for (int d = 0;; d++) {
+        int h0 = d < 10 ? 9 : 10, h1 = d < 10 ? 17 : 10;
+        kz_time day = day0 + d * 24 * H;
+        if (day + h0 * H + 5 * M > again) break;
+        if (save && !saved && d == 50) { /* a state saved and loaded between the sightings */
+            struct kz_err err = {0};
+            int rc = kz_ueba_save(f.u, save, &err);
+            CHECK_MSG(rc == 0, "save: %s", err.msg);
+            kz_ueba_free(f.u);
+            fx_open_opts(&f, &o, NULL);
+            if (rc == 0) rc = kz_ueba_load(f.u, save, &err);
+            CHECK_MSG(rc == 0, "load: %s", err.msg);
+            f.rec = 100000;
+            saved = 1;
+        }
+        for (int h = h0; h <= h1; h++) {
+            kz_time t = day + h * H + 5 * M;
+            if (t > again) break;
+            push(&f, t, KZ_UEBA_LOGON, 3, "FS01", "10.1.2.3", NULL, NULL, NULL, f.rec++);
+            if (d == 0 && h == 13) window_sight(&f, what, first);
+        }
+    }
+    window_sight(&f, what, again);
+    CHECK_INT(f.g.n, 0);
+    struct top_ctx tc = {0};
+    kz_ueba_top(f.u, 1, top_fn, &tc);
+    struct peak_ctx pc = {0};
+    kz_ueba_top(f.u, 5, peak_fn, &pc);
+    snprintf(reason, size, "%s", pc.reason);
+    kz_ueba_free(f.u);
+    return tc.seen ? tc.now : 0;
+}
+
+/* One case per window boundary, on an RDP logon to an admin server: first-ever 10 x 2.5 = 25,
+ * access family, no doubt that day (usual hour, known address), so half. A gap one hour short of
+ * a window (239 h is still 9 days) falls in the window below it:
+ *   gap         window   share   points
+ *   9 d 23 h    none     -       0
+ *   10 d        10       0.2     25 x 0.2 / 2  = 2.5
+ *   29 d 23 h   10       0.2     2.5
+ *   30 d        30       0.5     6.25
+ *   89 d 23 h   30       0.5     6.25
+ *   90 d        90       0.7     8.75
+ *   179 d 23 h  90       0.7     8.75
+ *   180 d       180      0.85    10.625
+ *   400 d       180      0.85    10.625 (no window past 180 days)
+ * and a host never reached (APP2, day 400) is first-ever: 12.5, more than any return. */
+KZ_TEST(ueba_return_windows_boundaries) {
+    static const struct {
+        int gap_hours;
+        int window;
+        double points;
+    } cases[] = {
+        {10 * 24 - 1, 0, 0},      {10 * 24, 10, 2.5},      {30 * 24 - 1, 10, 2.5},
+        {30 * 24, 30, 6.25},      {90 * 24 - 1, 30, 6.25}, {90 * 24, 90, 8.75},
+        {180 * 24 - 1, 90, 8.75}, {180 * 24, 180, 10.625}, {400 * 24, 180, 10.625},
+    };
+    char reason[512], want[512];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int g = cases[i].gap_hours;
+        double risk = window_case(W_HOST_RDP, g, reason, sizeof reason, NULL);
+        CHECK_MSG(fabs(risk - cases[i].points) < 1e-3, "gap %d h: risk %f, want %f", g, risk,
+                  cases[i].points);
+        if (!cases[i].window) {
+            CHECK_MSG(!reason[0], "gap %d h: %s", g, reason);
+            continue;
+        }
+        /* the return's time of day is 13:30 + the gap's odd hours */
+        snprintf(want, sizeof want,
+                 "first RDP logon to APP1 (admin server) in %d days (%d-day window; last seen "
+                 "2026-03-02), %02d:30",
+                 g / 24, cases[i].window, (13 + g % 24) % 24);
+        CHECK_STR(reason, want);
+    }
+    /* first-ever still wins: APP2, never reached, on day 400 */
+    double risk = window_case(W_NEW_HOST, 400 * 24, reason, sizeof reason, NULL);
+    CHECK_MSG(fabs(risk - 12.5) < 1e-3, "first-ever %f", risk);
+    CHECK_STR(reason, "first RDP logon to APP2 (admin server), 13:30");
+}
+
+/* Every kind of pair returns the same way (95 days: the 90-day window, 0.7 of the first
+ * sighting's points):
+ *   device laptop-old: 25 x 0.7 = 17.5, source family (not halved)
+ *   network 126.1.1.0/24: 15 x 0.7 = 10.5, source family
+ *   share \\fs02\hr: 8 x 1.5 (file server) x 0.7 = 8.4, access: half 4.2
+ *   backup.exe on APP3: 5 x 3 (critical) x 0.7 = 10.5, access: half 5.25
+ *   the account's own workstation as a client: nothing (its use is the host pair's return) */
+KZ_TEST(ueba_return_windows_every_pair) {
+    char reason[512];
+    int g = 95 * 24;
+    double risk = window_case(W_DEVICE, g, reason, sizeof reason, NULL);
+    CHECK_MSG(fabs(risk - 17.5) < 1e-3, "device %f", risk);
+    CHECK_STR(reason, "first activity from device laptop-old in 95 days (90-day window; last seen "
+                      "2026-03-02), 13:30");
+    risk = window_case(W_NET, g, reason, sizeof reason, NULL);
+    CHECK_MSG(fabs(risk - 10.5) < 1e-3, "network %f", risk);
+    CHECK_STR(reason, "first activity from network 126.1.1.0/24 in 95 days (90-day window; last "
+                      "seen 2026-03-02), 13:30");
+    risk = window_case(W_SHARE, g, reason, sizeof reason, NULL);
+    CHECK_MSG(fabs(risk - 4.2) < 1e-3, "share %f", risk);
+    CHECK_STR(reason, "first access to share \\\\fs02\\hr in 95 days (90-day window; last seen "
+                      "2026-03-02), 13:30");
+    risk = window_case(W_PROC, g, reason, sizeof reason, NULL);
+    CHECK_MSG(fabs(risk - 5.25) < 1e-3, "process %f", risk);
+    CHECK_STR(reason, "first run of backup.exe on APP3 in 95 days (90-day window; last seen "
+                      "2026-03-02), 13:30");
+    risk = window_case(W_OWN_WS, g, reason, sizeof reason, NULL);
+    CHECK_MSG(risk == 0 && !reason[0], "own workstation %f %s", risk, reason);
+}
+
+/* A state saved on day 50 and loaded keeps each pair's last hour: the return on day 95 is the
+ * same reason with the same points as in one run. */
+KZ_TEST(ueba_return_windows_across_a_state) {
+    char path[64], one[512], two[512];
+    snprintf(path, sizeof path, "/tmp/kz_ueba_window_%d", (int)getpid());
+    double a = window_case(W_HOST_RDP, 95 * 24, one, sizeof one, NULL);
+    double b = window_case(W_HOST_RDP, 95 * 24, two, sizeof two, path);
+    CHECK_MSG(fabs(a - 8.75) < 1e-3 && fabs(a - b) < 1e-9, "%f vs %f", a, b);
+    CHECK_STR(two, one);
+    unlink(path);
 }
