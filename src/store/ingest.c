@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -248,6 +249,7 @@ struct ingest {
     uint64_t batch_events;
     struct kz_buf batch_text; /* what the open batch's hash will cover */
     uint32_t batch_max_files; /* BATCH_MAX_FILES, or KZ_STORE_BATCH_FILES (tests) */
+    int64_t kill_after_commit; /* KZ_STORE_KILL_AFTER_COMMIT (tests): kill -9 after this batch's commit */
     int bulk;             /* more new bytes than half the store's: indexes rebuilt at the end */
     int dropped;          /* the indexes were dropped (in the first batch's transaction) */
     int rollback;         /* a bulk load under a rollback journal (journal_for_bulk) */
@@ -505,6 +507,8 @@ static int commit_batch(struct ingest *g) {
     g->in_tx = 0;
     g->prev_id = id;
     memcpy(g->prev_hash, hash, sizeof hash);
+    /* The crash test stops here (kill -9 of itself) to leave a commit without its HEAD. */
+    if (g->kill_after_commit == id) raise(SIGKILL);
     write_head(g);
     g->st->files_added += g->batch_files;
     g->st->events += g->batch_events;
@@ -1013,6 +1017,8 @@ int kz_store_ingest(struct kz_store *s, const char *const *paths, int npaths,
         unsigned long v = strtoul(bf, NULL, 10);
         if (v >= 1 && v <= BATCH_MAX_FILES) g.batch_max_files = (uint32_t)v;
     }
+    const char *ka = getenv("KZ_STORE_KILL_AFTER_COMMIT");
+    if (ka) g.kill_after_commit = strtoll(ka, NULL, 10);
     struct kz_sources src = {0};
     struct kz_pool *pool = NULL;
     struct kz_text_reader *text = NULL;

@@ -669,25 +669,28 @@ int kz_store_verify(struct kz_store *s, struct kz_store_verify *v,
         problem(&c, "the database cannot be read past batch %lld: %s", (long long)last_id,
                 sqlite3_errmsg(s->db));
     }
-    /* HEAD, the anchor outside the database */
+    /* HEAD, the anchor outside the database. One behind, naming the previous batch exactly, is
+     * what a kill between a commit and the HEAD update leaves (the next ingest moves HEAD on);
+     * anything else is a rewritten chain. The first batch's HEAD is written after its commit
+     * too, so a kill there leaves the chain at batch 1 and no HEAD: that is HEAD at batch 0
+     * (64 zeros, the first batch's previous hash), one behind. Verify called that "HEAD is
+     * missing" until this version, a crash test failure seen once in a full test run
+     * (KZ_STORE_KILL_AFTER_COMMIT reproduces it). */
     char *head = store_path(s, "HEAD");
     FILE *f = head ? fopen(head, "r") : NULL;
-    if (f) {
-        long long hid = 0;
-        char hhash[80] = "";
-        if (fscanf(f, "%lld %70s", &hid, hhash) != 2)
-            problem(&c, "HEAD is damaged");
-        /* One behind, naming the previous batch exactly: a kill between a commit and the HEAD
-         * update (the next ingest moves HEAD on); anything else is a rewritten chain. */
-        else if ((hid != last_id || strcmp(hhash, prev)) &&
-                 !(hid == last_id - 1 && !strcmp(hhash, before)))
-            problem(&c, "HEAD names batch %lld (%.16s...) but the chain ends at batch %lld "
-                        "(%.16s...)",
-                    hid, hhash, (long long)last_id, prev);
-        fclose(f);
-    } else if (last_id) {
+    long long hid = 0;
+    char hhash[80];
+    memset(hhash, '0', 64);
+    hhash[64] = 0;
+    if (!f && last_id > 1)
         problem(&c, "HEAD is missing (the chain has %lld batches)", (long long)last_id);
-    }
+    else if (f && fscanf(f, "%lld %70s", &hid, hhash) != 2)
+        problem(&c, "HEAD is damaged");
+    else if ((hid != last_id || strcmp(hhash, prev)) &&
+             !(hid == last_id - 1 && !strcmp(hhash, before)))
+        problem(&c, "HEAD names batch %lld (%.16s...) but the chain ends at batch %lld (%.16s...)",
+                hid, hhash, (long long)last_id, prev);
+    if (f) fclose(f);
     kz_free(head);
     int64_t orphans = 0;
     sqlite3_stmt *o = NULL;

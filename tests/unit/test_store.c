@@ -133,6 +133,31 @@ KZ_TEST(store_empty_round_trip_and_head_tamper) {
         CHECK_INT(kz_store_verify(s, &v, NULL, NULL, &err), 0);
         CHECK(v.problems > 0);
         CHECK(strstr(v.first, "HEAD") != NULL);
+        /* no HEAD with one batch: a kill between the first commit and the first HEAD write,
+         * i.e. HEAD at batch 0, one behind; consistent */
+        CHECK_INT(unlink(head), 0);
+        CHECK_INT(kz_store_verify(s, &v, NULL, NULL, &err), 0);
+        CHECK_INT(v.problems, 0);
+        /* ... and so is HEAD naming batch 0 (64 zeros, batch 1's previous hash) */
+        f = fopen(head, "w");
+        REQUIRE(f);
+        fprintf(f, "0 %064d\n", 0);
+        fclose(f);
+        CHECK_INT(kz_store_verify(s, &v, NULL, NULL, &err), 0);
+        CHECK_INT(v.problems, 0);
+        /* with a second batch, no HEAD is two behind: a problem */
+        snprintf(src, sizeof src, "%s/notes2.evtx", dir);
+        f = fopen(src, "w");
+        REQUIRE(f);
+        fputs("ElfFile, another", f);
+        fclose(f);
+        CHECK_INT(kz_store_ingest(s, paths, 1, NULL, &st, &err), 0);
+        CHECK_INT(st.files_added, 1);
+        CHECK_INT(unlink(head), 0);
+        CHECK_INT(kz_store_verify(s, &v, NULL, NULL, &err), 0);
+        CHECK_INT(v.batches, 2);
+        CHECK(v.problems > 0);
+        CHECK(strstr(v.first, "HEAD is missing") != NULL);
     }
     /* scope of an unknown account: empty, not an error */
     struct kz_scope_query q = {.user = "CORP\\nobody"};
