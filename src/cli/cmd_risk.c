@@ -9,6 +9,7 @@
  * by `scan --ueba-state FILE`; `--store DIR` is the same with the model kept in an evidence
  * store's directory (DIR/ueba.state). */
 #include "cli.h"
+#include "cli_ueba.h"
 
 #include "../core/alloc.h"
 #include "../core/pool.h"
@@ -16,7 +17,6 @@
 #include "../input/sources.h"
 #include "../input/text_reader.h"
 #include "../output/findings.h"
-#include "../ueba/geoip.h"
 #include "../ueba/ueba.h"
 
 #include <errno.h>
@@ -25,8 +25,7 @@
 
 static const char help[] =
     "usage: kizuki risk [PATH...] [--state FILE | --store DIR] [--top N]\n"
-    "                   [--format table|json] [--baseline-days N] [--geoip FILE]\n"
-    "                   [--peers FILE] [--threads N] [-o FILE]\n"
+    "                   [--format table|json] [--threads N] [-o FILE] [UEBA options]\n"
     "\n"
     "Runs behaviour analytics (the `ueba` detector of `kizuki scan`) over the logs under PATH\n"
     "and lists the accounts and hosts whose risk rose highest, with when it peaked, what it is\n"
@@ -38,11 +37,7 @@ static const char help[] =
     "  --format F          table (default on a terminal) or json (one object: {\"entities\":\n"
     "                      [{\"kind\", \"name\", \"peak\", \"peak_ts\", \"now\", \"alerts\",\n"
     "                      \"reasons\"}]})\n"
-    "  --baseline-days N   only learn during the first N days of the input (default 5)\n"
-    "  --geoip FILE        a MaxMind DB (GeoIP2/GeoLite2 City): impossible travel between the\n"
-    "                      places of an account's logons and VPN sessions (docs/ueba.md)\n"
-    "  --peers FILE        CSV of `account,group` (department or OU): access nobody of the\n"
-    "                      account's group ever had is a reason (docs/ueba.md)\n"
+    KZ_CLI_UEBA_HELP
     "  --threads N         decoding threads (default: one per CPU); the result is the same\n"
     "  -o FILE             write to FILE instead of standard output\n"
     "  --state FILE        a model saved by `kizuki scan --ueba-state FILE`\n"
@@ -154,13 +149,18 @@ int kz_cmd_risk(int argc, char **argv) {
     kz_buf_init(&r.out, 64 << 20);
     const char **paths = kz_calloc((size_t)argc + 1, sizeof *paths);
     int npaths = 0, bad = 0, rc = KZ_EXIT_OK, format_given = 0;
-    long top = 20, threads = 0, baseline_days = -1;
-    const char *outpath = NULL, *val, *state = NULL, *geoip_path = NULL, *peers_path = NULL;
-    struct kz_geoip *geoip = NULL;
+    long top = 20, threads = 0;
+    const char *outpath = NULL, *val, *state = NULL;
+    struct kz_cli_ueba uopt;
     char *state_path = NULL;
     struct kz_pool *pool = NULL;
     FILE *out = stdout;
-    if (!paths) return KZ_EXIT_INTERNAL;
+    if (kz_cli_ueba_init(&uopt, argc) || !paths) {
+        kz_cli_ueba_free(&uopt);
+        kz_free(paths);
+        kz_buf_free(&r.out);
+        return KZ_EXIT_INTERNAL;
+    }
     for (int i = 1; i < argc && !bad; i++) {
         const char *a = argv[i];
         int common = kz_cli_common(&r.cli, a, help);
@@ -177,17 +177,12 @@ int kz_cmd_risk(int argc, char **argv) {
                 kz_cli_error(&r.cli, "--format: '%s' is not one of table, json", val);
                 bad = 1;
             }
-        } else if (kz_cli_opt(&r.cli, argc, argv, &i, "--baseline-days", &val, &bad)) {
-            if (!bad && kz_cli_int(&r.cli, "--baseline-days", val, 0, 3650, &baseline_days))
-                bad = 1;
+        } else if (kz_cli_ueba_opt(&r.cli, &uopt, argc, argv, &i, &bad)) {
+            continue;
         } else if (kz_cli_opt(&r.cli, argc, argv, &i, "--threads", &val, &bad)) {
             if (!bad && kz_cli_int(&r.cli, "--threads", val, 1, 256, &threads)) bad = 1;
         } else if (kz_cli_opt(&r.cli, argc, argv, &i, "-o", &val, &bad)) {
             outpath = val;
-        } else if (kz_cli_opt(&r.cli, argc, argv, &i, "--geoip", &val, &bad)) {
-            if (!bad) geoip_path = val;
-        } else if (kz_cli_opt(&r.cli, argc, argv, &i, "--peers", &val, &bad)) {
-            if (!bad) peers_path = val;
         } else if (kz_cli_opt(&r.cli, argc, argv, &i, "--state", &val, &bad)) {
             if (!bad) state = val;
         } else if (kz_cli_opt(&r.cli, argc, argv, &i, "--store", &val, &bad)) {
@@ -217,42 +212,7 @@ int kz_cmd_risk(int argc, char **argv) {
         goto out;
     }
     if (!format_given) r.json = !isatty(outpath ? -1 : 1);
-    struct kz_ueba_opts uo;
-    kz_ueba_opts_default(&uo);
-    if (baseline_days >= 0) uo.baseline_days = (uint32_t)baseline_days;
-    if (geoip_path) {
-        struct kz_err gerr = {0};
-        int grc = kz_geoip_open(&geoip, geoip_path, &gerr);
-        if (grc) {
-            kz_cli_error(&r.cli, "--geoip: %s", gerr.msg);
-            rc = grc == KZ_ENOMEM ? KZ_EXIT_INTERNAL : KZ_EXIT_INPUT;
-            goto out;
-        }
-        uo.geoip = geoip;
-    }
-    if (kz_ueba_new(&r.ueba, &uo)) {
-        rc = KZ_EXIT_INTERNAL;
-        goto out;
-    }
-    if (state) {
-        struct kz_err err = {0};
-        int lrc = kz_ueba_load(r.ueba, state, &err);
-        if (lrc) {
-            kz_cli_error(&r.cli, "%s", err.msg);
-            rc = lrc == KZ_ENOMEM ? KZ_EXIT_INTERNAL : KZ_EXIT_INPUT;
-            goto out;
-        }
-    }
-    if (peers_path) {
-        /* after the state: this run's mapping is the one that holds */
-        struct kz_err err = {0};
-        int lrc = kz_ueba_load_peers(r.ueba, peers_path, &err);
-        if (lrc) {
-            kz_cli_error(&r.cli, "--peers: %s", err.msg);
-            rc = lrc == KZ_ENOMEM ? KZ_EXIT_INTERNAL : KZ_EXIT_INPUT;
-            goto out;
-        }
-    }
+    if ((rc = kz_cli_ueba_open(&r.cli, &uopt, state, 0, NULL, &r.ueba))) goto out;
     for (int i = 0; i < npaths; i++)
         if (kz_sources_add(&r.sources, paths[i], report_source, &r)) {
             kz_cli_error(&r.cli, "out of memory listing inputs");
@@ -324,7 +284,7 @@ out:
     kz_pool_free(pool);
     if (out && out != stdout) fclose(out);
     kz_ueba_free(r.ueba);
-    kz_geoip_free(geoip); /* after the engine that uses it */
+    kz_cli_ueba_free(&uopt); /* after the engine that uses it */
     kz_sources_free(&r.sources);
     kz_buf_free(&r.out);
     kz_free(paths);

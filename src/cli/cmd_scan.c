@@ -12,6 +12,7 @@
  * rendered text) and 'C' (a correlation input: time, rule, source and the values the correlation
  * needs). */
 #include "cli.h"
+#include "cli_ueba.h"
 
 #include "../core/alloc.h"
 #include "../core/embedded.h"
@@ -58,15 +59,10 @@ static const char help[] =
     "                      is the same for every N\n"
     "  --no-ueba           no behaviour analytics (UEBA runs by default: `ueba` findings\n"
     "                      when an account or host behaves unlike its history; docs/ueba.md)\n"
-    "  --baseline-days N   UEBA only learns during the first N days of the input (default 5)\n"
-    "  --ueba-threshold N  risk at which UEBA raises a finding (default 55)\n"
+    KZ_CLI_UEBA_HELP
     "  --ueba-state FILE   continue the UEBA model saved in FILE (when it exists) and save it\n"
     "                      there after the run, so the next run goes on where this one\n"
     "                      stopped (`kizuki risk --state FILE` lists its riskiest entities)\n"
-    "  --geoip FILE        a MaxMind DB (GeoIP2/GeoLite2 City): UEBA flags impossible travel\n"
-    "                      between the places of an account's logons and VPN sessions\n"
-    "  --peers FILE        CSV of `account,group` (department or OU): UEBA flags access nobody\n"
-    "                      of the account's group ever had (`kizuki simulate` writes peers.csv)\n"
     "  --no-prefilter      evaluate every rule on every event of its channel (slower; for\n"
     "                      measuring the Vectorscan prefilter)\n"
     "  --no-cache          compile the rules' Vectorscan databases afresh instead of reusing\n"
@@ -601,12 +597,12 @@ int kz_cmd_scan(int argc, char **argv) {
     const char **rule_paths = kz_calloc((size_t)argc, sizeof *rule_paths);
     int npaths = 0, nrules = 0, bad = 0, no_default = 0, no_prefilter = 0, rc = KZ_EXIT_OK;
     int format_given = 0, no_ueba = 0, no_cache = 0;
-    long threads = 0, baseline_days = -1, ueba_threshold = 0;
-    const char *outpath = NULL, *val, *ueba_state = NULL, *geoip_path = NULL, *peers_path = NULL;
-    struct kz_geoip *geoip = NULL;
+    long threads = 0;
+    const char *outpath = NULL, *val, *ueba_state = NULL;
+    struct kz_cli_ueba uopt;
     struct kz_pool *pool = NULL;
     struct kz_err err = {0};
-    if (!paths || !rule_paths) {
+    if (kz_cli_ueba_init(&uopt, argc) || !paths || !rule_paths) {
         rc = KZ_EXIT_INTERNAL;
         goto out;
     }
@@ -623,16 +619,8 @@ int kz_cmd_scan(int argc, char **argv) {
             no_cache = 1;
         } else if (kz_cli_flag(a, "--no-ueba")) {
             no_ueba = 1;
-        } else if (kz_cli_opt(&sc.cli, argc, argv, &i, "--baseline-days", &val, &bad)) {
-            if (!bad && kz_cli_int(&sc.cli, "--baseline-days", val, 0, 3650, &baseline_days))
-                bad = 1;
-        } else if (kz_cli_opt(&sc.cli, argc, argv, &i, "--ueba-threshold", &val, &bad)) {
-            if (!bad && kz_cli_int(&sc.cli, "--ueba-threshold", val, 1, 1000, &ueba_threshold))
-                bad = 1;
-        } else if (kz_cli_opt(&sc.cli, argc, argv, &i, "--geoip", &val, &bad)) {
-            if (!bad) geoip_path = val;
-        } else if (kz_cli_opt(&sc.cli, argc, argv, &i, "--peers", &val, &bad)) {
-            if (!bad) peers_path = val;
+        } else if (kz_cli_ueba_opt(&sc.cli, &uopt, argc, argv, &i, &bad)) {
+            continue;
         } else if (kz_cli_opt(&sc.cli, argc, argv, &i, "--ueba-state", &val, &bad)) {
             if (!bad) ueba_state = val;
         } else if (kz_cli_opt(&sc.cli, argc, argv, &i, "--rules", &val, &bad)) {
@@ -687,14 +675,8 @@ int kz_cmd_scan(int argc, char **argv) {
                               "neither loaded nor saved)");
         bad = 1;
     }
-    if (!bad && no_ueba && peers_path) {
-        kz_cli_error(&sc.cli, "--peers cannot be used with --no-ueba (peer groups are a UEBA "
-                              "feature)");
-        bad = 1;
-    }
-    if (!bad && no_ueba && geoip_path) {
-        kz_cli_error(&sc.cli, "--geoip cannot be used with --no-ueba (impossible travel is a "
-                              "UEBA feature)");
+    if (!bad && no_ueba && uopt.given) {
+        kz_cli_error(&sc.cli, "%s cannot be used with --no-ueba (it is a UEBA option)", uopt.given);
         bad = 1;
     }
     if (bad) {
@@ -753,44 +735,9 @@ int kz_cmd_scan(int argc, char **argv) {
         sc.generates[i] = (uint8_t)kz_correlator_generates(sc.corr, sc.rs.rules[i]);
     }
 
-    if (!no_ueba) {
-        struct kz_ueba_opts uo;
-        kz_ueba_opts_default(&uo);
-        if (baseline_days >= 0) uo.baseline_days = (uint32_t)baseline_days;
-        if (ueba_threshold > 0) uo.threshold = (double)ueba_threshold;
-        if (geoip_path) {
-            /* a database that cannot be read stops the run: scanning without it would look
-             * like an estate where nobody travels */
-            int grc = kz_geoip_open(&geoip, geoip_path, &err);
-            if (grc) {
-                kz_cli_error(&sc.cli, "--geoip: %s", err.msg);
-                rc = grc == KZ_ENOMEM ? KZ_EXIT_INTERNAL : KZ_EXIT_INPUT;
-                goto out;
-            }
-            uo.geoip = geoip;
-        }
-        if (kz_ueba_new(&sc.ueba, &uo)) {
-            kz_cli_error(&sc.cli, "out of memory");
-            rc = KZ_EXIT_INTERNAL;
-            goto out;
-        }
-        /* a state that does not exist yet is the first run; one that fails its checks stops
-         * the run (silently starting from nothing would forget the history) */
-        int lrc = ueba_state && access(ueba_state, F_OK) == 0
-                      ? kz_ueba_load(sc.ueba, ueba_state, &err)
-                      : 0;
-        if (lrc) {
-            kz_cli_error(&sc.cli, "--ueba-state: %s", err.msg);
-            rc = lrc == KZ_ENOMEM ? KZ_EXIT_INTERNAL : KZ_EXIT_INPUT;
-            goto out;
-        }
-        /* after the state: this run's mapping is the one that holds */
-        if (peers_path && (lrc = kz_ueba_load_peers(sc.ueba, peers_path, &err))) {
-            kz_cli_error(&sc.cli, "--peers: %s", err.msg);
-            rc = lrc == KZ_ENOMEM ? KZ_EXIT_INTERNAL : KZ_EXIT_INPUT;
-            goto out;
-        }
-    }
+    if (!no_ueba && (rc = kz_cli_ueba_open(&sc.cli, &uopt, ueba_state, 1, "--ueba-state: ",
+                                           &sc.ueba)))
+        goto out;
     for (int i = 0; i < npaths; i++)
         if (kz_sources_add(&sc.sources, paths[i], report_source, &sc)) {
             kz_cli_error(&sc.cli, "out of memory listing inputs");
@@ -870,7 +817,7 @@ int kz_cmd_scan(int argc, char **argv) {
                     "results are incomplete",
                     (unsigned long long)us.kept_dropped);
     struct kz_geoip_stats gs;
-    kz_geoip_stats(geoip, &gs);
+    kz_geoip_stats(uopt.geoip, &gs);
     if (gs.over_cap)
         kz_cli_warn(&sc.cli,
                     "%llu logons of accounts beyond the travel memory's cap (%u accounts) were not "
@@ -917,7 +864,7 @@ out:
     if (sc.out && sc.out != stdout) fclose(sc.out);
     kz_correlator_free(sc.corr);
     kz_ueba_free(sc.ueba);
-    kz_geoip_free(geoip); /* after the engine that uses it */
+    kz_cli_ueba_free(&uopt); /* after the engine that uses it */
     kz_sigma_engine_free(sc.engine);
     kz_sigma_ruleset_free(&sc.rs);
     kz_summary_free(sc.summary);

@@ -14,7 +14,10 @@ ok() { passed=$((passed + 1)); }
 fail() { failed=$((failed + 1)); echo "FAIL $*"; }
 
 "$kz" scan --help | grep -q -- --no-ueba && ok || fail "scan --help does not explain --no-ueba"
-"$kz" scan --help | grep -q -- --baseline-days && ok || fail "scan --help does not explain --baseline-days"
+for opt in --baseline-days --ueba-min-days --ueba-min-events --critical --peers --geoip; do
+    "$kz" scan --help | grep -q -- "$opt" && ok || fail "scan --help does not explain $opt"
+    "$kz" risk --help | grep -q -- "$opt" && ok || fail "risk --help does not explain $opt"
+done
 
 for seed in 1 2; do
     d=$tmp/ntt$seed
@@ -142,6 +145,22 @@ users = [e["name"].lower() for e in r["entities"] if e["kind"] == "user"]
 assert users and all(e["reasons"] for e in r["entities"])
 assert set(users[:3]) <= attacked, (users, attacked)
 PY
+# --critical GLOB marks hosts as critical assets (their reasons say so; nothing does without it);
+# --ueba-min-days/--ueba-min-events raise the learning gate, so profiles that were allowed to alert
+# before no longer are (Sigma findings and unowned accounts bypass the gate: --no-default-rules)
+"$kz" risk "$tmp/ntt1/logs" --top 100000 --format json --quiet > "$tmp/risk.all.json" 2>/dev/null
+"$kz" risk "$tmp/ntt1/logs" --top 100000 --format json --quiet --critical 'FS0?' > "$tmp/risk.crit.json" 2>/dev/null
+! grep -q "critical asset" "$tmp/risk.all.json" && grep -q "critical asset" "$tmp/risk.crit.json" && ok ||
+    fail "--critical 'FS0?' did not mark the file servers as critical assets"
+n0=$("$kz" scan "$tmp/ntt1/logs" --no-default-rules --quiet --format jsonl 2>/dev/null | grep -c '"kind":"ueba"')
+n1=$("$kz" scan "$tmp/ntt1/logs" --no-default-rules --quiet --format jsonl --ueba-min-days 1000 \
+    --ueba-min-events 100000000 2>/dev/null | grep -c '"kind":"ueba"')
+[ "$n0" -gt 0 ] && [ "$n1" -lt "$n0" ] && ok || fail "a 1000-day learning gate still gave $n1 ueba findings (default gate: $n0)"
+for bad in "--critical=" "--ueba-min-days=-1" "--ueba-min-events=x"; do
+    "$kz" risk "$tmp/ntt1/logs" --quiet "$bad" >/dev/null 2>&1; [ $? -eq 1 ] && ok || fail "risk accepted $bad"
+done
+"$kz" scan "$tmp/ntt1/logs" --quiet --no-ueba --critical DC01 -o /dev/null 2>/dev/null
+[ $? -eq 1 ] && ok || fail "scan --no-ueba --critical was not refused"
 # state save/restore: the days up to 2026-03-10 in one run, the rest in a second run that loads
 # the model the first saved, give exactly the ueba findings of one run over everything
 st=$tmp/ueba.state
