@@ -84,11 +84,11 @@ for ((i = 0; i < runs; i++)); do
     [ -f "$work/sim/peers.csv" ] && extra+=(--peers "$work/sim/peers.csv")
     [ -f "$work/sim/geoip.mmdb" ] && extra+=(--geoip "$work/sim/geoip.mmdb")
     out=$("$build/ueba_bench" --seconds 3 "${extra[@]}" "$work/sim/logs" 2>&1)
-    v+=("$(printf '%s\n' "$out" | sed -n 's/.* \([0-9]*\) activities\/s.*/\1/p' | head -1)")
+    v+=("$(printf '%s\n' "$out" | sed -n 's/.* \([0-9]*\) activities per CPU-second.*/\1/p' | head -1)")
     b+=("$(printf '%s\n' "$out" | sed -n 's/.* \([0-9]*\) bytes per entity.*/\1/p' | head -1)")
 done
 m=$(median "${v[@]}")
-row "UEBA stage alone (bench/ueba_bench.c, one thread, with the estate's peers and GeoIP): activities per second" "$m" \
+row "UEBA stage alone (bench/ueba_bench.c, one thread, with the estate's peers and GeoIP): activities per CPU-second" "$m" \
     "$(range "${v[@]}")" ">= 1,000,000" "$(awk -v m="$m" 'BEGIN { print (m >= 1000000 ? "met" : "not met") }')"
 m=$(median "${b[@]}")
 row "UEBA model: bytes per entity" "$m" "" "<= 2048" "$(awk -v m="$m" 'BEGIN { print (m <= 2048 ? "met" : "not met") }')"
