@@ -8,6 +8,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <errno.h>
 #include <string.h>
 
 void kz_buf_init(struct kz_buf *b, size_t cap) {
@@ -298,4 +299,22 @@ void kz_buf_put_xml_str(struct kz_buf *b, const char *s, size_t n) {
     }
     b->len = (size_t)(o - b->data);
     b->data[b->len] = 0;
+}
+
+int kz_buf_read_file(struct kz_buf *b, const char *path, const char *too_big, struct kz_err *err) {
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return kz_err_set(err, errno == ENOENT ? KZ_EUSAGE : KZ_EIO, "%s: %s", path,
+                          strerror(errno));
+    char chunk[1 << 16];
+    size_t got;
+    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0 && !b->failed)
+        kz_buf_append(b, chunk, got);
+    int rc = 0;
+    if (ferror(f))
+        rc = kz_err_set(err, KZ_EIO, "%s: %s", path, strerror(errno));
+    else if (b->failed)
+        rc = kz_err_set(err, KZ_ELIMIT, "%s: larger than %s", path, too_big);
+    fclose(f);
+    return rc;
 }

@@ -25,6 +25,12 @@ void kz_buf_clear(struct kz_buf *b);
 /* Makes room for n more bytes; returns 0 or a KZ_E* status (and sets failed). */
 int kz_buf_reserve(struct kz_buf *b, size_t n);
 void kz_buf_append(struct kz_buf *b, const void *data, size_t n);
+struct kz_err;
+/* Appends the whole file at path (within b's cap, set by kz_buf_init). Returns 0, or an error code
+ * with err set: KZ_EUSAGE when the file does not exist, KZ_EIO when it cannot be read, KZ_ELIMIT
+ * ("PATH: larger than TOO_BIG") when it does not fit. For inputs read whole (a state file, a
+ * mapping), one place for the reading and its messages. */
+int kz_buf_read_file(struct kz_buf *b, const char *path, const char *too_big, struct kz_err *err);
 void kz_buf_puts(struct kz_buf *b, const char *s);
 void kz_buf_putc_slow(struct kz_buf *b, char c);
 /* One byte; inline because output code calls it for every delimiter. */

@@ -590,23 +590,10 @@ int kz_ueba_peers_buffer(struct kz_ueba *u, const char *p, size_t n, const char 
 }
 
 int kz_ueba_load_peers(struct kz_ueba *u, const char *path, struct kz_err *err) {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return kz_err_set(err, errno == ENOENT ? KZ_EUSAGE : KZ_EIO, "%s: %s", path,
-                          strerror(errno));
     struct kz_buf b;
     /* at most KZ_UEBA_MAX_PEERS lines of a useful length */
     kz_buf_init(&b, (size_t)1 << 30);
-    char chunk[1 << 16];
-    size_t got;
-    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0 && !b.failed)
-        kz_buf_append(&b, chunk, got);
-    int rc = 0;
-    if (ferror(f))
-        rc = kz_err_set(err, KZ_EIO, "%s: %s", path, strerror(errno));
-    else if (b.failed)
-        rc = kz_err_set(err, KZ_ELIMIT, "%s: larger than 1 GiB", path);
-    fclose(f);
+    int rc = kz_buf_read_file(&b, path, "1 GiB", err);
     if (!rc) rc = kz_ueba_peers_buffer(u, b.data ? b.data : "", b.len, path, err);
     kz_buf_free(&b);
     return rc;

@@ -433,22 +433,9 @@ int kz_ueba_load_buffer(struct kz_ueba *u, const void *p, size_t n, struct kz_er
 }
 
 int kz_ueba_load(struct kz_ueba *u, const char *path, struct kz_err *err) {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return kz_err_set(err, errno == ENOENT ? KZ_EUSAGE : KZ_EIO, "%s: %s", path,
-                          strerror(errno));
     struct kz_buf b;
     kz_buf_init(&b, STATE_MAX_BYTES);
-    char chunk[1 << 16];
-    size_t got;
-    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0 && !b.failed)
-        kz_buf_append(&b, chunk, got);
-    int rc = 0;
-    if (ferror(f))
-        rc = kz_err_set(err, KZ_EIO, "%s: %s", path, strerror(errno));
-    else if (b.failed)
-        rc = kz_err_set(err, KZ_ELIMIT, "%s: larger than a state file can be", path);
-    fclose(f);
+    int rc = kz_buf_read_file(&b, path, "a state file can be", err);
     if (!rc) {
         rc = kz_ueba_load_buffer(u, b.data, b.len, err);
         if (rc) kz_err_prefix(err, "%s: ", path);

@@ -16,7 +16,10 @@
 
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 /* ---- alloc ---- */
 
@@ -735,4 +738,35 @@ KZ_TEST(event_field_lookup_and_reset) {
     CHECK(kz_event_field(&ev, kz_intern("Nope", 4)) == NULL);
     kz_event_normalise(&ev);
     CHECK_STR(ev.ent.command_line, "cmd /c whoami");
+}
+
+/* kz_buf_read_file: the whole file within the cap; missing, too big and unreadable each give their
+ * own code and a message naming the file. */
+KZ_TEST(buf_read_file) {
+    char dir[] = "/tmp/kz_buf_read_XXXXXX", path[64];
+    REQUIRE(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof path, "%s/f", dir);
+    FILE *f = fopen(path, "wb");
+    REQUIRE(f != NULL);
+    for (int i = 0; i < 100000; i++) fputc('a' + i % 26, f); /* more than one 64 KiB read */
+    fclose(f);
+    struct kz_buf b;
+    struct kz_err err = {0};
+    kz_buf_init(&b, 200000);
+    CHECK(kz_buf_read_file(&b, path, "x", &err) == 0);
+    CHECK(b.len == 100000 && b.data[0] == 'a' && b.data[99999] == 'a' + 99999 % 26);
+    kz_buf_free(&b);
+    kz_buf_init(&b, 1000);
+    CHECK(kz_buf_read_file(&b, path, "a test file can be", &err) == KZ_ELIMIT);
+    CHECK(strstr(err.msg, "larger than a test file can be") && strstr(err.msg, path));
+    kz_buf_free(&b);
+    kz_buf_init(&b, 1000);
+    snprintf(path, sizeof path, "%s/missing", dir);
+    CHECK(kz_buf_read_file(&b, path, "x", &err) == KZ_EUSAGE);
+    CHECK(strstr(err.msg, "missing") != NULL);
+    CHECK(kz_buf_read_file(&b, dir, "x", &err) == KZ_EIO); /* a directory: opens, cannot be read */
+    kz_buf_free(&b);
+    snprintf(path, sizeof path, "%s/f", dir);
+    unlink(path);
+    rmdir(dir);
 }
