@@ -721,6 +721,11 @@ int kz_cmd_scan(int argc, char **argv) {
         rc = err.code == KZ_ENOMEM ? KZ_EXIT_INTERNAL : KZ_EXIT_INPUT;
         goto out;
     }
+    if (sc.rs.nrules && kz_sigma_vectorscan_untrusted())
+        kz_cli_warn(&sc.cli, "this system's Vectorscan failed kizuki's self-check (it misses some "
+                             "literals: Vectorscan 5.4.9's AVX-512 bug) and offers no working "
+                             "alternative: rules run without the prefilter and regexes with "
+                             "PCRE2 (the same findings, slower)");
     sc.wants = kz_calloc(sc.rs.nrules + 1, 1);
     sc.generates = kz_calloc(sc.rs.nrules + 1, 1);
     if (!sc.wants || !sc.generates || kz_summary_new(&sc.summary, 0)) {

@@ -381,7 +381,8 @@ int kz_sigma_engine_new(struct kz_sigma_engine **out, const struct kz_sigma_rule
     struct kz_sigma_engine *e = kz_calloc(1, sizeof *e);
     if (!e) return kz_err_set(err, KZ_ENOMEM, "out of memory");
     e->rs = rs;
-    e->no_prefilter = opts && opts->no_prefilter;
+    /* a scanner that misses literals would drop matches: evaluate every rule instead */
+    e->no_prefilter = (opts && opts->no_prefilter) || kz_sigma_vectorscan_untrusted();
     e->value_cache_all = opts && opts->value_cache_all;
     kz_arena_init(&e->arena, 64 << 10, ENGINE_ARENA_CAP);
     pthread_mutex_init(&e->regex_lock, NULL);

@@ -388,7 +388,7 @@ void match_regex_free(struct match_regex *r) {
 static hs_database_t *regex_hs(const struct kz_sigma_engine *ce, struct match_regex *r) {
     int st = atomic_load_explicit(&r->hs_state, memory_order_acquire);
     if (st == REGEX_HS_READY) return r->hs;
-    if (st == REGEX_HS_REFUSED) return NULL;
+    if (st == REGEX_HS_REFUSED || kz_sigma_vectorscan_untrusted()) return NULL;
     struct kz_sigma_engine *e = (struct kz_sigma_engine *)ce; /* the lock is the mutable part */
     pthread_mutex_lock(&e->regex_lock);
     if (atomic_load_explicit(&r->hs_state, memory_order_relaxed) == REGEX_HS_UNTRIED) {

@@ -12,10 +12,16 @@
  * implementation of a fat runtime). fuzz_sigma_match found this: the prefiltered engine and the
  * unfiltered one disagreed.
  *
+ * When no implementation passes (a library with the bug but without the AVX2 entry point), the
+ * matcher does not trust Vectorscan at all: no prefilter, regexes by PCRE2 (slower, every match
+ * found); `scan` says so. KZ_HS_ASSUME_BROKEN=1 forces that state, so tests can check the way
+ * around gives the same findings.
+ *
  * The check compiles a tiny database and scans a few buffers: under a millisecond, once. */
 #include "match_int.h"
 
 #include <dlfcn.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef hs_error_t (*scan_fn)(const hs_database_t *db, const char *data, unsigned len,
@@ -25,6 +31,7 @@ typedef hs_error_t (*scan_fn)(const hs_database_t *db, const char *data, unsigne
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static scan_fn chosen; /* set once by choose(); hs_scan when nothing better is known */
 static int fallback;   /* 1: the default code failed the check and chosen is the AVX2 one */
+static int broken;     /* 1: it failed and no implementation passed: Vectorscan is not trusted */
 
 static int count_hit(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
                      void *ctx) {
@@ -48,6 +55,11 @@ static int scanner_ok(scan_fn fn, const hs_database_t *db, hs_scratch_t *scratch
 
 static void choose(void) {
     chosen = hs_scan;
+    const char *force = getenv("KZ_HS_ASSUME_BROKEN");
+    if (force && force[0] == '1') {
+        broken = 1;
+        return;
+    }
     static const char *const lits[] = {"urls", "mrvx"};
     static const unsigned flags[] = {HS_FLAG_CASELESS, HS_FLAG_CASELESS}, ids[] = {0, 1};
     static const size_t lens[] = {4, 4};
@@ -65,6 +77,8 @@ static void choose(void) {
         if (avx2 && __builtin_cpu_supports("avx2") && scanner_ok(avx2, db, scratch)) {
             chosen = avx2;
             fallback = 1;
+        } else {
+            broken = 1;
         }
     }
     hs_free_scratch(scratch);
@@ -80,4 +94,9 @@ hs_error_t match_hs_scan(const hs_database_t *db, const char *data, unsigned len
 int match_hs_fallback(void) {
     pthread_once(&once, choose);
     return fallback;
+}
+
+int kz_sigma_vectorscan_untrusted(void) {
+    pthread_once(&once, choose);
+    return broken;
 }

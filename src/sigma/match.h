@@ -75,6 +75,9 @@ int kz_sigma_engine_new(struct kz_sigma_engine **out, const struct kz_sigma_rule
                         const struct kz_sigma_engine_opts *opts, struct kz_err *err);
 void kz_sigma_engine_free(struct kz_sigma_engine *e);
 const struct kz_sigma_engine_stats *kz_sigma_engine_stats(const struct kz_sigma_engine *e);
+/* 1 when this system's Vectorscan failed hsrun.c's check with no working alternative: engines then
+ * run without the prefilter and match regexes with PCRE2 (same findings, slower). */
+int kz_sigma_vectorscan_untrusted(void);
 /* The skipped rules, in rule-set order; *n gets the count. */
 const struct kz_sigma_skip *kz_sigma_engine_skips(const struct kz_sigma_engine *e, uint32_t *n);
 

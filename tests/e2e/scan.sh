@@ -95,6 +95,12 @@ ls "$XDG_CACHE_HOME"/kizuki/* >/dev/null 2>&1 && ok || fail "scan kept no compil
 cmp -s "$tmp/t1.jsonl" "$tmp/nc.jsonl" && ok || fail "findings differ between cached databases and --no-cache"
 "$kz" scan --quiet --no-ueba --no-default-rules --rules "$rules" --format jsonl --no-prefilter "$attack" >"$tmp/np.jsonl"
 cmp -s "$tmp/t1.jsonl" "$tmp/np.jsonl" && ok || fail "the prefilter changed the findings (compare with --no-prefilter)"
+# A Vectorscan that fails the self-check with no working alternative (forced here): a warning,
+# no prefilter, regexes by PCRE2, and still the same findings.
+KZ_HS_ASSUME_BROKEN=1 "$kz" scan --no-ueba --no-default-rules --rules "$rules" --format jsonl "$attack" \
+    >"$tmp/hb.jsonl" 2>"$tmp/hb.err"
+grep -q "failed kizuki's self-check" "$tmp/hb.err" && ok || fail "no warning when Vectorscan is not trusted"
+cmp -s "$tmp/t1.jsonl" "$tmp/hb.jsonl" && ok || fail "findings differ when Vectorscan is not trusted (PCRE2, no prefilter)"
 [ "$(wc -l <"$tmp/t1.jsonl")" -gt 500 ] && ok || fail "only $(wc -l <"$tmp/t1.jsonl") findings on EVTX-ATTACK-SAMPLES"
 
 # Every line is a finding whose event is the record named in source (checked against dump).
