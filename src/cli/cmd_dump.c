@@ -227,19 +227,24 @@ int kz_cmd_dump(int argc, char **argv) {
     const struct kz_evtx_stats *st = kz_evtx_reader_stats(dp.reader);
     if (!dp.cli.quiet) {
         double secs = kz_cli_now() - t0;
-        fprintf(stderr,
-                "kizuki dump: %u files, %llu records (%llu bad, %llu from slack), %llu chunks "
-                "(%llu bad, %llu checksum errors), %.1f MB in %.2f s",
-                dp.sources.n, (unsigned long long)st->records, (unsigned long long)st->bad_records,
-                (unsigned long long)st->slack_records, (unsigned long long)st->chunks,
-                (unsigned long long)st->bad_chunks, (unsigned long long)st->checksum_errors,
-                (double)(kz_evtx_reader_bytes(dp.reader) + kz_text_reader_bytes(dp.text)) / 1e6,
-                secs);
         const struct kz_text_stats *ts = kz_text_reader_stats(dp.text);
+        double mb = (double)(kz_evtx_reader_bytes(dp.reader) + kz_text_reader_bytes(dp.text)) / 1e6;
+        /* EVTX counters only when EVTX was read: for text logs alone they would be all zeros */
+        int evtx_read = st->records || st->bad_records || st->chunks || st->bad_chunks;
+        if (evtx_read || !ts->files)
+            fprintf(stderr,
+                    "kizuki dump: %u files, %llu records (%llu bad, %llu from slack), %llu chunks "
+                    "(%llu bad, %llu checksum errors), %.1f MB in %.2f s",
+                    dp.sources.n, (unsigned long long)st->records,
+                    (unsigned long long)st->bad_records, (unsigned long long)st->slack_records,
+                    (unsigned long long)st->chunks, (unsigned long long)st->bad_chunks,
+                    (unsigned long long)st->checksum_errors, mb, secs);
         if (ts->files)
-            fprintf(stderr, "; %llu text files: %llu lines, %llu events, %llu bad lines",
+            fprintf(stderr, "%s%llu text files: %llu lines, %llu events, %llu bad lines",
+                    evtx_read || !ts->files ? "; " : "kizuki dump: ",
                     (unsigned long long)ts->files, (unsigned long long)ts->lines,
                     (unsigned long long)ts->events, (unsigned long long)ts->bad_lines);
+        if (ts->files && !evtx_read) fprintf(stderr, ", %.1f MB in %.2f s", mb, secs);
         if (text_skipped)
             fprintf(stderr, "; %u text files skipped (--format xml is for EVTX)", text_skipped);
         if (dp.sources.skipped)

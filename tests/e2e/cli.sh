@@ -115,6 +115,10 @@ PY
     grep -qE 'kizuki dump: [0-9]+ files, [0-9]+ records' "$tmp/summary" && ok || fail "no summary line on stderr"
     "$kz" dump --quiet "$attack" 2>"$tmp/summary" >/dev/null
     [ ! -s "$tmp/summary" ] && ok || fail "--quiet still printed on stderr"
+    # Text logs alone: their counts, without EVTX counters that would all be zero.
+    "$kz" dump "$here/../fixtures/linux/auth.log" 2>"$tmp/summary" >/dev/null
+    grep -qE '^kizuki dump: 1 text files: [0-9]+ lines, [1-9][0-9]* events, 0 bad lines' "$tmp/summary" &&
+        ! grep -q chunks "$tmp/summary" && ok || fail "text-only summary: $(tail -1 "$tmp/summary")"
 else
     skip "dump on EVTX-ATTACK-SAMPLES: $shared not present"
 fi
