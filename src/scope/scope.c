@@ -1035,17 +1035,10 @@ void kz_scope_free(struct kz_scope_result *r) {
 int kz_scope_run(struct kz_store *s, const struct kz_scope_query *q, struct kz_scope_result **out,
                  struct kz_err *err) {
     *out = NULL;
-    if (kz_store_loading(s))
-        return kz_err_set(err, KZ_EIO,
-                          "%s: an ingest is loading this store and builds its query indexes when "
-                          "it ends; run scope again then",
-                          kz_store_dir(s));
-    /* One read transaction for every query of the answer: while an ingest commits batches
-     * (WAL), the answer is about one snapshot of the store, the last batch committed when it
-     * started, not a mix. */
-    sqlite3 *db = kz_store_db(s);
-    int tx = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
-    int rc = scope_run(s, q, out, err);
-    if (tx) sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    /* every query of the answer in one snapshot: the last batch committed when it started */
+    int rc = kz_store_read_begin(s, "scope", err);
+    if (rc) return rc;
+    rc = scope_run(s, q, out, err);
+    kz_store_read_end(s);
     return rc;
 }

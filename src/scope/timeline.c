@@ -132,15 +132,9 @@ int kz_timeline_run(struct kz_store *s, const struct kz_scope_query *q,
                     enum kz_timeline_format f, void (*write)(void *ctx, const char *p, size_t n),
                     void *ctx, uint64_t *events, struct kz_err *err) {
     *events = 0;
-    if (kz_store_loading(s))
-        return kz_err_set(err, KZ_EIO,
-                          "%s: an ingest is loading this store and builds its query indexes when "
-                          "it ends; run timeline again then",
-                          kz_store_dir(s));
-    /* one snapshot for the whole timeline, as in kz_scope_run */
-    sqlite3 *db = kz_store_db(s);
-    int tx = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
-    int rc = timeline_run(s, q, f, write, ctx, events, err);
-    if (tx) sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    int rc = kz_store_read_begin(s, "timeline", err); /* one snapshot for the whole timeline */
+    if (rc) return rc;
+    rc = timeline_run(s, q, f, write, ctx, events, err);
+    kz_store_read_end(s);
     return rc;
 }

@@ -186,6 +186,22 @@ int kz_store_loading(const struct kz_store *s) {
     return s->loading;
 }
 
+int kz_store_read_begin(struct kz_store *s, const char *what, struct kz_err *err) {
+    if (s->loading)
+        return kz_err_set(err, KZ_EIO,
+                          "%s: an ingest is loading this store and builds its query indexes when "
+                          "it ends; run %s again then",
+                          s->dir, what);
+    /* no transaction (BEGIN refused) still answers, one statement's snapshot at a time */
+    s->read_tx = sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+    return 0;
+}
+
+void kz_store_read_end(struct kz_store *s) {
+    if (s->read_tx) sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+    s->read_tx = 0;
+}
+
 /* A new database is made whole under a temporary name and renamed into place, so a kill while
  * it is being created leaves no half-made kizuki.db (the next ingest starts over). */
 static int create_db(struct kz_store *s, const char *db, struct kz_err *err) {

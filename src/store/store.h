@@ -110,6 +110,13 @@ int kz_store_verify(struct kz_store *s, struct kz_store_verify *v,
  * They refuse instead, saying so; verify does not need the indexes. */
 int kz_store_loading(const struct kz_store *s);
 
+/* A query's read snapshot: refused (err set, what names the command: "run scope again then") while
+ * a bulk load runs, else one read transaction, so that while an ingest commits batches (WAL) every
+ * query of one answer sees the same committed state, not a mix. Returns 0 or an error code;
+ * kz_store_read_end ends it (also after a failed query). */
+int kz_store_read_begin(struct kz_store *s, const char *what, struct kz_err *err);
+void kz_store_read_end(struct kz_store *s);
+
 /* ---- names ---- */
 
 /* The id of an indexed string, or 0 when the store has never seen it. */

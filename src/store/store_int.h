@@ -31,6 +31,7 @@ struct kz_store {
     size_t text_cap;
     int lock_fd;    /* DIR/ingest.lock while this process ingests, else -1 */
     int loading;    /* opened while a bulk ingest had the indexes dropped */
+    int read_tx;    /* kz_store_read_begin opened a read transaction */
 };
 
 /* The query indexes (CREATE ... IF NOT EXISTS) and their DROP statements. */
