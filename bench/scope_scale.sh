@@ -29,6 +29,7 @@
 #   10 GB for the scaled one (the sort of the index build spills to SQLITE_TMPDIR, set to WORK).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 root=$PWD
 runs=${RUNS:-3}
 scale=${SCALE:-10}
@@ -37,24 +38,14 @@ days=${SIM_DAYS:-81}
 seed=${SIM_SEED:-7}
 cold=${COLD:-1}
 work=${WORK:-$root/bench/out/scope_scale}
-kz=${1:-}
-if [ -z "$kz" ]; then
-    build=$root/build
-    [ -f "$build/CMakeCache.txt" ] || cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
-    cmake --build "$build" -j"$(nproc)" --target kizuki >/dev/null
-    kz=$build/kizuki
-fi
-kz=$(realpath "$kz")
+kz=$(bench_kizuki "${1:-}")
 mkdir -p "$work"
 work=$(realpath "$work")
 export SQLITE_TMPDIR=$work
 [ "$cold" = 1 ] && [ ! -w /proc/sys/vm/drop_caches ] && cold=0
 
 sim=$work/sim-$users-$days-$seed
-if [ ! -f "$sim/scenario.json" ]; then
-    rm -rf "$sim"
-    "$kz" simulate -o "$sim" --users "$users" --days "$days" --seed "$seed" --quiet >/dev/null 2>&1
-fi
+bench_estate "$kz" "$sim" "$users" "$days" "$seed"
 small=$work/store-$users-$days-$seed
 if [ ! -f "$small/.complete" ]; then
     rm -rf "$small"
@@ -122,10 +113,6 @@ args_of() { # NAME STORE: the command line of query NAME against STORE, in $args
     host) args=("$kz" scope --store "$2" --host FS01 --customers "$sim/customers.csv" --format json) ;;
     timeline) args=("$kz" timeline --store "$2" --user "$acct" --format csv) ;;
     esac
-}
-median() {
-    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
-        if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 measure() { # NAME STORE COLD: "wall-median cpu-median wall-range"
     local v=() c=() i

@@ -25,6 +25,7 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 root=$PWD
 data=${KZ_DATA:-$root/../shared/data}
 rules=$data/sigma/SigmaHQ/rules/windows
@@ -49,13 +50,6 @@ fi
 cmake --build "$build" -j"$(nproc)" >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; die "build failed"; }
 kizuki=$build/kizuki
 
-median() {
-    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
-        if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-range() {
-    printf '%s\n' "$@" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo "-" hi }'
-}
 thousands() {
     printf '%.0f' "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'
 }

@@ -10,6 +10,7 @@
 # (100 x 30 is about 1.3M events, 1.2 GB of EVTX: the simulator writes ~630 events per user-day)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 root=$PWD
 runs=${RUNS:-3}
 users=${SIM_USERS:-100}
@@ -24,13 +25,6 @@ kz=$build/kizuki
 rm -rf "$work"
 mkdir -p "$work"
 
-median() {
-    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
-        if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-range() {
-    printf '%s\n' "$@" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo "-" hi }'
-}
 rows=()
 row() { rows+=("| $1 | $2 | $3 | $4 | $5 |"); }
 

@@ -14,34 +14,18 @@
 # days, the size this figure used before, is now about 200 million events.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 root=$PWD
 runs=${RUNS:-3}
 users=${SIM_USERS:-100}
 days=${SIM_DAYS:-10}
 seed=${SIM_SEED:-3}
 work=${WORK:-$root/bench/out/store}
-kz=${1:-}
-if [ -z "$kz" ]; then
-    build=$root/build
-    [ -f "$build/CMakeCache.txt" ] || cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
-    cmake --build "$build" -j"$(nproc)" --target kizuki >/dev/null
-    kz=$build/kizuki
-fi
-kz=$(realpath "$kz")
+kz=$(bench_kizuki "${1:-}")
 mkdir -p "$work"
 sim=$work/sim-$users-$days-$seed
-if [ ! -f "$sim/scenario.json" ]; then
-    rm -rf "$sim"
-    "$kz" simulate -o "$sim" --users "$users" --days "$days" --seed "$seed" --quiet >/dev/null 2>&1
-fi
+bench_estate "$kz" "$sim" "$users" "$days" "$seed"
 
-median() {
-    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
-        if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-range() {
-    printf '%s\n' "$@" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo "-" hi }'
-}
 now() { date +%s.%N; }
 threads=()
 [ -n "${THREADS:-}" ] && threads=(--threads "$THREADS")
