@@ -447,19 +447,6 @@ static char *build_log(size_t *len, struct kz_buf *want, uint32_t file_id, uint6
     return b.data;
 }
 
-static char *write_temp(const void *data, size_t n) {
-    char *path = kz_malloc(64);
-    snprintf(path, 64, "/tmp/kz_text_XXXXXX");
-    int fd = mkstemp(path);
-    if (fd < 0 || write(fd, data, n) != (ssize_t)n) {
-        if (fd >= 0) close(fd);
-        kz_free(path);
-        return NULL;
-    }
-    close(fd);
-    return path;
-}
-
 KZ_TEST(text_reader_order_limits_gzip) {
     size_t len;
     struct kz_buf want;
@@ -467,11 +454,11 @@ KZ_TEST(text_reader_order_limits_gzip) {
     uint64_t bad;
     char *text = build_log(&len, &want, 5, &bad);
     REQUIRE(text && !want.failed);
-    char *plain = write_temp(text, len);
+    char *plain = kz_test_temp_file("text", text, len);
     size_t gcap = len + 1024;
     unsigned char *gz = kz_malloc(gcap);
     size_t glen = gzip_bytes(text, len, gz, gcap);
-    char *gzpath = glen ? write_temp(gz, glen) : NULL;
+    char *gzpath = glen ? kz_test_temp_file("text", gz, glen) : NULL;
     REQUIRE(plain && gzpath);
     struct kz_pool *pool = kz_pool_new(2);
     REQUIRE(pool);
@@ -505,7 +492,7 @@ KZ_TEST(text_reader_order_limits_gzip) {
         }
     }
     /* a gzip file cut short: what was read is delivered, the damage reported */
-    char *cut = write_temp(gz, glen / 2);
+    char *cut = kz_test_temp_file("text", gz, glen / 2);
     struct collect c = {0};
     kz_buf_init(&c.out, 16 << 20);
     struct kz_text_reader_opts o = {

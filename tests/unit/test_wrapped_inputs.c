@@ -143,19 +143,6 @@ static void o_write(void *ctx, const char *data, size_t len) {
     kz_buf_append(&((struct out *)ctx)->b, data, len);
 }
 
-static char *temp_file(const void *data, size_t n) {
-    char *path = kz_malloc(64);
-    snprintf(path, 64, "/tmp/kz_wrapped_XXXXXX");
-    int fd = mkstemp(path);
-    if (fd < 0 || write(fd, data, n) != (ssize_t)n) {
-        if (fd >= 0) close(fd);
-        kz_free(path);
-        return NULL;
-    }
-    close(fd);
-    return path;
-}
-
 /* Reads path as JSON lines through the reader with tiny blocks; returns the emit output. */
 static void read_all(struct kz_pool *pool, const char *path, struct kz_buf *into, size_t block) {
     struct out o;
@@ -197,8 +184,10 @@ KZ_TEST(json_array_utf16_reader) {
         le[2 * i] = (uint8_t)arr.data[i], le[2 * i + 1] = 0;
         be[2 + 2 * i] = 0, be[2 + 2 * i + 1] = (uint8_t)arr.data[i];
     }
-    char *p_lines = temp_file(lines.data, lines.len), *p_arr = temp_file(arr.data, arr.len);
-    char *p_le = temp_file(le, arr.len * 2), *p_be = temp_file(be, n16);
+    char *p_lines = kz_test_temp_file("wrapped", lines.data, lines.len),
+         *p_arr = kz_test_temp_file("wrapped", arr.data, arr.len);
+    char *p_le = kz_test_temp_file("wrapped", le, arr.len * 2),
+         *p_be = kz_test_temp_file("wrapped", be, n16);
     REQUIRE(p_lines && p_arr && p_le && p_be);
     struct kz_pool *pool = kz_pool_new(2);
     struct kz_buf want;
@@ -272,7 +261,7 @@ KZ_TEST(tar_members) {
     tar_add(&b, "logs/big.log", '0', big, sizeof big);
     static const char zeros[1024];
     kz_buf_append(&b, zeros, sizeof zeros);
-    char *path = temp_file(b.data, b.len);
+    char *path = kz_test_temp_file("wrapped", b.data, b.len);
     REQUIRE(path);
     CHECK(kz_archive_is_tar((const uint8_t *)b.data, b.len));
     int fd = open(path, O_RDONLY);
@@ -317,7 +306,7 @@ KZ_TEST(tar_members) {
 
     /* damage: a bad checksum (a.log's header, after the folder's), then a size past the end */
     b.data[512 + 148] ^= 1;
-    path = temp_file(b.data, b.len);
+    path = kz_test_temp_file("wrapped", b.data, b.len);
     fd = open(path, O_RDONLY);
     t = kz_tar_open(fd, b.len, &why);
     why = NULL;
@@ -335,7 +324,7 @@ KZ_TEST(tar_members) {
     for (int i = 0; i < 512; i++)
         sum += (unsigned char)c.data[i];
     snprintf(c.data + 148, 8, "%06o", sum);
-    path = temp_file(c.data, c.len);
+    path = kz_test_temp_file("wrapped", c.data, c.len);
     fd = open(path, O_RDONLY);
     t = kz_tar_open(fd, c.len, &why);
     why = NULL;

@@ -19,6 +19,9 @@ struct kz_test {
 void kz_test_register(struct kz_test *t);
 void kz_test_fail(const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* A new file /tmp/kz_<tag>_XXXXXX holding the n bytes: its path (kz_malloc'd; the caller unlinks
+ * it and kz_frees the path), or NULL when it could not be written. */
+char *kz_test_temp_file(const char *tag, const void *data, size_t n);
 void kz_test_skip(const char *why);
 /* Path of ../shared/data (or $KZ_SHARED_DATA), or NULL when absent. */
 const char *kz_test_shared(void);

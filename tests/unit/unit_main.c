@@ -4,8 +4,10 @@
 #include "core/alloc.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static struct kz_test *head, **tail = &head;
 static int cur_failed, cur_skipped;
@@ -78,4 +80,21 @@ int main(int argc, char **argv) {
     }
     printf("unit: %d passed, %d failed, %d skipped\n", passed, failed, skipped);
     return failed ? 1 : 0;
+}
+
+char *kz_test_temp_file(const char *tag, const void *data, size_t n) {
+    char *path = kz_malloc(96);
+    if (!path) return NULL;
+    snprintf(path, 96, "/tmp/kz_%.40s_XXXXXX", tag);
+    int fd = mkstemp(path);
+    if (fd < 0 || write(fd, data, n) != (ssize_t)n) {
+        if (fd >= 0) {
+            close(fd);
+            unlink(path);
+        }
+        kz_free(path);
+        return NULL;
+    }
+    close(fd);
+    return path;
 }
