@@ -186,6 +186,10 @@ int kz_cmd_scope(int argc, char **argv) {
         rc = KZ_EXIT_INTERNAL;
     }
     if (r->truncated) kz_cli_warn(&o.cli, "a limit was reached: the answer may be incomplete");
+    if (r->no_runs)
+        kz_cli_warn(&o.cli, "this store was made by an earlier kizuki (format 1): hosts that ran a "
+                            "file the account wrote on a share are not found; ingest the sources "
+                            "into a new store for them");
 done:
     if (f && f != stdout) fclose(f);
     kz_buf_free(&out);

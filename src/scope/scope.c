@@ -448,7 +448,7 @@ static struct kz_scope_file *file_entry(struct ctx *c, struct agg *a, int64_t ob
     memset(f, 0, sizeof *f);
     f->path = name_of(c, obj);
     f->host = name_of(c, host);
-    f->first = TIME_MAX;
+    f->first = f->first_write = TIME_MAX;
     f->last = INT64_MIN;
     if (f->path && f->path[0] == '\\' && f->path[1] == '\\') {
         const char *p = strchr(f->path + 2, '\\');
@@ -522,6 +522,7 @@ static void fold_events(struct ctx *c, struct agg *a, int64_t user, int64_t host
             if (bytes > 0) f->bytes += bytes;
             if (ts < f->first) f->first = ts;
             if (ts > f->last) f->last = ts;
+            if ((acc & KZ_ACC_WRITE) && ts < f->first_write) f->first_write = ts;
         }
     }
     sqlite3_finalize(st);
@@ -789,6 +790,62 @@ out:
     sqlite3_finalize(byws);
 }
 
+/* ---- hosts that ran a file the account wrote ----
+ * No logon reaches them: the account wrote a program or script on a share, and processes there
+ * ran it (nightsky2021: adsync_svc writes a batch file into a GPO's folder under SYSVOL, and
+ * every domain machine's scheduled task runs it as SYSTEM; no event on those machines names the
+ * account). A host counts when a process on it, of any account, was started after the account's
+ * first write of the file (in the window, inside held sessions with sources) from that file
+ * (runs: its program or its command line names it, kz_store_run_key). The run names the server by
+ * a device of the estate, which must then be the one written to, or by another name (a domain
+ * namespace such as \\corp.example\SYSVOL, replicated to every domain controller), which matches
+ * the share and path on any server. Only the host is added (the run's time, the file as `ran`):
+ * what the process did there is not the account's files. */
+#define RUNS_MAX 1000000 /* run rows looked at per answer */
+
+static void run_hosts(struct ctx *c, struct agg *a) {
+    sqlite3_stmt *runs = prep(c, "SELECT ts, host, server FROM runs WHERE key=? AND ts BETWEEN "
+                                 "? AND ?");
+    sqlite3_stmt *device = prep(c, "SELECT 1 FROM hosts WHERE ws=?");
+    uint32_t seen = 0, nf = a->nf;
+    char key[KZ_STORE_NAME_MAX], srv[256];
+    for (uint32_t i = 0; runs && device && i < nf && !c->rc; i++) {
+        const struct kz_scope_file *f = &a->files[i];
+        if (f->first_write == TIME_MAX || !f->path ||
+            !kz_store_run_key(f->path, strlen(f->path), key, sizeof key, srv, sizeof srv))
+            continue;
+        int64_t kid = kz_store_name_id(c->s, key);
+        if (!kid) continue; /* never run from a share */
+        int64_t written_on = kz_store_name_id(c->s, srv);
+        sqlite3_bind_int64(runs, 1, kid);
+        sqlite3_bind_int64(runs, 2, f->first_write > c->since ? f->first_write : c->since);
+        sqlite3_bind_int64(runs, 3, c->until);
+        while (!c->rc && sqlite3_step(runs) == SQLITE_ROW) {
+            if (++seen > RUNS_MAX) {
+                c->r->truncated = 1;
+                break;
+            }
+            int64_t server = sqlite3_column_int64(runs, 2);
+            if (server && server != written_on) {
+                sqlite3_bind_int64(device, 1, server);
+                int other_device = sqlite3_step(device) == SQLITE_ROW;
+                sqlite3_reset(device);
+                if (other_device) continue;
+            }
+            struct kz_scope_host *h = host_entry(c, a, sqlite3_column_int64(runs, 1));
+            if (!h) {
+                c->rc = kz_err_set(c->err, KZ_ENOMEM, "out of memory");
+                break;
+            }
+            host_time(h, sqlite3_column_int64(runs, 0));
+            if (!h->ran) h->ran = f->path;
+        }
+        sqlite3_reset(runs);
+    }
+    sqlite3_finalize(runs);
+    sqlite3_finalize(device);
+}
+
 /* Web and VPN sessions (see scope.h). */
 static void fold_text(struct ctx *c, struct kz_scope_result *r) {
     int64_t ids[2 * KZ_SCOPE_MAX_SOURCES];
@@ -955,6 +1012,12 @@ static int scope_run(struct kz_store *s, const struct kz_scope_query *q,
             if (ip) ids[n++] = ip;
         }
         web_hosts(&c, &a, ids, n);
+    }
+    if (!c.rc && c.subject_user) {
+        if (kz_store_format(s) >= 2)
+            run_hosts(&c, &a);
+        else
+            r->no_runs = 1;
     }
     if (c.rc) goto done;
 

@@ -15,6 +15,8 @@
  * access logs seldom name one) and the subject's VPN tunnels whose remote or tunnel address is a
  * source; without sources, the subject's own requests and tunnels. They are listed apart and do
  * not add hosts (the web server or gateway was not logged on to).
+ * A host where a process ran a program or script the account wrote on a share (the Night Sky GPO
+ * batch, run as SYSTEM on every machine) is reached too, without a logon (host->ran).
  *
  * Ownership: a result owns its strings (an arena); free it with kz_scope_free. */
 #ifndef KZ_SCOPE_H
@@ -51,6 +53,9 @@ struct kz_scope_host {
     int types[12];        /* logon types seen, ascending */
     uint32_t nsources;
     const char **sources; /* where its logons came from */
+    const char *ran;      /* a file the account wrote on a share that a process here ran (the
+                           * first found), else NULL: reached without a logon (scope.c, "hosts
+                           * that ran a file the account wrote") */
 };
 
 struct kz_scope_edge {
@@ -66,6 +71,7 @@ struct kz_scope_file {
     uint32_t reads, writes, renames, deletes;
     int64_t bytes;
     kz_time first, last;
+    kz_time first_write; /* the first write; INT64_MAX when never written */
 };
 
 struct kz_scope_customer {
@@ -108,6 +114,8 @@ struct kz_scope_result {
     uint32_t nvpn;
     uint32_t sessions;  /* sessions held (with sources) or the account's logons */
     int truncated;      /* a limit was hit: the answer may be incomplete */
+    int no_runs;        /* a format 1 store: hosts that ran a file the account wrote not looked
+                         * for (kz_store_format) */
     struct kz_arena arena;
 };
 

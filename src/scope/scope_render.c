@@ -63,7 +63,9 @@ static void json(const struct kz_scope_result *r, struct kz_buf *b) {
             if (k) kz_buf_putc(b, ',');
             kz_buf_put_json_or_null(b, h->sources[k]);
         }
-        kz_buf_puts(b, "]}");
+        kz_buf_puts(b, "],\"ran\":");
+        kz_buf_put_json_or_null(b, h->ran);
+        kz_buf_putc(b, '}');
     }
     kz_buf_puts(b, "],\"edges\":[");
     for (uint32_t i = 0; i < r->nedges; i++) {
@@ -147,6 +149,7 @@ static void csv(const struct kz_scope_result *r, struct kz_buf *b) {
         kz_buf_init(&d, 1 << 16);
         for (uint32_t k = 0; k < h->nsources; k++)
             kz_buf_printf(&d, "%s%s", k ? " " : "", h->sources[k]);
+        if (h->ran) kz_buf_printf(&d, "%sran %s", h->nsources ? " " : "", h->ran);
         cell(b, d.data ? d.data : "");
         kz_buf_free(&d);
         kz_buf_putc(b, '\n');
@@ -328,13 +331,15 @@ static void html(const struct kz_scope_result *r, struct kz_buf *b) {
         kz_buf_printf(b, "<td>%d</td><td>%u</td></tr>\n", e->logon_type, e->count);
     }
     kz_buf_puts(b, "</table>\n<h2>Hosts</h2>\n");
-    HHEAD(b, "host", "first", "last", "logons");
+    HHEAD(b, "host", "first", "last", "logons", "ran a file the account wrote");
     for (uint32_t i = 0; i < r->nhosts; i++) {
         kz_buf_puts(b, "<tr>");
         hcell(b, r->hosts[i].host);
         hcell_time(b, r->hosts[i].first);
         hcell_time(b, r->hosts[i].last);
-        kz_buf_printf(b, "<td>%u</td></tr>\n", r->hosts[i].logons);
+        kz_buf_printf(b, "<td>%u</td>", r->hosts[i].logons);
+        hcell(b, r->hosts[i].ran ? r->hosts[i].ran : "");
+        kz_buf_puts(b, "</tr>\n");
     }
     kz_buf_puts(b, "</table>\n<h2>Customers affected</h2>\n");
     HHEAD(b, "customer", "files", "first", "last", "access");
@@ -396,6 +401,7 @@ static void table(const struct kz_scope_result *r, int colour, struct kz_buf *b)
         kz_buf_printf(b, "  %-32s %s .. %s  %u logons", x->host, f, l, x->logons);
         for (uint32_t k = 0; k < x->nsources && k < 4; k++)
             kz_buf_printf(b, "%s%s", k ? ", " : "  from ", x->sources[k]);
+        if (x->ran) kz_buf_printf(b, "  ran %s", x->ran);
         kz_buf_putc(b, '\n');
     }
     kz_buf_printf(b, "\n%sLATERAL MOVEMENT (%u hops)%s\n", bold, r->nedges, off);

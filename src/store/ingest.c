@@ -45,7 +45,7 @@
 static pthread_once_t fields_once = PTHREAD_ONCE_INIT;
 static uint32_t f_target_lid, f_subject_lid, f_logon_id, f_subject_user, f_target_user,
     f_target_server, f_access_mask, f_share, f_relative, f_object, f_target_file, f_tunnel_ip,
-    f_tunnel_id, f_action, f_method, f_stem, f_status;
+    f_tunnel_id, f_action, f_method, f_stem, f_status, f_new_process, f_image, f_command_line;
 
 #define ID(s) kz_intern(s, sizeof s - 1)
 static void fields_init(void) {
@@ -66,6 +66,9 @@ static void fields_init(void) {
     f_method = ID("cs-method");
     f_stem = ID("cs-uri-stem");
     f_status = ID("sc-status");
+    f_new_process = ID("NewProcessName");
+    f_image = ID("Image");
+    f_command_line = ID("CommandLine");
 }
 
 static const char *field(const struct kz_event *ev, uint32_t id) {
@@ -82,7 +85,8 @@ static int64_t hex_or_dec(const char *s) {
 /* ---- worker side: event -> compact record ---- */
 
 #define NO_KIND 0xff
-enum { S_HOST, S_USER, S_IP, S_WS, S_OBJ, S_PROC, S_TUSER, S_TSERVER, NSTR };
+/* S_RUN, S_RUN_SERVER: a program or script run from a share (kz_store_run_key), its server */
+enum { S_HOST, S_USER, S_IP, S_WS, S_OBJ, S_PROC, S_TUSER, S_TSERVER, S_RUN, S_RUN_SERVER, NSTR };
 
 struct rec_head {
     kz_time ts;
@@ -179,6 +183,21 @@ static void emit_windows(const struct kz_event *ev, uint32_t file_id, struct kz_
         s[S_OBJ] = field(ev, f_target_file);
         if (s[S_OBJ]) h.acc = KZ_ACC_DELETE;
     }
+    /* A process started from a share: the program itself, else the first program or script its
+     * command line names there (cmd.exe /c \\corp.example\SYSVOL\...\x.bat). */
+    char run[KZ_STORE_NAME_MAX], run_server[256];
+    if ((security && ev->event_id == 4688) || (!security && ev->event_id == 1)) {
+        const char *texts[2] = {field(ev, security ? f_new_process : f_image),
+                                field(ev, f_command_line)};
+        for (int i = 0; i < 2 && !s[S_RUN]; i++) {
+            size_t n;
+            const char *p = kz_store_unc_run(texts[i], &n);
+            if (p && kz_store_run_key(p, n, run, sizeof run, run_server, sizeof run_server)) {
+                s[S_RUN] = run;
+                s[S_RUN_SERVER] = run_server[0] ? run_server : NULL;
+            }
+        }
+    }
     put_record(out, &h, s);
 }
 
@@ -258,7 +277,7 @@ struct ingest {
     struct syncer *syncer; /* fdatasyncs the copies in the background */
     struct kz_err err;
     sqlite3_stmt *ins_addr, *ins_host, *ins_file, *ins_batch, *last;
-    struct rowbuf events, logons; /* rows waiting for their multi-row INSERT */
+    struct rowbuf events, logons, runs; /* rows waiting for their multi-row INSERT */
     int64_t hosts_seen[64]; /* a tiny cache of hosts already in `hosts` (by name id) */
     int profile;            /* KZ_STORE_PROFILE set: phase times on stderr */
     double t0, sync_s, commit_s;
@@ -472,7 +491,8 @@ static void row_set(struct row *w, int c, int present, int64_t v) {
 static int sync_objects(struct ingest *g);
 static int commit_batch(struct ingest *g) {
     if (!g->in_tx) return 0;
-    if (rowbuf_flush(g, &g->events) || rowbuf_flush(g, &g->logons)) return KZ_EIO;
+    if (rowbuf_flush(g, &g->events) || rowbuf_flush(g, &g->logons) || rowbuf_flush(g, &g->runs))
+        return KZ_EIO;
     /* the batch's copies are on disk before the commit that names them */
     if (sync_objects(g)) return KZ_EIO;
     int64_t id = g->prev_id + 1;
@@ -635,6 +655,15 @@ static void insert_record(struct ingest *g, const char *p) {
         row_set(w, 8, 1, h.kind);
         row_set(w, 9, id[S_TUSER] > 0, id[S_TUSER]);
         row_set(w, 10, id[S_TSERVER] > 0, id[S_TSERVER]);
+    }
+    if (id[S_RUN] > 0) {
+        if (!(w = rowbuf_add(g, &g->runs))) return;
+        row_set(w, 1, 1, id[S_RUN]);
+        row_set(w, 2, id[S_RUN_SERVER] > 0, id[S_RUN_SERVER]);
+        row_set(w, 3, 1, h.ts);
+        row_set(w, 4, id[S_HOST] > 0, id[S_HOST]);
+        row_set(w, 5, 1, g->cur_file_row);
+        row_set(w, 6, 1, (int64_t)h.record_id);
     }
     /* Addresses: a logon naming both the workstation and its address, or a Sysmon network
      * event of the host about itself. */
@@ -1058,7 +1087,7 @@ int kz_store_ingest(struct kz_store *s, const char *const *paths, int npaths,
         o->report(o->ctx, msg);
     }
     if (rowbuf_prepare(db, &g.events, "events", 12) ||
-        rowbuf_prepare(db, &g.logons, "logons", 10) ||
+        rowbuf_prepare(db, &g.logons, "logons", 10) || rowbuf_prepare(db, &g.runs, "runs", 6) ||
         sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO addrs VALUES(?,?)", -1, &g.ins_addr, NULL) ||
         sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO hosts VALUES(?,?)", -1, &g.ins_host, NULL) ||
         sqlite3_prepare_v2(db, "INSERT INTO files VALUES(?,?,?,?,?,?)", -1, &g.ins_file, NULL) ||
@@ -1252,6 +1281,7 @@ out:
     kz_pool_free(pool);
     rowbuf_finalize(&g.events);
     rowbuf_finalize(&g.logons);
+    rowbuf_finalize(&g.runs);
     sqlite3_finalize(g.ins_addr);
     sqlite3_finalize(g.ins_host);
     sqlite3_finalize(g.ins_file);

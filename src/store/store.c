@@ -26,6 +26,10 @@
  * Strings (hosts, accounts, addresses, paths, processes) are stored once in `names` and referred to
  * by id, which keeps rows small (the store's size per million events) and makes the equality
  * lookups scope needs integer comparisons. Times are kz_time ticks (100 ns since 1970, UTC). */
+/* Format 2 added the runs table. A format 1 store (kizuki before it) is still read and verified;
+ * it is not added to (its older files would have no runs), and scope says what it cannot find. */
+#define STORE_FORMAT 2
+#define STORE_FORMAT_TEXT "2"
 static const char schema[] =
     "PRAGMA journal_mode=TRUNCATE; BEGIN;"
     "CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT);"
@@ -52,7 +56,13 @@ static const char schema[] =
     " PRIMARY KEY(ip, ws)) WITHOUT ROWID;"
     /* every host that logged something, by its device key (first label, uppercase) */
     "CREATE TABLE IF NOT EXISTS hosts(ws INTEGER PRIMARY KEY, host INTEGER NOT NULL);"
-    "INSERT OR IGNORE INTO meta VALUES('format', 'kizuki-store 1'); COMMIT;";
+    /* processes started from a file on a share (store.h, "programs and scripts run from a
+     * share"): key "SHARE\\REL", the server's device key, when, on which host, the record. Few
+     * rows (only such processes), so its index is kept row by row, not dropped in a bulk load. */
+    "CREATE TABLE IF NOT EXISTS runs(key INTEGER NOT NULL, server INTEGER, ts INTEGER NOT NULL,"
+    " host INTEGER, file INTEGER NOT NULL, rec INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS runs_key ON runs(key, ts);"
+    "INSERT OR IGNORE INTO meta VALUES('format', 'kizuki-store " STORE_FORMAT_TEXT "'); COMMIT;";
 
 /* The indexes scope and timeline read through. A bulk ingest drops them in its first batch's
  * transaction and builds them once at its end (a sort, several times cheaper than keeping six
@@ -180,6 +190,10 @@ int store_ingest_running(struct kz_store *s) {
     int running = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
     close(fd); /* drops the shared lock if it was taken */
     return running;
+}
+
+int kz_store_format(const struct kz_store *s) {
+    return s->format;
 }
 
 int kz_store_loading(const struct kz_store *s) {
@@ -310,7 +324,22 @@ int kz_store_open(const char *dir, int create, struct kz_store **out, struct kz_
         rc = kz_err_set(err, KZ_ECORRUPT, "%s: not a kizuki store database", db);
         goto out;
     }
+    const char *fmt = (const char *)sqlite3_column_text(chk, 0);
+    if (!fmt || sscanf(fmt, "kizuki-store %d", &s->format) != 1 || s->format < 1) s->format = 0;
     sqlite3_finalize(chk);
+    if (s->format < 1 || s->format > STORE_FORMAT) {
+        rc = kz_err_set(err, KZ_EUSAGE, "%s: a store of a newer kizuki (or not a kizuki store); "
+                        "this version reads formats 1 to %d", dir, STORE_FORMAT);
+        goto out;
+    }
+    if (create && s->format < STORE_FORMAT) {
+        rc = kz_err_set(err, KZ_EUSAGE,
+                        "%s: made by an earlier kizuki (store format %d), which did not index the "
+                        "programs run from shares; it can still be read and verified, but not "
+                        "added to: ingest into a new store (its evidence copies too: %s/objects)",
+                        dir, s->format, dir);
+        goto out;
+    }
     /* A bulk ingest drops the indexes and builds them when it ends: building them here, under
      * it, would make it wait for this process's write transaction (or this one fail). A reader
      * opened meanwhile sees the store without them (kz_store_loading). */
@@ -493,6 +522,64 @@ char *kz_store_ip_key(const char *ip, char *out, size_t size) {
         out[n] = (char)tolower((unsigned char)p[n]);
     out[n] = 0;
     return out;
+}
+
+/* ---- runs ---- */
+
+static int blank(char c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+char *kz_store_run_key(const char *path, size_t n, char *key, size_t size, char *srv,
+                       size_t srvsize) {
+    static const char *const ext[] = {"exe", "com", "scr", "bat", "cmd", "ps1", "vbs", "vbe",
+                                      "js",  "jse", "wsf", "hta", "msi", "dll", "cpl"};
+    if (n < 2 || !size || !srvsize || !((path[0] == '\\' || path[0] == '/') &&
+                                        (path[1] == '\\' || path[1] == '/')))
+        return NULL;
+    size_t i = 2, s0;
+    /* the server: not empty, not "?" or "." (\\?\ and \\.\ are device paths, not shares) */
+    while (i < n && path[i] != '\\' && path[i] != '/') i++;
+    if (i == 2 || i == n || (i == 3 && (path[2] == '?' || path[2] == '.'))) return NULL;
+    size_t sl = i - 2 < srvsize - 1 ? i - 2 : srvsize - 1;
+    char server[256];
+    if (sl > sizeof server - 1) sl = sizeof server - 1;
+    memcpy(server, path + 2, sl);
+    server[sl] = 0;
+    kz_store_host_key(server, srv, srvsize);
+    s0 = ++i; /* the share, then at least one more part */
+    while (i < n && path[i] != '\\' && path[i] != '/') i++;
+    if (i == s0 || i + 1 >= n) return NULL;
+    size_t dot = n, k = n;
+    while (k > s0 && path[k - 1] != '\\' && path[k - 1] != '/') {
+        if (path[k - 1] == '.' && dot == n) dot = k - 1;
+        k--;
+    }
+    if (dot == n || n - dot - 1 > 3 || n - s0 >= size) return NULL;
+    int runnable = 0;
+    for (size_t e = 0; e < sizeof ext / sizeof *ext && !runnable; e++)
+        runnable = strlen(ext[e]) == n - dot - 1 && !strncasecmp(path + dot + 1, ext[e], n - dot - 1);
+    if (!runnable) return NULL;
+    for (k = s0; k < n; k++)
+        key[k - s0] = path[k] == '/' ? '\\' : (char)toupper((unsigned char)path[k]);
+    key[n - s0] = 0;
+    return key;
+}
+
+const char *kz_store_unc_run(const char *text, size_t *len) {
+    char key[KZ_STORE_NAME_MAX], srv[256];
+    for (const char *p = text ? strstr(text, "\\\\") : NULL; p; p = strstr(p + 2, "\\\\")) {
+        /* a quoted path ends at its quote, another at the first blank */
+        int quoted = p > text && (p[-1] == '"' || p[-1] == '\'');
+        const char *e = p + 2;
+        while (*e && (quoted ? *e != p[-1] : !blank(*e) && *e != '"')) e++;
+        if (kz_store_run_key(p, (size_t)(e - p), key, sizeof key, srv, sizeof srv)) {
+            *len = (size_t)(e - p);
+            return p;
+        }
+        if (e - p > 2) p = e - 2; /* go on after this path */
+    }
+    return NULL;
 }
 
 /* ---- verify ---- */

@@ -109,6 +109,9 @@ int kz_store_verify(struct kz_store *s, struct kz_store_verify *v,
  * built yet (ingest builds them when it ends), so scope and timeline would scan whole tables.
  * They refuse instead, saying so; verify does not need the indexes. */
 int kz_store_loading(const struct kz_store *s);
+/* The store's format: 2 now; 1 for a store made before the runs table (read and verified, not
+ * added to; scope cannot tell the hosts that ran a file the account wrote on a share). */
+int kz_store_format(const struct kz_store *s);
 
 /* A query's read snapshot: refused (err set, what names the command: "run scope again then") while
  * a bulk load runs, else one read transaction, so that while an ingest commits batches (WAL) every
@@ -132,5 +135,22 @@ char *kz_store_user_key(const char *user, char *out, size_t size);
 char *kz_store_host_key(const char *host, char *out, size_t size);
 /* How addresses are keyed: an IPv4-mapped IPv6 prefix ("::ffff:") dropped, lowercased. */
 char *kz_store_ip_key(const char *ip, char *out, size_t size);
+
+/* ---- programs and scripts run from a share ----
+ * A process started from a file on a share (4688, Sysmon 1: the program's path or its command
+ * line names \\server\share\...\x.bat) is kept in the runs table, so that scope can tell which
+ * hosts ran a file the account wrote there (the Night Sky GPO batch file: every domain machine
+ * runs it as SYSTEM, and no event on those machines names the account). */
+
+/* The first UNC path in text (quoted, or ending at a blank) naming a program or script (see
+ * kz_store_run_key); its length in *len. NULL when there is none. */
+const char *kz_store_unc_run(const char *text, size_t *len);
+/* The key a run and a written file are matched by, for the UNC path path[0..n): "SHARE\REL",
+ * ASCII uppercased, '/' read as '\'; the server's device key (kz_store_host_key) in srv. NULL
+ * unless path is \\server\share\rel and rel's last part has a program or script extension
+ * (.exe .com .scr .bat .cmd .ps1 .vbs .vbe .js .jse .wsf .hta .msi .dll .cpl): a document opened
+ * from a share is not a program the writer ran there. */
+char *kz_store_run_key(const char *path, size_t n, char *key, size_t size, char *srv,
+                       size_t srvsize);
 
 #endif

@@ -32,6 +32,7 @@ struct kz_store {
     int lock_fd;    /* DIR/ingest.lock while this process ingests, else -1 */
     int loading;    /* opened while a bulk ingest had the indexes dropped */
     int read_tx;    /* kz_store_read_begin opened a read transaction */
+    int format;     /* meta 'format': 1 before the runs table, 2 */
 };
 
 /* The query indexes (CREATE ... IF NOT EXISTS) and their DROP statements. */

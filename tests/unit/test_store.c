@@ -98,6 +98,56 @@ KZ_TEST(store_keys) {
     CHECK_STR(kz_store_ip_key("FE80::1", k, sizeof k), "fe80::1");
 }
 
+/* Programs and scripts run from a share (store.h): which paths count, and the key that ties a
+ * run to the file written, worked by hand. */
+KZ_TEST(store_run_keys) {
+    char k[256], srv[64];
+    const char *bat = "\\\\corp.example\\SYSVOL\\corp.example\\Policies\\{X}\\Scripts\\a.bat";
+    CHECK_STR(kz_store_run_key(bat, strlen(bat), k, sizeof k, srv, sizeof srv),
+              "SYSVOL\\CORP.EXAMPLE\\POLICIES\\{X}\\SCRIPTS\\A.BAT");
+    CHECK_STR(srv, "CORP");
+    const char *slashes = "//dc01/sysvol/corp.example/policies/{x}/scripts/A.Bat";
+    CHECK_STR(kz_store_run_key(slashes, strlen(slashes), k, sizeof k, srv, sizeof srv),
+              "SYSVOL\\CORP.EXAMPLE\\POLICIES\\{X}\\SCRIPTS\\A.BAT");
+    CHECK_STR(srv, "DC01");
+    static const char *const not_run[] = {
+        "\\\\FS01\\projects\\Acme\\report.docx", /* a document */
+        "\\\\FS01\\projects\\tool",              /* no extension */
+        "\\\\FS01\\x.exe",                       /* no share: the file is the share's name */
+        "\\\\FS01\\share\\",                     /* nothing after the share */
+        "\\\\?\\C:\\Windows\\x.exe",             /* a device path, not a share */
+        "\\\\.\\pipe\\x.exe",
+        "C:\\Windows\\System32\\cmd.exe",        /* local */
+        "\\\\FS01\\share\\a.exe.txt",            /* the last extension decides */
+        "\\\\FS01\\share\\dir.exe\\readme",
+    };
+    for (size_t i = 0; i < sizeof not_run / sizeof *not_run; i++)
+        CHECK_MSG(!kz_store_run_key(not_run[i], strlen(not_run[i]), k, sizeof k, srv, sizeof srv),
+                  "%s counted as run", not_run[i]);
+    /* in a command line: quoted to its quote, else to the first blank; the first runnable one */
+    static const struct {
+        const char *cmd, *want;
+    } lines[] = {
+        {"cmd.exe /c \\\\corp\\SYSVOL\\s\\run.bat arg", "\\\\corp\\SYSVOL\\s\\run.bat"},
+        {"\"\\\\FS01\\tools\\My Tools\\x.exe\" -q", "\\\\FS01\\tools\\My Tools\\x.exe"},
+        {"winword.exe \"\\\\FS01\\p\\a.docx\" & \\\\FS01\\p\\b.ps1", "\\\\FS01\\p\\b.ps1"},
+        {"robocopy \\\\FS01\\projects E:\\Backup /MIR", NULL},
+        {"notepad \\\\FS01\\p\\a.txt", NULL},
+        {"\\\\", NULL},
+        {"x \\\\\\\\\\", NULL},
+    };
+    for (size_t i = 0; i < sizeof lines / sizeof *lines; i++) {
+        size_t n = 0;
+        const char *p = kz_store_unc_run(lines[i].cmd, &n);
+        if (!lines[i].want) {
+            CHECK_MSG(p == NULL, "%s: found %.*s", lines[i].cmd, (int)n, p);
+            continue;
+        }
+        CHECK_MSG(p && n == strlen(lines[i].want) && !memcmp(p, lines[i].want, n),
+                  "%s: found %.*s", lines[i].cmd, p ? (int)n : 6, p ? p : "(none)");
+    }
+}
+
 KZ_TEST(store_empty_round_trip_and_head_tamper) {
     char dir[] = "/tmp/kz-store-test-XXXXXX";
     REQUIRE(mkdtemp(dir) != NULL);
@@ -353,13 +403,126 @@ KZ_TEST(store_scope_rename_pairing) {
     CHECK_INT(system(cmd), 0);
 }
 
+/* ---- hosts that ran a file the account wrote (scope.c) ----
+ * mallory writes run.bat into a GPO folder on DC01's SYSVOL at 10:00:00 (5145, WriteData) and a
+ * text file beside it. Expected by hand: WS01 (cmd as SYSTEM through the domain name, a minute
+ * later), WS02 (Sysmon, quoted, other case), WS06 (through \\DC01) ran it; WS03 ran it before it
+ * was written, WS04 from another device of the estate (FS01), WS05 opened the text file: not
+ * reached. */
+#define RUN_EV(eid, chan, host, rec, ts, rest)                                                   \
+    "{\"EventID\":" #eid ",\"Channel\":\"" chan "\",\"Hostname\":\"" host                      \
+    "\",\"RecordNumber\":" #rec ",\"@timestamp\":\"2026-03-30T" ts "Z\"," rest "}"
+#define SYSVOL_DIR "corp.example\\\\Policies\\\\{AB}\\\\Machine\\\\Scripts"
+static const char *const run_events[] = {
+    RUN_EV(5145, "Security", "DC01.corp.example", 1, "10:00:00.000",
+           "\"SubjectUserName\":\"mallory\",\"ShareName\":\"\\\\\\\\*\\\\SYSVOL\","
+           "\"RelativeTargetName\":\"" SYSVOL_DIR "\\\\run.bat\",\"AccessMask\":\"0x2\""),
+    RUN_EV(5145, "Security", "DC01.corp.example", 2, "10:00:01.000",
+           "\"SubjectUserName\":\"mallory\",\"ShareName\":\"\\\\\\\\*\\\\SYSVOL\","
+           "\"RelativeTargetName\":\"" SYSVOL_DIR "\\\\notes.txt\",\"AccessMask\":\"0x2\""),
+    RUN_EV(4688, "Security", "WS01.corp.example", 3, "10:01:00.000",
+           "\"SubjectUserName\":\"WS01$\",\"NewProcessName\":\"C:\\\\Windows\\\\System32\\\\cmd.exe\","
+           "\"CommandLine\":\"cmd.exe /c \\\\\\\\corp.example\\\\SYSVOL\\\\" SYSVOL_DIR
+           "\\\\run.bat\""),
+    RUN_EV(1, "Microsoft-Windows-Sysmon/Operational", "WS02.corp.example", 4, "10:01:10.000",
+           "\"User\":\"NT AUTHORITY\\\\SYSTEM\",\"Image\":\"C:\\\\Windows\\\\System32\\\\cmd.exe\","
+           "\"CommandLine\":\"cmd /c \\\"\\\\\\\\CORP.EXAMPLE\\\\sysvol\\\\corp.example\\\\policies"
+           "\\\\{ab}\\\\machine\\\\scripts\\\\RUN.BAT\\\"\""),
+    RUN_EV(4688, "Security", "WS03.corp.example", 5, "09:59:00.000",
+           "\"SubjectUserName\":\"WS03$\",\"NewProcessName\":\"C:\\\\Windows\\\\System32\\\\cmd.exe\","
+           "\"CommandLine\":\"cmd.exe /c \\\\\\\\corp.example\\\\SYSVOL\\\\" SYSVOL_DIR
+           "\\\\run.bat\""),
+    RUN_EV(4624, "Security", "FS01.corp.example", 6, "09:00:00.000",
+           "\"TargetUserName\":\"bob\",\"TargetLogonId\":\"0x1\",\"LogonType\":3"),
+    RUN_EV(4688, "Security", "WS04.corp.example", 7, "10:02:00.000",
+           "\"SubjectUserName\":\"WS04$\",\"NewProcessName\":\"C:\\\\Windows\\\\System32\\\\cmd.exe\","
+           "\"CommandLine\":\"cmd.exe /c \\\\\\\\FS01\\\\SYSVOL\\\\" SYSVOL_DIR "\\\\run.bat\""),
+    RUN_EV(4688, "Security", "WS05.corp.example", 8, "10:02:00.000",
+           "\"SubjectUserName\":\"alice\",\"NewProcessName\":\"C:\\\\Windows\\\\notepad.exe\","
+           "\"CommandLine\":\"notepad.exe \\\\\\\\corp.example\\\\SYSVOL\\\\" SYSVOL_DIR
+           "\\\\notes.txt\""),
+    RUN_EV(4688, "Security", "WS06.corp.example", 9, "10:03:00.000",
+           "\"SubjectUserName\":\"WS06$\",\"NewProcessName\":\"C:\\\\Windows\\\\System32\\\\cmd.exe\","
+           "\"CommandLine\":\"cmd.exe /c \\\\\\\\DC01\\\\SYSVOL\\\\" SYSVOL_DIR "\\\\run.bat\""),
+};
+
+static const struct kz_scope_host *host_named(const struct kz_scope_result *r, const char *name) {
+    for (uint32_t i = 0; i < r->nhosts; i++)
+        if (r->hosts[i].host && !strncmp(r->hosts[i].host, name, strlen(name)))
+            return &r->hosts[i];
+    return NULL;
+}
+
+KZ_TEST(store_scope_hosts_that_ran_a_written_file) {
+    char dir[] = "/tmp/kz-runs-test-XXXXXX";
+    REQUIRE(mkdtemp(dir) != NULL);
+    char src[160], sdir[160];
+    snprintf(src, sizeof src, "%s/events.json", dir);
+    snprintf(sdir, sizeof sdir, "%s/s", dir);
+    FILE *f = fopen(src, "w");
+    REQUIRE(f);
+    for (size_t i = 0; i < sizeof run_events / sizeof *run_events; i++)
+        fprintf(f, "%s\n", run_events[i]);
+    fclose(f);
+    struct kz_store *s = NULL;
+    struct kz_err err = {0};
+    REQUIRE(kz_store_open(sdir, 1, &s, &err) == 0);
+    const char *paths[] = {src};
+    struct kz_store_ingest_stats st;
+    CHECK_INT(kz_store_ingest(s, paths, 1, NULL, &st, &err), 0);
+    CHECK_INT((int)st.events, 9);
+    struct kz_scope_query q = {.user = "CORP\\mallory"};
+    struct kz_scope_result *r = NULL;
+    CHECK_INT(kz_scope_run(s, &q, &r, &err), 0);
+    REQUIRE(r != NULL);
+    CHECK_INT(r->nhosts, 4);
+    const struct kz_scope_host *dc = host_named(r, "DC01");
+    CHECK(dc && dc->ran == NULL && dc->logons == 0);
+    static const char *const ran[] = {"WS01", "WS02", "WS06"};
+    for (size_t i = 0; i < 3; i++) {
+        const struct kz_scope_host *h = host_named(r, ran[i]);
+        CHECK_MSG(h && h->ran && strstr(h->ran, "run.bat") && h->logons == 0, "%s", ran[i]);
+    }
+    for (const char *const *o = (const char *const[]){"WS03", "WS04", "WS05", "FS01", NULL}; *o;
+         o++)
+        CHECK_MSG(host_named(r, *o) == NULL, "%s listed", *o);
+    kz_scope_free(r);
+    /* a window that ends before the runs: DC01 only */
+    q.has_until = 1;
+    REQUIRE(kz_time_parse("2026-03-30T10:00:30Z", 20, &q.until) == 0);
+    CHECK_INT(kz_scope_run(s, &q, &r, &err), 0);
+    REQUIRE(r != NULL);
+    CHECK_INT(r->nhosts, 1);
+    kz_scope_free(r);
+    q.has_until = 0;
+    /* a store of the earlier format: read, not added to, and scope says what it cannot find */
+    CHECK_INT(sqlite3_exec(kz_store_db(s), "UPDATE meta SET v='kizuki-store 1' WHERE k='format'",
+                           NULL, NULL, NULL),
+              SQLITE_OK);
+    kz_store_close(s);
+    s = NULL;
+    CHECK_INT(kz_store_open(sdir, 1, &s, &err), KZ_EUSAGE);
+    CHECK(strstr(err.msg, "earlier kizuki") != NULL);
+    REQUIRE(kz_store_open(sdir, 0, &s, &err) == 0);
+    CHECK_INT(kz_store_format(s), 1);
+    CHECK_INT(kz_scope_run(s, &q, &r, &err), 0);
+    REQUIRE(r != NULL);
+    CHECK_INT(r->no_runs, 1);
+    CHECK_INT(r->nhosts, 1);
+    kz_scope_free(r);
+    kz_store_close(s);
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK_INT(system(cmd), 0);
+}
+
 /* ---- HTML escaping: log content must never become markup (docs/scope.md, "Output") ---- */
 KZ_TEST(store_scope_html_escapes_everything) {
     const char *evil = "<script>alert(1)</script>";
     const char *evil2 = "\"><img src=x onerror=alert(2)>";
     const char *srcs[] = {evil2};
     struct kz_scope_host host = {.host = evil, .first = 1, .last = 2, .logons = 1,
-                                 .nsources = 1, .sources = srcs};
+                                 .nsources = 1, .sources = srcs, .ran = evil2};
     struct kz_scope_edge edge = {.from = evil, .to = evil2, .user = "</td><script>x()</script>",
                                  .logon_type = 3, .first = 1, .count = 1};
     struct kz_scope_file file = {.path = "\\\\FS01\\<script>a</script>.docx", .host = evil,
