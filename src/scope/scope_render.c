@@ -389,6 +389,11 @@ static void html(const struct kz_scope_result *r, struct kz_buf *b) {
     kz_buf_puts(b, "</body></html>\n");
 }
 
+/* A host reached only by running a file the account wrote: no logon, no source. */
+static int ran_only(const struct kz_scope_host *h) {
+    return h->ran && !h->logons && !h->nsources;
+}
+
 static void table(const struct kz_scope_result *r, int colour, struct kz_buf *b) {
     const char *bold = colour ? "\033[1m" : "", *off = colour ? "\033[0m" : "";
     kz_buf_printf(b, "%sscope of %s %s%s\n\n%sHOSTS (%u)%s\n", bold, r->subject_kind, r->subject,
@@ -396,12 +401,51 @@ static void table(const struct kz_scope_result *r, int colour, struct kz_buf *b)
     char f[KZ_TIME_TEXT_MAX], l[KZ_TIME_TEXT_MAX];
     for (uint32_t i = 0; i < r->nhosts; i++) {
         const struct kz_scope_host *x = &r->hosts[i];
+        if (ran_only(x)) continue;
         kz_time_format(x->first, 0, f);
         kz_time_format(x->last, 0, l);
         kz_buf_printf(b, "  %-32s %s .. %s  %u logons", x->host, f, l, x->logons);
         for (uint32_t k = 0; k < x->nsources && k < 4; k++)
             kz_buf_printf(b, "%s%s", k ? ", " : "  from ", x->sources[k]);
-        if (x->ran) kz_buf_printf(b, "  ran %s", x->ran);
+        if (x->ran) { /* the full path is in the JSON, and in the heading below */
+            const char *base = strrchr(x->ran, '\\');
+            kz_buf_printf(b, "  ran %s%s", base ? "...\\" : "", base ? base + 1 : x->ran);
+        }
+        kz_buf_putc(b, '\n');
+    }
+    /* Hosts reached only by running a file the account wrote (a GPO script: every machine of the
+     * domain) are many and alike: one heading per file, then their names, packed. */
+    for (uint32_t i = 0; i < r->nhosts; i++) {
+        const struct kz_scope_host *x = &r->hosts[i];
+        int first_of_file = ran_only(x);
+        for (uint32_t k = 0; k < i && first_of_file; k++)
+            first_of_file = !(ran_only(&r->hosts[k]) && !strcmp(r->hosts[k].ran, x->ran));
+        if (!first_of_file) continue;
+        uint32_t n = 0;
+        kz_time t0 = x->first, t1 = x->last;
+        for (uint32_t k = i; k < r->nhosts; k++) {
+            const struct kz_scope_host *y = &r->hosts[k];
+            if (!ran_only(y) || strcmp(y->ran, x->ran)) continue;
+            n++;
+            if (y->first < t0) t0 = y->first;
+            if (y->last > t1) t1 = y->last;
+        }
+        kz_time_format(t0, 0, f);
+        kz_time_format(t1, 0, l);
+        kz_buf_printf(b, "  %u hosts ran %s (no logon), %s .. %s:\n", n, x->ran, f, l);
+        size_t col = 0;
+        for (uint32_t k = i; k < r->nhosts; k++) {
+            const struct kz_scope_host *y = &r->hosts[k];
+            if (!ran_only(y) || strcmp(y->ran, x->ran)) continue;
+            size_t w = strlen(y->host ? y->host : "?");
+            if (col && col + w + 2 > 96) {
+                kz_buf_puts(b, ",\n");
+                col = 0;
+            }
+            kz_buf_puts(b, col ? ", " : "    ");
+            kz_buf_puts(b, y->host ? y->host : "?");
+            col += w + 2;
+        }
         kz_buf_putc(b, '\n');
     }
     kz_buf_printf(b, "\n%sLATERAL MOVEMENT (%u hops)%s\n", bold, r->nedges, off);
