@@ -432,18 +432,28 @@ static void table(const struct kz_scope_result *r, int colour, struct kz_buf *b)
         }
         kz_time_format(t0, 0, f);
         kz_time_format(t1, 0, l);
-        kz_buf_printf(b, "  %u hosts ran %s (no logon), %s .. %s:\n", n, x->ran, f, l);
+        /* names in one domain are shown without it, once in the heading */
+        const char *dom = x->host ? strchr(x->host, '.') : NULL;
+        for (uint32_t k = i; k < r->nhosts && dom; k++) {
+            const struct kz_scope_host *y = &r->hosts[k];
+            if (!ran_only(y) || strcmp(y->ran, x->ran)) continue;
+            const char *d = y->host ? strchr(y->host, '.') : NULL;
+            if (!d || strcmp(d, dom)) dom = NULL;
+        }
+        kz_buf_printf(b, "  %u hosts%s%s ran %s (no logon), %s .. %s:\n", n, dom ? " of " : "",
+                      dom ? dom + 1 : "", x->ran, f, l);
         size_t col = 0;
         for (uint32_t k = i; k < r->nhosts; k++) {
             const struct kz_scope_host *y = &r->hosts[k];
             if (!ran_only(y) || strcmp(y->ran, x->ran)) continue;
-            size_t w = strlen(y->host ? y->host : "?");
+            const char *name = y->host ? y->host : "?";
+            size_t w = dom ? (size_t)(strchr(name, '.') - name) : strlen(name);
             if (col && col + w + 2 > 96) {
                 kz_buf_puts(b, ",\n");
                 col = 0;
             }
             kz_buf_puts(b, col ? ", " : "    ");
-            kz_buf_puts(b, y->host ? y->host : "?");
+            kz_buf_append(b, name, w);
             col += w + 2;
         }
         kz_buf_putc(b, '\n');

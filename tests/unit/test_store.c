@@ -558,3 +558,38 @@ KZ_TEST(store_scope_html_escapes_everything) {
     CHECK(strstr(b.data, "default-src 'none'") != NULL);
     kz_buf_free(&b);
 }
+
+/* The table groups hosts reached only by running a file the account wrote under that file, names
+ * without their common domain; a host with logons keeps its own line; JSON keeps every host. */
+KZ_TEST(store_scope_table_groups_ran_hosts) {
+    const char *bat = "\\\\DC01\\SYSVOL\\d\\run.bat", *exe = "\\\\FS01\\tools\\x.exe";
+    const char *srcs[] = {"PWRESET01"};
+    struct kz_scope_host hosts[] = {
+        {.host = "DC01.corp.example", .first = 1, .last = 2, .logons = 1, .nsources = 1,
+         .sources = srcs, .ran = bat},
+        {.host = "WS01.corp.example", .first = 3, .last = 3, .ran = bat},
+        {.host = "WS02.corp.example", .first = 4, .last = 4, .ran = bat},
+        {.host = "LAB7", .first = 5, .last = 5, .ran = exe},
+        {.host = "WS03.other.example", .first = 6, .last = 6, .ran = exe},
+    };
+    struct kz_scope_result r = {.subject_kind = "user", .subject = "CORP\\mallory",
+                                .hosts = hosts, .nhosts = 5};
+    struct kz_buf b;
+    kz_buf_init(&b, 1 << 16);
+    kz_scope_render(&r, KZ_SCOPE_TABLE, 0, &b);
+    REQUIRE(b.data != NULL);
+    CHECK(strstr(b.data, "HOSTS (5)") != NULL);
+    CHECK(strstr(b.data, "1 logons  from PWRESET01  ran ...\\run.bat\n") != NULL);
+    CHECK(strstr(b.data, "  2 hosts of corp.example ran \\\\DC01\\SYSVOL\\d\\run.bat (no logon)") !=
+          NULL);
+    CHECK(strstr(b.data, "\n    WS01, WS02\n") != NULL);
+    /* different domains: full names */
+    CHECK(strstr(b.data, "  2 hosts ran \\\\FS01\\tools\\x.exe (no logon)") != NULL);
+    CHECK(strstr(b.data, "\n    LAB7, WS03.other.example\n") != NULL);
+    kz_buf_clear(&b);
+    kz_scope_render(&r, KZ_SCOPE_JSON, 0, &b);
+    REQUIRE(b.data != NULL);
+    CHECK(strstr(b.data, "\"host\":\"WS02.corp.example\",\"first\"") != NULL);
+    CHECK(strstr(b.data, "\"ran\":\"\\\\\\\\FS01\\\\tools\\\\x.exe\"}") != NULL);
+    kz_buf_free(&b);
+}
