@@ -7,7 +7,7 @@
 # evidence copies (and as much again of logs), more than the disk holds, while a scope query
 # reads only the SQLite index (kizuki.db). So this script ingests the 10M estate of
 # bench/store.sh (SIM_USERS=300 SIM_DAYS=81 SIM_SEED=7), copies only its kizuki.db, and
-# replicates the rows of every table SCALE-1 more times with every account, host, address,
+# replicates the rows of every table (runs too) SCALE-1 more times with every account, host, address,
 # workstation and path remapped to fresh names per replica ("r<N>~" + the original string; the
 # process images keep theirs, as in a real estate; their names are copied all the same): SCALE times the entities and the rows, as an
 # estate SCALE times bigger over the same days would have. The original rows stay as they were
@@ -70,7 +70,8 @@ t0=$(date +%s.%N)
     echo "DROP INDEX IF EXISTS hosts_host; DROP INDEX IF EXISTS addrs_ws;"
     # the original extents: replica r shifts name ids by r*n and file ids by r*f
     echo "CREATE TEMP TABLE k AS SELECT (SELECT max(id) FROM names) AS n, (SELECT max(id) FROM files) AS f,"
-    echo " (SELECT max(rowid) FROM events) AS e, (SELECT max(rowid) FROM logons) AS l;"
+    echo " (SELECT max(rowid) FROM events) AS e, (SELECT max(rowid) FROM logons) AS l,"
+    echo " (SELECT coalesce(max(rowid), 0) FROM runs) AS u;"
     echo "BEGIN;"
     for ((r = 1; r < scale; r++)); do
         n="$r*(SELECT n FROM k)" f="$r*(SELECT f FROM k)"
@@ -83,6 +84,9 @@ t0=$(date +%s.%N)
         echo " tuser+$n, tserver+$n FROM logons WHERE rowid<=(SELECT l FROM k);"
         echo "INSERT INTO addrs SELECT ip+$n, ws+$n FROM addrs WHERE ip<=(SELECT n FROM k);"
         echo "INSERT INTO hosts SELECT ws+$n, host+$n FROM hosts WHERE ws<=(SELECT n FROM k);"
+        # programs run from shares (store format 2; its index runs_key is kept row by row)
+        echo "INSERT INTO runs SELECT key+$n, server+$n, ts, host+$n, file+$f, rec FROM runs"
+        echo " WHERE rowid<=(SELECT u FROM k);"
     done
     echo "COMMIT;"
 } | sqlite3 "$big/kizuki.db" >/dev/null
@@ -94,7 +98,8 @@ ev_small=$(sqlite3 "$small/kizuki.db" 'select count(*) from events')
 ev_big=$(sqlite3 "$big/kizuki.db" 'select count(*) from events')
 lo_big=$(sqlite3 "$big/kizuki.db" 'select count(*) from logons')
 idx=$(sqlite3 "$big/kizuki.db" "select count(*) from sqlite_master where type='index' and name not like 'sqlite_%'")
-[ "$idx" = 8 ] || { echo "scope_scale: the scaled store has $idx of the 8 query indexes" >&2; exit 1; }
+# the 8 query indexes kizuki builds, and runs_key (kept by ingest, copied with the database)
+[ "$idx" = 9 ] || { echo "scope_scale: the scaled store has $idx of the 9 indexes" >&2; exit 1; }
 
 # ---- the queries ----
 mapfile -t q < <(python3 -c "
