@@ -16,6 +16,13 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Deletes a test's temporary folder and everything in it; system()'s status. */
+static int remove_store(const char *dir) {
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd);
+}
+
 KZ_TEST(store_sha256_fips_vectors) {
     char hex[KZ_SHA256_HEX];
     /* FIPS 180-2 B.1, B.2, and the empty message */
@@ -216,9 +223,7 @@ KZ_TEST(store_empty_round_trip_and_head_tamper) {
     if (r) CHECK_INT(r->nhosts, 0);
     kz_scope_free(r);
     kz_store_close(s);
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    CHECK_INT(system(cmd), 0);
+    CHECK_INT(remove_store(dir), 0);
 }
 
 /* ---- the ingest lock (docs/ingest.md, "Readers during an ingest") ----
@@ -283,9 +288,7 @@ KZ_TEST(store_ingest_lock_and_loading) {
     REQUIRE(kz_store_open(sdir, 1, &w, &err) == 0);
     kz_store_close(w);
     kz_store_close(r);
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    CHECK_INT(system(cmd), 0);
+    CHECK_INT(remove_store(dir), 0);
 }
 
 /* ---- rename pairing (docs/scope.md, "Renames"), through ingest and scope ----
@@ -343,24 +346,41 @@ static const struct kz_scope_file *file_named(const struct kz_scope_result *r, c
     return NULL;
 }
 
-KZ_TEST(store_scope_rename_pairing) {
-    char dir[] = "/tmp/kz-rename-test-XXXXXX";
-    REQUIRE(mkdtemp(dir) != NULL);
+/* A store in a new temporary folder (its path in dir, for remove_store) holding the events given
+ * as JSON lines; NULL when it could not be made. */
+static struct kz_store *store_of_events(char dir[64], const char *const *lines, size_t n,
+                                        uint64_t *events) {
+    snprintf(dir, 64, "/tmp/kz-store-test-XXXXXX");
+    if (!mkdtemp(dir)) return NULL;
     char src[160], sdir[160];
     snprintf(src, sizeof src, "%s/events.json", dir);
     snprintf(sdir, sizeof sdir, "%s/s", dir);
     FILE *f = fopen(src, "w");
-    REQUIRE(f);
-    for (size_t i = 0; i < sizeof rename_events / sizeof *rename_events; i++)
-        fprintf(f, "%s\n", rename_events[i]);
+    if (!f) return NULL;
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "%s\n", lines[i]);
     fclose(f);
     struct kz_store *s = NULL;
     struct kz_err err = {0};
-    REQUIRE(kz_store_open(sdir, 1, &s, &err) == 0);
+    if (kz_store_open(sdir, 1, &s, &err)) return NULL;
     const char *paths[] = {src};
     struct kz_store_ingest_stats st;
-    CHECK_INT(kz_store_ingest(s, paths, 1, NULL, &st, &err), 0);
-    CHECK_INT((int)st.events, 11);
+    if (kz_store_ingest(s, paths, 1, NULL, &st, &err)) {
+        kz_store_close(s);
+        return NULL;
+    }
+    *events = st.events;
+    return s;
+}
+
+KZ_TEST(store_scope_rename_pairing) {
+    char dir[64];
+    uint64_t events = 0;
+    struct kz_store *s =
+        store_of_events(dir, rename_events, sizeof rename_events / sizeof *rename_events, &events);
+    REQUIRE(s != NULL);
+    CHECK_INT((int)events, 11);
+    struct kz_err err = {0};
     struct kz_scope_query q = {.user = "CORP\\mallory"};
     struct kz_scope_result *r = NULL;
     CHECK_INT(kz_scope_run(s, &q, &r, &err), 0);
@@ -398,9 +418,7 @@ KZ_TEST(store_scope_rename_pairing) {
     }
     kz_scope_free(r);
     kz_store_close(s);
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    CHECK_INT(system(cmd), 0);
+    CHECK_INT(remove_store(dir), 0);
 }
 
 /* ---- hosts that ran a file the account wrote (scope.c) ----
@@ -454,23 +472,14 @@ static const struct kz_scope_host *host_named(const struct kz_scope_result *r, c
 }
 
 KZ_TEST(store_scope_hosts_that_ran_a_written_file) {
-    char dir[] = "/tmp/kz-runs-test-XXXXXX";
-    REQUIRE(mkdtemp(dir) != NULL);
-    char src[160], sdir[160];
-    snprintf(src, sizeof src, "%s/events.json", dir);
+    char dir[64], sdir[80];
+    uint64_t events = 0;
+    struct kz_store *s =
+        store_of_events(dir, run_events, sizeof run_events / sizeof *run_events, &events);
+    REQUIRE(s != NULL);
+    CHECK_INT((int)events, 9);
     snprintf(sdir, sizeof sdir, "%s/s", dir);
-    FILE *f = fopen(src, "w");
-    REQUIRE(f);
-    for (size_t i = 0; i < sizeof run_events / sizeof *run_events; i++)
-        fprintf(f, "%s\n", run_events[i]);
-    fclose(f);
-    struct kz_store *s = NULL;
     struct kz_err err = {0};
-    REQUIRE(kz_store_open(sdir, 1, &s, &err) == 0);
-    const char *paths[] = {src};
-    struct kz_store_ingest_stats st;
-    CHECK_INT(kz_store_ingest(s, paths, 1, NULL, &st, &err), 0);
-    CHECK_INT((int)st.events, 9);
     struct kz_scope_query q = {.user = "CORP\\mallory"};
     struct kz_scope_result *r = NULL;
     CHECK_INT(kz_scope_run(s, &q, &r, &err), 0);
@@ -511,9 +520,7 @@ KZ_TEST(store_scope_hosts_that_ran_a_written_file) {
     CHECK_INT(r->nhosts, 1);
     kz_scope_free(r);
     kz_store_close(s);
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    CHECK_INT(system(cmd), 0);
+    CHECK_INT(remove_store(dir), 0);
 }
 
 /* ---- HTML escaping: log content must never become markup (docs/scope.md, "Output") ---- */
