@@ -225,7 +225,7 @@ fi
 rm -f "$cr/objects/.incoming.$$.7"
 expect_exit 0 "verify after resume" -- "$kz" verify --store "$cr"
 for q in 'select count(*) from events' 'select count(*) from files' 'select count(*) from logons' \
-         'select sum(events) from files' 'select count(*) from batches'; do
+         'select count(*) from runs' 'select sum(events) from files' 'select count(*) from batches'; do
     [ "$(count "$cr" "$q")" = "$(count "$st" "$q")" ] && ok || fail "after crash+resume, '$q': $(count "$cr" "$q") vs $(count "$st" "$q")"
 done
 
@@ -235,7 +235,12 @@ digest() {
     sqlite3 "$1/kizuki.db" "select f.sha256, e.rec, e.ts, h.s, u.s, e.eid, e.lid, o.s, e.acc, e.bytes
         from events e join files f on f.id=e.file left join names h on h.id=e.host
         left join names u on u.id=e.user left join names o on o.id=e.obj order by f.sha256, e.rec, e.ts" | sha256sum
+    sqlite3 "$1/kizuki.db" "select f.sha256, r.rec, r.ts, h.s, k.s, v.s from runs r
+        join files f on f.id=r.file left join names h on h.id=r.host left join names k on k.id=r.key
+        left join names v on v.id=r.server order by f.sha256, r.rec" | sha256sum
 }
+# the clean store has runs to compare (the Night Sky batch, run on every machine)
+[ "$(count "$st" 'select count(*) from runs')" -gt 0 ] && ok || fail 'no runs indexed'
 mb=$tmp/multi
 KZ_STORE_BATCH_FILES=4 kill_ingests "$mb" 4 9 "multi-batch kill"
 KZ_STORE_BATCH_FILES=4 "$kz" ingest "$sim/logs" --store "$mb" --quiet >/dev/null 2>&1 || fail "resume after multi-batch kills"
@@ -406,6 +411,21 @@ expect_exit 0 "scope after the bulk load" -- "$kz" scope --store "$bl" --user "$
 
 # a finished ingest leaves no temporary copies behind
 [ -z "$(find "$st/objects" "$gr/objects" -name '.incoming*')" ] && ok || fail "temporary copies left in objects/"
+
+# ---- a store of the earlier format (1, before the runs table): verified and read, scope says
+# what it cannot look for, ingest refuses to add to it (docs/ingest.md, "Store format") ----
+old=$tmp/format1
+cp -r "$st" "$old"
+sqlite3 "$old/kizuki.db" "update meta set v='kizuki-store 1' where k='format'"
+expect_exit 0 "verify of a format 1 store" -- "$kz" verify --store "$old"
+expect_exit 0 "scope of a format 1 store" -- "$kz" scope --store "$old" --user "$acct" --format json
+grep -q "earlier kizuki (format 1)" "$tmp/err" && ok || fail "scope of a format 1 store did not warn: $(head -c 300 "$tmp/err")"
+expect_exit 1 "ingest into a format 1 store" -- "$kz" ingest "$sim/logs" --store "$old"
+grep -q "ingest into a new store" "$tmp/err" && ok || fail "ingest into a format 1 store: $(head -c 300 "$tmp/err")"
+sqlite3 "$old/kizuki.db" "update meta set v='kizuki-store 9' where k='format'"
+expect_exit 1 "scope of a store of a newer format" -- "$kz" scope --store "$old" --user "$acct" --format json
+grep -q "newer kizuki" "$tmp/err" && ok || fail "newer format: $(head -c 300 "$tmp/err")"
+rm -rf "$old"
 
 echo "store: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
