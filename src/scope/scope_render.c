@@ -228,6 +228,37 @@ static void dot(const struct kz_scope_result *r, struct kz_buf *b) {
         dot_str(b, label);
         kz_buf_puts(b, "];\n");
     }
+    /* a file the account wrote and the hosts that ran it: the file once (a note on its server,
+     * "written by" the subject), a dashed edge to each host */
+    char key[256];
+    for (uint32_t i = 0; i < r->nhosts; i++) {
+        const struct kz_scope_host *h = &r->hosts[i];
+        if (!h->ran) continue;
+        int first = 1;
+        for (uint32_t k = 0; k < i && first; k++)
+            first = !r->hosts[k].ran || strcmp(r->hosts[k].ran, h->ran);
+        if (first) {
+            const char *base = strrchr(h->ran, '\\');
+            kz_buf_puts(b, "  ");
+            dot_str(b, h->ran);
+            kz_buf_puts(b, " [shape=note, label=");
+            dot_str(b, base ? base + 1 : h->ran);
+            kz_buf_puts(b, "];\n  ");
+            dot_str(b, kz_store_host_key(h->ran, key, sizeof key));
+            kz_buf_puts(b, " -> ");
+            dot_str(b, h->ran);
+            kz_buf_puts(b, " [label=");
+            char label[512];
+            snprintf(label, sizeof label, "written by %s", r->subject ? r->subject : "?");
+            dot_str(b, label);
+            kz_buf_puts(b, "];\n");
+        }
+        kz_buf_puts(b, "  ");
+        dot_str(b, h->ran);
+        kz_buf_puts(b, " -> ");
+        dot_str(b, kz_store_host_key(h->host, key, sizeof key));
+        kz_buf_puts(b, " [style=dashed, label=\"ran\"];\n");
+    }
     kz_buf_puts(b, "}\n");
 }
 

@@ -598,5 +598,17 @@ KZ_TEST(store_scope_table_groups_ran_hosts) {
     REQUIRE(b.data != NULL);
     CHECK(strstr(b.data, "\"host\":\"WS02.corp.example\",\"first\"") != NULL);
     CHECK(strstr(b.data, "\"ran\":\"\\\\\\\\FS01\\\\tools\\\\x.exe\"}") != NULL);
+    /* DOT: each file once, on its server, and a dashed edge to every host that ran it */
+    kz_buf_clear(&b);
+    kz_scope_render(&r, KZ_SCOPE_DOT, 0, &b);
+    REQUIRE(b.data != NULL);
+    CHECK(strstr(b.data, "\"DC01\" -> \"\\\\\\\\DC01\\\\SYSVOL\\\\d\\\\run.bat\" [label=\"written by "
+                         "CORP\\\\mallory\"]") != NULL);
+    CHECK(strstr(b.data, "\"FS01\" -> \"\\\\\\\\FS01\\\\tools\\\\x.exe\"") != NULL);
+    CHECK(strstr(b.data, "run.bat\" -> \"WS02\" [style=dashed") != NULL);
+    CHECK(strstr(b.data, "x.exe\" -> \"LAB7\" [style=dashed") != NULL);
+    size_t notes = 0;
+    for (const char *p = b.data; (p = strstr(p, "shape=note")); p++) notes++;
+    CHECK_INT((int)notes, 2);
     kz_buf_free(&b);
 }
