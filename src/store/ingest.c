@@ -189,10 +189,9 @@ static void emit_windows(const struct kz_event *ev, uint32_t file_id, struct kz_
     if ((security && ev->event_id == 4688) || (!security && ev->event_id == 1)) {
         const char *texts[2] = {field(ev, security ? f_new_process : f_image),
                                 field(ev, f_command_line)};
+        size_t n;
         for (int i = 0; i < 2 && !s[S_RUN]; i++) {
-            size_t n;
-            const char *p = kz_store_unc_run(texts[i], &n);
-            if (p && kz_store_run_key(p, n, run, sizeof run, run_server, sizeof run_server)) {
+            if (kz_store_unc_run(texts[i], &n, run, sizeof run, run_server, sizeof run_server)) {
                 s[S_RUN] = run;
                 s[S_RUN_SERVER] = run_server[0] ? run_server : NULL;
             }
@@ -470,7 +469,7 @@ static int rowbuf_flush(struct ingest *g, struct rowbuf *b) {
             rc = rowbuf_run(b, b->one, 1);
         }
     b->n = 0;
-    return rc ? db_fail(g, "recording events or logons") : 0;
+    return rc ? db_fail(g, "recording events, logons or runs") : 0;
 }
 
 /* The next free row of b (flushing it first when full), NULL on a database error. */

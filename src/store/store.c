@@ -29,7 +29,8 @@
 /* Format 2 added the runs table. A format 1 store (kizuki before it) is still read and verified;
  * it is not added to (its older files would have no runs), and scope says what it cannot find. */
 #define STORE_FORMAT 2
-#define STORE_FORMAT_TEXT "2"
+#define STORE_TEXT_(x) #x
+#define STORE_TEXT(x) STORE_TEXT_(x)
 static const char schema[] =
     "PRAGMA journal_mode=TRUNCATE; BEGIN;"
     "CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v TEXT);"
@@ -62,7 +63,7 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS runs(key INTEGER NOT NULL, server INTEGER, ts INTEGER NOT NULL,"
     " host INTEGER, file INTEGER NOT NULL, rec INTEGER NOT NULL);"
     "CREATE INDEX IF NOT EXISTS runs_key ON runs(key, ts);"
-    "INSERT OR IGNORE INTO meta VALUES('format', 'kizuki-store " STORE_FORMAT_TEXT "'); COMMIT;";
+    "INSERT OR IGNORE INTO meta VALUES('format', 'kizuki-store " STORE_TEXT(STORE_FORMAT) "'); COMMIT;";
 
 /* The indexes scope and timeline read through. A bulk ingest drops them in its first batch's
  * transaction and builds them once at its end (a sort, several times cheaper than keeping six
@@ -541,9 +542,9 @@ char *kz_store_run_key(const char *path, size_t n, char *key, size_t size, char 
     /* the server: not empty, not "?" or "." (\\?\ and \\.\ are device paths, not shares) */
     while (i < n && path[i] != '\\' && path[i] != '/') i++;
     if (i == 2 || i == n || (i == 3 && (path[2] == '?' || path[2] == '.'))) return NULL;
-    size_t sl = i - 2 < srvsize - 1 ? i - 2 : srvsize - 1;
+    /* kz_store_host_key wants the name alone: path is not cut after it */
     char server[256];
-    if (sl > sizeof server - 1) sl = sizeof server - 1;
+    size_t sl = i - 2 < sizeof server - 1 ? i - 2 : sizeof server - 1;
     memcpy(server, path + 2, sl);
     server[sl] = 0;
     kz_store_host_key(server, srv, srvsize);
@@ -566,14 +567,14 @@ char *kz_store_run_key(const char *path, size_t n, char *key, size_t size, char 
     return key;
 }
 
-const char *kz_store_unc_run(const char *text, size_t *len) {
-    char key[KZ_STORE_NAME_MAX], srv[256];
+const char *kz_store_unc_run(const char *text, size_t *len, char *key, size_t size, char *srv,
+                             size_t srvsize) {
     for (const char *p = text ? strstr(text, "\\\\") : NULL; p; p = strstr(p + 2, "\\\\")) {
         /* a quoted path ends at its quote, another at the first blank */
         int quoted = p > text && (p[-1] == '"' || p[-1] == '\'');
         const char *e = p + 2;
         while (*e && (quoted ? *e != p[-1] : !blank(*e) && *e != '"')) e++;
-        if (kz_store_run_key(p, (size_t)(e - p), key, sizeof key, srv, sizeof srv)) {
+        if (kz_store_run_key(p, (size_t)(e - p), key, size, srv, srvsize)) {
             *len = (size_t)(e - p);
             return p;
         }

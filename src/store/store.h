@@ -142,9 +142,11 @@ char *kz_store_ip_key(const char *ip, char *out, size_t size);
  * hosts ran a file the account wrote there (the Night Sky GPO batch file: every domain machine
  * runs it as SYSTEM, and no event on those machines names the account). */
 
-/* The first UNC path in text (quoted, or ending at a blank) naming a program or script (see
- * kz_store_run_key); its length in *len. NULL when there is none. */
-const char *kz_store_unc_run(const char *text, size_t *len);
+/* The first UNC path in text (quoted, or ending at a blank) naming a program or script: its start,
+ * its length in *len, and its key and server as kz_store_run_key gives them. NULL when there is
+ * none. */
+const char *kz_store_unc_run(const char *text, size_t *len, char *key, size_t size, char *srv,
+                             size_t srvsize);
 /* The key a run and a written file are matched by, for the UNC path path[0..n): "SHARE\REL",
  * ASCII uppercased, '/' read as '\'; the server's device key (kz_store_host_key) in srv. NULL
  * unless path is \\server\share\rel and rel's last part has a program or script extension

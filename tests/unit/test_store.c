@@ -145,7 +145,7 @@ KZ_TEST(store_run_keys) {
     };
     for (size_t i = 0; i < sizeof lines / sizeof *lines; i++) {
         size_t n = 0;
-        const char *p = kz_store_unc_run(lines[i].cmd, &n);
+        const char *p = kz_store_unc_run(lines[i].cmd, &n, k, sizeof k, srv, sizeof srv);
         if (!lines[i].want) {
             CHECK_MSG(p == NULL, "%s: found %.*s", lines[i].cmd, (int)n, p);
             continue;
