@@ -213,6 +213,23 @@ static void dot_str(struct kz_buf *b, const char *s) {
     kz_buf_putc(b, '"');
 }
 
+/* A host reached only by running a file the account wrote: no logon, no source. */
+static int ran_only(const struct kz_scope_host *h) {
+    return h->ran && !h->logons && !h->nsources;
+}
+
+/* Whether host i is the first (of those that ran a file, or with only: of those reached only so)
+ * to have run its file: the table and DOT show each file once, then its hosts. */
+static int first_with_file(const struct kz_scope_result *r, uint32_t i, int only) {
+    const struct kz_scope_host *h = &r->hosts[i];
+    if (!h->ran || (only && !ran_only(h))) return 0;
+    for (uint32_t k = 0; k < i; k++) {
+        const struct kz_scope_host *x = &r->hosts[k];
+        if (x->ran && (!only || ran_only(x)) && !strcmp(x->ran, h->ran)) return 0;
+    }
+    return 1;
+}
+
 static void dot(const struct kz_scope_result *r, struct kz_buf *b) {
     kz_buf_puts(b, "digraph scope {\n  rankdir=LR;\n  node [shape=box];\n");
     for (uint32_t i = 0; i < r->nedges; i++) {
@@ -234,10 +251,7 @@ static void dot(const struct kz_scope_result *r, struct kz_buf *b) {
     for (uint32_t i = 0; i < r->nhosts; i++) {
         const struct kz_scope_host *h = &r->hosts[i];
         if (!h->ran) continue;
-        int first = 1;
-        for (uint32_t k = 0; k < i && first; k++)
-            first = !r->hosts[k].ran || strcmp(r->hosts[k].ran, h->ran);
-        if (first) {
+        if (first_with_file(r, i, 0)) {
             const char *base = strrchr(h->ran, '\\');
             kz_buf_puts(b, "  ");
             dot_str(b, h->ran);
@@ -420,11 +434,6 @@ static void html(const struct kz_scope_result *r, struct kz_buf *b) {
     kz_buf_puts(b, "</body></html>\n");
 }
 
-/* A host reached only by running a file the account wrote: no logon, no source. */
-static int ran_only(const struct kz_scope_host *h) {
-    return h->ran && !h->logons && !h->nsources;
-}
-
 static void table(const struct kz_scope_result *r, int colour, struct kz_buf *b) {
     const char *bold = colour ? "\033[1m" : "", *off = colour ? "\033[0m" : "";
     kz_buf_printf(b, "%sscope of %s %s%s\n\n%sHOSTS (%u)%s\n", bold, r->subject_kind, r->subject,
@@ -448,10 +457,7 @@ static void table(const struct kz_scope_result *r, int colour, struct kz_buf *b)
      * domain) are many and alike: one heading per file, then their names, packed. */
     for (uint32_t i = 0; i < r->nhosts; i++) {
         const struct kz_scope_host *x = &r->hosts[i];
-        int first_of_file = ran_only(x);
-        for (uint32_t k = 0; k < i && first_of_file; k++)
-            first_of_file = !(ran_only(&r->hosts[k]) && !strcmp(r->hosts[k].ran, x->ran));
-        if (!first_of_file) continue;
+        if (!first_with_file(r, i, 1)) continue;
         uint32_t n = 0;
         kz_time t0 = x->first, t1 = x->last;
         for (uint32_t k = i; k < r->nhosts; k++) {
