@@ -1672,26 +1672,32 @@ KZ_TEST(ueba_return_windows_boundaries) {
  *   backup.exe on APP3: 5 x 3 (critical) x 0.7 = 10.5, access: half 5.25
  *   the account's own workstation as a client: nothing (its use is the host pair's return) */
 KZ_TEST(ueba_return_windows_every_pair) {
+    static const struct {
+        int kind;
+        double risk;
+        const char *reason; /* "" for none */
+    } want[] = {
+        {W_DEVICE, 17.5,
+         "first activity from device laptop-old in 95 days (90-day window; last seen 2026-03-02), "
+         "13:30"},
+        {W_NET, 10.5,
+         "first activity from network 126.1.1.0/24 in 95 days (90-day window; last seen "
+         "2026-03-02), 13:30"},
+        {W_SHARE, 4.2,
+         "first access to share \\\\fs02\\hr in 95 days (90-day window; last seen 2026-03-02), "
+         "13:30"},
+        {W_PROC, 5.25,
+         "first run of backup.exe on APP3 in 95 days (90-day window; last seen 2026-03-02), 13:30"},
+        {W_OWN_WS, 0, ""},
+    };
     char reason[512];
-    int g = 95 * 24;
-    double risk = window_case(W_DEVICE, g, reason, sizeof reason, NULL);
-    CHECK_MSG(fabs(risk - 17.5) < 1e-3, "device %f", risk);
-    CHECK_STR(reason, "first activity from device laptop-old in 95 days (90-day window; last seen "
-                      "2026-03-02), 13:30");
-    risk = window_case(W_NET, g, reason, sizeof reason, NULL);
-    CHECK_MSG(fabs(risk - 10.5) < 1e-3, "network %f", risk);
-    CHECK_STR(reason, "first activity from network 126.1.1.0/24 in 95 days (90-day window; last "
-                      "seen 2026-03-02), 13:30");
-    risk = window_case(W_SHARE, g, reason, sizeof reason, NULL);
-    CHECK_MSG(fabs(risk - 4.2) < 1e-3, "share %f", risk);
-    CHECK_STR(reason, "first access to share \\\\fs02\\hr in 95 days (90-day window; last seen "
-                      "2026-03-02), 13:30");
-    risk = window_case(W_PROC, g, reason, sizeof reason, NULL);
-    CHECK_MSG(fabs(risk - 5.25) < 1e-3, "process %f", risk);
-    CHECK_STR(reason, "first run of backup.exe on APP3 in 95 days (90-day window; last seen "
-                      "2026-03-02), 13:30");
-    risk = window_case(W_OWN_WS, g, reason, sizeof reason, NULL);
-    CHECK_MSG(risk == 0 && !reason[0], "own workstation %f %s", risk, reason);
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+        double risk = window_case(want[i].kind, 95 * 24, reason, sizeof reason, NULL);
+        /* none is exactly none */
+        CHECK_MSG(want[i].risk ? fabs(risk - want[i].risk) < 1e-3 : risk == 0, "kind %d: %f",
+                  want[i].kind, risk);
+        CHECK_STR(reason, want[i].reason);
+    }
 }
 
 /* A state saved on day 50 and loaded keeps each pair's last hour: the return on day 95 is the
