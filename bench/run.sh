@@ -20,6 +20,7 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 root=$PWD
 data=${KZ_DATA:-$root/../shared/data}
 tree=$data/evtx
@@ -56,15 +57,7 @@ evtx_bench=$build/evtx_bench
 
 # ---- helpers ----
 
-# median of the numbers given as arguments
-median() {
-    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
-        if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-# "min-max" of the numbers given as arguments
-range() {
-    printf '%s\n' "$@" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo "-" hi }'
-}
+# median and range: bench/lib.sh
 # thousands separators: 1234567 -> 1,234,567
 thousands() {
     printf '%.0f' "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'
