@@ -220,8 +220,10 @@ row "Speed-up: evtxexport / kizuki dump --threads 1" "$(ratio "$peer" "$dump_1")
 # ---- (d) peak memory ----
 
 echo "bench/run.sh: (d) peak RSS" >&2
+# (awk reads to the end: `head -1` would leave sort writing into a closed pipe, and with pipefail
+# its SIGPIPE stopped the script here once the corpus list outgrew the pipe's buffer)
 largest=$(find "$tree" -type f -name '*.evtx' -printf '%s\t%p\n' | sort -t"$(printf '\t')" -k1,1nr -k2,2 |
-    head -1 | cut -f2)
+    awk -F'\t' 'NR == 1 { print $2 }')
 rss_row() {
     local what=$1 verdict
     shift
